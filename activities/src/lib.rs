@@ -1,0 +1,14 @@
+//! Activity implementations: every side effect a workflow asks for.
+//!
+//! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
+//! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
+//!
+//! Each implementation is bound to its declaration in `workflows::activities` with
+//! `#[activity(definition = …)]`, so a type mismatch is a compile error. Errors are classified
+//! explicitly: retryable (database, network, Twilio 429/5xx) or not.
+
+pub mod call;
+pub mod sessions;
+
+pub use call::CallActivitiesImpl;
+pub use sessions::{CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore};

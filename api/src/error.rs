@@ -1,0 +1,93 @@
+//! One error type for every handler, rendered as RFC 7807 `application/problem+json`.
+//! A 500 never carries internals: they go to the log with the request's span.
+
+use axum::{
+    Json,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid `{field}`: {detail}")]
+    InvalidField { field: &'static str, detail: String },
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("invalid Twilio signature")]
+    InvalidSignature,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("not ready: {0}")]
+    NotReady(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// An RFC 7807 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, detail: impl Into<String>) -> Self {
+        Self::InvalidField { field, detail: detail.into() }
+    }
+
+    fn status_and_title(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::InvalidField { .. } => (StatusCode::BAD_REQUEST, "invalid-request", "Invalid request"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::InvalidSignature => (StatusCode::FORBIDDEN, "invalid-signature", "Invalid signature"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind, title) = self.status_and_title();
+        let detail = match &self {
+            Self::Internal(err) => {
+                tracing::error!(error = %format!("{err:#}"), "request failed");
+                "the request could not be completed; see the server log for its request id".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let field = match &self {
+            Self::InvalidField { field, .. } => Some((*field).to_owned()),
+            _ => None,
+        };
+        let problem = Problem { kind: format!("https://switchboard.dev/problems/{kind}"), title: title.to_owned(), status: status.as_u16(), detail, field };
+        let mut response = (status, Json(problem)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(err: store::StoreError) -> Self {
+        match err {
+            store::StoreError::NotFound { entity } => Self::NotFound(entity),
+            other => Self::Internal(other.into()),
+        }
+    }
+}

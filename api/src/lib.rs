@@ -1,0 +1,59 @@
+//! The HTTP edge: Twilio webhooks, the REST API, health and metrics.
+//!
+//! - [`state`]: `AppState` (store, Temporal client, sessions, config, metrics) and `ApiConfig`.
+//! - [`routes`]: one module per surface — `twilio` (signed webhooks), `calls` (`/v1/calls`),
+//!   `health` (`/healthz`, `/readyz`, `/metrics`).
+//! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
+//! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
+//!
+//! [`router`] builds the whole app so tests can drive it; [`serve`] runs it on a listener the
+//! caller binds, until the caller's shutdown future resolves.
+
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use state::{ApiConfig, AppState};
+
+use axum::{Router, http::HeaderName};
+use std::future::Future;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::twilio::router())
+        .merge(routes::calls::router())
+        .merge(routes::health::router())
+        .merge(openapi::router())
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,5 @@
+//! Route modules, one per surface.
+
+pub mod calls;
+pub mod health;
+pub mod twilio;

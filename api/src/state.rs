@@ -1,0 +1,56 @@
+//! Shared state of the API.
+
+use crate::metrics::Metrics;
+use activities::SessionStore;
+use std::sync::Arc;
+use store::Store;
+use temporalio_client::Client;
+use url::Url;
+
+/// What the API needs to know about its deployment.
+#[derive(Clone)]
+pub struct ApiConfig {
+    /// The URL Twilio reaches us at (`https://voice.example.com`). Webhook signatures are
+    /// computed over it, and the media stream URL is derived from it.
+    pub public_url: Url,
+    /// Twilio auth token: the key of webhook signatures.
+    pub twilio_auth_token: String,
+    /// The task queue call workflows run on.
+    pub task_queue: String,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("public_url", &self.public_url.as_str())
+            .field("twilio_auth_token", &"<redacted>")
+            .field("task_queue", &self.task_queue)
+            .finish()
+    }
+}
+
+impl ApiConfig {
+    /// The public URL of `path_and_query`, as Twilio signs it.
+    pub fn public_url_for(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path_and_query)
+    }
+
+    /// `wss://{host}/twilio/media`: where Twilio opens the call's media stream.
+    pub fn media_stream_url(&self) -> String {
+        let scheme = if self.public_url.scheme() == "http" { "ws" } else { "wss" };
+        let host = self.public_url.host_str().unwrap_or("localhost");
+        match self.public_url.port() {
+            Some(port) => format!("{scheme}://{host}:{port}/twilio/media"),
+            None => format!("{scheme}://{host}/twilio/media"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub temporal: Client,
+    pub sessions: Arc<dyn SessionStore>,
+    pub config: Arc<ApiConfig>,
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,15 @@
+//! Plain types shared by every crate. No I/O, no async runtime.
+//!
+//! - [`ids`]: identifiers (`TenantId`, `AgentId`, `CallSid`) built by fallible parsers at the edge.
+//! - [`phone`]: `E164` numbers and masking for logs and workflow summaries.
+//! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
+//! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
+
+pub mod call;
+pub mod ids;
+pub mod phone;
+pub mod workflow_io;
+
+pub use call::{CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
+pub use ids::{AgentId, CallSid, IdError, TenantId};
+pub use phone::{E164, PhoneError};

@@ -1,0 +1,116 @@
+//! What flows in and out of `CallWorkflow`: its input, its signals, its result, and the inputs
+//! of the activities it schedules. Serialized as JSON into Temporal history, so field names are
+//! part of the history format: rename with care.
+
+use crate::{
+    AgentId, CallDirection, CallOutcome, CallSid, CallStatus, E164, TenantId, TranscriptSegment,
+};
+use serde::{Deserialize, Serialize};
+
+/// The maximum call duration when an agent does not set one.
+pub const DEFAULT_MAX_CALL_DURATION_SECS: u32 = 30 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallWorkflowInput {
+    pub call_sid: CallSid,
+    pub tenant_id: TenantId,
+    pub agent_id: AgentId,
+    pub agent_name: String,
+    pub direction: CallDirection,
+    pub from: E164,
+    pub to: E164,
+    pub max_duration_secs: u32,
+}
+
+/// Signal: a Twilio call status callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallStatusChanged {
+    pub status: CallStatus,
+    /// Twilio's `CallDuration` (seconds), present on the final callback.
+    pub duration_secs: Option<u32>,
+}
+
+/// Signal: the media stream for this call connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamStarted {
+    pub stream_sid: String,
+}
+
+/// Signal: transcript segments produced since the previous batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptBatch {
+    pub segments: Vec<TranscriptSegment>,
+}
+
+/// Activity input: close out the call's row, transcript and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishCallInput {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+    pub final_status: CallStatus,
+    pub outcome: CallOutcome,
+    pub duration_secs: u32,
+    /// Unix milliseconds (workflow time) at which the call was answered / ended.
+    pub answered_at_ms: Option<i64>,
+    pub ended_at_ms: i64,
+    pub transcript: Vec<TranscriptSegment>,
+    pub metrics: CallMetrics,
+}
+
+/// Activity input: a call identified within its tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRef {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMetrics {
+    pub caller_turns: u32,
+    pub agent_turns: u32,
+    pub interruptions: u32,
+    /// Milliseconds from call start to the media stream connecting.
+    pub stream_connect_ms: Option<u64>,
+}
+
+impl CallMetrics {
+    pub fn from_transcript(transcript: &[TranscriptSegment]) -> Self {
+        let count = |speaker| transcript.iter().filter(|s| s.speaker == speaker).count() as u32;
+        Self {
+            caller_turns: count(crate::Speaker::Caller),
+            agent_turns: count(crate::Speaker::Agent),
+            interruptions: transcript.iter().filter(|s| s.interrupted).count() as u32,
+            stream_connect_ms: None,
+        }
+    }
+}
+
+/// The result of `CallWorkflow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSummary {
+    pub call_sid: CallSid,
+    pub outcome: CallOutcome,
+    pub final_status: CallStatus,
+    pub duration_secs: u32,
+    pub turns: u32,
+}
+
+/// Activity input: create the call's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCallInput {
+    pub call: CallWorkflowInput,
+    pub workflow_id: String,
+    /// Unix milliseconds (workflow time) at which the workflow started.
+    pub started_at_ms: i64,
+}
+
+/// Activity input: open the call's live session (shared state for the API nodes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenSessionInput {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+    pub agent_id: AgentId,
+    pub workflow_id: String,
+    /// How long the session may live: the call's max duration plus a margin.
+    pub ttl_secs: u64,
+}

@@ -1,0 +1,20 @@
+//! Database migrations (sea-orm-migration). The same migrations run on PostgreSQL and SQLite.
+//!
+//! - [`m20261122_000001_foundation`]: tenants, api keys, phone numbers, agents, calls,
+//!   transcript segments, call metrics.
+//!
+//! `switchboard migrate up|down|status` drives [`Migrator`].
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

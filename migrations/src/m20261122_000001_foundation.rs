@@ -1,0 +1,278 @@
+//! The first schema: everything a durable inbound call touches.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub(crate) struct Migration;
+
+#[derive(DeriveIden)]
+enum Tenants {
+    Table,
+    Id,
+    Name,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ApiKeys {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    Prefix,
+    KeyHash,
+    CreatedAt,
+    RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum Agents {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    Greeting,
+    Instructions,
+    Engine,
+    EngineSettings,
+    MaxCallDurationSecs,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum PhoneNumbers {
+    Table,
+    Id,
+    TenantId,
+    AgentId,
+    E164,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Calls {
+    Table,
+    Id,
+    TenantId,
+    AgentId,
+    CallSid,
+    Direction,
+    FromNumber,
+    ToNumber,
+    Status,
+    Outcome,
+    StartedAt,
+    AnsweredAt,
+    EndedAt,
+    DurationSecs,
+    WorkflowId,
+}
+
+#[derive(DeriveIden)]
+enum TranscriptSegments {
+    Table,
+    Id,
+    TenantId,
+    CallId,
+    Seq,
+    Speaker,
+    Text,
+    StartMs,
+    EndMs,
+    Interrupted,
+}
+
+#[derive(DeriveIden)]
+enum CallMetrics {
+    Table,
+    CallId,
+    TenantId,
+    CallerTurns,
+    AgentTurns,
+    Interruptions,
+    StreamConnectMs,
+    CreatedAt,
+}
+
+fn tenant_fk<T: IntoIden + 'static>(table: T) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from_col(Alias::new("tenant_id"))
+        .from_tbl(table)
+        .to(Tenants::Table, Tenants::Id)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Tenants::Table)
+                    .col(pk_uuid(Tenants::Id))
+                    .col(string(Tenants::Name))
+                    .col(timestamp_with_time_zone(Tenants::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ApiKeys::Table)
+                    .col(pk_uuid(ApiKeys::Id))
+                    .col(uuid(ApiKeys::TenantId))
+                    .col(string(ApiKeys::Name))
+                    .col(string(ApiKeys::Prefix))
+                    .col(string_uniq(ApiKeys::KeyHash))
+                    .col(timestamp_with_time_zone(ApiKeys::CreatedAt))
+                    .col(timestamp_with_time_zone_null(ApiKeys::RevokedAt))
+                    .foreign_key(&mut tenant_fk(ApiKeys::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Agents::Table)
+                    .col(pk_uuid(Agents::Id))
+                    .col(uuid(Agents::TenantId))
+                    .col(string(Agents::Name))
+                    .col(text(Agents::Greeting))
+                    .col(text(Agents::Instructions))
+                    .col(string(Agents::Engine))
+                    .col(json(Agents::EngineSettings))
+                    .col(integer(Agents::MaxCallDurationSecs))
+                    .col(timestamp_with_time_zone(Agents::CreatedAt))
+                    .col(timestamp_with_time_zone(Agents::UpdatedAt))
+                    .foreign_key(&mut tenant_fk(Agents::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(PhoneNumbers::Table)
+                    .col(pk_uuid(PhoneNumbers::Id))
+                    .col(uuid(PhoneNumbers::TenantId))
+                    .col(uuid_null(PhoneNumbers::AgentId))
+                    .col(string_uniq(PhoneNumbers::E164))
+                    .col(timestamp_with_time_zone(PhoneNumbers::CreatedAt))
+                    .foreign_key(&mut tenant_fk(PhoneNumbers::Table))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(PhoneNumbers::Table, PhoneNumbers::AgentId)
+                            .to(Agents::Table, Agents::Id)
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Calls::Table)
+                    .col(pk_uuid(Calls::Id))
+                    .col(uuid(Calls::TenantId))
+                    .col(uuid_null(Calls::AgentId))
+                    .col(string_uniq(Calls::CallSid))
+                    .col(string(Calls::Direction))
+                    .col(string(Calls::FromNumber))
+                    .col(string(Calls::ToNumber))
+                    .col(string(Calls::Status))
+                    .col(string_null(Calls::Outcome))
+                    .col(timestamp_with_time_zone(Calls::StartedAt))
+                    .col(timestamp_with_time_zone_null(Calls::AnsweredAt))
+                    .col(timestamp_with_time_zone_null(Calls::EndedAt))
+                    .col(integer_null(Calls::DurationSecs))
+                    .col(string(Calls::WorkflowId))
+                    .foreign_key(&mut tenant_fk(Calls::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_calls_tenant_started")
+                    .table(Calls::Table)
+                    .col(Calls::TenantId)
+                    .col(Calls::StartedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(TranscriptSegments::Table)
+                    .col(pk_uuid(TranscriptSegments::Id))
+                    .col(uuid(TranscriptSegments::TenantId))
+                    .col(uuid(TranscriptSegments::CallId))
+                    .col(integer(TranscriptSegments::Seq))
+                    .col(string(TranscriptSegments::Speaker))
+                    .col(text(TranscriptSegments::Text))
+                    .col(big_integer(TranscriptSegments::StartMs))
+                    .col(big_integer(TranscriptSegments::EndMs))
+                    .col(boolean(TranscriptSegments::Interrupted))
+                    .foreign_key(&mut tenant_fk(TranscriptSegments::Table))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(TranscriptSegments::Table, TranscriptSegments::CallId)
+                            .to(Calls::Table, Calls::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_transcript_call_seq")
+                    .table(TranscriptSegments::Table)
+                    .col(TranscriptSegments::CallId)
+                    .col(TranscriptSegments::Seq)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(CallMetrics::Table)
+                    .col(pk_uuid(CallMetrics::CallId))
+                    .col(uuid(CallMetrics::TenantId))
+                    .col(integer(CallMetrics::CallerTurns))
+                    .col(integer(CallMetrics::AgentTurns))
+                    .col(integer(CallMetrics::Interruptions))
+                    .col(big_integer_null(CallMetrics::StreamConnectMs))
+                    .col(timestamp_with_time_zone(CallMetrics::CreatedAt))
+                    .foreign_key(&mut tenant_fk(CallMetrics::Table))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(CallMetrics::Table, CallMetrics::CallId)
+                            .to(Calls::Table, Calls::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            CallMetrics::Table.into_iden(),
+            TranscriptSegments::Table.into_iden(),
+            Calls::Table.into_iden(),
+            PhoneNumbers::Table.into_iden(),
+            Agents::Table.into_iden(),
+            ApiKeys::Table.into_iden(),
+            Tenants::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! Building the parts every command shares: store, sessions, Twilio client, Temporal client,
+//! API state and the worker.
+
+use crate::config::Settings;
+use activities::{CallActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use anyhow::{Context, Result};
+use api::{ApiConfig, AppState, metrics::Metrics};
+use std::sync::Arc;
+use store::Store;
+use telephony::{TwilioAuth, TwilioClient};
+use temporalio_client::Client;
+
+pub async fn open_store(settings: &Settings) -> Result<Store> {
+    if settings.database_url.starts_with("sqlite") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    }
+    let store = Store::connect(&settings.database_url).await.context("connecting to the database")?;
+    store.migrate_up().await.context("running migrations")?;
+    Ok(store)
+}
+
+pub async fn open_sessions(settings: &Settings) -> Result<Arc<dyn SessionStore>> {
+    Ok(match &settings.redis_url {
+        Some(url) => Arc::new(RedisSessionStore::connect(url).await.context("connecting to Redis")?),
+        None => Arc::new(InProcessSessionStore::new()),
+    })
+}
+
+pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
+    let auth = match &settings.twilio_api_key {
+        Some((sid, secret)) => TwilioAuth::ApiKey { sid: sid.clone(), secret: secret.clone() },
+        None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone()),
+    };
+    Ok(TwilioClient::new(&settings.twilio_api_base, &settings.twilio_account_sid, auth)?)
+}
+
+pub async fn temporal_client(settings: &Settings) -> Result<Client> {
+    let client = worker::connect(&settings.temporal_address, &settings.temporal_namespace).await?;
+    worker::ensure_search_attributes(&client, &settings.temporal_namespace).await?;
+    Ok(client)
+}
+
+pub fn api_state(settings: &Settings, store: Store, temporal: Client, sessions: Arc<dyn SessionStore>) -> AppState {
+    AppState {
+        store,
+        temporal,
+        sessions,
+        config: Arc::new(ApiConfig {
+            public_url: settings.public_url.clone(),
+            twilio_auth_token: settings.twilio_auth_token.clone(),
+            task_queue: settings.task_queue.clone(),
+        }),
+        metrics: Arc::new(Metrics::new()),
+    }
+}
+
+pub async fn serve_api(settings: &Settings, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.api_bind)
+        .await
+        .with_context(|| format!("binding the API to {}", settings.api_bind))?;
+    api::serve(listener, state, shutdown).await?;
+    Ok(())
+}
+
+/// Runs the worker until `shutdown` resolves, then drains it.
+pub async fn run_worker(
+    settings: &Settings,
+    store: Store,
+    temporal: Client,
+    sessions: Arc<dyn SessionStore>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let runtime = worker::runtime()?;
+    let activities = CallActivitiesImpl::new(store, sessions, twilio_client(settings)?);
+    let mut worker = worker::build_worker(&runtime, temporal, &settings.task_queue, activities)?;
+    let stop = worker.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown.await;
+        stop();
+    });
+    worker.run().await.context("worker stopped with an error")?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

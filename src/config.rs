@@ -1,0 +1,87 @@
+//! Typed settings from environment variables (and `.env`, loaded by `main`).
+//! `.env.example` documents every variable. Secrets are kept out of `Debug`.
+
+use anyhow::{Context, Result};
+use std::{net::SocketAddr, path::PathBuf};
+use url::Url;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub temporal_address: String,
+    pub temporal_namespace: String,
+    pub task_queue: String,
+    pub temporal_cli_path: Option<PathBuf>,
+    pub temporal_ui_port: u16,
+    pub api_bind: SocketAddr,
+    pub public_url: Url,
+    pub twilio_account_sid: String,
+    pub twilio_auth_token: String,
+    pub twilio_api_key: Option<(String, String)>,
+    pub twilio_api_base: String,
+    pub log_json: bool,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_url.split(':').next().unwrap_or("?"))
+            .field("redis", &self.redis_url.is_some())
+            .field("temporal_address", &self.temporal_address)
+            .field("temporal_namespace", &self.temporal_namespace)
+            .field("task_queue", &self.task_queue)
+            .field("api_bind", &self.api_bind)
+            .field("public_url", &self.public_url.as_str())
+            .field("twilio_api_base", &self.twilio_api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn var_or(name: &str, default: &str) -> String {
+    var(name).unwrap_or_else(|| default.to_owned())
+}
+
+/// The auth token `dev` uses when none is configured: it signs webhooks from local tools only.
+pub const DEV_TWILIO_AUTH_TOKEN: &str = "switchboard-dev-auth-token";
+pub const DEV_TWILIO_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
+
+impl Settings {
+    pub fn from_env() -> Result<Self> {
+        let data_dir = PathBuf::from(var_or("SWITCHBOARD_DATA_DIR", ".data"));
+        let default_db = format!("sqlite://{}?mode=rwc", data_dir.join("switchboard.sqlite").display());
+        let api_bind: SocketAddr = var_or("API_BIND", "127.0.0.1:8080")
+            .parse()
+            .context("API_BIND must be host:port, e.g. 127.0.0.1:8080")?;
+        let public_url = Url::parse(&var_or("PUBLIC_URL", &format!("http://{api_bind}")))
+            .context("PUBLIC_URL must be an absolute URL, e.g. https://voice.example.com")?;
+        let twilio_api_key = match (var("TWILIO_API_KEY_SID"), var("TWILIO_API_KEY_SECRET")) {
+            (Some(sid), Some(secret)) => Some((sid, secret)),
+            (None, None) => None,
+            _ => anyhow::bail!("set both TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET, or neither"),
+        };
+        Ok(Self {
+            database_url: var("DATABASE_URL").unwrap_or(default_db),
+            redis_url: var("REDIS_URL"),
+            temporal_address: var_or("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+            temporal_namespace: var_or("TEMPORAL_NAMESPACE", "default"),
+            task_queue: var_or("TEMPORAL_TASK_QUEUE", workflows::DEFAULT_TASK_QUEUE),
+            temporal_cli_path: var("TEMPORAL_CLI_PATH").map(PathBuf::from),
+            temporal_ui_port: var_or("TEMPORAL_UI_PORT", "8233").parse().context("TEMPORAL_UI_PORT must be a port")?,
+            api_bind,
+            public_url,
+            twilio_account_sid: var_or("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),
+            twilio_auth_token: var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
+            twilio_api_key,
+            twilio_api_base: var_or("TWILIO_API_BASE", "https://api.twilio.com"),
+            log_json: var_or("LOG_FORMAT", "pretty") == "json",
+            data_dir,
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! `switchboard dev`: the whole stack in one process with embedded defaults — a Temporal dev
+//! server (started if none answers), SQLite, in-process sessions, migrations, a demo tenant,
+//! the API and the worker.
+
+use crate::{app, config::Settings, temporal_dev};
+use anyhow::{Context, Result};
+use domain::E164;
+use store::{NewAgent, Store};
+use tokio::sync::watch;
+
+pub const DEMO_TENANT: &str = "Acme Dental";
+/// Twilio's magic "valid number" for test credentials.
+pub const DEMO_NUMBER: &str = "+15005550006";
+
+pub async fn run(settings: Settings) -> Result<()> {
+    let temporal_server = if temporal_dev::answers(&settings.temporal_address).await {
+        tracing::info!(address = %settings.temporal_address, "using the Temporal server already running");
+        None
+    } else {
+        Some(temporal_dev::start(&settings).await?)
+    };
+    let result = run_stack(&settings).await;
+    if let Some(server) = temporal_server {
+        server.stop().await;
+        tracing::info!("stopped the Temporal dev server");
+    }
+    result
+}
+
+async fn run_stack(settings: &Settings) -> Result<()> {
+    let store = app::open_store(settings).await?;
+    let demo_key = seed_demo_tenant(&store, settings).await?;
+    let sessions = app::open_sessions(settings).await?;
+    let temporal = app::temporal_client(settings).await?;
+    let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let api = app::serve_api(settings, state, stopped(stop_rx.clone()));
+    let worker = app::run_worker(settings, store, temporal, sessions, stopped(stop_rx));
+    print_banner(settings, demo_key.as_deref());
+    let signal = async {
+        app::shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    let (api, worker, ()) = tokio::join!(api, worker, signal);
+    api.context("API")?;
+    worker.context("worker")?;
+    Ok(())
+}
+
+/// Creates the demo tenant, its receptionist agent and number on first run. The API key is
+/// shown once and kept in the data directory (owner-only) for later runs to point at.
+async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<String>> {
+    if store.find_tenant_by_name(DEMO_TENANT).await?.is_some() {
+        return Ok(None);
+    }
+    let tenant = store.create_tenant(DEMO_TENANT).await?;
+    let agent = store
+        .create_agent(
+            tenant.id,
+            NewAgent {
+                name: "Acme Dental Receptionist".into(),
+                greeting: "Thanks for calling Acme Dental, how can I help you today?".into(),
+                instructions: "You are the friendly receptionist of Acme Dental.".into(),
+                engine: "offline".into(),
+                engine_settings: serde_json::json!({}),
+                max_call_duration_secs: None,
+            },
+        )
+        .await?;
+    store.assign_phone_number(tenant.id, &E164::parse(DEMO_NUMBER)?, agent.id).await?;
+    let key = store.create_api_key(tenant.id, "demo").await?;
+    let path = settings.data_dir.join("demo-api-key");
+    std::fs::write(&path, format!("{}\n", key.secret))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(Some(key.secret))
+}
+
+fn print_banner(settings: &Settings, new_demo_key: Option<&str>) {
+    let api = settings.public_url.as_str().trim_end_matches('/');
+    let key_file = settings.data_dir.join("demo-api-key");
+    println!();
+    println!("  Switchboard is running");
+    println!("  API            {api}");
+    println!("  API docs       {api}/docs");
+    println!("  Metrics        {api}/metrics");
+    println!("  Temporal UI    http://127.0.0.1:{}/namespaces/{}/workflows", settings.temporal_ui_port, settings.temporal_namespace);
+    println!("  Temporal gRPC  {}", settings.temporal_address);
+    println!("  Demo tenant    {DEMO_TENANT}, number {DEMO_NUMBER}");
+    match new_demo_key {
+        Some(key) => println!("  Demo API key   {key}   (shown once; also in {})", key_file.display()),
+        None => println!("  Demo API key   in {}", key_file.display()),
+    }
+    println!();
+    println!("  Place a signed test call:  switchboard demo-call --hangup-after 5");
+    println!();
+}

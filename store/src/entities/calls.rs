@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "calls")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub agent_id: Option<Uuid>,
+    #[sea_orm(unique)]
+    pub call_sid: String,
+    pub direction: String,
+    pub from_number: String,
+    pub to_number: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub started_at: DateTimeUtc,
+    pub answered_at: Option<DateTimeUtc>,
+    pub ended_at: Option<DateTimeUtc>,
+    pub duration_secs: Option<i32>,
+    pub workflow_id: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

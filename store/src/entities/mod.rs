@@ -1,0 +1,10 @@
+//! sea-orm entities, one file per table. Rows stay inside `store`; callers get domain-shaped
+//! records from the query modules.
+
+pub mod agents;
+pub mod api_keys;
+pub mod call_metrics;
+pub mod calls;
+pub mod phone_numbers;
+pub mod tenants;
+pub mod transcript_segments;

@@ -1,0 +1,73 @@
+//! Persistence. sea-orm over PostgreSQL or SQLite (the same code for both).
+//!
+//! - [`entities`]: one sea-orm entity per table.
+//! - [`tenants`]: tenants and API keys (only a SHA-256 hash and a display prefix are stored).
+//! - [`agents`]: agents and the phone numbers routed to them.
+//! - [`calls`]: call rows, transcripts and per-call metrics.
+//!
+//! Every query on tenant-owned data takes a [`TenantId`]. The two lookups that *find* a tenant
+//! (by API key, by dialled number) are the authentication and routing edges and say so.
+
+pub mod agents;
+pub mod calls;
+pub mod entities;
+pub mod tenants;
+
+pub use agents::{Agent, InboundRoute, NewAgent};
+pub use calls::{CallRecord, CallPage, NewCall};
+pub use tenants::{ApiKeyCreated, Tenant};
+
+use domain::TenantId;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `postgres://…` or `sqlite://path?mode=rwc`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(if url.starts_with("sqlite") { 1 } else { 20 })
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if url.starts_with("sqlite") {
+            // One writer at a time; wait instead of failing when the file is busy.
+            db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
+                .await?;
+        }
+        Ok(Self { db })
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn migrate_up(&self) -> Result<(), StoreError> {
+        Ok(Migrator::up(&self.db, None).await?)
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
+    }
+}
+
+fn tenant_uuid(tenant: TenantId) -> uuid::Uuid {
+    tenant.as_uuid()
+}

@@ -1,0 +1,113 @@
+//! Tenants and their API keys.
+
+use crate::{Store, StoreError, entities::{api_keys, tenants}, tenant_uuid};
+use chrono::Utc;
+use domain::TenantId;
+use rand::RngCore;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+}
+
+/// A freshly created API key. `secret` is shown once and never stored.
+#[derive(Clone)]
+pub struct ApiKeyCreated {
+    pub id: uuid::Uuid,
+    pub prefix: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ApiKeyCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyCreated")
+            .field("id", &self.id)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+const API_KEY_PREFIX_LEN: usize = 11;
+
+fn hash_api_key(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Store {
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let id = TenantId::new();
+        tenants::Entity::insert(tenants::ActiveModel {
+            id: Set(id.as_uuid()),
+            name: Set(name.to_owned()),
+            created_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(Tenant { id, name: name.to_owned() })
+    }
+
+    pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
+        let row = tenants::Entity::find_by_id(tenant_uuid(tenant))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "tenant" })?;
+        Ok(Tenant { id: tenant, name: row.name })
+    }
+
+    pub async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
+        let row = tenants::Entity::find()
+            .filter(tenants::Column::Name.eq(name))
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| Tenant { id: r.id.into(), name: r.name }))
+    }
+
+    /// Creates an API key `sk_…` for the tenant. Only its hash and prefix are stored.
+    pub async fn create_api_key(&self, tenant: TenantId, name: &str) -> Result<ApiKeyCreated, StoreError> {
+        let mut raw = [0u8; 24];
+        rand::rng().fill_bytes(&mut raw);
+        let secret = format!("sk_{}", hex::encode(raw));
+        let prefix = secret[..API_KEY_PREFIX_LEN].to_owned();
+        let id = uuid::Uuid::now_v7();
+        api_keys::Entity::insert(api_keys::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(tenant_uuid(tenant)),
+            name: Set(name.to_owned()),
+            prefix: Set(prefix.clone()),
+            key_hash: Set(hash_api_key(&secret)),
+            created_at: Set(Utc::now()),
+            revoked_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(ApiKeyCreated { id, prefix, secret })
+    }
+
+    /// Authentication edge: which tenant owns this (unrevoked) key? The lookup is by hash,
+    /// so the secret itself is never compared or stored.
+    pub async fn authenticate_api_key(&self, secret: &str) -> Result<Option<TenantId>, StoreError> {
+        let row = api_keys::Entity::find()
+            .filter(api_keys::Column::KeyHash.eq(hash_api_key(secret)))
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|r| r.tenant_id.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_hash_is_stable_and_hides_the_secret() {
+        let h = hash_api_key("sk_abc");
+        assert_eq!(h, hash_api_key("sk_abc"));
+        assert_ne!(h, hash_api_key("sk_abd"));
+        assert!(!h.contains("abc"));
+        assert_eq!(h.len(), 64);
+    }
+}

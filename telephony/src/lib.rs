@@ -1,0 +1,14 @@
+//! Twilio, as seen from our side of the wire.
+//!
+//! - [`signature`]: `X-Twilio-Signature` computation and constant-time validation.
+//! - [`twiml`]: a TwiML builder with correct XML escaping.
+//! - [`rest`]: the REST client (calls, SMS) against a configurable base URL, with Twilio's
+//!   error bodies parsed into [`rest::TwilioError`].
+
+pub mod rest;
+pub mod signature;
+pub mod twiml;
+
+pub use rest::{TwilioAuth, TwilioClient, TwilioError};
+pub use signature::{compute_signature, validate_signature};
+pub use twiml::TwiML;

@@ -1,0 +1,205 @@
+//! The Twilio REST client. One concrete client pointed at a configurable base URL: production
+//! uses `https://api.twilio.com`, the simulator and test fakes serve the same paths locally.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// How we authenticate to Twilio: the account's auth token, or an API key + secret.
+#[derive(Clone)]
+pub enum TwilioAuth {
+    AuthToken(String),
+    ApiKey { sid: String, secret: String },
+}
+
+impl std::fmt::Debug for TwilioAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::AuthToken(_) => f.write_str("AuthToken(<redacted>)"),
+            Self::ApiKey { sid, .. } => write!(f, "ApiKey {{ sid: {sid}, secret: <redacted> }}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwilioError {
+    /// Twilio answered with an error body (`code`, `message`, `more_info`).
+    #[error("Twilio error {code} (HTTP {status}): {message}")]
+    Api { status: u16, code: u32, message: String, more_info: Option<String> },
+    #[error("could not reach Twilio: {0}")]
+    Transport(#[source] reqwest::Error),
+    #[error("unexpected Twilio response: {0}")]
+    Decode(String),
+}
+
+impl TwilioError {
+    /// Worth retrying: rate limiting, Twilio-side failures, network trouble.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Transport(_) => true,
+            Self::Decode(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    code: Option<u32>,
+    message: Option<String>,
+    more_info: Option<String>,
+}
+
+/// A call resource as Twilio returns it (the fields we use).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallResource {
+    pub sid: String,
+    pub status: String,
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub direction: Option<String>,
+}
+
+/// A message resource as Twilio returns it (the fields we use).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageResource {
+    pub sid: String,
+    pub status: String,
+}
+
+/// What the new call does once answered.
+#[derive(Debug, Clone)]
+pub enum CallInstructions {
+    Url(String),
+    Twiml(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateCall {
+    pub to: String,
+    pub from: String,
+    pub instructions: CallInstructions,
+    pub status_callback: Option<String>,
+    pub status_callback_events: Vec<String>,
+    pub machine_detection: Option<String>,
+    pub timeout_secs: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub enum UpdateCall {
+    Twiml(String),
+    Url(String),
+    /// End the call (`Status=completed`).
+    Hangup,
+    /// Cancel a call that has not been answered (`Status=canceled`).
+    Cancel,
+}
+
+#[derive(Clone, Debug)]
+pub struct TwilioClient {
+    http: reqwest::Client,
+    base_url: String,
+    account_sid: String,
+    auth: TwilioAuth,
+}
+
+impl TwilioClient {
+    pub fn new(base_url: &str, account_sid: &str, auth: TwilioAuth) -> Result<Self, TwilioError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(TwilioError::Transport)?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            account_sid: account_sid.to_owned(),
+            auth,
+        })
+    }
+
+    pub fn account_sid(&self) -> &str {
+        &self.account_sid
+    }
+
+    fn url(&self, resource: &str) -> String {
+        format!("{}/2010-04-01/Accounts/{}/{resource}", self.base_url, self.account_sid)
+    }
+
+    pub async fn create_call(&self, call: &CreateCall) -> Result<CallResource, TwilioError> {
+        let mut form = vec![("To", call.to.clone()), ("From", call.from.clone())];
+        match &call.instructions {
+            CallInstructions::Url(url) => form.push(("Url", url.clone())),
+            CallInstructions::Twiml(twiml) => form.push(("Twiml", twiml.clone())),
+        }
+        if let Some(cb) = &call.status_callback {
+            form.push(("StatusCallback", cb.clone()));
+        }
+        for event in &call.status_callback_events {
+            form.push(("StatusCallbackEvent", event.clone()));
+        }
+        if let Some(amd) = &call.machine_detection {
+            form.push(("MachineDetection", amd.clone()));
+        }
+        if let Some(timeout) = call.timeout_secs {
+            form.push(("Timeout", timeout.to_string()));
+        }
+        self.post("Calls.json", &form).await
+    }
+
+    pub async fn update_call(&self, call_sid: &str, update: &UpdateCall) -> Result<CallResource, TwilioError> {
+        let form = match update {
+            UpdateCall::Twiml(twiml) => vec![("Twiml", twiml.clone())],
+            UpdateCall::Url(url) => vec![("Url", url.clone())],
+            UpdateCall::Hangup => vec![("Status", "completed".to_owned())],
+            UpdateCall::Cancel => vec![("Status", "canceled".to_owned())],
+        };
+        self.post(&format!("Calls/{call_sid}.json"), &form).await
+    }
+
+    pub async fn fetch_call(&self, call_sid: &str) -> Result<CallResource, TwilioError> {
+        let request = self.http.get(self.url(&format!("Calls/{call_sid}.json")));
+        self.send(request).await
+    }
+
+    pub async fn send_sms(
+        &self,
+        to: &str,
+        from: &str,
+        body: &str,
+        status_callback: Option<&str>,
+    ) -> Result<MessageResource, TwilioError> {
+        let mut form = vec![("To", to.to_owned()), ("From", from.to_owned()), ("Body", body.to_owned())];
+        if let Some(cb) = status_callback {
+            form.push(("StatusCallback", cb.to_owned()));
+        }
+        self.post("Messages.json", &form).await
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(&self, resource: &str, form: &[(&str, String)]) -> Result<T, TwilioError> {
+        let request = self.http.post(self.url(resource)).form(form);
+        self.send(request).await
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, TwilioError> {
+        let request = match &self.auth {
+            TwilioAuth::AuthToken(token) => request.basic_auth(&self.account_sid, Some(token)),
+            TwilioAuth::ApiKey { sid, secret } => request.basic_auth(sid, Some(secret)),
+        };
+        let response = request.send().await.map_err(TwilioError::Transport)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(TwilioError::Transport)?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| TwilioError::Decode(e.to_string()));
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            code: None,
+            message: None,
+            more_info: None,
+        });
+        Err(TwilioError::Api {
+            status: status.as_u16(),
+            code: body.code.unwrap_or(0),
+            message: body.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            more_info: body.more_info,
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! `CallWorkflow`: one durable workflow per phone call, id `call-{CallSid}`.
+//!
+//! The story of a call, as `run` tells it: record the call, open its session, then wait —
+//! for Twilio's status callbacks, the media stream starting and stopping, transcript batches —
+//! until Twilio reports a final status or the agent's maximum duration elapses (then we hang
+//! up through Twilio and wait for the final status). Finally persist transcript and metrics,
+//! close the session and return a summary.
+
+use crate::{activities::CallActivities, search_attributes};
+use domain::{
+    CallOutcome, CallStatus, TranscriptSegment,
+    workflow_io::{
+        CallMetrics, CallRef, CallStatusChanged, CallSummary, CallWorkflowInput, FinishCallInput,
+        OpenSessionInput, RecordCallInput, StreamStarted, TranscriptBatch,
+    },
+};
+use std::time::{Duration, UNIX_EPOCH};
+use temporalio_common::RetryPolicy;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+/// Each activity attempt must finish within this.
+const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// After we ask Twilio to hang up, how long we wait for its final status callback.
+const FINAL_STATUS_GRACE: Duration = Duration::from_secs(120);
+/// The session outlives the call's maximum duration by this much.
+const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
+
+/// Where the call is, as operators see it in the Temporal UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CallPhase {
+    WaitingForStream,
+    Streaming,
+    StreamEnded,
+    Ended,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CallProgress {
+    pub phase: CallPhase,
+    pub last_status: Option<CallStatus>,
+    pub transcript_segments: usize,
+}
+
+#[workflow]
+pub struct CallWorkflow {
+    input: CallWorkflowInput,
+    last_status: Option<CallStatus>,
+    final_status: Option<CallStatusChanged>,
+    answered_at_ms: Option<i64>,
+    stream_started_at_ms: Option<i64>,
+    stream_stopped: bool,
+    transcript: Vec<TranscriptSegment>,
+}
+
+#[workflow_methods]
+impl CallWorkflow {
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: CallWorkflowInput) -> Self {
+        Self {
+            input,
+            last_status: None,
+            final_status: None,
+            answered_at_ms: None,
+            stream_started_at_ms: None,
+            stream_stopped: false,
+            transcript: Vec::new(),
+        }
+    }
+
+    #[run]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CallSummary> {
+        let call = ctx.state(|s| s.input.clone());
+        let workflow_id = call.call_sid.workflow_id();
+        let call_ref = CallRef { tenant_id: call.tenant_id, call_sid: call.call_sid.clone() };
+        let started_at_ms = now_ms(ctx);
+
+        ctx.set_current_details("Recording the call");
+        ctx.execute_activity(
+            CallActivities::record_call,
+            RecordCallInput { call: call.clone(), workflow_id: workflow_id.clone(), started_at_ms },
+            activity_options("Record call"),
+        )
+        .await?;
+        ctx.execute_activity(
+            CallActivities::open_session,
+            OpenSessionInput {
+                tenant_id: call.tenant_id,
+                call_sid: call.call_sid.clone(),
+                agent_id: call.agent_id,
+                workflow_id,
+                ttl_secs: u64::from(call.max_duration_secs) + SESSION_TTL_MARGIN_SECS,
+            },
+            activity_options("Open session"),
+        )
+        .await?;
+
+        let max_duration = Duration::from_secs(u64::from(call.max_duration_secs));
+        let reached_max_duration = Self::serve_until_call_ends(ctx, max_duration).await;
+        if reached_max_duration {
+            ctx.set_current_details("Maximum duration reached: hanging up");
+            ctx.execute_activity(CallActivities::hang_up_call, call_ref.clone(), activity_options("Hang up"))
+                .await?;
+            temporalio_sdk::workflows::select! {
+                _ = ctx.wait_condition(|s: &Self| s.final_status.is_some()) => {}
+                _ = ctx.timer(FINAL_STATUS_GRACE) => {}
+            };
+        }
+
+        ctx.set_current_details("Saving transcript and metrics");
+        let finish = ctx.state(|s| s.finish_input(reached_max_duration, started_at_ms));
+        let ended_at_ms = finish.ended_at_ms;
+        let finish = FinishCallInput { ended_at_ms: now_ms(ctx).max(ended_at_ms), ..finish };
+        ctx.execute_activity(CallActivities::finish_call, finish.clone(), activity_options("Save call"))
+            .await?;
+        ctx.execute_activity(CallActivities::close_session, call_ref, activity_options("Close session"))
+            .await?;
+        ctx.upsert_search_attributes([search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())]);
+        ctx.set_current_details(format!("Ended: {} after {} s", finish.outcome, finish.duration_secs));
+
+        Ok(CallSummary {
+            call_sid: finish.call_sid,
+            outcome: finish.outcome,
+            final_status: finish.final_status,
+            duration_secs: finish.duration_secs,
+            turns: finish.transcript.len() as u32,
+        })
+    }
+
+    /// Follows the call through its phases until Twilio reports a final status.
+    /// Returns `true` if the maximum duration elapsed first.
+    async fn serve_until_call_ends(ctx: &mut WorkflowContext<Self>, max_duration: Duration) -> bool {
+        let max_duration_timer = ctx.timer(max_duration);
+        let mut max_duration_timer = std::pin::pin!(max_duration_timer);
+        loop {
+            let phase = ctx.state(|s| s.phase());
+            ctx.set_current_details(phase.describe());
+            if phase == CallPhase::Ended {
+                return false;
+            }
+            temporalio_sdk::workflows::select! {
+                _ = ctx.wait_condition(move |s: &Self| s.phase() != phase) => {}
+                _ = max_duration_timer.as_mut() => return true,
+            };
+        }
+    }
+
+    /// A Twilio call status callback.
+    #[signal]
+    pub fn call_status_changed(&mut self, ctx: &mut SyncWorkflowContext<Self>, update: CallStatusChanged) {
+        if self.final_status.is_some() {
+            return;
+        }
+        if update.status == CallStatus::InProgress && self.answered_at_ms.is_none() {
+            self.answered_at_ms = Some(sync_now_ms(ctx));
+        }
+        self.last_status = Some(update.status);
+        if update.status.is_final() {
+            self.final_status = Some(update);
+        }
+    }
+
+    #[signal]
+    pub fn stream_started(&mut self, ctx: &mut SyncWorkflowContext<Self>, _started: StreamStarted) {
+        let now = sync_now_ms(ctx);
+        self.stream_started_at_ms.get_or_insert(now);
+        // A connected media stream means the call was answered, whatever callbacks say.
+        self.answered_at_ms.get_or_insert(now);
+    }
+
+    #[signal]
+    pub fn stream_stopped(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _unit: ()) {
+        self.stream_stopped = true;
+    }
+
+    #[signal]
+    pub fn transcript_batch(&mut self, _ctx: &mut SyncWorkflowContext<Self>, batch: TranscriptBatch) {
+        self.transcript.extend(batch.segments);
+    }
+
+    #[query]
+    pub fn progress(&self, _ctx: &WorkflowContextView) -> CallProgress {
+        CallProgress {
+            phase: self.phase(),
+            last_status: self.last_status,
+            transcript_segments: self.transcript.len(),
+        }
+    }
+}
+
+impl CallWorkflow {
+    fn phase(&self) -> CallPhase {
+        if self.final_status.is_some() {
+            CallPhase::Ended
+        } else if self.stream_stopped {
+            CallPhase::StreamEnded
+        } else if self.stream_started_at_ms.is_some() {
+            CallPhase::Streaming
+        } else {
+            CallPhase::WaitingForStream
+        }
+    }
+
+    fn finish_input(&self, reached_max_duration: bool, started_at_ms: i64) -> FinishCallInput {
+        let final_status = self.final_status.as_ref().map(|f| f.status).unwrap_or(CallStatus::Completed);
+        let outcome = if reached_max_duration {
+            CallOutcome::MaxDurationReached
+        } else {
+            CallOutcome::from_final_status(final_status)
+        };
+        let ended_at_ms = started_at_ms;
+        let measured_secs = |from: i64| u32::try_from((ended_at_ms - from).max(0) / 1000).unwrap_or(0);
+        let duration_secs = self
+            .final_status
+            .as_ref()
+            .and_then(|f| f.duration_secs)
+            .unwrap_or_else(|| self.answered_at_ms.map(measured_secs).unwrap_or(0));
+        let mut metrics = CallMetrics::from_transcript(&self.transcript);
+        metrics.stream_connect_ms = self.stream_started_at_ms.map(|s| (s - started_at_ms).max(0) as u64);
+        FinishCallInput {
+            tenant_id: self.input.tenant_id,
+            call_sid: self.input.call_sid.clone(),
+            final_status,
+            outcome,
+            duration_secs,
+            answered_at_ms: self.answered_at_ms,
+            ended_at_ms,
+            transcript: self.transcript.clone(),
+            metrics,
+        }
+    }
+}
+
+impl CallPhase {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::WaitingForStream => "Ringing: waiting for the media stream",
+            Self::Streaming => "In conversation",
+            Self::StreamEnded => "Media stream ended: waiting for Twilio's final status",
+            Self::Ended => "Call ended",
+        }
+    }
+}
+
+fn activity_options(summary: &str) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(ACTIVITY_ATTEMPT_TIMEOUT)
+        .summary(summary.to_owned())
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(200))
+                .maximum_interval(Duration::from_secs(30))
+                .build(),
+        )
+        .build()
+}
+
+fn unix_ms(t: Option<std::time::SystemTime>) -> i64 {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
+    unix_ms(ctx.workflow_time())
+}
+
+fn sync_now_ms(ctx: &SyncWorkflowContext<CallWorkflow>) -> i64 {
+    unix_ms(ctx.workflow_time())
+}
