@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn masking_keeps_only_prefix_and_last_four_digits() {
         let n = E164::parse("+14155550199").unwrap();
-        assert_eq!(n.masked(), "+1•••••0199");
+        assert_eq!(n.masked(), "+1••••••0199");
         assert!(!format!("{n:?}").contains("415555"));
     }
 }

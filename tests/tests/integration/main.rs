@@ -1,1 +1,12 @@
+//! Integration tests against real Temporal, PostgreSQL (or SQLite) and Redis (or in-process
+//! sessions). `scripts/test.sh` starts throwaway servers and runs this binary once per backend.
+//! Twilio's REST API is a local fake that speaks its wire format (`helpers::FakeTwilio`).
 
+#![allow(unreachable_pub)]
+
+mod helpers;
+
+mod api;
+mod call_workflow;
+mod twilio_rest;
+mod webhooks;

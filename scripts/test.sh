@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite on a fresh Debian/Ubuntu machine:
+# installs what is missing, starts throwaway Temporal, PostgreSQL and Redis servers on free
+# loopback ports, runs every test on SQLite + in-process sessions, then the integration tests
+# again on PostgreSQL + Redis, and tears the servers down.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$SWITCHBOARD_ROOT"
+
+ensure_rust
+ensure_apt protobuf-compiler postgresql redis-server python3-venv
+ensure_temporal_cli
+
+THROWAWAY_DIR="$(mktemp -d /tmp/switchboard-test.XXXXXX)"
+trap stop_started EXIT
+
+temporal_port=$(free_port); temporal_ui_port=$(free_port)
+pg_port=$(free_port); redis_port=$(free_port)
+say "starting throwaway Temporal (:$temporal_port), PostgreSQL (:$pg_port), Redis (:$redis_port)"
+start_temporal "$temporal_port" "$temporal_ui_port"
+start_postgres "$pg_port"
+start_redis "$redis_port"
+export SWITCHBOARD_TEST_TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
+
+say "building"
+cargo build --workspace --all-targets --locked
+
+say "suite 1/2: every test, on SQLite + in-process sessions"
+cargo test --workspace --locked
+
+say "suite 2/2: integration tests on PostgreSQL + Redis"
+SWITCHBOARD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres" \
+SWITCHBOARD_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/" \
+  cargo test --locked -p switchboard-tests --test integration
+
+say "all tests passed on both backends"

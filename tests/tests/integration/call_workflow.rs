@@ -1,0 +1,82 @@
+//! `CallWorkflow` durability: worker replacement mid-call, the max-duration timer, replay.
+
+use crate::helpers::*;
+use std::time::Duration;
+use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowHistory};
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+use workflows::CallWorkflow;
+
+#[tokio::test]
+async fn a_call_completes_after_its_worker_is_stopped_mid_call_and_a_new_one_started() {
+    let mut app = spawn_app().await;
+    let call_sid = app.start_inbound_call().await;
+    app.wait_for_call_row(&call_sid).await;
+
+    app.stop_worker().await;
+    // With no worker at all, the call's events still land in history.
+    app.complete_call(&call_sid, 17).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.start_worker();
+
+    let summary = app.call_result(&call_sid).await;
+    assert_eq!(summary.outcome, domain::CallOutcome::Completed);
+    assert_eq!(summary.duration_secs, 17);
+    let row = app.wait_for_call_row(&call_sid).await;
+    assert_eq!(row.status, "completed");
+}
+
+#[tokio::test]
+async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
+    let app = spawn_app_with_max_duration(Some(2)).await;
+    let call_sid = app.start_inbound_call().await;
+    // Twilio answers the first hang-up attempt with a 429: the activity must retry.
+    app.twilio.fail_next.lock().unwrap().push((
+        429,
+        serde_json::json!({"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}),
+    ));
+
+    let hang_up = wait_for_hang_up(&app, &call_sid, 2).await;
+    assert_eq!(hang_up.form, vec![("Status".to_owned(), "completed".to_owned())]);
+    app.complete_call(&call_sid, 2).await;
+
+    let summary = app.call_result(&call_sid).await;
+    assert_eq!(summary.outcome, domain::CallOutcome::MaxDurationReached);
+    let row = app.wait_for_call_row(&call_sid).await;
+    assert_eq!(row.outcome.as_deref(), Some("max_duration_reached"));
+}
+
+async fn wait_for_hang_up(app: &TestApp, call_sid: &str, attempts: usize) -> TwilioRequest {
+    let path = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{call_sid}.json");
+    for _ in 0..300 {
+        let requests = app.twilio.requests.lock().unwrap().clone();
+        let matching: Vec<_> = requests.into_iter().filter(|r| r.path == path).collect();
+        if matching.len() >= attempts {
+            return matching.last().unwrap().clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("Twilio never received {attempts} hang-up requests for {call_sid}");
+}
+
+#[tokio::test]
+async fn a_recorded_call_history_replays_without_nondeterminism() {
+    let app = spawn_app().await;
+    let call_sid = app.start_inbound_call().await;
+    app.wait_for_call_row(&call_sid).await;
+    app.complete_call(&call_sid, 5).await;
+    app.call_result(&call_sid).await;
+
+    let handle = app.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    if let Ok(path) = std::env::var("SWITCHBOARD_RECORD_HISTORY") {
+        std::fs::write(path, &json).unwrap();
+    }
+
+    let mut options = WorkflowReplayerOptions::new().build();
+    options.register_workflow::<CallWorkflow>().unwrap();
+    let replayer = WorkflowReplayer::new(options).unwrap();
+    replayer
+        .replay_workflow(WorkflowHistory::from_json(&json).unwrap())
+        .await
+        .expect("the recorded history replays");
+}

@@ -1,0 +1,376 @@
+//! `spawn_app()`: a fresh database, a unique task queue, a fake Twilio REST API, the real API
+//! on port 0 and a real worker — per test.
+
+use activities::{CallActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use api::{ApiConfig, AppState, metrics::Metrics};
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::post,
+};
+use domain::{E164, TenantId};
+use sea_orm::{ConnectionTrait, Database};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use store::{NewAgent, Store};
+use telephony::{TwilioAuth, TwilioClient, compute_signature};
+use temporalio_client::{Client, WorkflowDescribeOptions};
+use uuid::Uuid;
+use workflows::CallWorkflow;
+
+pub const PUBLIC_URL: &str = "https://voice.switchboard.test";
+pub const AUTH_TOKEN: &str = "test-twilio-auth-token";
+pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
+pub const CALLER: &str = "+14155550199";
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn temporal_address() -> String {
+    env("SWITCHBOARD_TEST_TEMPORAL_ADDRESS")
+        .expect("SWITCHBOARD_TEST_TEMPORAL_ADDRESS is not set: run the suite with scripts/test.sh")
+}
+
+/// A fresh database: a new PostgreSQL database when `SWITCHBOARD_TEST_POSTGRES_URL` is set
+/// (an admin URL of the throwaway cluster), otherwise a new SQLite file.
+async fn fresh_database() -> String {
+    let name = format!("t_{}", Uuid::new_v4().simple());
+    match env("SWITCHBOARD_TEST_POSTGRES_URL") {
+        Some(admin) => {
+            let db = Database::connect(admin.as_str()).await.expect("connect to the test PostgreSQL");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            db.close().await.ok();
+            let (base, _) = admin.rsplit_once('/').expect("postgres URL ends with /dbname");
+            format!("{base}/{name}")
+        }
+        None => {
+            let dir = std::env::temp_dir().join("switchboard-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.sqlite")).display())
+        }
+    }
+}
+
+async fn sessions() -> Arc<dyn SessionStore> {
+    match env("SWITCHBOARD_TEST_REDIS_URL") {
+        Some(url) => Arc::new(RedisSessionStore::connect(&url).await.expect("connect to the test Redis")),
+        None => Arc::new(InProcessSessionStore::new()),
+    }
+}
+
+/// One request the fake Twilio received.
+#[derive(Debug, Clone)]
+pub struct TwilioRequest {
+    pub path: String,
+    pub form: Vec<(String, String)>,
+}
+
+/// A local stand-in for Twilio's REST API: the same paths, form bodies, Basic auth, JSON
+/// resources and error bodies. Answers from `fail_next` first, if any are queued.
+#[derive(Clone, Default)]
+pub struct FakeTwilio {
+    pub requests: Arc<Mutex<Vec<TwilioRequest>>>,
+    pub fail_next: Arc<Mutex<Vec<(u16, serde_json::Value)>>>,
+}
+
+async fn fake_update_call(
+    State(fake): State<FakeTwilio>,
+    Path((account, call)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> impl IntoResponse {
+    let expected = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        let body = serde_json::json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401});
+        return (StatusCode::UNAUTHORIZED, axum::Json(body));
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+    fake.requests.lock().unwrap().push(TwilioRequest {
+        path: format!("/2010-04-01/Accounts/{account}/Calls/{call}"),
+        form: form.clone(),
+    });
+    if let Some((status, body)) = fake.fail_next.lock().unwrap().pop() {
+        return (StatusCode::from_u16(status).unwrap(), axum::Json(body));
+    }
+    let call_sid = call.trim_end_matches(".json");
+    let status = form.iter().find(|(k, _)| k == "Status").map(|(_, v)| v.clone()).unwrap_or("in-progress".into());
+    (StatusCode::OK, axum::Json(serde_json::json!({"sid": call_sid, "status": status, "to": "+15005550006", "from": CALLER, "direction": "inbound"})))
+}
+
+impl FakeTwilio {
+    pub async fn start() -> (Self, String) {
+        let fake = Self::default();
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{account}/Calls/{call}", post(fake_update_call))
+            .with_state(fake.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (fake, url)
+    }
+
+    pub fn client(base_url: &str) -> TwilioClient {
+        TwilioClient::new(base_url, ACCOUNT_SID, TwilioAuth::AuthToken(AUTH_TOKEN.into())).unwrap()
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub temporal: Client,
+    pub sessions: Arc<dyn SessionStore>,
+    pub task_queue: String,
+    pub twilio: FakeTwilio,
+    pub twilio_base_url: String,
+    pub tenant: TenantId,
+    pub number: E164,
+    pub api_key: String,
+    pub http: reqwest::Client,
+    worker: Option<RunningWorker>,
+}
+
+struct RunningWorker {
+    stop: Box<dyn Fn() + Send + Sync>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            (worker.stop)();
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with_max_duration(None).await
+}
+
+pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) -> TestApp {
+    let store = Store::connect(&fresh_database().await).await.expect("connect store");
+    store.migrate_up().await.expect("migrate");
+    let sessions = sessions().await;
+    let temporal = worker::connect(&temporal_address(), "default").await.expect("connect Temporal");
+    worker::ensure_search_attributes(&temporal, "default").await.expect("search attributes");
+    let (twilio, twilio_base_url) = FakeTwilio::start().await;
+    let task_queue = format!("test-{}", Uuid::new_v4().simple());
+
+    let tenant = store.create_tenant("Acme Dental").await.unwrap();
+    let agent = store
+        .create_agent(
+            tenant.id,
+            NewAgent {
+                name: "Receptionist".into(),
+                greeting: "Hello".into(),
+                instructions: "Be kind".into(),
+                engine: "offline".into(),
+                engine_settings: serde_json::json!({}),
+                max_call_duration_secs,
+            },
+        )
+        .await
+        .unwrap();
+    let number = E164::parse("+15005550006").unwrap();
+    store.assign_phone_number(tenant.id, &number, agent.id).await.unwrap();
+    let api_key = store.create_api_key(tenant.id, "test").await.unwrap().secret;
+
+    let state = AppState {
+        store: store.clone(),
+        temporal: temporal.clone(),
+        sessions: sessions.clone(),
+        config: Arc::new(ApiConfig {
+            public_url: url::Url::parse(PUBLIC_URL).unwrap(),
+            twilio_auth_token: AUTH_TOKEN.into(),
+            task_queue: task_queue.clone(),
+        }),
+        metrics: Arc::new(Metrics::new()),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(api::serve(listener, state, std::future::pending()));
+
+    let mut app = TestApp {
+        address,
+        store,
+        temporal,
+        sessions,
+        task_queue,
+        twilio,
+        twilio_base_url,
+        tenant: tenant.id,
+        number,
+        api_key,
+        http: reqwest::Client::new(),
+        worker: None,
+    };
+    app.start_worker();
+    app
+}
+
+pub fn new_call_sid() -> String {
+    format!("CA{}", Uuid::new_v4().simple())
+}
+
+pub fn voice_form(call_sid: &str, to: &str) -> Vec<(String, String)> {
+    // Exactly the fields Twilio posts for an inbound call.
+    [
+        ("AccountSid", ACCOUNT_SID),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", call_sid),
+        ("CallStatus", "ringing"),
+        ("CallToken", "%7B%22parentCallInfoToken%22%3A%22eyJhbGciOiJFUzI1NiJ9%22%7D"),
+        ("Called", to),
+        ("CalledCity", "SAN FRANCISCO"),
+        ("CalledCountry", "US"),
+        ("CalledState", "CA"),
+        ("CalledZip", "94105"),
+        ("Caller", CALLER),
+        ("CallerCity", "OAKLAND"),
+        ("CallerCountry", "US"),
+        ("CallerState", "CA"),
+        ("CallerZip", "94612"),
+        ("Direction", "inbound"),
+        ("From", CALLER),
+        ("FromCity", "OAKLAND"),
+        ("FromCountry", "US"),
+        ("FromState", "CA"),
+        ("FromZip", "94612"),
+        ("StirVerstat", "TN-Validation-Passed-A"),
+        ("To", to),
+        ("ToCity", "SAN FRANCISCO"),
+        ("ToCountry", "US"),
+        ("ToState", "CA"),
+        ("ToZip", "94105"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub fn status_form(call_sid: &str, status: &str, duration: Option<u32>) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = [
+        ("AccountSid", ACCOUNT_SID),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", call_sid),
+        ("CallStatus", status),
+        ("Direction", "inbound"),
+        ("From", CALLER),
+        ("To", "+15005550006"),
+        ("SequenceNumber", "0"),
+        ("Timestamp", "Sun, 22 Nov 2026 10:00:00 +0000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    if let Some(d) = duration {
+        form.push(("CallDuration".into(), d.to_string()));
+    }
+    form
+}
+
+impl TestApp {
+    /// Posts `form` to `path`, signed over our *public* URL as Twilio would sign it.
+    pub async fn post_signed(&self, path: &str, form: &[(String, String)]) -> reqwest::Response {
+        let signature = compute_signature(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), form);
+        self.post_with_signature(path, form, Some(&signature)).await
+    }
+
+    pub async fn post_with_signature(&self, path: &str, form: &[(String, String)], signature: Option<&str>) -> reqwest::Response {
+        let mut request = self.http.post(format!("{}{path}", self.address)).form(form);
+        if let Some(sig) = signature {
+            request = request.header("X-Twilio-Signature", sig);
+        }
+        request.send().await.expect("request to the API")
+    }
+
+    pub async fn start_inbound_call(&self) -> String {
+        let call_sid = new_call_sid();
+        let response = self.post_signed("/twilio/voice", &voice_form(&call_sid, self.number.as_str())).await;
+        assert_eq!(response.status(), 200, "voice webhook: {}", response.text().await.unwrap());
+        call_sid
+    }
+
+    pub async fn complete_call(&self, call_sid: &str, duration: u32) {
+        let response = self.post_signed("/twilio/status", &status_form(call_sid, "completed", Some(duration))).await;
+        assert_eq!(response.status(), 204);
+    }
+
+    pub async fn get_api(&self, path: &str, api_key: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(api_key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs a worker on its own thread: the SDK's worker future is not `Send`.
+    pub fn start_worker(&mut self) {
+        assert!(self.worker.is_none(), "a worker is already running");
+        let activities = CallActivitiesImpl::new(
+            self.store.clone(),
+            self.sessions.clone(),
+            FakeTwilio::client(&self.twilio_base_url),
+        );
+        let client = self.temporal.clone();
+        let task_queue = self.task_queue.clone();
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let runtime = worker::runtime().expect("SDK runtime");
+                let mut w = worker::build_worker(&runtime, client, &task_queue, activities).unwrap();
+                stop_tx.send(Box::new(w.shutdown_handle())).unwrap();
+                w.run().await.expect("worker run");
+            });
+        });
+        let stop = stop_rx.recv().expect("worker started");
+        self.worker = Some(RunningWorker { stop, thread });
+    }
+
+    /// Shuts the worker down and waits until it has stopped polling.
+    pub async fn stop_worker(&mut self) {
+        let worker = self.worker.take().expect("no worker running");
+        (worker.stop)();
+        let joined = tokio::task::spawn_blocking(move || worker.thread.join());
+        tokio::time::timeout(Duration::from_secs(60), joined)
+            .await
+            .expect("worker stops within a minute")
+            .unwrap()
+            .expect("worker thread did not panic");
+    }
+
+    pub async fn describe(&self, call_sid: &str) -> Option<temporalio_client::WorkflowExecutionDescription> {
+        let handle = self.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+        handle.describe(WorkflowDescribeOptions::default()).await.ok()
+    }
+
+    /// Waits for the call's workflow to finish and returns its summary.
+    pub async fn call_result(&self, call_sid: &str) -> domain::workflow_io::CallSummary {
+        let handle = self.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+        tokio::time::timeout(Duration::from_secs(60), handle.get_result(Default::default()))
+            .await
+            .expect("call workflow finishes within a minute")
+            .expect("call workflow succeeds")
+    }
+
+    /// Polls until the `calls` row exists (the workflow's first activity ran).
+    pub async fn wait_for_call_row(&self, call_sid: &str) -> store::CallRecord {
+        let sid = domain::CallSid::parse(call_sid).unwrap();
+        for _ in 0..300 {
+            if let Some(row) = self.store.call_by_sid(self.tenant, &sid).await.unwrap() {
+                return row;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the calls row for {call_sid} never appeared");
+    }
+}
