@@ -5,18 +5,9 @@
 //! - `migrate up|down|status`: database migrations.
 //! - `demo-call`: a signed test call against a running API.
 
-// Modules mark items `pub` for readability; a binary exports nothing.
-#![allow(unreachable_pub)]
-
-mod app;
-mod config;
-mod demo_call;
-mod dev;
-mod temporal_dev;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use config::Settings;
+use switchboard::{app, config::Settings, demo_call, dev};
 use migrations::{Migrator, MigratorTrait};
 
 #[derive(Debug, Parser)]

@@ -41,8 +41,19 @@ async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
 
     let summary = app.call_result(&call_sid).await;
     assert_eq!(summary.outcome, domain::CallOutcome::MaxDurationReached);
+    record_history(&app, &call_sid, "SWITCHBOARD_RECORD_MAX_DURATION_HISTORY").await;
     let row = app.wait_for_call_row(&call_sid).await;
     assert_eq!(row.outcome.as_deref(), Some("max_duration_reached"));
+}
+
+/// The call's history as JSON; also written to the file named by `env_var`, if set.
+async fn record_history(app: &TestApp, call_sid: &str, env_var: &str) -> Vec<u8> {
+    let handle = app.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    if let Ok(path) = std::env::var(env_var) {
+        std::fs::write(path, &json).unwrap();
+    }
+    json
 }
 
 async fn wait_for_hang_up(app: &TestApp, call_sid: &str, attempts: usize) -> TwilioRequest {
@@ -66,11 +77,7 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
     app.complete_call(&call_sid, 5).await;
     app.call_result(&call_sid).await;
 
-    let handle = app.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
-    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
-    if let Ok(path) = std::env::var("SWITCHBOARD_RECORD_HISTORY") {
-        std::fs::write(path, &json).unwrap();
-    }
+    let json = record_history(&app, &call_sid, "SWITCHBOARD_RECORD_HISTORY").await;
 
     let mut options = WorkflowReplayerOptions::new().build();
     options.register_workflow::<CallWorkflow>().unwrap();
@@ -79,4 +86,26 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
         .replay_workflow(WorkflowHistory::from_json(&json).unwrap())
         .await
         .expect("the recorded history replays");
+}
+
+/// Histories recorded from real runs (`SWITCHBOARD_RECORD_HISTORY=tests/histories/<name>.json`
+/// with the test above) and committed: a change to `CallWorkflow` that would break calls in
+/// flight fails here.
+#[tokio::test]
+async fn committed_call_histories_replay_without_nondeterminism() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("histories");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let json = std::fs::read(&path).unwrap();
+        let mut options = WorkflowReplayerOptions::new().build();
+        options.register_workflow::<CallWorkflow>().unwrap();
+        let replayer = WorkflowReplayer::new(options).unwrap();
+        replayer
+            .replay_workflow(WorkflowHistory::from_json(&json).unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{} no longer replays: {e}", path.display()));
+        replayed += 1;
+    }
+    assert!(replayed > 0, "no committed histories in {}", dir.display());
 }

