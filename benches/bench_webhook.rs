@@ -36,15 +36,27 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 #[tokio::main]
 async fn main() -> Result<()> {
     let _ = dotenvy::dotenv();
-    let n: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(1000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(1000);
     let settings = Settings::from_env()?;
     let http = reqwest::Client::new();
 
     let mut webhook = Vec::with_capacity(n);
     let mut sids = Vec::with_capacity(n);
     for i in 0..n {
-        let sid = format!("CA{:032x}", (u128::from(std::process::id()) << 64) | (i as u128) | (1 << 40));
-        let params = demo_call::voice_params(&sid, &settings.twilio_account_sid, "+14155550199", switchboard::dev::DEMO_NUMBER);
+        let sid = format!(
+            "CA{:032x}",
+            (u128::from(std::process::id()) << 64) | (i as u128) | (1 << 40)
+        );
+        let params = demo_call::voice_params(
+            &sid,
+            &settings.twilio_account_sid,
+            "+14155550199",
+            switchboard::dev::DEMO_NUMBER,
+        );
         let started = Instant::now();
         let response = demo_call::post_signed(&http, &settings, "/twilio/voice", &params).await?;
         let status = response.status();
@@ -61,7 +73,10 @@ async fn main() -> Result<()> {
     let mut bare = Vec::with_capacity(n);
     for i in 0..n {
         let input = CallWorkflowInput {
-            call_sid: CallSid::parse(&format!("CA{:032x}", (u128::from(std::process::id()) << 64) | (i as u128) | (2 << 40)))?,
+            call_sid: CallSid::parse(&format!(
+                "CA{:032x}",
+                (u128::from(std::process::id()) << 64) | (i as u128) | (2 << 40)
+            ))?,
             tenant_id: TenantId::new(),
             agent_id: AgentId::new(),
             agent_name: "bench".into(),
@@ -70,20 +85,34 @@ async fn main() -> Result<()> {
             to: E164::parse("+15005550006")?,
             max_duration_secs: 60,
         };
-        let options = WorkflowStartOptions::new(unpolled_queue.clone(), format!("bench-bare-{}-{i}", std::process::id()))
-            .execution_timeout(Duration::from_secs(30))
-            .build();
+        let options = WorkflowStartOptions::new(
+            unpolled_queue.clone(),
+            format!("bench-bare-{}-{i}", std::process::id()),
+        )
+        .execution_timeout(Duration::from_secs(30))
+        .build();
         let started = Instant::now();
-        client.start_workflow(CallWorkflow::run, input, options).await.context("bare start")?;
+        client
+            .start_workflow(CallWorkflow::run, input, options)
+            .await
+            .context("bare start")?;
         bare.push(started.elapsed());
     }
 
-    println!("{n} signed voice webhooks, sequential, against {}", settings.api_bind);
+    println!(
+        "{n} signed voice webhooks, sequential, against {}",
+        settings.api_bind
+    );
     report("webhook → TwiML (incl. start)", webhook);
     report("bare StartWorkflowExecution", bare);
 
     for sid in &sids {
-        let mut params = demo_call::voice_params(sid, &settings.twilio_account_sid, "+14155550199", switchboard::dev::DEMO_NUMBER);
+        let mut params = demo_call::voice_params(
+            sid,
+            &settings.twilio_account_sid,
+            "+14155550199",
+            switchboard::dev::DEMO_NUMBER,
+        );
         params.retain(|(k, _)| k != "CallStatus");
         params.push(("CallStatus".into(), "completed".into()));
         params.push(("CallDuration".into(), "1".into()));

@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler python3-venv
+ensure_apt protobuf-compiler
 ensure_temporal_cli
 
 say "building switchboard"

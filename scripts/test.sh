@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler postgresql redis-server python3-venv
+ensure_apt protobuf-compiler postgresql redis-server
 ensure_temporal_cli
 
 THROWAWAY_DIR="$(mktemp -d /tmp/switchboard-test.XXXXXX)"

@@ -15,24 +15,37 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
-    let store = Store::connect(&settings.database_url).await.context("connecting to the database")?;
+    let store = Store::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
     store.migrate_up().await.context("running migrations")?;
     Ok(store)
 }
 
 pub async fn open_sessions(settings: &Settings) -> Result<Arc<dyn SessionStore>> {
     Ok(match &settings.redis_url {
-        Some(url) => Arc::new(RedisSessionStore::connect(url).await.context("connecting to Redis")?),
+        Some(url) => Arc::new(
+            RedisSessionStore::connect(url)
+                .await
+                .context("connecting to Redis")?,
+        ),
         None => Arc::new(InProcessSessionStore::new()),
     })
 }
 
 pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
     let auth = match &settings.twilio_api_key {
-        Some((sid, secret)) => TwilioAuth::ApiKey { sid: sid.clone(), secret: secret.clone() },
+        Some((sid, secret)) => TwilioAuth::ApiKey {
+            sid: sid.clone(),
+            secret: secret.clone(),
+        },
         None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone()),
     };
-    Ok(TwilioClient::new(&settings.twilio_api_base, &settings.twilio_account_sid, auth)?)
+    Ok(TwilioClient::new(
+        &settings.twilio_api_base,
+        &settings.twilio_account_sid,
+        auth,
+    )?)
 }
 
 pub async fn temporal_client(settings: &Settings) -> Result<Client> {
@@ -41,7 +54,12 @@ pub async fn temporal_client(settings: &Settings) -> Result<Client> {
     Ok(client)
 }
 
-pub fn api_state(settings: &Settings, store: Store, temporal: Client, sessions: Arc<dyn SessionStore>) -> AppState {
+pub fn api_state(
+    settings: &Settings,
+    store: Store,
+    temporal: Client,
+    sessions: Arc<dyn SessionStore>,
+) -> AppState {
     AppState {
         store,
         temporal,
@@ -55,7 +73,11 @@ pub fn api_state(settings: &Settings, store: Store, temporal: Client, sessions: 
     }
 }
 
-pub async fn serve_api(settings: &Settings, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn serve_api(
+    settings: &Settings,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.api_bind)
         .await
         .with_context(|| format!("binding the API to {}", settings.api_bind))?;

@@ -28,7 +28,10 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("data_dir", &self.data_dir)
-            .field("database", &self.database_url.split(':').next().unwrap_or("?"))
+            .field(
+                "database",
+                &self.database_url.split(':').next().unwrap_or("?"),
+            )
             .field("redis", &self.redis_url.is_some())
             .field("temporal_address", &self.temporal_address)
             .field("temporal_namespace", &self.temporal_namespace)
@@ -55,7 +58,10 @@ pub const DEV_TWILIO_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
 impl Settings {
     pub fn from_env() -> Result<Self> {
         let data_dir = PathBuf::from(var_or("SWITCHBOARD_DATA_DIR", ".data"));
-        let default_db = format!("sqlite://{}?mode=rwc", data_dir.join("switchboard.sqlite").display());
+        let default_db = format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("switchboard.sqlite").display()
+        );
         let api_bind: SocketAddr = var_or("API_BIND", "127.0.0.1:8080")
             .parse()
             .context("API_BIND must be host:port, e.g. 127.0.0.1:8080")?;
@@ -73,7 +79,9 @@ impl Settings {
             temporal_namespace: var_or("TEMPORAL_NAMESPACE", "default"),
             task_queue: var_or("TEMPORAL_TASK_QUEUE", workflows::DEFAULT_TASK_QUEUE),
             temporal_cli_path: var("TEMPORAL_CLI_PATH").map(PathBuf::from),
-            temporal_ui_port: var_or("TEMPORAL_UI_PORT", "8233").parse().context("TEMPORAL_UI_PORT must be a port")?,
+            temporal_ui_port: var_or("TEMPORAL_UI_PORT", "8233")
+                .parse()
+                .context("TEMPORAL_UI_PORT must be a port")?,
             api_bind,
             public_url,
             twilio_account_sid: var_or("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),

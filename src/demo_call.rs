@@ -21,7 +21,10 @@ pub struct DemoCallArgs {
 }
 
 pub fn random_call_sid() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     format!("CA{:032x}", nanos ^ (u128::from(std::process::id()) << 64))
 }
 
@@ -32,7 +35,10 @@ pub async fn post_signed(
     path: &str,
     params: &[(String, String)],
 ) -> Result<reqwest::Response> {
-    let public = format!("{}{path}", settings.public_url.as_str().trim_end_matches('/'));
+    let public = format!(
+        "{}{path}",
+        settings.public_url.as_str().trim_end_matches('/')
+    );
     let signature = compute_signature(&settings.twilio_auth_token, &public, params);
     let local = format!("http://{}{path}", settings.api_bind);
     http.post(local)
@@ -43,7 +49,12 @@ pub async fn post_signed(
         .with_context(|| format!("posting to the API at {}", settings.api_bind))
 }
 
-pub fn voice_params(call_sid: &str, account_sid: &str, from: &str, to: &str) -> Vec<(String, String)> {
+pub fn voice_params(
+    call_sid: &str,
+    account_sid: &str,
+    from: &str,
+    to: &str,
+) -> Vec<(String, String)> {
     [
         ("AccountSid", account_sid),
         ("ApiVersion", "2010-04-01"),
@@ -63,7 +74,12 @@ pub fn voice_params(call_sid: &str, account_sid: &str, from: &str, to: &str) -> 
 pub async fn run(settings: Settings, args: DemoCallArgs) -> Result<()> {
     let http = reqwest::Client::new();
     let call_sid = random_call_sid();
-    let params = voice_params(&call_sid, &settings.twilio_account_sid, &args.from, &args.to);
+    let params = voice_params(
+        &call_sid,
+        &settings.twilio_account_sid,
+        &args.from,
+        &args.to,
+    );
     let response = post_signed(&http, &settings, "/twilio/voice", &params).await?;
     let status = response.status();
     let body = response.text().await?;

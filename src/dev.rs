@@ -72,7 +72,9 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
             },
         )
         .await?;
-    store.assign_phone_number(tenant.id, &E164::parse(DEMO_NUMBER)?, agent.id).await?;
+    store
+        .assign_phone_number(tenant.id, &E164::parse(DEMO_NUMBER)?, agent.id)
+        .await?;
     let key = store.create_api_key(tenant.id, "demo").await?;
     let path = settings.data_dir.join("demo-api-key");
     std::fs::write(&path, format!("{}\n", key.secret))?;
@@ -92,11 +94,17 @@ fn print_banner(settings: &Settings, new_demo_key: Option<&str>) {
     println!("  API            {api}");
     println!("  API docs       {api}/docs");
     println!("  Metrics        {api}/metrics");
-    println!("  Temporal UI    http://127.0.0.1:{}/namespaces/{}/workflows", settings.temporal_ui_port, settings.temporal_namespace);
+    println!(
+        "  Temporal UI    http://127.0.0.1:{}/namespaces/{}/workflows",
+        settings.temporal_ui_port, settings.temporal_namespace
+    );
     println!("  Temporal gRPC  {}", settings.temporal_address);
     println!("  Demo tenant    {DEMO_TENANT}, number {DEMO_NUMBER}");
     match new_demo_key {
-        Some(key) => println!("  Demo API key   {key}   (shown once; also in {})", key_file.display()),
+        Some(key) => println!(
+            "  Demo API key   {key}   (shown once; also in {})",
+            key_file.display()
+        ),
         None => println!("  Demo API key   in {}", key_file.display()),
     }
     println!();

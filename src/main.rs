@@ -7,11 +7,15 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use switchboard::{app, config::Settings, demo_call, dev};
 use migrations::{Migrator, MigratorTrait};
+use switchboard::{app, config::Settings, demo_call, dev};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Durable voice-AI calls on Temporal")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Durable voice-AI calls on Temporal"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,8 +49,9 @@ enum MigrateAction {
 }
 
 fn init_tracing(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,temporalio_sdk_core=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,temporalio_sdk_core=warn")
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if settings.log_json {
         builder.json().init();

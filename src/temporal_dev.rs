@@ -35,9 +35,11 @@ fn resolve(address: &str) -> Result<SocketAddr> {
 
 pub async fn answers(address: &str) -> bool {
     match resolve(address) {
-        Ok(addr) => tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
-            .await
-            .is_ok_and(|r| r.is_ok()),
+        Ok(addr) => {
+            tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(addr))
+                .await
+                .is_ok_and(|r| r.is_ok())
+        }
         Err(_) => false,
     }
 }
@@ -48,7 +50,9 @@ pub fn find_cli(settings: &Settings) -> Option<PathBuf> {
     if let Some(path) = &settings.temporal_cli_path {
         return Some(path.clone());
     }
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
     let candidates = on_path
         .map(|dir| dir.join("temporal"))
         .chain(std::iter::once(PathBuf::from(".venv/bin/temporal")));
@@ -59,7 +63,10 @@ pub fn find_cli(settings: &Settings) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("temporal-cli-")) && is_executable(p)
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("temporal-cli-"))
+                && is_executable(p)
         })
 }
 
@@ -67,7 +74,8 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     }
     #[cfg(not(unix))]
     {
@@ -89,8 +97,19 @@ pub async fn start(settings: &Settings) -> Result<TemporalDevServer> {
     let log_file = std::fs::File::create(settings.data_dir.join("temporal.log"))?;
     let mut command = Command::new(&cli);
     command
-        .args(["server", "start-dev", "--log-level", "warn", "--ui-disable-news-fetch"])
-        .args(["--ip", &addr.ip().to_string(), "--port", &addr.port().to_string()])
+        .args([
+            "server",
+            "start-dev",
+            "--log-level",
+            "warn",
+            "--ui-disable-news-fetch",
+        ])
+        .args([
+            "--ip",
+            &addr.ip().to_string(),
+            "--port",
+            &addr.port().to_string(),
+        ])
         .args(["--ui-port", &settings.temporal_ui_port.to_string()])
         .args(["--namespace", &settings.temporal_namespace])
         .arg("--db-filename")
@@ -109,7 +128,10 @@ pub async fn start(settings: &Settings) -> Result<TemporalDevServer> {
     let started = Instant::now();
     while !answers(&settings.temporal_address).await {
         if let Some(status) = server.child.try_wait()? {
-            bail!("the Temporal dev server exited ({status}); see {}", settings.data_dir.join("temporal.log").display());
+            bail!(
+                "the Temporal dev server exited ({status}); see {}",
+                settings.data_dir.join("temporal.log").display()
+            );
         }
         if started.elapsed() > STARTUP_TIMEOUT {
             server.stop().await;

@@ -9,9 +9,9 @@ use domain::{
 use std::{sync::Arc, time::Duration};
 use store::{NewCall, Store, StoreError};
 use telephony::{TwilioClient, TwilioError, rest::UpdateCall};
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use temporalio_common::error::ApplicationFailure;
 use workflows::activities::call as call_activities;
 
 /// Twilio's "resource not found" and "call is not in progress": a hang-up that finds the call
@@ -27,13 +27,19 @@ pub struct CallActivitiesImpl {
 
 impl CallActivitiesImpl {
     pub fn new(store: Store, sessions: Arc<dyn SessionStore>, twilio: TwilioClient) -> Self {
-        Self { store, sessions, twilio }
+        Self {
+            store,
+            sessions,
+            twilio,
+        }
     }
 }
 
 fn store_failure(err: StoreError) -> ActivityError {
     match err {
-        StoreError::NotFound { .. } | StoreError::Corrupt(_) => ApplicationFailure::non_retryable(err).into(),
+        StoreError::NotFound { .. } | StoreError::Corrupt(_) => {
+            ApplicationFailure::non_retryable(err).into()
+        }
         StoreError::Db(_) => ApplicationFailure::new(err).into(),
     }
 }
@@ -49,9 +55,16 @@ fn twilio_failure(err: TwilioError) -> ActivityError {
 #[activities]
 impl CallActivitiesImpl {
     #[activity(definition = call_activities::RecordCall)]
-    pub async fn record_call(self: Arc<Self>, _ctx: ActivityContext, input: RecordCallInput) -> Result<(), ActivityError> {
+    pub async fn record_call(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: RecordCallInput,
+    ) -> Result<(), ActivityError> {
         let call = input.call;
-        let started_at = Utc.timestamp_millis_opt(input.started_at_ms).single().unwrap_or_else(Utc::now);
+        let started_at = Utc
+            .timestamp_millis_opt(input.started_at_ms)
+            .single()
+            .unwrap_or_else(Utc::now);
         self.store
             .record_call_started(
                 call.tenant_id,
@@ -71,7 +84,11 @@ impl CallActivitiesImpl {
     }
 
     #[activity(definition = call_activities::OpenSession)]
-    pub async fn open_session(self: Arc<Self>, _ctx: ActivityContext, input: OpenSessionInput) -> Result<(), ActivityError> {
+    pub async fn open_session(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: OpenSessionInput,
+    ) -> Result<(), ActivityError> {
         let session = CallSession {
             tenant_id: input.tenant_id,
             call_sid: input.call_sid,
@@ -85,21 +102,39 @@ impl CallActivitiesImpl {
     }
 
     #[activity(definition = call_activities::HangUpCall)]
-    pub async fn hang_up_call(self: Arc<Self>, _ctx: ActivityContext, call: CallRef) -> Result<(), ActivityError> {
-        match self.twilio.update_call(call.call_sid.as_str(), &UpdateCall::Hangup).await {
+    pub async fn hang_up_call(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        call: CallRef,
+    ) -> Result<(), ActivityError> {
+        match self
+            .twilio
+            .update_call(call.call_sid.as_str(), &UpdateCall::Hangup)
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(TwilioError::Api { code, .. }) if TWILIO_CALL_ALREADY_GONE.contains(&code) => Ok(()),
+            Err(TwilioError::Api { code, .. }) if TWILIO_CALL_ALREADY_GONE.contains(&code) => {
+                Ok(())
+            }
             Err(err) => Err(twilio_failure(err)),
         }
     }
 
     #[activity(definition = call_activities::FinishCall)]
-    pub async fn finish_call(self: Arc<Self>, _ctx: ActivityContext, input: FinishCallInput) -> Result<(), ActivityError> {
+    pub async fn finish_call(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: FinishCallInput,
+    ) -> Result<(), ActivityError> {
         self.store.finish_call(&input).await.map_err(store_failure)
     }
 
     #[activity(definition = call_activities::CloseSession)]
-    pub async fn close_session(self: Arc<Self>, _ctx: ActivityContext, call: CallRef) -> Result<(), ActivityError> {
+    pub async fn close_session(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        call: CallRef,
+    ) -> Result<(), ActivityError> {
         self.sessions
             .close(&call.call_sid)
             .await

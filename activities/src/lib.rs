@@ -11,4 +11,6 @@ pub mod call;
 pub mod sessions;
 
 pub use call::CallActivitiesImpl;
-pub use sessions::{CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore};
+pub use sessions::{
+    CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
+};

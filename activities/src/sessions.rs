@@ -68,7 +68,10 @@ impl SessionStore for InProcessSessionStore {
     }
 
     async fn close(&self, call_sid: &CallSid) -> Result<(), SessionError> {
-        self.sessions.lock().expect("session map poisoned").remove(call_sid.as_str());
+        self.sessions
+            .lock()
+            .expect("session map poisoned")
+            .remove(call_sid.as_str());
         Ok(())
     }
 
@@ -118,13 +121,19 @@ impl SessionStore for RedisSessionStore {
 
     async fn get(&self, call_sid: &CallSid) -> Result<Option<CallSession>, SessionError> {
         let mut conn = self.connection.clone();
-        let value: Option<String> = redis::cmd("GET").arg(session_key(call_sid)).query_async(&mut conn).await?;
+        let value: Option<String> = redis::cmd("GET")
+            .arg(session_key(call_sid))
+            .query_async(&mut conn)
+            .await?;
         Ok(value.map(|v| serde_json::from_str(&v)).transpose()?)
     }
 
     async fn close(&self, call_sid: &CallSid) -> Result<(), SessionError> {
         let mut conn = self.connection.clone();
-        redis::cmd("DEL").arg(session_key(call_sid)).query_async::<()>(&mut conn).await?;
+        redis::cmd("DEL")
+            .arg(session_key(call_sid))
+            .query_async::<()>(&mut conn)
+            .await?;
         Ok(())
     }
 
@@ -157,6 +166,10 @@ mod tests {
         store.close(&s.call_sid).await.unwrap();
         assert_eq!(store.get(&s.call_sid).await.unwrap(), None);
         store.open(&s, Duration::ZERO).await.unwrap();
-        assert_eq!(store.get(&s.call_sid).await.unwrap(), None, "expired sessions are gone");
+        assert_eq!(
+            store.get(&s.call_sid).await.unwrap(),
+            None,
+            "expired sessions are gone"
+        );
     }
 }

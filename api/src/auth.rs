@@ -11,7 +11,10 @@ pub struct Tenant(pub TenantId);
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let secret = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

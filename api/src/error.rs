@@ -40,17 +40,32 @@ pub struct Problem {
 
 impl ApiError {
     pub fn invalid(field: &'static str, detail: impl Into<String>) -> Self {
-        Self::InvalidField { field, detail: detail.into() }
+        Self::InvalidField {
+            field,
+            detail: detail.into(),
+        }
     }
 
     fn status_and_title(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::InvalidField { .. } => (StatusCode::BAD_REQUEST, "invalid-request", "Invalid request"),
+            Self::InvalidField { .. } => (
+                StatusCode::BAD_REQUEST,
+                "invalid-request",
+                "Invalid request",
+            ),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            Self::InvalidSignature => (StatusCode::FORBIDDEN, "invalid-signature", "Invalid signature"),
+            Self::InvalidSignature => (
+                StatusCode::FORBIDDEN,
+                "invalid-signature",
+                "Invalid signature",
+            ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 }
@@ -61,7 +76,8 @@ impl IntoResponse for ApiError {
         let detail = match &self {
             Self::Internal(err) => {
                 tracing::error!(error = %format!("{err:#}"), "request failed");
-                "the request could not be completed; see the server log for its request id".to_owned()
+                "the request could not be completed; see the server log for its request id"
+                    .to_owned()
             }
             other => other.to_string(),
         };
@@ -69,15 +85,23 @@ impl IntoResponse for ApiError {
             Self::InvalidField { field, .. } => Some((*field).to_owned()),
             _ => None,
         };
-        let problem = Problem { kind: format!("https://switchboard.dev/problems/{kind}"), title: title.to_owned(), status: status.as_u16(), detail, field };
+        let problem = Problem {
+            kind: format!("https://switchboard.dev/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            field,
+        };
         let mut response = (status, Json(problem)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

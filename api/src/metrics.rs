@@ -35,10 +35,23 @@ impl Metrics {
         });
         let workflows_started = Counter::default();
         let active_calls = Gauge::default();
-        registry.register("webhook_latency_seconds", "Twilio webhook handling latency", webhook_latency.clone());
-        registry.register("workflows_started", "Call workflows started", workflows_started.clone());
+        registry.register(
+            "webhook_latency_seconds",
+            "Twilio webhook handling latency",
+            webhook_latency.clone(),
+        );
+        registry.register(
+            "workflows_started",
+            "Call workflows started",
+            workflows_started.clone(),
+        );
         registry.register("active_calls", "Calls in progress", active_calls.clone());
-        Self { registry, webhook_latency, workflows_started, active_calls }
+        Self {
+            registry,
+            webhook_latency,
+            workflows_started,
+            active_calls,
+        }
     }
 
     pub fn render(&self) -> String {

@@ -32,12 +32,20 @@ impl std::fmt::Debug for ApiConfig {
 impl ApiConfig {
     /// The public URL of `path_and_query`, as Twilio signs it.
     pub fn public_url_for(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path_and_query)
+        format!(
+            "{}{}",
+            self.public_url.as_str().trim_end_matches('/'),
+            path_and_query
+        )
     }
 
     /// `wss://{host}/twilio/media`: where Twilio opens the call's media stream.
     pub fn media_stream_url(&self) -> String {
-        let scheme = if self.public_url.scheme() == "http" { "ws" } else { "wss" };
+        let scheme = if self.public_url.scheme() == "http" {
+            "ws"
+        } else {
+            "wss"
+        };
         let host = self.public_url.host_str().unwrap_or("localhost");
         match self.public_url.port() {
             Some(port) => format!("{scheme}://{host}:{port}/twilio/media"),

@@ -15,7 +15,9 @@ pub enum IdError {
 macro_rules! uuid_id {
     ($name:ident, $what:literal) => {
         #[doc = concat!("Identifier of ", $what, ".")]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
         #[serde(transparent)]
         pub struct $name(Uuid);
 

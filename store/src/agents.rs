@@ -60,7 +60,9 @@ impl Store {
     pub async fn create_agent(&self, tenant: TenantId, new: NewAgent) -> Result<Agent, StoreError> {
         let id = AgentId::new();
         let now = Utc::now();
-        let max = new.max_call_duration_secs.unwrap_or(DEFAULT_MAX_CALL_DURATION_SECS);
+        let max = new
+            .max_call_duration_secs
+            .unwrap_or(DEFAULT_MAX_CALL_DURATION_SECS);
         let row = agents::ActiveModel {
             id: Set(id.as_uuid()),
             tenant_id: Set(tenant_uuid(tenant)),
@@ -73,7 +75,9 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        agents::Entity::insert(row).exec_without_returning(&self.db).await?;
+        agents::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await?;
         self.agent(tenant, id).await
     }
 
@@ -100,7 +104,9 @@ impl Store {
             .await?;
         if let Some(row) = existing {
             if row.tenant_id != tenant_uuid(tenant) {
-                return Err(StoreError::NotFound { entity: "phone number" });
+                return Err(StoreError::NotFound {
+                    entity: "phone number",
+                });
             }
             phone_numbers::Entity::update_many()
                 .set(phone_numbers::ActiveModel {
@@ -109,8 +115,8 @@ impl Store {
                 })
                 .filter(phone_numbers::Column::Id.eq(row.id))
                 .filter(phone_numbers::Column::TenantId.eq(tenant_uuid(tenant)))
-            .exec(&self.db)
-            .await?;
+                .exec(&self.db)
+                .await?;
             return Ok(());
         }
         phone_numbers::Entity::insert(phone_numbers::ActiveModel {
@@ -127,7 +133,10 @@ impl Store {
 
     /// Routing edge: the tenant and agent that answer calls to `number`, if any.
     /// A number with no agent routes nowhere.
-    pub async fn route_inbound_number(&self, number: &E164) -> Result<Option<InboundRoute>, StoreError> {
+    pub async fn route_inbound_number(
+        &self,
+        number: &E164,
+    ) -> Result<Option<InboundRoute>, StoreError> {
         let Some(row) = phone_numbers::Entity::find()
             .filter(phone_numbers::Column::E164.eq(number.as_str()))
             .one(&self.db)
@@ -142,8 +151,14 @@ impl Store {
         let tenant = tenants::Entity::find_by_id(row.tenant_id)
             .one(&self.db)
             .await?
-            .ok_or(StoreError::Corrupt("phone number of a missing tenant".into()))?;
+            .ok_or(StoreError::Corrupt(
+                "phone number of a missing tenant".into(),
+            ))?;
         let agent = self.agent(tenant_id, agent_id.into()).await?;
-        Ok(Some(InboundRoute { tenant_id, tenant_name: tenant.name, agent }))
+        Ok(Some(InboundRoute {
+            tenant_id,
+            tenant_name: tenant.name,
+            agent,
+        }))
     }
 }

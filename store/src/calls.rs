@@ -75,12 +75,18 @@ impl From<calls::Model> for CallRecord {
 }
 
 fn from_unix_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(Utc::now)
 }
 
 impl Store {
     /// Records a new call. Idempotent on the call SID: a retried activity inserts nothing new.
-    pub async fn record_call_started(&self, tenant: TenantId, call: NewCall) -> Result<(), StoreError> {
+    pub async fn record_call_started(
+        &self,
+        tenant: TenantId,
+        call: NewCall,
+    ) -> Result<(), StoreError> {
         let row = calls::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant_uuid(tenant)),
@@ -104,7 +110,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn call_by_sid(&self, tenant: TenantId, sid: &CallSid) -> Result<Option<CallRecord>, StoreError> {
+    pub async fn call_by_sid(
+        &self,
+        tenant: TenantId,
+        sid: &CallSid,
+    ) -> Result<Option<CallRecord>, StoreError> {
         let row = calls::Entity::find()
             .filter(calls::Column::TenantId.eq(tenant_uuid(tenant)))
             .filter(calls::Column::CallSid.eq(sid.as_str()))
@@ -122,8 +132,14 @@ impl Store {
     }
 
     /// Newest first. `before` is the cursor returned with the previous page.
-    pub async fn list_calls(&self, tenant: TenantId, limit: u64, before: Option<Uuid>) -> Result<CallPage, StoreError> {
-        let mut query = calls::Entity::find().filter(calls::Column::TenantId.eq(tenant_uuid(tenant)));
+    pub async fn list_calls(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+        before: Option<Uuid>,
+    ) -> Result<CallPage, StoreError> {
+        let mut query =
+            calls::Entity::find().filter(calls::Column::TenantId.eq(tenant_uuid(tenant)));
         if let Some(cursor) = before {
             query = query.filter(calls::Column::Id.lt(cursor));
         }
@@ -134,8 +150,15 @@ impl Store {
             .await?;
         let has_more = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let next_cursor = if has_more { rows.last().map(|r| r.id) } else { None };
-        Ok(CallPage { calls: rows.into_iter().map(CallRecord::from).collect(), next_cursor })
+        let next_cursor = if has_more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(CallPage {
+            calls: rows.into_iter().map(CallRecord::from).collect(),
+            next_cursor,
+        })
     }
 
     /// Closes the call: final status, outcome, times, transcript and metrics, in one transaction.
@@ -149,17 +172,19 @@ impl Store {
         let txn = self.db.begin().await?;
         calls::Entity::update_many()
             .set(calls::ActiveModel {
-            status: Set(finish.final_status.as_str().to_owned()),
-            outcome: Set(Some(finish.outcome.as_str().to_owned())),
-            answered_at: Set(finish.answered_at_ms.map(from_unix_ms)),
-            ended_at: Set(Some(from_unix_ms(finish.ended_at_ms))),
-            duration_secs: Set(Some(i32::try_from(finish.duration_secs).unwrap_or(i32::MAX))),
-            ..Default::default()
-        })
-        .filter(calls::Column::Id.eq(call.id))
-        .filter(calls::Column::TenantId.eq(tenant))
-        .exec(&txn)
-        .await?;
+                status: Set(finish.final_status.as_str().to_owned()),
+                outcome: Set(Some(finish.outcome.as_str().to_owned())),
+                answered_at: Set(finish.answered_at_ms.map(from_unix_ms)),
+                ended_at: Set(Some(from_unix_ms(finish.ended_at_ms))),
+                duration_secs: Set(Some(
+                    i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
+                )),
+                ..Default::default()
+            })
+            .filter(calls::Column::Id.eq(call.id))
+            .filter(calls::Column::TenantId.eq(tenant))
+            .exec(&txn)
+            .await?;
         transcript_segments::Entity::delete_many()
             .filter(transcript_segments::Column::TenantId.eq(tenant))
             .filter(transcript_segments::Column::CallId.eq(call.id))
@@ -212,7 +237,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn transcript(&self, tenant: TenantId, call_id: Uuid) -> Result<Vec<TranscriptSegment>, StoreError> {
+    pub async fn transcript(
+        &self,
+        tenant: TenantId,
+        call_id: Uuid,
+    ) -> Result<Vec<TranscriptSegment>, StoreError> {
         let rows = transcript_segments::Entity::find()
             .filter(transcript_segments::Column::TenantId.eq(tenant_uuid(tenant)))
             .filter(transcript_segments::Column::CallId.eq(call_id))

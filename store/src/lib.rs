@@ -14,7 +14,7 @@ pub mod entities;
 pub mod tenants;
 
 pub use agents::{Agent, InboundRoute, NewAgent};
-pub use calls::{CallRecord, CallPage, NewCall};
+pub use calls::{CallPage, CallRecord, NewCall};
 pub use tenants::{ApiKeyCreated, Tenant};
 
 use domain::TenantId;
@@ -49,8 +49,10 @@ impl Store {
         let db = Database::connect(options).await?;
         if url.starts_with("sqlite") {
             // One writer at a time; wait instead of failing when the file is busy.
-            db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;")
-                .await?;
+            db.execute_unprepared(
+                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+            )
+            .await?;
         }
         Ok(Self { db })
     }

@@ -1,6 +1,10 @@
 //! Tenants and their API keys.
 
-use crate::{Store, StoreError, entities::{api_keys, tenants}, tenant_uuid};
+use crate::{
+    Store, StoreError,
+    entities::{api_keys, tenants},
+    tenant_uuid,
+};
 use chrono::Utc;
 use domain::TenantId;
 use rand::RngCore;
@@ -46,7 +50,10 @@ impl Store {
         })
         .exec_without_returning(&self.db)
         .await?;
-        Ok(Tenant { id, name: name.to_owned() })
+        Ok(Tenant {
+            id,
+            name: name.to_owned(),
+        })
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
@@ -54,7 +61,10 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound { entity: "tenant" })?;
-        Ok(Tenant { id: tenant, name: row.name })
+        Ok(Tenant {
+            id: tenant,
+            name: row.name,
+        })
     }
 
     pub async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
@@ -62,11 +72,18 @@ impl Store {
             .filter(tenants::Column::Name.eq(name))
             .one(&self.db)
             .await?;
-        Ok(row.map(|r| Tenant { id: r.id.into(), name: r.name }))
+        Ok(row.map(|r| Tenant {
+            id: r.id.into(),
+            name: r.name,
+        }))
     }
 
     /// Creates an API key `sk_…` for the tenant. Only its hash and prefix are stored.
-    pub async fn create_api_key(&self, tenant: TenantId, name: &str) -> Result<ApiKeyCreated, StoreError> {
+    pub async fn create_api_key(
+        &self,
+        tenant: TenantId,
+        name: &str,
+    ) -> Result<ApiKeyCreated, StoreError> {
         let mut raw = [0u8; 24];
         rand::rng().fill_bytes(&mut raw);
         let secret = format!("sk_{}", hex::encode(raw));

@@ -24,7 +24,12 @@ impl std::fmt::Debug for TwilioAuth {
 pub enum TwilioError {
     /// Twilio answered with an error body (`code`, `message`, `more_info`).
     #[error("Twilio error {code} (HTTP {status}): {message}")]
-    Api { status: u16, code: u32, message: String, more_info: Option<String> },
+    Api {
+        status: u16,
+        code: u32,
+        message: String,
+        more_info: Option<String>,
+    },
     #[error("could not reach Twilio: {0}")]
     Transport(#[source] reqwest::Error),
     #[error("unexpected Twilio response: {0}")]
@@ -121,7 +126,10 @@ impl TwilioClient {
     }
 
     fn url(&self, resource: &str) -> String {
-        format!("{}/2010-04-01/Accounts/{}/{resource}", self.base_url, self.account_sid)
+        format!(
+            "{}/2010-04-01/Accounts/{}/{resource}",
+            self.base_url, self.account_sid
+        )
     }
 
     pub async fn create_call(&self, call: &CreateCall) -> Result<CallResource, TwilioError> {
@@ -145,7 +153,11 @@ impl TwilioClient {
         self.post("Calls.json", &form).await
     }
 
-    pub async fn update_call(&self, call_sid: &str, update: &UpdateCall) -> Result<CallResource, TwilioError> {
+    pub async fn update_call(
+        &self,
+        call_sid: &str,
+        update: &UpdateCall,
+    ) -> Result<CallResource, TwilioError> {
         let form = match update {
             UpdateCall::Twiml(twiml) => vec![("Twiml", twiml.clone())],
             UpdateCall::Url(url) => vec![("Url", url.clone())],
@@ -167,19 +179,30 @@ impl TwilioClient {
         body: &str,
         status_callback: Option<&str>,
     ) -> Result<MessageResource, TwilioError> {
-        let mut form = vec![("To", to.to_owned()), ("From", from.to_owned()), ("Body", body.to_owned())];
+        let mut form = vec![
+            ("To", to.to_owned()),
+            ("From", from.to_owned()),
+            ("Body", body.to_owned()),
+        ];
         if let Some(cb) = status_callback {
             form.push(("StatusCallback", cb.to_owned()));
         }
         self.post("Messages.json", &form).await
     }
 
-    async fn post<T: serde::de::DeserializeOwned>(&self, resource: &str, form: &[(&str, String)]) -> Result<T, TwilioError> {
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        resource: &str,
+        form: &[(&str, String)],
+    ) -> Result<T, TwilioError> {
         let request = self.http.post(self.url(resource)).form(form);
         self.send(request).await
     }
 
-    async fn send<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, TwilioError> {
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, TwilioError> {
         let request = match &self.auth {
             TwilioAuth::AuthToken(token) => request.basic_auth(&self.account_sid, Some(token)),
             TwilioAuth::ApiKey { sid, secret } => request.basic_auth(sid, Some(secret)),
@@ -198,7 +221,9 @@ impl TwilioClient {
         Err(TwilioError::Api {
             status: status.as_u16(),
             code: body.code.unwrap_or(0),
-            message: body.message.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            message: body
+                .message
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
             more_info: body.more_info,
         })
     }

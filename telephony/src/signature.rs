@@ -14,7 +14,8 @@ use subtle::ConstantTimeEq;
 pub fn compute_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
-    let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key length");
     mac.update(url.as_bytes());
     for (name, value) in sorted {
         mac.update(name.as_bytes());
@@ -24,7 +25,12 @@ pub fn compute_signature(auth_token: &str, url: &str, params: &[(String, String)
 }
 
 /// Whether `provided` is the right signature, compared in constant time.
-pub fn validate_signature(auth_token: &str, url: &str, params: &[(String, String)], provided: &str) -> bool {
+pub fn validate_signature(
+    auth_token: &str,
+    url: &str,
+    params: &[(String, String)],
+    provided: &str,
+) -> bool {
     let expected = compute_signature(auth_token, url, params);
     expected.as_bytes().ct_eq(provided.trim().as_bytes()).into()
 }
@@ -34,7 +40,10 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     // Twilio's documented example (token 12345); the expected value was also checked with
@@ -53,14 +62,22 @@ mod tests {
 
     #[test]
     fn matches_twilio_documented_example() {
-        assert_eq!(compute_signature("12345", DOC_URL, &doc_params()), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+        assert_eq!(
+            compute_signature("12345", DOC_URL, &doc_params()),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        );
     }
 
     #[test]
     fn parameter_order_does_not_matter() {
         let mut reversed = doc_params();
         reversed.reverse();
-        assert!(validate_signature("12345", DOC_URL, &reversed, "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
+        assert!(validate_signature(
+            "12345",
+            DOC_URL,
+            &reversed,
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+        ));
     }
 
     #[test]
@@ -69,7 +86,12 @@ mod tests {
         let mut tampered = doc_params();
         tampered[2].1 = "9999".into();
         assert!(!validate_signature("12345", DOC_URL, &tampered, &sig));
-        assert!(!validate_signature("12345", "https://evil.example/myapp.php?foo=1&bar=2", &doc_params(), &sig));
+        assert!(!validate_signature(
+            "12345",
+            "https://evil.example/myapp.php?foo=1&bar=2",
+            &doc_params(),
+            &sig
+        ));
         assert!(!validate_signature("54321", DOC_URL, &doc_params(), &sig));
         assert!(!validate_signature("12345", DOC_URL, &doc_params(), ""));
     }

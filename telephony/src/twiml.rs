@@ -51,7 +51,12 @@ impl TwiML {
     }
 
     /// `<Connect><Stream url=…>` with custom parameters: a bidirectional media stream.
-    pub fn connect_stream(mut self, url: &str, status_callback: Option<&str>, parameters: &[StreamParameter]) -> Self {
+    pub fn connect_stream(
+        mut self,
+        url: &str,
+        status_callback: Option<&str>,
+        parameters: &[StreamParameter],
+    ) -> Self {
         let _ = write!(self.body, "<Connect><Stream url=\"{}\"", escape_xml(url));
         if let Some(cb) = status_callback {
             let _ = write!(self.body, " statusCallback=\"{}\"", escape_xml(cb));
@@ -70,7 +75,10 @@ impl TwiML {
     }
 
     pub fn build(&self) -> String {
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{}</Response>", self.body)
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{}</Response>",
+            self.body
+        )
     }
 }
 
@@ -93,10 +101,15 @@ mod tests {
             .connect_stream(
                 "wss://example.com/twilio/media?a=1&b=2",
                 None,
-                &[StreamParameter { name: "callSid".into(), value: "CA\"x".into() }],
+                &[StreamParameter {
+                    name: "callSid".into(),
+                    value: "CA\"x".into(),
+                }],
             )
             .build();
-        assert!(xml.contains("<Connect><Stream url=\"wss://example.com/twilio/media?a=1&amp;b=2\">"));
+        assert!(
+            xml.contains("<Connect><Stream url=\"wss://example.com/twilio/media?a=1&amp;b=2\">")
+        );
         assert!(xml.contains("<Parameter name=\"callSid\" value=\"CA&quot;x\"/>"));
         assert!(xml.ends_with("</Stream></Connect></Response>"));
     }

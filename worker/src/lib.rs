@@ -28,23 +28,41 @@ pub enum TemporalError {
 
 /// Connects to Temporal at `address` (`host:port` or a URL).
 pub async fn connect(address: &str, namespace: &str) -> Result<Client, TemporalError> {
-    let target = if address.contains("://") { address.to_owned() } else { format!("http://{address}") };
-    let url = url::Url::parse(&target).map_err(|_| TemporalError::InvalidAddress(address.to_owned()))?;
-    let options = ConnectionOptions::new(url).identity(format!("switchboard@{}", std::process::id())).build();
-    let connection = Connection::connect(options).await.map_err(|e| TemporalError::Connect {
-        address: address.to_owned(),
-        message: e.to_string(),
-    })?;
-    Client::new(connection, ClientOptions::new(namespace).build())
-        .map_err(|e| TemporalError::Connect { address: address.to_owned(), message: e.to_string() })
+    let target = if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    };
+    let url =
+        url::Url::parse(&target).map_err(|_| TemporalError::InvalidAddress(address.to_owned()))?;
+    let options = ConnectionOptions::new(url)
+        .identity(format!("switchboard@{}", std::process::id()))
+        .build();
+    let connection = Connection::connect(options)
+        .await
+        .map_err(|e| TemporalError::Connect {
+            address: address.to_owned(),
+            message: e.to_string(),
+        })?;
+    Client::new(connection, ClientOptions::new(namespace).build()).map_err(|e| {
+        TemporalError::Connect {
+            address: address.to_owned(),
+            message: e.to_string(),
+        }
+    })
 }
 
 /// Registers `TenantId`, `CallDirection`, `CampaignId`, `AgentId`, `CallOutcome` as Keyword
 /// search attributes of `namespace`, skipping any already there.
-pub async fn ensure_search_attributes(client: &Client, namespace: &str) -> Result<(), TemporalError> {
+pub async fn ensure_search_attributes(
+    client: &Client,
+    namespace: &str,
+) -> Result<(), TemporalError> {
     let mut operator = client.connection().operator_service();
     let existing = operator
-        .list_search_attributes(tonic::Request::new(ListSearchAttributesRequest { namespace: namespace.to_owned() }))
+        .list_search_attributes(tonic::Request::new(ListSearchAttributesRequest {
+            namespace: namespace.to_owned(),
+        }))
         .await
         .map_err(|e| TemporalError::SearchAttributes(e.message().to_owned()))?
         .into_inner()
@@ -70,7 +88,8 @@ pub async fn ensure_search_attributes(client: &Client, namespace: &str) -> Resul
 
 /// The SDK runtime, bound to the current tokio runtime.
 pub fn runtime() -> Result<Runtime, TemporalError> {
-    Runtime::from_current_tokio(Default::default()).map_err(|e| TemporalError::Worker(e.to_string()))
+    Runtime::from_current_tokio(Default::default())
+        .map_err(|e| TemporalError::Worker(e.to_string()))
 }
 
 /// A worker serving every workflow and activity on `task_queue`.

@@ -43,5 +43,7 @@ impl CallActivities {
 
 /// The generated definition types, named so implementations can bind to them.
 pub mod call {
-    pub use super::call_activities::{CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall};
+    pub use super::call_activities::{
+        CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall,
+    };
 }

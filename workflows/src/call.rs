@@ -74,13 +74,20 @@ impl CallWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CallSummary> {
         let call = ctx.state(|s| s.input.clone());
         let workflow_id = call.call_sid.workflow_id();
-        let call_ref = CallRef { tenant_id: call.tenant_id, call_sid: call.call_sid.clone() };
+        let call_ref = CallRef {
+            tenant_id: call.tenant_id,
+            call_sid: call.call_sid.clone(),
+        };
         let started_at_ms = now_ms(ctx);
 
         ctx.set_current_details("Recording the call");
         ctx.execute_activity(
             CallActivities::record_call,
-            RecordCallInput { call: call.clone(), workflow_id: workflow_id.clone(), started_at_ms },
+            RecordCallInput {
+                call: call.clone(),
+                workflow_id: workflow_id.clone(),
+                started_at_ms,
+            },
             activity_options("Record call"),
         )
         .await?;
@@ -101,8 +108,12 @@ impl CallWorkflow {
         let reached_max_duration = Self::serve_until_call_ends(ctx, max_duration).await;
         if reached_max_duration {
             ctx.set_current_details("Maximum duration reached: hanging up");
-            ctx.execute_activity(CallActivities::hang_up_call, call_ref.clone(), activity_options("Hang up"))
-                .await?;
+            ctx.execute_activity(
+                CallActivities::hang_up_call,
+                call_ref.clone(),
+                activity_options("Hang up"),
+            )
+            .await?;
             temporalio_sdk::workflows::select! {
                 _ = ctx.wait_condition(|s: &Self| s.final_status.is_some()) => {}
                 _ = ctx.timer(FINAL_STATUS_GRACE) => {}
@@ -112,13 +123,29 @@ impl CallWorkflow {
         ctx.set_current_details("Saving transcript and metrics");
         let finish = ctx.state(|s| s.finish_input(reached_max_duration, started_at_ms));
         let ended_at_ms = finish.ended_at_ms;
-        let finish = FinishCallInput { ended_at_ms: now_ms(ctx).max(ended_at_ms), ..finish };
-        ctx.execute_activity(CallActivities::finish_call, finish.clone(), activity_options("Save call"))
-            .await?;
-        ctx.execute_activity(CallActivities::close_session, call_ref, activity_options("Close session"))
-            .await?;
-        ctx.upsert_search_attributes([search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())]);
-        ctx.set_current_details(format!("Ended: {} after {} s", finish.outcome, finish.duration_secs));
+        let finish = FinishCallInput {
+            ended_at_ms: now_ms(ctx).max(ended_at_ms),
+            ..finish
+        };
+        ctx.execute_activity(
+            CallActivities::finish_call,
+            finish.clone(),
+            activity_options("Save call"),
+        )
+        .await?;
+        ctx.execute_activity(
+            CallActivities::close_session,
+            call_ref,
+            activity_options("Close session"),
+        )
+        .await?;
+        ctx.upsert_search_attributes([
+            search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())
+        ]);
+        ctx.set_current_details(format!(
+            "Ended: {} after {} s",
+            finish.outcome, finish.duration_secs
+        ));
 
         Ok(CallSummary {
             call_sid: finish.call_sid,
@@ -131,7 +158,10 @@ impl CallWorkflow {
 
     /// Follows the call through its phases until Twilio reports a final status.
     /// Returns `true` if the maximum duration elapsed first.
-    async fn serve_until_call_ends(ctx: &mut WorkflowContext<Self>, max_duration: Duration) -> bool {
+    async fn serve_until_call_ends(
+        ctx: &mut WorkflowContext<Self>,
+        max_duration: Duration,
+    ) -> bool {
         let max_duration_timer = ctx.timer(max_duration);
         let mut max_duration_timer = std::pin::pin!(max_duration_timer);
         loop {
@@ -149,7 +179,11 @@ impl CallWorkflow {
 
     /// A Twilio call status callback.
     #[signal]
-    pub fn call_status_changed(&mut self, ctx: &mut SyncWorkflowContext<Self>, update: CallStatusChanged) {
+    pub fn call_status_changed(
+        &mut self,
+        ctx: &mut SyncWorkflowContext<Self>,
+        update: CallStatusChanged,
+    ) {
         if self.final_status.is_some() {
             return;
         }
@@ -176,7 +210,11 @@ impl CallWorkflow {
     }
 
     #[signal]
-    pub fn transcript_batch(&mut self, _ctx: &mut SyncWorkflowContext<Self>, batch: TranscriptBatch) {
+    pub fn transcript_batch(
+        &mut self,
+        _ctx: &mut SyncWorkflowContext<Self>,
+        batch: TranscriptBatch,
+    ) {
         self.transcript.extend(batch.segments);
     }
 
@@ -204,21 +242,28 @@ impl CallWorkflow {
     }
 
     fn finish_input(&self, reached_max_duration: bool, started_at_ms: i64) -> FinishCallInput {
-        let final_status = self.final_status.as_ref().map(|f| f.status).unwrap_or(CallStatus::Completed);
+        let final_status = self
+            .final_status
+            .as_ref()
+            .map(|f| f.status)
+            .unwrap_or(CallStatus::Completed);
         let outcome = if reached_max_duration {
             CallOutcome::MaxDurationReached
         } else {
             CallOutcome::from_final_status(final_status)
         };
         let ended_at_ms = started_at_ms;
-        let measured_secs = |from: i64| u32::try_from((ended_at_ms - from).max(0) / 1000).unwrap_or(0);
+        let measured_secs =
+            |from: i64| u32::try_from((ended_at_ms - from).max(0) / 1000).unwrap_or(0);
         let duration_secs = self
             .final_status
             .as_ref()
             .and_then(|f| f.duration_secs)
             .unwrap_or_else(|| self.answered_at_ms.map(measured_secs).unwrap_or(0));
         let mut metrics = CallMetrics::from_transcript(&self.transcript);
-        metrics.stream_connect_ms = self.stream_started_at_ms.map(|s| (s - started_at_ms).max(0) as u64);
+        metrics.stream_connect_ms = self
+            .stream_started_at_ms
+            .map(|s| (s - started_at_ms).max(0) as u64);
         FinishCallInput {
             tenant_id: self.input.tenant_id,
             call_sid: self.input.call_sid.clone(),

@@ -10,4 +10,10 @@ pub const AGENT_ID: SearchAttributeKey<String> = SearchAttributeKey::keyword("Ag
 pub const CALL_OUTCOME: SearchAttributeKey<String> = SearchAttributeKey::keyword("CallOutcome");
 
 /// Every custom attribute name; all are of type Keyword.
-pub const ALL_KEYWORDS: [&str; 5] = ["TenantId", "CallDirection", "CampaignId", "AgentId", "CallOutcome"];
+pub const ALL_KEYWORDS: [&str; 5] = [
+    "TenantId",
+    "CallDirection",
+    "CampaignId",
+    "AgentId",
+    "CallOutcome",
+];

@@ -104,15 +104,24 @@ pub async fn list_calls(
 ) -> Result<Json<CallList>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
     }
     let cursor = query
         .cursor
         .as_deref()
-        .map(|c| Uuid::parse_str(c).map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned")))
+        .map(|c| {
+            Uuid::parse_str(c)
+                .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned"))
+        })
         .transpose()?;
     let page = state.store.list_calls(tenant, limit, cursor).await?;
-    Ok(Json(CallList { data: page.calls.into_iter().map(CallView::from).collect(), next_cursor: page.next_cursor }))
+    Ok(Json(CallList {
+        data: page.calls.into_iter().map(CallView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One call with its transcript. `id` is the call's id or its Twilio call SID.
@@ -131,7 +140,10 @@ pub async fn get_call(
     } else if let Ok(uuid) = Uuid::parse_str(&id) {
         state.store.call(tenant, uuid).await?
     } else {
-        return Err(ApiError::invalid("id", "must be a call id (UUID) or a Twilio call SID"));
+        return Err(ApiError::invalid(
+            "id",
+            "must be a call id (UUID) or a Twilio call SID",
+        ));
     };
     let call = call.ok_or(ApiError::NotFound("call"))?;
     let transcript = state
@@ -147,5 +159,8 @@ pub async fn get_call(
             interrupted: s.interrupted,
         })
         .collect();
-    Ok(Json(CallDetail { call: call.into(), transcript }))
+    Ok(Json(CallDetail {
+        call: call.into(),
+        transcript,
+    }))
 }

@@ -46,10 +46,14 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         with_timeout(temporal),
         with_timeout(sessions)
     );
-    let failed: Vec<String> = [("database", database), ("temporal", temporal), ("session store", sessions)]
-        .into_iter()
-        .filter_map(|(name, result)| result.err().map(|e| format!("{name}: {e}")))
-        .collect();
+    let failed: Vec<String> = [
+        ("database", database),
+        ("temporal", temporal),
+        ("session store", sessions),
+    ]
+    .into_iter()
+    .filter_map(|(name, result)| result.err().map(|e| format!("{name}: {e}")))
+    .collect();
     if failed.is_empty() {
         Ok(Json(Health { status: "ready" }))
     } else {
@@ -67,7 +71,10 @@ async fn with_timeout(check: impl Future<Output = Result<(), String>>) -> Result
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }

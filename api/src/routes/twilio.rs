@@ -32,9 +32,14 @@ pub fn router() -> Router<AppState> {
 struct SignedForm(Vec<(String, String)>);
 
 impl SignedForm {
-    fn verify(state: &AppState, headers: &HeaderMap, uri: &OriginalUri, body: &[u8]) -> Result<Self, ApiError> {
-        let params: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    fn verify(
+        state: &AppState,
+        headers: &HeaderMap,
+        uri: &OriginalUri,
+        body: &[u8],
+    ) -> Result<Self, ApiError> {
+        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|e| ApiError::invalid("body", e.to_string()))?;
         let provided = headers
             .get("x-twilio-signature")
             .and_then(|v| v.to_str().ok())
@@ -42,22 +47,30 @@ impl SignedForm {
         let path_and_query = uri.0.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let url = state.config.public_url_for(path_and_query);
         if !validate_signature(&state.config.twilio_auth_token, &url, &params, provided) {
-            tracing::warn!(path = uri.0.path(), "rejected webhook with an invalid Twilio signature");
+            tracing::warn!(
+                path = uri.0.path(),
+                "rejected webhook with an invalid Twilio signature"
+            );
             return Err(ApiError::InvalidSignature);
         }
         Ok(Self(params))
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn required(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.get(name).ok_or_else(|| ApiError::invalid(name, "is required"))
+        self.get(name)
+            .ok_or_else(|| ApiError::invalid(name, "is required"))
     }
 
     fn call_sid(&self) -> Result<CallSid, ApiError> {
-        CallSid::parse(self.required("CallSid")?).map_err(|e| ApiError::invalid("CallSid", e.to_string()))
+        CallSid::parse(self.required("CallSid")?)
+            .map_err(|e| ApiError::invalid("CallSid", e.to_string()))
     }
 
     fn phone(&self, name: &'static str) -> Result<E164, ApiError> {
@@ -66,7 +79,11 @@ impl SignedForm {
 }
 
 fn twiml_response(twiml: &TwiML) -> Response {
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml.build()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        twiml.build(),
+    )
+        .into_response()
 }
 
 fn observe(state: &AppState, webhook: &'static str, started: Instant) {
@@ -99,7 +116,9 @@ pub async fn voice_webhook(
         tracing::warn!(to = %to.masked(), "call to a number that routes to no agent");
         observe(&state, "voice", started);
         return Ok(twiml_response(
-            &TwiML::new().say("Sorry, the number you have called is not in service. Goodbye.").hangup(),
+            &TwiML::new()
+                .say("Sorry, the number you have called is not in service. Goodbye.")
+                .hangup(),
         ));
     };
     span.record("tenant_id", tracing::field::display(route.tenant_id));
@@ -118,8 +137,14 @@ pub async fn voice_webhook(
     start_call_workflow(&state, input, summary).await?;
 
     let parameters = [
-        StreamParameter { name: "callSid".into(), value: call_sid.to_string() },
-        StreamParameter { name: "tenantId".into(), value: route.tenant_id.to_string() },
+        StreamParameter {
+            name: "callSid".into(),
+            value: call_sid.to_string(),
+        },
+        StreamParameter {
+            name: "tenantId".into(),
+            value: route.tenant_id.to_string(),
+        },
     ];
     let twiml = TwiML::new().connect_stream(&state.config.media_stream_url(), None, &parameters);
     observe(&state, "voice", started);
@@ -128,7 +153,11 @@ pub async fn voice_webhook(
 
 /// Starts `call-{CallSid}`. A webhook Twilio retries finds the workflow already there and
 /// starts nothing: the id may never be reused, even after the call has ended.
-pub async fn start_call_workflow(state: &AppState, input: CallWorkflowInput, summary: String) -> Result<(), ApiError> {
+pub async fn start_call_workflow(
+    state: &AppState,
+    input: CallWorkflowInput,
+    summary: String,
+) -> Result<(), ApiError> {
     let workflow_id = input.call_sid.workflow_id();
     let attributes = SearchAttributes::new([
         sa::TENANT_ID.value_set(input.tenant_id.to_string()),
@@ -141,7 +170,11 @@ pub async fn start_call_workflow(state: &AppState, input: CallWorkflowInput, sum
         .search_attributes(attributes)
         .static_summary(summary)
         .build();
-    match state.temporal.start_workflow(CallWorkflow::run, input, options).await {
+    match state
+        .temporal
+        .start_workflow(CallWorkflow::run, input, options)
+        .await
+    {
         Ok(_) => {
             state.metrics.workflows_started.inc();
             state.metrics.active_calls.inc();
@@ -149,10 +182,15 @@ pub async fn start_call_workflow(state: &AppState, input: CallWorkflowInput, sum
             Ok(())
         }
         Err(WorkflowStartError::AlreadyStarted { .. }) => {
-            tracing::info!(workflow_id, "duplicate webhook: call workflow already exists");
+            tracing::info!(
+                workflow_id,
+                "duplicate webhook: call workflow already exists"
+            );
             Ok(())
         }
-        Err(err) => Err(ApiError::Internal(anyhow::Error::new(err).context("starting the call workflow"))),
+        Err(err) => Err(ApiError::Internal(
+            anyhow::Error::new(err).context("starting the call workflow"),
+        )),
     }
 }
 
@@ -170,15 +208,34 @@ pub async fn status_webhook(
     let form = SignedForm::verify(&state, &headers, &uri, &body)?;
     let call_sid = form.call_sid()?;
     let raw_status = form.required("CallStatus")?;
-    let status = CallStatus::parse(raw_status)
-        .ok_or_else(|| ApiError::invalid("CallStatus", format!("`{raw_status}` is not a Twilio call status")))?;
+    let status = CallStatus::parse(raw_status).ok_or_else(|| {
+        ApiError::invalid(
+            "CallStatus",
+            format!("`{raw_status}` is not a Twilio call status"),
+        )
+    })?;
     let duration_secs = match form.get("CallDuration") {
-        Some(raw) => Some(raw.parse::<u32>().map_err(|_| ApiError::invalid("CallDuration", "must be whole seconds"))?),
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .map_err(|_| ApiError::invalid("CallDuration", "must be whole seconds"))?,
+        ),
         None => None,
     };
-    let handle = state.temporal.get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
-    let update = CallStatusChanged { status, duration_secs };
-    match handle.signal(CallWorkflow::call_status_changed, update, WorkflowSignalOptions::default()).await {
+    let handle = state
+        .temporal
+        .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
+    let update = CallStatusChanged {
+        status,
+        duration_secs,
+    };
+    match handle
+        .signal(
+            CallWorkflow::call_status_changed,
+            update,
+            WorkflowSignalOptions::default(),
+        )
+        .await
+    {
         Ok(()) => {
             if status.is_final() {
                 state.metrics.active_calls.dec();
@@ -187,7 +244,11 @@ pub async fn status_webhook(
         Err(WorkflowInteractionError::NotFound(_)) => {
             tracing::info!(call_sid = %call_sid, status = %status, "status callback for a call with no workflow");
         }
-        Err(err) => return Err(ApiError::Internal(anyhow::Error::new(err).context("signalling the call workflow"))),
+        Err(err) => {
+            return Err(ApiError::Internal(
+                anyhow::Error::new(err).context("signalling the call workflow"),
+            ));
+        }
     }
     observe(&state, "status", started);
     Ok(StatusCode::NO_CONTENT)

@@ -8,23 +8,47 @@ async fn a_tenants_api_key_sees_its_own_calls_and_gets_404_for_another_tenants_c
     let call_sid = app.start_inbound_call().await;
     let call = app.wait_for_call_row(&call_sid).await;
     let other = app.store.create_tenant("Globex").await.unwrap();
-    let other_key = app.store.create_api_key(other.id, "other").await.unwrap().secret;
+    let other_key = app
+        .store
+        .create_api_key(other.id, "other")
+        .await
+        .unwrap()
+        .secret;
 
-    let own = app.get_api(&format!("/v1/calls/{}", call.id), &app.api_key).await;
+    let own = app
+        .get_api(&format!("/v1/calls/{}", call.id), &app.api_key)
+        .await;
     assert_eq!(own.status(), 200);
     let body: serde_json::Value = own.json().await.unwrap();
     assert_eq!(body["call_sid"], call_sid.as_str());
     assert_eq!(body["workflow_id"], format!("call-{call_sid}"));
-    let by_sid = app.get_api(&format!("/v1/calls/{call_sid}"), &app.api_key).await;
+    let by_sid = app
+        .get_api(&format!("/v1/calls/{call_sid}"), &app.api_key)
+        .await;
     assert_eq!(by_sid.status(), 200);
 
-    for path in [format!("/v1/calls/{}", call.id), format!("/v1/calls/{call_sid}")] {
+    for path in [
+        format!("/v1/calls/{}", call.id),
+        format!("/v1/calls/{call_sid}"),
+    ] {
         let response = app.get_api(&path, &other_key).await;
         assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
     }
-    let list: serde_json::Value = app.get_api("/v1/calls", &other_key).await.json().await.unwrap();
-    assert_eq!(list["data"].as_array().unwrap().len(), 0, "another tenant lists none of our calls");
+    let list: serde_json::Value = app
+        .get_api("/v1/calls", &other_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        0,
+        "another tenant lists none of our calls"
+    );
 }
 
 #[tokio::test]
@@ -37,7 +61,12 @@ async fn calls_are_listed_newest_first_in_pages() {
         sids.push(sid);
     }
 
-    let first: serde_json::Value = app.get_api("/v1/calls?limit=2", &app.api_key).await.json().await.unwrap();
+    let first: serde_json::Value = app
+        .get_api("/v1/calls?limit=2", &app.api_key)
+        .await
+        .json()
+        .await
+        .unwrap();
     let data = first["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
     assert_eq!(data[0]["call_sid"], sids[2].as_str());
@@ -69,7 +98,12 @@ async fn bad_list_parameters_and_missing_keys_get_problems() {
 
     let response = app.get_api("/v1/calls", "sk_not_a_real_key").await;
     assert_eq!(response.status(), 401);
-    let response = app.http.get(format!("{}/v1/calls", app.address)).send().await.unwrap();
+    let response = app
+        .http
+        .get(format!("{}/v1/calls", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 }
 
@@ -79,21 +113,58 @@ async fn health_readiness_metrics_and_docs_are_served_with_request_ids() {
     let call_sid = app.start_inbound_call().await;
     app.wait_for_call_row(&call_sid).await;
 
-    let health = app.http.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"));
 
-    let ready = app.http.get(format!("{}/readyz", app.address)).send().await.unwrap();
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
 
-    let metrics = app.http.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("switchboard_workflows_started_total 1"), "{metrics}");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("switchboard_workflows_started_total 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("switchboard_active_calls 1"), "{metrics}");
-    assert!(metrics.contains("switchboard_webhook_latency_seconds_count{webhook=\"voice\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("switchboard_webhook_latency_seconds_count{webhook=\"voice\"} 1"),
+        "{metrics}"
+    );
 
-    let openapi: serde_json::Value = app.http.get(format!("{}/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+    let openapi: serde_json::Value = app
+        .http
+        .get(format!("{}/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(openapi["paths"]["/v1/calls"].is_object());
     assert!(openapi["paths"]["/twilio/voice"].is_object());
-    let docs = app.http.get(format!("{}/docs", app.address)).send().await.unwrap();
+    let docs = app
+        .http
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(docs.status(), 200);
 }

@@ -36,7 +36,10 @@ async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
     ));
 
     let hang_up = wait_for_hang_up(&app, &call_sid, 2).await;
-    assert_eq!(hang_up.form, vec![("Status".to_owned(), "completed".to_owned())]);
+    assert_eq!(
+        hang_up.form,
+        vec![("Status".to_owned(), "completed".to_owned())]
+    );
     app.complete_call(&call_sid, 2).await;
 
     let summary = app.call_result(&call_sid).await;
@@ -48,8 +51,14 @@ async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
 
 /// The call's history as JSON; also written to the file named by `env_var`, if set.
 async fn record_history(app: &TestApp, call_sid: &str, env_var: &str) -> Vec<u8> {
-    let handle = app.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
-    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    let handle = app
+        .temporal
+        .get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+    let json = handle
+        .fetch_history(WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
     if let Ok(path) = std::env::var(env_var) {
         std::fs::write(path, &json).unwrap();
     }

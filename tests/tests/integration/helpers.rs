@@ -42,23 +42,36 @@ async fn fresh_database() -> String {
     let name = format!("t_{}", Uuid::new_v4().simple());
     match env("SWITCHBOARD_TEST_POSTGRES_URL") {
         Some(admin) => {
-            let db = Database::connect(admin.as_str()).await.expect("connect to the test PostgreSQL");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let db = Database::connect(admin.as_str())
+                .await
+                .expect("connect to the test PostgreSQL");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             db.close().await.ok();
-            let (base, _) = admin.rsplit_once('/').expect("postgres URL ends with /dbname");
+            let (base, _) = admin
+                .rsplit_once('/')
+                .expect("postgres URL ends with /dbname");
             format!("{base}/{name}")
         }
         None => {
             let dir = std::env::temp_dir().join("switchboard-tests");
             std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.sqlite")).display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.join(format!("{name}.sqlite")).display()
+            )
         }
     }
 }
 
 async fn sessions() -> Arc<dyn SessionStore> {
     match env("SWITCHBOARD_TEST_REDIS_URL") {
-        Some(url) => Arc::new(RedisSessionStore::connect(&url).await.expect("connect to the test Redis")),
+        Some(url) => Arc::new(
+            RedisSessionStore::connect(&url)
+                .await
+                .expect("connect to the test Redis"),
+        ),
         None => Arc::new(InProcessSessionStore::new()),
     }
 }
@@ -86,7 +99,10 @@ async fn fake_update_call(
 ) -> impl IntoResponse {
     let expected = format!(
         "Basic {}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{ACCOUNT_SID}:{AUTH_TOKEN}")
+        )
     );
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
         let body = serde_json::json!({"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401});
@@ -101,15 +117,27 @@ async fn fake_update_call(
         return (StatusCode::from_u16(status).unwrap(), axum::Json(body));
     }
     let call_sid = call.trim_end_matches(".json");
-    let status = form.iter().find(|(k, _)| k == "Status").map(|(_, v)| v.clone()).unwrap_or("in-progress".into());
-    (StatusCode::OK, axum::Json(serde_json::json!({"sid": call_sid, "status": status, "to": "+15005550006", "from": CALLER, "direction": "inbound"})))
+    let status = form
+        .iter()
+        .find(|(k, _)| k == "Status")
+        .map(|(_, v)| v.clone())
+        .unwrap_or("in-progress".into());
+    (
+        StatusCode::OK,
+        axum::Json(
+            serde_json::json!({"sid": call_sid, "status": status, "to": "+15005550006", "from": CALLER, "direction": "inbound"}),
+        ),
+    )
 }
 
 impl FakeTwilio {
     pub async fn start() -> (Self, String) {
         let fake = Self::default();
         let app = Router::new()
-            .route("/2010-04-01/Accounts/{account}/Calls/{call}", post(fake_update_call))
+            .route(
+                "/2010-04-01/Accounts/{account}/Calls/{call}",
+                post(fake_update_call),
+            )
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -118,7 +146,12 @@ impl FakeTwilio {
     }
 
     pub fn client(base_url: &str) -> TwilioClient {
-        TwilioClient::new(base_url, ACCOUNT_SID, TwilioAuth::AuthToken(AUTH_TOKEN.into())).unwrap()
+        TwilioClient::new(
+            base_url,
+            ACCOUNT_SID,
+            TwilioAuth::AuthToken(AUTH_TOKEN.into()),
+        )
+        .unwrap()
     }
 }
 
@@ -155,11 +188,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) -> TestApp {
-    let store = Store::connect(&fresh_database().await).await.expect("connect store");
+    let store = Store::connect(&fresh_database().await)
+        .await
+        .expect("connect store");
     store.migrate_up().await.expect("migrate");
     let sessions = sessions().await;
-    let temporal = worker::connect(&temporal_address(), "default").await.expect("connect Temporal");
-    worker::ensure_search_attributes(&temporal, "default").await.expect("search attributes");
+    let temporal = worker::connect(&temporal_address(), "default")
+        .await
+        .expect("connect Temporal");
+    worker::ensure_search_attributes(&temporal, "default")
+        .await
+        .expect("search attributes");
     let (twilio, twilio_base_url) = FakeTwilio::start().await;
     let task_queue = format!("test-{}", Uuid::new_v4().simple());
 
@@ -179,8 +218,15 @@ pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) ->
         .await
         .unwrap();
     let number = E164::parse("+15005550006").unwrap();
-    store.assign_phone_number(tenant.id, &number, agent.id).await.unwrap();
-    let api_key = store.create_api_key(tenant.id, "test").await.unwrap().secret;
+    store
+        .assign_phone_number(tenant.id, &number, agent.id)
+        .await
+        .unwrap();
+    let api_key = store
+        .create_api_key(tenant.id, "test")
+        .await
+        .unwrap()
+        .secret;
 
     let state = AppState {
         store: store.clone(),
@@ -226,7 +272,10 @@ pub fn voice_form(call_sid: &str, to: &str) -> Vec<(String, String)> {
         ("ApiVersion", "2010-04-01"),
         ("CallSid", call_sid),
         ("CallStatus", "ringing"),
-        ("CallToken", "%7B%22parentCallInfoToken%22%3A%22eyJhbGciOiJFUzI1NiJ9%22%7D"),
+        (
+            "CallToken",
+            "%7B%22parentCallInfoToken%22%3A%22eyJhbGciOiJFUzI1NiJ9%22%7D",
+        ),
         ("Called", to),
         ("CalledCity", "SAN FRANCISCO"),
         ("CalledCountry", "US"),
@@ -283,7 +332,12 @@ impl TestApp {
         self.post_with_signature(path, form, Some(&signature)).await
     }
 
-    pub async fn post_with_signature(&self, path: &str, form: &[(String, String)], signature: Option<&str>) -> reqwest::Response {
+    pub async fn post_with_signature(
+        &self,
+        path: &str,
+        form: &[(String, String)],
+        signature: Option<&str>,
+    ) -> reqwest::Response {
         let mut request = self.http.post(format!("{}{path}", self.address)).form(form);
         if let Some(sig) = signature {
             request = request.header("X-Twilio-Signature", sig);
@@ -293,13 +347,28 @@ impl TestApp {
 
     pub async fn start_inbound_call(&self) -> String {
         let call_sid = new_call_sid();
-        let response = self.post_signed("/twilio/voice", &voice_form(&call_sid, self.number.as_str())).await;
-        assert_eq!(response.status(), 200, "voice webhook: {}", response.text().await.unwrap());
+        let response = self
+            .post_signed(
+                "/twilio/voice",
+                &voice_form(&call_sid, self.number.as_str()),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "voice webhook: {}",
+            response.text().await.unwrap()
+        );
         call_sid
     }
 
     pub async fn complete_call(&self, call_sid: &str, duration: u32) {
-        let response = self.post_signed("/twilio/status", &status_form(call_sid, "completed", Some(duration))).await;
+        let response = self
+            .post_signed(
+                "/twilio/status",
+                &status_form(call_sid, "completed", Some(duration)),
+            )
+            .await;
         assert_eq!(response.status(), 204);
     }
 
@@ -324,10 +393,14 @@ impl TestApp {
         let task_queue = self.task_queue.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let runtime = worker::runtime().expect("SDK runtime");
-                let mut w = worker::build_worker(&runtime, client, &task_queue, activities).unwrap();
+                let mut w =
+                    worker::build_worker(&runtime, client, &task_queue, activities).unwrap();
                 stop_tx.send(Box::new(w.shutdown_handle())).unwrap();
                 w.run().await.expect("worker run");
             });
@@ -348,18 +421,31 @@ impl TestApp {
             .expect("worker thread did not panic");
     }
 
-    pub async fn describe(&self, call_sid: &str) -> Option<temporalio_client::WorkflowExecutionDescription> {
-        let handle = self.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
-        handle.describe(WorkflowDescribeOptions::default()).await.ok()
+    pub async fn describe(
+        &self,
+        call_sid: &str,
+    ) -> Option<temporalio_client::WorkflowExecutionDescription> {
+        let handle = self
+            .temporal
+            .get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+        handle
+            .describe(WorkflowDescribeOptions::default())
+            .await
+            .ok()
     }
 
     /// Waits for the call's workflow to finish and returns its summary.
     pub async fn call_result(&self, call_sid: &str) -> domain::workflow_io::CallSummary {
-        let handle = self.temporal.get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
-        tokio::time::timeout(Duration::from_secs(60), handle.get_result(Default::default()))
-            .await
-            .expect("call workflow finishes within a minute")
-            .expect("call workflow succeeds")
+        let handle = self
+            .temporal
+            .get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            handle.get_result(Default::default()),
+        )
+        .await
+        .expect("call workflow finishes within a minute")
+        .expect("call workflow succeeds")
     }
 
     /// Polls until the `calls` row exists (the workflow's first activity ran).
