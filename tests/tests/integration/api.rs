@@ -168,3 +168,29 @@ async fn health_readiness_metrics_and_docs_are_served_with_request_ids() {
         .unwrap();
     assert_eq!(docs.status(), 200);
 }
+
+#[tokio::test]
+async fn readiness_is_503_naming_the_database_when_it_is_gone() {
+    let app = spawn_app().await;
+    app.store.connection().close_by_ref().await.unwrap();
+
+    let response = app
+        .http
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = response.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("database"), "{detail}");
+    assert!(
+        !detail.contains("temporal:") && !detail.contains("session store:"),
+        "only the failed part is named: {detail}"
+    );
+}

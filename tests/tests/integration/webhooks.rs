@@ -235,3 +235,26 @@ async fn a_status_callback_for_an_unknown_call_is_accepted_and_ignored() {
         .await;
     assert_eq!(response.status(), 204);
 }
+
+#[tokio::test]
+async fn the_call_session_is_open_while_the_call_runs() {
+    let app = spawn_app().await;
+    let call_sid = app.start_inbound_call().await;
+    let sid = domain::CallSid::parse(&call_sid).unwrap();
+
+    let mut session = None;
+    for _ in 0..300 {
+        session = app.sessions.get(&sid).await.unwrap();
+        if session.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let session = session.expect("the workflow opened the session");
+    assert_eq!(session.tenant_id, app.tenant);
+    assert_eq!(session.workflow_id, format!("call-{call_sid}"));
+
+    app.complete_call(&call_sid, 1).await;
+    app.call_result(&call_sid).await;
+    assert!(app.sessions.get(&sid).await.unwrap().is_none());
+}
