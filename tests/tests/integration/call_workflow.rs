@@ -88,13 +88,17 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
 
     let json = record_history(&app, &call_sid, "SWITCHBOARD_RECORD_HISTORY").await;
 
+    replay(&json).await.expect("the recorded history replays");
+}
+
+/// Replays a JSON history against today's `CallWorkflow`.
+async fn replay(json: &[u8]) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError> {
     let mut options = WorkflowReplayerOptions::new().build();
     options.register_workflow::<CallWorkflow>().unwrap();
-    let replayer = WorkflowReplayer::new(options).unwrap();
+    let replayer = WorkflowReplayer::new(options)?;
     replayer
-        .replay_workflow(WorkflowHistory::from_json(&json).unwrap())
+        .replay_workflow(WorkflowHistory::from_json(json).unwrap())
         .await
-        .expect("the recorded history replays");
 }
 
 /// Histories recorded from real runs (`SWITCHBOARD_RECORD_HISTORY=tests/histories/<name>.json`
@@ -107,11 +111,7 @@ async fn committed_call_histories_replay_without_nondeterminism() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let json = std::fs::read(&path).unwrap();
-        let mut options = WorkflowReplayerOptions::new().build();
-        options.register_workflow::<CallWorkflow>().unwrap();
-        let replayer = WorkflowReplayer::new(options).unwrap();
-        replayer
-            .replay_workflow(WorkflowHistory::from_json(&json).unwrap())
+        replay(&json)
             .await
             .unwrap_or_else(|e| panic!("{} no longer replays: {e}", path.display()));
         replayed += 1;
