@@ -121,12 +121,9 @@ impl CallWorkflow {
         }
 
         ctx.set_current_details("Saving transcript and metrics");
-        let finish = ctx.state(|s| s.finish_input(reached_max_duration, started_at_ms));
-        let ended_at_ms = finish.ended_at_ms;
-        let finish = FinishCallInput {
-            ended_at_ms: now_ms(ctx).max(ended_at_ms),
-            ..finish
-        };
+        let ended_at_ms = now_ms(ctx);
+        let finish =
+            ctx.state(|s| s.finish_input(reached_max_duration, started_at_ms, ended_at_ms));
         ctx.execute_activity(
             CallActivities::finish_call,
             finish.clone(),
@@ -241,7 +238,12 @@ impl CallWorkflow {
         }
     }
 
-    fn finish_input(&self, reached_max_duration: bool, started_at_ms: i64) -> FinishCallInput {
+    fn finish_input(
+        &self,
+        reached_max_duration: bool,
+        started_at_ms: i64,
+        ended_at_ms: i64,
+    ) -> FinishCallInput {
         let final_status = self
             .final_status
             .as_ref()
@@ -252,7 +254,6 @@ impl CallWorkflow {
         } else {
             CallOutcome::from_final_status(final_status)
         };
-        let ended_at_ms = started_at_ms;
         let measured_secs =
             |from: i64| u32::try_from((ended_at_ms - from).max(0) / 1000).unwrap_or(0);
         let duration_secs = self
@@ -313,4 +314,51 @@ fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
 
 fn sync_now_ms(ctx: &SyncWorkflowContext<CallWorkflow>) -> i64 {
     unix_ms(ctx.workflow_time())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{AgentId, CallDirection, CallSid, E164, TenantId};
+
+    fn answered_call(final_status: Option<CallStatusChanged>) -> CallWorkflow {
+        CallWorkflow {
+            input: CallWorkflowInput {
+                call_sid: CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
+                tenant_id: TenantId::new(),
+                agent_id: AgentId::new(),
+                agent_name: "Receptionist".into(),
+                direction: CallDirection::Inbound,
+                from: E164::parse("+14155550199").unwrap(),
+                to: E164::parse("+15005550006").unwrap(),
+                max_duration_secs: 60,
+            },
+            last_status: None,
+            final_status,
+            answered_at_ms: Some(2_000),
+            stream_started_at_ms: Some(2_500),
+            stream_stopped: false,
+            transcript: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn without_twilios_call_duration_the_duration_is_measured_from_answer_to_end() {
+        let finish = answered_call(None).finish_input(true, 1_000, 62_000);
+        assert_eq!(finish.duration_secs, 60);
+        assert_eq!(finish.ended_at_ms, 62_000);
+        assert_eq!(finish.outcome, CallOutcome::MaxDurationReached);
+        assert_eq!(finish.metrics.stream_connect_ms, Some(1_500));
+    }
+
+    #[test]
+    fn twilios_call_duration_wins_over_the_measured_one() {
+        let reported = CallStatusChanged {
+            status: CallStatus::Completed,
+            duration_secs: Some(42),
+        };
+        let finish = answered_call(Some(reported)).finish_input(false, 1_000, 62_000);
+        assert_eq!(finish.duration_secs, 42);
+        assert_eq!(finish.outcome, CallOutcome::Completed);
+    }
 }
