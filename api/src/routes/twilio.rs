@@ -109,8 +109,8 @@ pub async fn voice_webhook(
     let call_sid = form.call_sid()?;
     let from = form.phone("From")?;
     let to = form.phone("To")?;
-    let span = tracing::info_span!("voice_webhook", call_sid = %call_sid, tenant_id = tracing::field::Empty);
-    let _enter = span.enter();
+    let span = tracing::Span::current();
+    span.record("call_sid", tracing::field::display(&call_sid));
 
     let Some(route) = state.store.route_inbound_number(&to).await? else {
         tracing::warn!(to = %to.masked(), "call to a number that routes to no agent");
@@ -207,6 +207,7 @@ pub async fn status_webhook(
     let started = Instant::now();
     let form = SignedForm::verify(&state, &headers, &uri, &body)?;
     let call_sid = form.call_sid()?;
+    tracing::Span::current().record("call_sid", tracing::field::display(&call_sid));
     let raw_status = form.required("CallStatus")?;
     let status = CallStatus::parse(raw_status).ok_or_else(|| {
         ApiError::invalid(
