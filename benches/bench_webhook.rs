@@ -107,15 +107,13 @@ async fn main() -> Result<()> {
     report("bare StartWorkflowExecution", bare);
 
     for sid in &sids {
-        let mut params = demo_call::voice_params(
+        let voice = demo_call::voice_params(
             sid,
             &settings.twilio_account_sid,
             "+14155550199",
             switchboard::dev::DEMO_NUMBER,
         );
-        params.retain(|(k, _)| k != "CallStatus");
-        params.push(("CallStatus".into(), "completed".into()));
-        params.push(("CallDuration".into(), "1".into()));
+        let params = demo_call::completed_params(&voice, 1);
         demo_call::post_signed(&http, &settings, "/twilio/status", &params).await?;
     }
     println!("completed {} benchmark calls", sids.len());

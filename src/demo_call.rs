@@ -71,6 +71,18 @@ pub fn voice_params(
     .collect()
 }
 
+/// The final status callback of the call that `voice` started: `completed` after `duration_secs`.
+pub fn completed_params(voice: &[(String, String)], duration_secs: u64) -> Vec<(String, String)> {
+    let mut params: Vec<(String, String)> = voice
+        .iter()
+        .filter(|(k, _)| k != "CallStatus")
+        .cloned()
+        .collect();
+    params.push(("CallStatus".into(), "completed".into()));
+    params.push(("CallDuration".into(), duration_secs.to_string()));
+    params
+}
+
 pub async fn run(settings: Settings, args: DemoCallArgs) -> Result<()> {
     let http = reqwest::Client::new();
     let call_sid = random_call_sid();
@@ -93,10 +105,7 @@ pub async fn run(settings: Settings, args: DemoCallArgs) -> Result<()> {
     );
     if let Some(secs) = args.hangup_after {
         tokio::time::sleep(Duration::from_secs(secs)).await;
-        let mut params = params.clone();
-        params.retain(|(k, _)| k != "CallStatus");
-        params.push(("CallStatus".into(), "completed".into()));
-        params.push(("CallDuration".into(), secs.to_string()));
+        let params = completed_params(&params, secs);
         let response = post_signed(&http, &settings, "/twilio/status", &params).await?;
         println!("status callback (completed) → {}", response.status());
     }

@@ -98,12 +98,7 @@ async fn bad_list_parameters_and_missing_keys_get_problems() {
 
     let response = app.get_api("/v1/calls", "sk_not_a_real_key").await;
     assert_eq!(response.status(), 401);
-    let response = app
-        .http
-        .get(format!("{}/v1/calls", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/v1/calls").await;
     assert_eq!(response.status(), 401);
 }
 
@@ -113,32 +108,14 @@ async fn health_readiness_metrics_and_docs_are_served_with_request_ids() {
     let call_sid = app.start_inbound_call().await;
     app.wait_for_call_row(&call_sid).await;
 
-    let health = app
-        .http
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"));
 
-    let ready = app
-        .http
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
 
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("switchboard_workflows_started_total 1"),
         "{metrics}"
@@ -149,23 +126,10 @@ async fn health_readiness_metrics_and_docs_are_served_with_request_ids() {
         "{metrics}"
     );
 
-    let openapi: serde_json::Value = app
-        .http
-        .get(format!("{}/openapi.json", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let openapi: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
     assert!(openapi["paths"]["/v1/calls"].is_object());
     assert!(openapi["paths"]["/twilio/voice"].is_object());
-    let docs = app
-        .http
-        .get(format!("{}/docs", app.address))
-        .send()
-        .await
-        .unwrap();
+    let docs = app.get("/docs").await;
     assert_eq!(docs.status(), 200);
 }
 
@@ -174,12 +138,7 @@ async fn readiness_is_503_naming_the_database_when_it_is_gone() {
     let app = spawn_app().await;
     app.store.connection().close_by_ref().await.unwrap();
 
-    let response = app
-        .http
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/readyz").await;
 
     assert_eq!(response.status(), 503);
     assert_eq!(

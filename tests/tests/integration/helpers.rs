@@ -372,6 +372,15 @@ impl TestApp {
         assert_eq!(response.status(), 204);
     }
 
+    /// `GET path` with no credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_api(&self, path: &str, api_key: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.address))
