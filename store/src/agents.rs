@@ -3,7 +3,6 @@
 use crate::{
     Store, StoreError,
     entities::{agents, phone_numbers, tenants},
-    tenant_uuid,
 };
 use chrono::Utc;
 use domain::{AgentId, E164, TenantId, workflow_io::DEFAULT_MAX_CALL_DURATION_SECS};
@@ -65,7 +64,7 @@ impl Store {
             .unwrap_or(DEFAULT_MAX_CALL_DURATION_SECS);
         let row = agents::ActiveModel {
             id: Set(id.as_uuid()),
-            tenant_id: Set(tenant_uuid(tenant)),
+            tenant_id: Set(tenant.as_uuid()),
             name: Set(new.name),
             greeting: Set(new.greeting),
             instructions: Set(new.instructions),
@@ -83,7 +82,7 @@ impl Store {
 
     pub async fn agent(&self, tenant: TenantId, id: AgentId) -> Result<Agent, StoreError> {
         agents::Entity::find_by_id(id.as_uuid())
-            .filter(agents::Column::TenantId.eq(tenant_uuid(tenant)))
+            .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
             .one(&self.db)
             .await?
             .map(Agent::from)
@@ -103,7 +102,7 @@ impl Store {
             .one(&self.db)
             .await?;
         if let Some(row) = existing {
-            if row.tenant_id != tenant_uuid(tenant) {
+            if row.tenant_id != tenant.as_uuid() {
                 return Err(StoreError::NotFound {
                     entity: "phone number",
                 });
@@ -114,14 +113,14 @@ impl Store {
                     ..Default::default()
                 })
                 .filter(phone_numbers::Column::Id.eq(row.id))
-                .filter(phone_numbers::Column::TenantId.eq(tenant_uuid(tenant)))
+                .filter(phone_numbers::Column::TenantId.eq(tenant.as_uuid()))
                 .exec(&self.db)
                 .await?;
             return Ok(());
         }
         phone_numbers::Entity::insert(phone_numbers::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
-            tenant_id: Set(tenant_uuid(tenant)),
+            tenant_id: Set(tenant.as_uuid()),
             agent_id: Set(Some(agent.as_uuid())),
             e164: Set(number.as_str().to_owned()),
             created_at: Set(Utc::now()),

@@ -3,7 +3,6 @@
 use crate::{
     Store, StoreError,
     entities::{call_metrics, calls, transcript_segments},
-    tenant_uuid,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
@@ -89,7 +88,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let row = calls::ActiveModel {
             id: Set(Uuid::now_v7()),
-            tenant_id: Set(tenant_uuid(tenant)),
+            tenant_id: Set(tenant.as_uuid()),
             agent_id: Set(call.agent_id.map(|a| a.as_uuid())),
             call_sid: Set(call.call_sid.to_string()),
             direction: Set(call.direction.as_str().to_owned()),
@@ -116,7 +115,7 @@ impl Store {
         sid: &CallSid,
     ) -> Result<Option<CallRecord>, StoreError> {
         let row = calls::Entity::find()
-            .filter(calls::Column::TenantId.eq(tenant_uuid(tenant)))
+            .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
             .filter(calls::Column::CallSid.eq(sid.as_str()))
             .one(&self.db)
             .await?;
@@ -125,7 +124,7 @@ impl Store {
 
     pub async fn call(&self, tenant: TenantId, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
         let row = calls::Entity::find_by_id(id)
-            .filter(calls::Column::TenantId.eq(tenant_uuid(tenant)))
+            .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
             .one(&self.db)
             .await?;
         Ok(row.map(CallRecord::from))
@@ -138,8 +137,7 @@ impl Store {
         limit: u64,
         before: Option<Uuid>,
     ) -> Result<CallPage, StoreError> {
-        let mut query =
-            calls::Entity::find().filter(calls::Column::TenantId.eq(tenant_uuid(tenant)));
+        let mut query = calls::Entity::find().filter(calls::Column::TenantId.eq(tenant.as_uuid()));
         if let Some(cursor) = before {
             query = query.filter(calls::Column::Id.lt(cursor));
         }
@@ -164,7 +162,7 @@ impl Store {
     /// Closes the call: final status, outcome, times, transcript and metrics, in one transaction.
     /// Safe to repeat: the transcript and metrics are replaced, not appended.
     pub async fn finish_call(&self, finish: &FinishCallInput) -> Result<(), StoreError> {
-        let tenant = tenant_uuid(finish.tenant_id);
+        let tenant = finish.tenant_id.as_uuid();
         let call = self
             .call_by_sid(finish.tenant_id, &finish.call_sid)
             .await?
@@ -243,7 +241,7 @@ impl Store {
         call_id: Uuid,
     ) -> Result<Vec<TranscriptSegment>, StoreError> {
         let rows = transcript_segments::Entity::find()
-            .filter(transcript_segments::Column::TenantId.eq(tenant_uuid(tenant)))
+            .filter(transcript_segments::Column::TenantId.eq(tenant.as_uuid()))
             .filter(transcript_segments::Column::CallId.eq(call_id))
             .order_by_asc(transcript_segments::Column::Seq)
             .all(&self.db)

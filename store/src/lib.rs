@@ -5,7 +5,7 @@
 //! - [`agents`]: agents and the phone numbers routed to them.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
 //!
-//! Every query on tenant-owned data takes a [`TenantId`]. The two lookups that *find* a tenant
+//! Every query on tenant-owned data takes a [`domain::TenantId`]. The two lookups that *find* a tenant
 //! (by API key, by dialled number) are the authentication and routing edges and say so.
 
 pub mod agents;
@@ -17,7 +17,6 @@ pub use agents::{Agent, InboundRoute, NewAgent};
 pub use calls::{CallPage, CallRecord, NewCall};
 pub use tenants::{ApiKeyCreated, Tenant};
 
-use domain::TenantId;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
@@ -68,8 +67,4 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
     }
-}
-
-fn tenant_uuid(tenant: TenantId) -> uuid::Uuid {
-    tenant.as_uuid()
 }

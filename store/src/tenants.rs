@@ -3,7 +3,6 @@
 use crate::{
     Store, StoreError,
     entities::{api_keys, tenants},
-    tenant_uuid,
 };
 use chrono::Utc;
 use domain::TenantId;
@@ -57,7 +56,7 @@ impl Store {
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
-        let row = tenants::Entity::find_by_id(tenant_uuid(tenant))
+        let row = tenants::Entity::find_by_id(tenant.as_uuid())
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound { entity: "tenant" })?;
@@ -91,7 +90,7 @@ impl Store {
         let id = uuid::Uuid::now_v7();
         api_keys::Entity::insert(api_keys::ActiveModel {
             id: Set(id),
-            tenant_id: Set(tenant_uuid(tenant)),
+            tenant_id: Set(tenant.as_uuid()),
             name: Set(name.to_owned()),
             prefix: Set(prefix.clone()),
             key_hash: Set(hash_api_key(&secret)),
