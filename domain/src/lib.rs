@@ -3,9 +3,11 @@
 //! - [`ids`]: identifiers (`TenantId`, `AgentId`, `CallSid`) built by fallible parsers at the edge.
 //! - [`phone`]: `E164` numbers and masking for logs and workflow summaries.
 //! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
+//! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod call;
+pub mod conversation;
 pub mod ids;
 pub mod phone;
 pub mod workflow_io;

@@ -1,0 +1,279 @@
+//! What an agent and the workflow say to each other during a call: tool calls, user turns of
+//! cascaded engines, and the chat messages the LLM activity sees.
+//!
+//! Tools are declared once here ([`ToolName`], [`tool_specs`]) so every engine offers the model
+//! the same functions and the workflow validates calls against the same list.
+
+use serde::{Deserialize, Serialize};
+
+/// The functions a model may call during a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolName {
+    /// Say goodbye, then hang up.
+    EndCall,
+    /// Search the tenant's knowledge base.
+    LookupKnowledge,
+    /// Store a message for someone at the business.
+    TakeMessage,
+    /// Transfer the caller to a person or department (not available yet).
+    TransferCall,
+}
+
+impl ToolName {
+    pub const ALL: [ToolName; 4] = [
+        ToolName::EndCall,
+        ToolName::LookupKnowledge,
+        ToolName::TakeMessage,
+        ToolName::TransferCall,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolName::EndCall => "end_call",
+            ToolName::LookupKnowledge => "lookup_knowledge",
+            ToolName::TakeMessage => "take_message",
+            ToolName::TransferCall => "transfer_call",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for ToolName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A function offered to the model: name, description and JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// JSON Schema (an `object`) of the arguments.
+    pub parameters: serde_json::Value,
+}
+
+/// The tools every agent offers today.
+pub fn tool_specs() -> Vec<ToolSpec> {
+    use serde_json::json;
+    vec![
+        ToolSpec {
+            name: ToolName::EndCall.as_str().into(),
+            description: "End the call. Call this once the caller has nothing more to ask; then \
+                          say a short goodbye and the line is hung up after it."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "reason": {"type": "string", "description": "Why the call ends."}
+                },
+                "required": []
+            }),
+        },
+        ToolSpec {
+            name: ToolName::LookupKnowledge.as_str().into(),
+            description: "Search the business's knowledge base (hours, services, prices, \
+                          policies, locations). Use it before answering factual questions; never \
+                          guess."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What the caller wants to know."}
+                },
+                "required": ["query"]
+            }),
+        },
+        ToolSpec {
+            name: ToolName::TakeMessage.as_str().into(),
+            description: "Take a message for someone at the business. Confirm the details with \
+                          the caller before calling this."
+                .into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "for_whom": {"type": "string", "description": "Person or department the message is for."},
+                    "caller_name": {"type": "string"},
+                    "callback_number": {"type": "string", "description": "Number to call back, as the caller said it."},
+                    "message": {"type": "string", "description": "The message itself."}
+                },
+                "required": ["caller_name", "message"]
+            }),
+        },
+        ToolSpec {
+            name: ToolName::TransferCall.as_str().into(),
+            description: "Transfer the caller to a person or department.".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "target": {"type": "string", "description": "Person or department."}
+                },
+                "required": ["target"]
+            }),
+        },
+    ]
+}
+
+/// A model's request to run a tool, as the bridge forwards it to the call workflow (an Update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallRequest {
+    /// The engine's id for this call (OpenAI `call_id`, Gemini function call `id`).
+    pub call_id: String,
+    pub name: String,
+    /// The arguments as the model produced them: a JSON object, as text.
+    pub arguments: String,
+}
+
+/// What a tool returned: the JSON text given back to the model, and whether the call should end
+/// once the agent's next utterance has been heard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallResult {
+    pub output: String,
+    pub end_call: bool,
+}
+
+/// A finished caller utterance from a cascaded engine: one Update, one LLM turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserTurn {
+    pub text: String,
+    /// Milliseconds since the stream started.
+    pub at_ms: u64,
+}
+
+/// The agent's answer to a [`UserTurn`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnReply {
+    pub text: String,
+    /// Hang up after this reply has been heard.
+    pub end_call: bool,
+}
+
+/// One chat message in the OpenAI-compatible format the LLM activity speaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: ChatRole,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ChatToolCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+impl ChatMessage {
+    pub fn system(text: impl Into<String>) -> Self {
+        Self::text(ChatRole::System, text)
+    }
+    pub fn user(text: impl Into<String>) -> Self {
+        Self::text(ChatRole::User, text)
+    }
+    pub fn assistant(text: impl Into<String>) -> Self {
+        Self::text(ChatRole::Assistant, text)
+    }
+    pub fn tool_result(tool_call_id: impl Into<String>, output: impl Into<String>) -> Self {
+        Self {
+            role: ChatRole::Tool,
+            content: Some(output.into()),
+            tool_calls: Vec::new(),
+            tool_call_id: Some(tool_call_id.into()),
+        }
+    }
+    fn text(role: ChatRole, text: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: Some(text.into()),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    System,
+    User,
+    Assistant,
+    Tool,
+}
+
+/// A tool call inside an assistant message (`tool_calls[]` of chat completions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatToolCall {
+    pub id: String,
+    pub name: String,
+    /// JSON object as text.
+    pub arguments: String,
+}
+
+/// Input of the LLM activity: the conversation so far (without the system prompt, which the
+/// activity builds from the agent) and the tools on offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmTurnInput {
+    pub tenant_id: crate::TenantId,
+    pub agent_id: crate::AgentId,
+    pub messages: Vec<ChatMessage>,
+    pub tools: Vec<ToolSpec>,
+}
+
+/// The assistant message the LLM produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmTurnOutput {
+    pub message: ChatMessage,
+}
+
+/// Input of the `take_message` activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TakeMessageInput {
+    pub tenant_id: crate::TenantId,
+    pub call_sid: crate::CallSid,
+    pub for_whom: Option<String>,
+    pub caller_name: String,
+    pub callback_number: Option<String>,
+    pub message: String,
+}
+
+/// Input of the `lookup_knowledge` activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeQuery {
+    pub tenant_id: crate::TenantId,
+    pub query: String,
+    pub limit: u32,
+}
+
+/// One knowledge base entry returned to the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnowledgeHit {
+    pub category: String,
+    pub question: String,
+    pub answer: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_a_spec_with_an_object_schema() {
+        let specs = tool_specs();
+        for tool in ToolName::ALL {
+            let spec = specs.iter().find(|s| s.name == tool.as_str()).unwrap();
+            assert_eq!(spec.parameters["type"], "object");
+            assert_eq!(ToolName::parse(&spec.name), Some(tool));
+        }
+        assert_eq!(ToolName::parse("rm_rf"), None);
+    }
+
+    #[test]
+    fn chat_messages_serialize_like_openai() {
+        let m = ChatMessage::tool_result("call_1", "{\"ok\":true}");
+        let v = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["role"], "tool");
+        assert_eq!(v["tool_call_id"], "call_1");
+        assert!(v.get("tool_calls").is_none());
+    }
+}
