@@ -35,7 +35,7 @@ impl CallActivitiesImpl {
     }
 }
 
-fn store_failure(err: StoreError) -> ActivityError {
+pub(crate) fn store_failure(err: StoreError) -> ActivityError {
     match err {
         StoreError::NotFound { .. } | StoreError::Corrupt(_) => {
             ApplicationFailure::non_retryable(err).into()

@@ -1,6 +1,8 @@
 //! Activity implementations: every side effect a workflow asks for.
 //!
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
+//! - [`conversation`]: the LLM turn of cascaded engines and the tools models call.
+//! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
 //!
 //! Each implementation is bound to its declaration in `workflows::activities` with

@@ -95,7 +95,7 @@ enum CallMetrics {
     CreatedAt,
 }
 
-fn tenant_fk<T: IntoIden + 'static>(table: T) -> ForeignKeyCreateStatement {
+pub(crate) fn tenant_fk<T: IntoIden + 'static>(table: T) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from_col(Alias::new("tenant_id"))
         .from_tbl(table)

@@ -4,6 +4,8 @@
 //! - [`tenants`]: tenants and API keys (only a SHA-256 hash and a display prefix are stored).
 //! - [`agents`]: agents and the phone numbers routed to them.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
+//! - [`knowledge`]: the tenant knowledge base and its keyword search.
+//! - [`messages`]: messages agents take for people at the business.
 //!
 //! Every query on tenant-owned data takes a [`domain::TenantId`]. The two lookups that *find* a tenant
 //! (by API key, by dialled number) are the authentication and routing edges and say so.
@@ -11,10 +13,14 @@
 pub mod agents;
 pub mod calls;
 pub mod entities;
+pub mod knowledge;
+pub mod messages;
 pub mod tenants;
 
 pub use agents::{Agent, InboundRoute, NewAgent};
 pub use calls::{CallPage, CallRecord, NewCall};
+pub use knowledge::NewKnowledge;
+pub use messages::MessageRecord;
 pub use tenants::{ApiKeyCreated, Tenant};
 
 use migrations::{Migrator, MigratorTrait};

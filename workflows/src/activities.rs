@@ -2,7 +2,10 @@
 //! crate implements each one with `#[activity(definition = …)]`, which checks the types match.
 #![allow(clippy::unimplemented)]
 
-use domain::workflow_io::{CallRef, FinishCallInput, OpenSessionInput, RecordCallInput};
+use domain::{
+    conversation::{KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, TakeMessageInput},
+    workflow_io::{CallRef, FinishCallInput, OpenSessionInput, RecordCallInput},
+};
 use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
 
@@ -41,9 +44,44 @@ impl CallActivities {
     }
 }
 
+pub struct ConversationActivities;
+
+/// Idempotent `take_message`: the key makes a retried attempt return the first row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TakeMessageRequest {
+    pub request_key: String,
+    pub message: TakeMessageInput,
+}
+
+#[activity_definitions]
+impl ConversationActivities {
+    /// One LLM completion (OpenAI-compatible chat with tools) for a cascaded turn.
+    #[activity(name = "llm_turn")]
+    pub fn llm_turn(_input: LlmTurnInput) -> Result<LlmTurnOutput, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Store a message the caller left; returns the message id.
+    #[activity(name = "take_message")]
+    pub fn take_message(_input: TakeMessageRequest) -> Result<String, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Search the tenant's knowledge base.
+    #[activity(name = "lookup_knowledge")]
+    pub fn lookup_knowledge(_input: KnowledgeQuery) -> Result<Vec<KnowledgeHit>, ActivityError> {
+        unimplemented!()
+    }
+}
+
 /// The generated definition types, named so implementations can bind to them.
 pub mod call {
     pub use super::call_activities::{
         CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall,
     };
+}
+
+/// The generated definition types of [`ConversationActivities`].
+pub mod conversation {
+    pub use super::conversation_activities::{LlmTurn, LookupKnowledge, TakeMessage};
 }

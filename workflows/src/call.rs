@@ -6,9 +6,16 @@
 //! up through Twilio and wait for the final status). Finally persist transcript and metrics,
 //! close the session and return a summary.
 
-use crate::{activities::CallActivities, search_attributes};
+use crate::{
+    activities::{CallActivities, ConversationActivities, TakeMessageRequest},
+    search_attributes,
+};
 use domain::{
     CallOutcome, CallStatus, TranscriptSegment,
+    conversation::{
+        ChatMessage, KnowledgeQuery, LlmTurnInput, TakeMessageInput, ToolCallRequest,
+        ToolCallResult, ToolName, TurnReply, UserTurn, tool_specs,
+    },
     workflow_io::{
         CallMetrics, CallRef, CallStatusChanged, CallSummary, CallWorkflowInput, FinishCallInput,
         OpenSessionInput, RecordCallInput, StreamStarted, TranscriptBatch,
@@ -27,14 +34,35 @@ const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 const FINAL_STATUS_GRACE: Duration = Duration::from_secs(120);
 /// The session outlives the call's maximum duration by this much.
 const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
+/// After `end_call`, how long we wait for the goodbye to be heard before hanging up anyway.
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Rounds of LLM → tools → LLM within one caller turn.
+const MAX_TOOL_ROUNDS: usize = 4;
+/// Each attempt of a conversation activity (LLM, tools) must finish within this: a caller waits.
+const CONVERSATION_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// What the agent says when the LLM could not produce a reply.
+const FALLBACK_REPLY: &str = "Sorry, I'm having trouble right now. Could you say that again?";
 
 /// Where the call is, as operators see it in the Temporal UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CallPhase {
     WaitingForStream,
     Streaming,
+    /// The agent called `end_call` and is saying goodbye.
+    AgentEnding,
     StreamEnded,
     Ended,
+}
+
+/// Why [`CallWorkflow::serve_until_call_ends`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Twilio reported a final status (the caller hung up, or the call failed).
+    Twilio,
+    /// The agent ended the call (`end_call`) and the goodbye was heard or timed out.
+    Agent,
+    /// The agent's maximum call duration elapsed.
+    MaxDuration,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -42,6 +70,9 @@ pub struct CallProgress {
     pub phase: CallPhase,
     pub last_status: Option<CallStatus>,
     pub transcript_segments: usize,
+    pub tool_calls: u32,
+    pub user_turns: u32,
+    pub dtmf: String,
 }
 
 #[workflow]
@@ -53,6 +84,13 @@ pub struct CallWorkflow {
     stream_started_at_ms: Option<i64>,
     stream_stopped: bool,
     transcript: Vec<TranscriptSegment>,
+    /// The cascaded conversation as the LLM sees it (user, assistant and tool messages).
+    conversation: Vec<ChatMessage>,
+    end_requested: bool,
+    goodbye_played: bool,
+    tool_calls: u32,
+    user_turns: u32,
+    dtmf: String,
 }
 
 #[workflow_methods]
@@ -67,6 +105,12 @@ impl CallWorkflow {
             stream_started_at_ms: None,
             stream_stopped: false,
             transcript: Vec::new(),
+            conversation: Vec::new(),
+            end_requested: false,
+            goodbye_played: false,
+            tool_calls: 0,
+            user_turns: 0,
+            dtmf: String::new(),
         }
     }
 
@@ -105,9 +149,14 @@ impl CallWorkflow {
         .await?;
 
         let max_duration = Duration::from_secs(u64::from(call.max_duration_secs));
-        let reached_max_duration = Self::serve_until_call_ends(ctx, max_duration).await;
-        if reached_max_duration {
-            ctx.set_current_details("Maximum duration reached: hanging up");
+        let ending = Self::serve_until_call_ends(ctx, max_duration).await;
+        let reached_max_duration = ending == Ending::MaxDuration;
+        if ending != Ending::Twilio && ctx.state(|s| s.final_status.is_none()) {
+            ctx.set_current_details(if reached_max_duration {
+                "Maximum duration reached: hanging up"
+            } else {
+                "The agent ended the call: hanging up"
+            });
             ctx.execute_activity(
                 CallActivities::hang_up_call,
                 call_ref.clone(),
@@ -153,24 +202,148 @@ impl CallWorkflow {
         })
     }
 
-    /// Follows the call through its phases until Twilio reports a final status.
-    /// Returns `true` if the maximum duration elapsed first.
+    /// Follows the call through its phases until Twilio reports a final status, the agent ends
+    /// the call, or the maximum duration elapses.
     async fn serve_until_call_ends(
         ctx: &mut WorkflowContext<Self>,
         max_duration: Duration,
-    ) -> bool {
+    ) -> Ending {
         let max_duration_timer = ctx.timer(max_duration);
         let mut max_duration_timer = std::pin::pin!(max_duration_timer);
         loop {
             let phase = ctx.state(|s| s.phase());
             ctx.set_current_details(phase.describe());
-            if phase == CallPhase::Ended {
-                return false;
+            match phase {
+                CallPhase::Ended => return Ending::Twilio,
+                CallPhase::AgentEnding => {
+                    temporalio_sdk::workflows::select! {
+                        _ = ctx.wait_condition(|s: &Self| s.goodbye_played || s.stream_stopped || s.final_status.is_some()) => {}
+                        _ = ctx.timer(GOODBYE_TIMEOUT) => {}
+                        _ = max_duration_timer.as_mut() => return Ending::MaxDuration,
+                    };
+                    return Ending::Agent;
+                }
+                _ => {}
             }
             temporalio_sdk::workflows::select! {
                 _ = ctx.wait_condition(move |s: &Self| s.phase() != phase) => {}
-                _ = max_duration_timer.as_mut() => return true,
+                _ = max_duration_timer.as_mut() => return Ending::MaxDuration,
             };
+        }
+    }
+
+    /// A model asks for a tool (speech-to-speech engines). Validated first: unknown tools,
+    /// arguments that are not a JSON object, and calls after the call ended are rejected
+    /// without touching history.
+    #[update]
+    pub async fn tool_call(
+        ctx: &mut WorkflowContext<Self>,
+        request: ToolCallRequest,
+    ) -> Result<ToolCallResult, Box<dyn std::error::Error + Send + Sync>> {
+        let output = Self::run_tool(ctx, &request.call_id, &request.name, &request.arguments).await;
+        Ok(ToolCallResult {
+            output,
+            end_call: ctx.state(|s| s.end_requested),
+        })
+    }
+
+    #[update_validator(tool_call)]
+    pub fn validate_tool_call(
+        &self,
+        _ctx: &WorkflowContextView,
+        request: &ToolCallRequest,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.accepting_conversation()?;
+        if ToolName::parse(&request.name).is_none() {
+            return Err(format!("unknown tool `{}`", request.name).into());
+        }
+        match serde_json::from_str::<serde_json::Value>(&request.arguments) {
+            Ok(serde_json::Value::Object(_)) => Ok(()),
+            _ => Err(format!("arguments of `{}` are not a JSON object", request.name).into()),
+        }
+    }
+
+    /// A finished caller turn of a cascaded engine: ask the LLM (an activity), run the tools it
+    /// calls, and return what the agent says.
+    #[update]
+    pub async fn user_turn(
+        ctx: &mut WorkflowContext<Self>,
+        turn: UserTurn,
+    ) -> Result<TurnReply, Box<dyn std::error::Error + Send + Sync>> {
+        let (tenant_id, agent_id) = ctx.state_mut(|s| {
+            s.user_turns += 1;
+            s.conversation.push(ChatMessage::user(turn.text.trim()));
+            (s.input.tenant_id, s.input.agent_id)
+        });
+        ctx.set_current_details("Thinking about the caller's turn");
+        let mut reply = None;
+        for _ in 0..MAX_TOOL_ROUNDS {
+            let messages = ctx.state(|s| s.conversation.clone());
+            let llm = ctx
+                .execute_activity(
+                    ConversationActivities::llm_turn,
+                    LlmTurnInput {
+                        tenant_id,
+                        agent_id,
+                        messages,
+                        tools: tool_specs(),
+                    },
+                    conversation_activity_options("LLM turn"),
+                )
+                .await;
+            let Ok(llm) = llm else {
+                break;
+            };
+            let message = llm.message;
+            ctx.state_mut(|s| s.conversation.push(message.clone()));
+            if message.tool_calls.is_empty() {
+                reply = message.content.filter(|t| !t.trim().is_empty());
+                break;
+            }
+            for call in &message.tool_calls {
+                let output = Self::run_tool(ctx, &call.id, &call.name, &call.arguments).await;
+                ctx.state_mut(|s| {
+                    s.conversation
+                        .push(ChatMessage::tool_result(call.id.clone(), output))
+                });
+            }
+        }
+        let text = reply.unwrap_or_else(|| FALLBACK_REPLY.to_owned());
+        ctx.set_current_details(CallPhase::Streaming.describe());
+        Ok(TurnReply {
+            text,
+            end_call: ctx.state(|s| s.end_requested),
+        })
+    }
+
+    #[update_validator(user_turn)]
+    pub fn validate_user_turn(
+        &self,
+        _ctx: &WorkflowContextView,
+        turn: &UserTurn,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.accepting_conversation()?;
+        if turn.text.trim().is_empty() {
+            return Err("a user turn needs text".into());
+        }
+        Ok(())
+    }
+
+    /// The goodbye after `end_call` has been heard: hang up now.
+    #[signal]
+    pub fn goodbye_played(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _unit: ()) {
+        self.goodbye_played = true;
+    }
+
+    /// A DTMF digit the caller pressed.
+    #[signal]
+    pub fn dtmf(&mut self, _ctx: &mut SyncWorkflowContext<Self>, digit: String) {
+        if let Some(d) = digit
+            .chars()
+            .next()
+            .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D'))
+        {
+            self.dtmf.push(d);
         }
     }
 
@@ -221,6 +394,9 @@ impl CallWorkflow {
             phase: self.phase(),
             last_status: self.last_status,
             transcript_segments: self.transcript.len(),
+            tool_calls: self.tool_calls,
+            user_turns: self.user_turns,
+            dtmf: self.dtmf.clone(),
         }
     }
 }
@@ -229,6 +405,8 @@ impl CallWorkflow {
     fn phase(&self) -> CallPhase {
         if self.final_status.is_some() {
             CallPhase::Ended
+        } else if self.end_requested {
+            CallPhase::AgentEnding
         } else if self.stream_stopped {
             CallPhase::StreamEnded
         } else if self.stream_started_at_ms.is_some() {
@@ -236,6 +414,106 @@ impl CallWorkflow {
         } else {
             CallPhase::WaitingForStream
         }
+    }
+
+    fn accepting_conversation(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if self.final_status.is_some() {
+            return Err("the call has ended".into());
+        }
+        Ok(())
+    }
+
+    /// Runs one tool and returns the JSON text the model gets back. Tool failures are answers
+    /// too (`{"error": …}`), so the model can tell the caller instead of the call breaking.
+    async fn run_tool(
+        ctx: &mut WorkflowContext<Self>,
+        call_id: &str,
+        name: &str,
+        arguments: &str,
+    ) -> String {
+        let (tenant_id, call_sid) = ctx.state_mut(|s| {
+            s.tool_calls += 1;
+            (s.input.tenant_id, s.input.call_sid.clone())
+        });
+        let args: serde_json::Value =
+            serde_json::from_str(arguments).unwrap_or(serde_json::Value::Null);
+        let text = |key: &str| {
+            args.get(key)
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let output = match ToolName::parse(name) {
+            None => serde_json::json!({"error": format!("unknown tool {name}")}),
+            Some(ToolName::EndCall) => {
+                ctx.state_mut(|s| s.end_requested = true);
+                ctx.set_current_details(CallPhase::AgentEnding.describe());
+                serde_json::json!({"ok": true, "next": "Say a short goodbye now; the call ends after it."})
+            }
+            Some(ToolName::TransferCall) => serde_json::json!({
+                "ok": false,
+                "error": "Transfers are not available yet. Offer to take a message instead."
+            }),
+            Some(ToolName::LookupKnowledge) => match text("query") {
+                None => serde_json::json!({"error": "query is required"}),
+                Some(query) => {
+                    ctx.set_current_details("Looking up the knowledge base");
+                    let hits = ctx
+                        .execute_activity(
+                            ConversationActivities::lookup_knowledge,
+                            KnowledgeQuery {
+                                tenant_id,
+                                query,
+                                limit: 3,
+                            },
+                            conversation_activity_options("Look up knowledge"),
+                        )
+                        .await;
+                    match hits {
+                        Ok(hits) if hits.is_empty() => serde_json::json!({
+                            "results": [],
+                            "note": "Nothing in the knowledge base answers this. Say you don't know; offer to take a message."
+                        }),
+                        Ok(hits) => serde_json::json!({"results": hits}),
+                        Err(_) => serde_json::json!({"error": "the knowledge base is unavailable"}),
+                    }
+                }
+            },
+            Some(ToolName::TakeMessage) => match (text("caller_name"), text("message")) {
+                (Some(caller_name), Some(message)) => {
+                    ctx.set_current_details("Taking a message");
+                    let taken = ctx
+                        .execute_activity(
+                            ConversationActivities::take_message,
+                            TakeMessageRequest {
+                                request_key: format!("{call_sid}/{call_id}"),
+                                message: TakeMessageInput {
+                                    tenant_id,
+                                    call_sid,
+                                    for_whom: text("for_whom"),
+                                    caller_name,
+                                    callback_number: text("callback_number"),
+                                    message,
+                                },
+                            },
+                            conversation_activity_options("Take message"),
+                        )
+                        .await;
+                    match taken {
+                        Ok(id) => serde_json::json!({"ok": true, "message_id": id}),
+                        Err(_) => {
+                            serde_json::json!({"ok": false, "error": "the message could not be saved"})
+                        }
+                    }
+                }
+                _ => serde_json::json!({"error": "caller_name and message are required"}),
+            },
+        };
+        if !ctx.state(|s| s.end_requested) {
+            ctx.set_current_details(CallPhase::Streaming.describe());
+        }
+        output.to_string()
     }
 
     fn finish_input(
@@ -284,6 +562,7 @@ impl CallPhase {
         match self {
             Self::WaitingForStream => "Ringing: waiting for the media stream",
             Self::Streaming => "In conversation",
+            Self::AgentEnding => "The agent is saying goodbye",
             Self::StreamEnded => "Media stream ended: waiting for Twilio's final status",
             Self::Ended => "Call ended",
         }
@@ -297,6 +576,19 @@ fn activity_options(summary: &str) -> ActivityOptions {
             RetryPolicy::builder()
                 .initial_interval(Duration::from_millis(200))
                 .maximum_interval(Duration::from_secs(30))
+                .build(),
+        )
+        .build()
+}
+
+fn conversation_activity_options(summary: &str) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(CONVERSATION_ATTEMPT_TIMEOUT)
+        .summary(summary.to_owned())
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(200))
+                .maximum_interval(Duration::from_secs(2))
+                .maximum_attempts(3)
                 .build(),
         )
         .build()
@@ -339,6 +631,12 @@ mod tests {
             stream_started_at_ms: Some(2_500),
             stream_stopped: false,
             transcript: Vec::new(),
+            conversation: Vec::new(),
+            end_requested: false,
+            goodbye_played: false,
+            tool_calls: 0,
+            user_turns: 0,
+            dtmf: String::new(),
         }
     }
 

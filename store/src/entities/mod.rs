@@ -5,6 +5,8 @@ pub mod agents;
 pub mod api_keys;
 pub mod call_metrics;
 pub mod calls;
+pub mod knowledge_base;
+pub mod messages;
 pub mod phone_numbers;
 pub mod tenants;
 pub mod transcript_segments;

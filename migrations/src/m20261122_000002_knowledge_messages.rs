@@ -1,0 +1,107 @@
+//! What agents know and what they take down: the tenant knowledge base and caller messages.
+
+use crate::m20261122_000001_foundation::tenant_fk;
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub(crate) struct Migration;
+
+#[derive(DeriveIden)]
+enum KnowledgeBase {
+    Table,
+    Id,
+    TenantId,
+    Category,
+    Question,
+    Answer,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Messages {
+    Table,
+    Id,
+    TenantId,
+    CallSid,
+    RequestKey,
+    ForWhom,
+    CallerName,
+    CallbackNumber,
+    Body,
+    Status,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(KnowledgeBase::Table)
+                    .col(pk_uuid(KnowledgeBase::Id))
+                    .col(uuid(KnowledgeBase::TenantId))
+                    .col(string(KnowledgeBase::Category))
+                    .col(text(KnowledgeBase::Question))
+                    .col(text(KnowledgeBase::Answer))
+                    .col(timestamp_with_time_zone(KnowledgeBase::CreatedAt))
+                    .col(timestamp_with_time_zone(KnowledgeBase::UpdatedAt))
+                    .foreign_key(&mut tenant_fk(KnowledgeBase::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_knowledge_base_tenant")
+                    .table(KnowledgeBase::Table)
+                    .col(KnowledgeBase::TenantId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Messages::Table)
+                    .col(pk_uuid(Messages::Id))
+                    .col(uuid(Messages::TenantId))
+                    .col(string_null(Messages::CallSid))
+                    // Idempotency: a retried activity writes the same key and changes nothing.
+                    .col(string(Messages::RequestKey))
+                    .col(string_null(Messages::ForWhom))
+                    .col(string(Messages::CallerName))
+                    .col(string_null(Messages::CallbackNumber))
+                    .col(text(Messages::Body))
+                    .col(string(Messages::Status))
+                    .col(timestamp_with_time_zone(Messages::CreatedAt))
+                    .foreign_key(&mut tenant_fk(Messages::Table))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_messages_tenant_request_key")
+                    .table(Messages::Table)
+                    .col(Messages::TenantId)
+                    .col(Messages::RequestKey)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            Messages::Table.into_iden(),
+            KnowledgeBase::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

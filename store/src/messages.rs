@@ -1,0 +1,84 @@
+//! Messages agents take for people at the business.
+
+use crate::{Store, StoreError, entities::messages};
+use chrono::{DateTime, Utc};
+use domain::{TenantId, conversation::TakeMessageInput};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: Uuid,
+    pub call_sid: Option<String>,
+    pub for_whom: Option<String>,
+    pub caller_name: String,
+    pub callback_number: Option<String>,
+    pub body: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<messages::Model> for MessageRecord {
+    fn from(row: messages::Model) -> Self {
+        Self {
+            id: row.id,
+            call_sid: row.call_sid,
+            for_whom: row.for_whom,
+            caller_name: row.caller_name,
+            callback_number: row.callback_number,
+            body: row.body,
+            status: row.status,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl Store {
+    /// Stores a message once per `request_key`: a retried activity gets the first row back.
+    pub async fn take_message(
+        &self,
+        request_key: &str,
+        input: &TakeMessageInput,
+    ) -> Result<MessageRecord, StoreError> {
+        messages::Entity::insert(messages::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(input.tenant_id.as_uuid()),
+            call_sid: Set(Some(input.call_sid.to_string())),
+            request_key: Set(request_key.to_owned()),
+            for_whom: Set(input.for_whom.clone()),
+            caller_name: Set(input.caller_name.clone()),
+            callback_number: Set(input.callback_number.clone()),
+            body: Set(input.message.clone()),
+            status: Set("new".into()),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
+        .exec_without_returning(&self.db)
+        .await?;
+        messages::Entity::find()
+            .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
+            .filter(messages::Column::RequestKey.eq(request_key))
+            .one(&self.db)
+            .await?
+            .map(MessageRecord::from)
+            .ok_or(StoreError::NotFound { entity: "message" })
+    }
+
+    /// The tenant's messages, newest first.
+    pub async fn list_messages(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        use sea_orm::QuerySelect;
+        Ok(messages::Entity::find()
+            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
+            .order_by_desc(messages::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(MessageRecord::from)
+            .collect())
+    }
+}
