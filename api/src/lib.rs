@@ -1,8 +1,10 @@
 //! The HTTP edge: Twilio webhooks, the REST API, health and metrics.
 //!
 //! - [`state`]: `AppState` (store, Temporal client, sessions, config, metrics) and `ApiConfig`.
-//! - [`routes`]: one module per surface — `twilio` (signed webhooks), `calls` (`/v1/calls`),
+//! - [`routes`]: one module per surface — `twilio` (signed webhooks), `media` (the Media
+//!   Streams WebSocket and its bridge), `calls` (`/v1/calls`),
 //!   `health` (`/healthz`, `/readyz`, `/metrics`).
+//! - [`control`]: the bridge's handle on the call workflow (Temporal Signals and Updates).
 //! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
 //! - [`metrics`]: Prometheus metrics.
@@ -12,6 +14,7 @@
 //! caller binds, until the caller's shutdown future resolves.
 
 pub mod auth;
+pub mod control;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
@@ -33,6 +36,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::twilio::router())
+        .merge(routes::media::router())
         .merge(routes::calls::router())
         .merge(routes::health::router())
         .merge(openapi::router())

@@ -19,6 +19,17 @@ pub struct Metrics {
     pub workflows_started: Counter,
     /// Calls this node started whose final status it has not yet seen.
     pub active_calls: Gauge,
+    /// Media streams being bridged on this node.
+    pub active_streams: Gauge,
+    /// Media stream frames, by kind: `in`, `out`, `dropped` (engine behind), `malformed`.
+    pub stream_frames: Family<FrameLabels, Counter>,
+    /// Times a caller interrupted the agent.
+    pub barge_ins: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct FrameLabels {
+    pub kind: &'static str,
 }
 
 impl Default for Metrics {
@@ -35,6 +46,12 @@ impl Metrics {
         });
         let workflows_started = Counter::default();
         let active_calls = Gauge::default();
+        let active_streams = Gauge::default();
+        let stream_frames = Family::<FrameLabels, Counter>::default();
+        let barge_ins = Counter::default();
+        registry.register("active_streams", "Media streams being bridged", active_streams.clone());
+        registry.register("stream_frames", "Media stream frames by kind", stream_frames.clone());
+        registry.register("barge_ins", "Callers interrupting the agent", barge_ins.clone());
         registry.register(
             "webhook_latency_seconds",
             "Twilio webhook handling latency",
@@ -51,7 +68,23 @@ impl Metrics {
             webhook_latency,
             workflows_started,
             active_calls,
+            active_streams,
+            stream_frames,
+            barge_ins,
         }
+    }
+
+    /// Adds one finished stream's counters.
+    pub fn record_bridge(&self, report: &voice::bridge::BridgeReport) {
+        for (kind, n) in [
+            ("in", report.frames_in),
+            ("out", report.frames_out),
+            ("dropped", report.frames_dropped),
+            ("malformed", report.malformed_frames),
+        ] {
+            self.stream_frames.get_or_create(&FrameLabels { kind }).inc_by(n);
+        }
+        self.barge_ins.inc_by(report.barge_ins);
     }
 
     pub fn render(&self) -> String {

@@ -14,6 +14,7 @@ use utoipa_scalar::{Scalar, Servable};
     paths(
         routes::twilio::voice_webhook,
         routes::twilio::status_webhook,
+        routes::media::media_stream,
         routes::calls::list_calls,
         routes::calls::get_call,
         routes::health::healthz,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use store::Store;
 use temporalio_client::Client;
 use url::Url;
+use voice::catalog::EngineCatalog;
 
 /// What the API needs to know about its deployment.
 #[derive(Clone)]
@@ -61,4 +62,6 @@ pub struct AppState {
     pub sessions: Arc<dyn SessionStore>,
     pub config: Arc<ApiConfig>,
     pub metrics: Arc<Metrics>,
+    /// The voice engines agents may use, by name.
+    pub engines: Arc<EngineCatalog>,
 }

@@ -2,4 +2,5 @@
 
 pub mod calls;
 pub mod health;
+pub mod media;
 pub mod twilio;

@@ -1,0 +1,126 @@
+//! The bridge's view of the call workflow, backed by Temporal: Signals for stream events and
+//! transcripts, Updates for tool calls and cascaded user turns.
+
+use async_trait::async_trait;
+use domain::{
+    TranscriptSegment,
+    conversation::{ToolCallRequest, ToolCallResult, TurnReply, UserTurn},
+    workflow_io::{StreamStarted, TranscriptBatch},
+};
+use temporalio_client::{Client, WorkflowExecuteUpdateOptions, WorkflowSignalOptions};
+use voice::bridge::{CallControl, ControlError};
+use workflows::CallWorkflow;
+
+#[derive(Clone)]
+pub struct TemporalCallControl {
+    client: Client,
+    workflow_id: String,
+}
+
+impl TemporalCallControl {
+    pub fn new(client: Client, workflow_id: String) -> Self {
+        Self {
+            client,
+            workflow_id,
+        }
+    }
+
+    fn handle(&self) -> temporalio_client::WorkflowHandle<Client, CallWorkflow> {
+        self.client
+            .get_workflow_handle::<CallWorkflow>(self.workflow_id.clone())
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> ControlError {
+    ControlError(e.to_string())
+}
+
+/// The message of a failed or rejected Update, without the transport noise around it.
+fn update_failed(e: temporalio_client::errors::WorkflowUpdateError) -> ControlError {
+    match e {
+        temporalio_client::errors::WorkflowUpdateError::Failed(failure) => {
+            ControlError(failure.message.clone())
+        }
+        other => failed(other),
+    }
+}
+
+#[async_trait]
+impl CallControl for TemporalCallControl {
+    async fn stream_started(&self, stream_sid: &str) -> Result<(), ControlError> {
+        self.handle()
+            .signal(
+                CallWorkflow::stream_started,
+                StreamStarted {
+                    stream_sid: stream_sid.to_owned(),
+                },
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(failed)
+    }
+
+    async fn transcript(&self, segments: Vec<TranscriptSegment>) -> Result<(), ControlError> {
+        self.handle()
+            .signal(
+                CallWorkflow::transcript_batch,
+                TranscriptBatch { segments },
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(failed)
+    }
+
+    async fn dtmf(&self, digit: char) -> Result<(), ControlError> {
+        self.handle()
+            .signal(
+                CallWorkflow::dtmf,
+                digit.to_string(),
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(failed)
+    }
+
+    async fn tool_call(&self, request: ToolCallRequest) -> Result<ToolCallResult, ControlError> {
+        let options = WorkflowExecuteUpdateOptions::builder()
+            .update_id(format!("tool-{}", request.call_id))
+            .build();
+        self.handle()
+            .execute_update(CallWorkflow::tool_call, request, options)
+            .await
+            .map_err(update_failed)
+    }
+
+    async fn user_turn(&self, turn: UserTurn) -> Result<TurnReply, ControlError> {
+        let options = WorkflowExecuteUpdateOptions::builder()
+            .update_id(format!("turn-{}", turn.at_ms))
+            .build();
+        self.handle()
+            .execute_update(CallWorkflow::user_turn, turn, options)
+            .await
+            .map_err(update_failed)
+    }
+
+    async fn goodbye_played(&self) -> Result<(), ControlError> {
+        self.handle()
+            .signal(
+                CallWorkflow::goodbye_played,
+                (),
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(failed)
+    }
+
+    async fn stream_stopped(&self) -> Result<(), ControlError> {
+        self.handle()
+            .signal(
+                CallWorkflow::stream_stopped,
+                (),
+                WorkflowSignalOptions::default(),
+            )
+            .await
+            .map_err(failed)
+    }
+}

@@ -1,0 +1,172 @@
+//! `GET /twilio/media`: Twilio's bidirectional Media Stream for a call.
+//!
+//! The upgrade must carry a valid `X-Twilio-Signature` over the `wss://` URL built from
+//! `PUBLIC_URL` (never from the `Host` header); otherwise 403 and no WebSocket. After Twilio's
+//! `start`, the stream is matched to its live call session (the `callSid` and `tenantId`
+//! parameters we put in the TwiML must agree with the session), the agent's engine is started,
+//! and the [bridge](voice::bridge) runs until the stream stops.
+
+use crate::{ApiError, AppState, control::TemporalCallControl};
+use axum::{
+    Router,
+    extract::{
+        OriginalUri, State,
+        ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use domain::{CallSid, TenantId, conversation::tool_specs};
+use futures::{SinkExt, StreamExt};
+use std::{sync::Arc, time::Duration};
+use telephony::validate_signature;
+use tokio::sync::mpsc;
+use voice::{
+    bridge::{StreamStart, await_start, run_bridge},
+    engine::EngineCall,
+};
+
+/// How long Twilio may take between the upgrade and `start`.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// Outbound messages buffered for the socket writer (about 2 s of audio).
+const OUTBOUND_BUFFER: usize = 128;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/twilio/media", get(media_stream))
+}
+
+#[utoipa::path(get, path = "/twilio/media", tag = "twilio",
+    summary = "Twilio Media Streams WebSocket",
+    description = "Bidirectional Media Stream of a call (`<Connect><Stream>`). Requires a valid `X-Twilio-Signature` over the wss URL.",
+    responses((status = 101, description = "Switching protocols"),
+              (status = 403, description = "Invalid Twilio signature", body = crate::error::Problem)))]
+pub(crate) async fn media_stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let query = uri.0.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("{}{query}", state.config.media_stream_url());
+    let signed = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|provided| {
+            validate_signature(&state.config.twilio_auth_token, &url, &[], provided)
+        });
+    if !signed {
+        tracing::warn!("refused a media stream upgrade with a missing or invalid signature");
+        return ApiError::InvalidSignature.into_response();
+    }
+    match ws {
+        Ok(ws) => ws.on_upgrade(move |socket| serve_stream(state, socket)),
+        Err(rejection) => rejection.into_response(),
+    }
+}
+
+async fn serve_stream(state: AppState, socket: WebSocket) {
+    let (mut sink, stream) = socket.split();
+    // Twilio speaks text frames; pings are answered by axum, binary frames are not Twilio's.
+    let mut inbound = Box::pin(stream.filter_map(|message| async move {
+        match message {
+            Ok(Message::Text(text)) => Some(Some(text.to_string())),
+            Ok(Message::Close(_)) | Err(_) => Some(None),
+            Ok(_) => None,
+        }
+    }))
+    .take_while(|m| std::future::ready(m.is_some()))
+    .map(|m| m.unwrap_or_default());
+
+    let start = match await_start(&mut inbound, START_TIMEOUT).await {
+        Ok(start) => start,
+        Err(e) => {
+            tracing::warn!(error = %e, "media stream ended before it started");
+            return;
+        }
+    };
+    let call_sid = start.start.call_sid.clone();
+    let span = tracing::info_span!("media_stream", %call_sid, stream_sid = %start.stream_sid);
+    let _ = tracing::Instrument::instrument(
+        async move {
+            let Some((control, engine_call, engine_name)) = prepare(&state, &start).await else {
+                return;
+            };
+            let Some(engine) = state.engines.get(&engine_name) else {
+                tracing::error!(engine = %engine_name, available = ?state.engines.names(), "the agent's voice engine is not available");
+                return;
+            };
+            let session = match engine.start(engine_call).await {
+                Ok(session) => session,
+                Err(e) => {
+                    tracing::error!(engine = %engine_name, error = %e, "could not start the voice engine");
+                    return;
+                }
+            };
+            let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOUND_BUFFER);
+            let writer = tokio::spawn(async move {
+                while let Some(text) = out_rx.recv().await {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sink.close().await;
+            });
+            state.metrics.active_streams.inc();
+            let report = run_bridge(start, session, Arc::new(control), inbound, out_tx).await;
+            state.metrics.active_streams.dec();
+            state.metrics.record_bridge(&report);
+            let _ = writer.await;
+        },
+        span,
+    )
+    .await;
+}
+
+/// Matches the stream to its call session and agent. `None` (logged) when it is not ours.
+async fn prepare(
+    state: &AppState,
+    start: &StreamStart,
+) -> Option<(TemporalCallControl, EngineCall, String)> {
+    let params = &start.start.custom_parameters;
+    let Ok(call_sid) = CallSid::parse(&start.start.call_sid) else {
+        tracing::warn!("media stream with a malformed callSid");
+        return None;
+    };
+    if params.get("callSid").map(String::as_str) != Some(call_sid.as_str()) {
+        tracing::warn!("media stream whose callSid parameter does not match its call");
+        return None;
+    }
+    let session = match state.sessions.get(&call_sid).await {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            tracing::warn!("media stream for a call without a live session");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "session store unavailable");
+            return None;
+        }
+    };
+    let tenant_param = params.get("tenantId").and_then(|t| TenantId::parse(t).ok());
+    if tenant_param != Some(session.tenant_id) {
+        tracing::warn!("media stream whose tenantId parameter does not match the session");
+        return None;
+    }
+    let agent = match state.store.agent(session.tenant_id, session.agent_id).await {
+        Ok(agent) => agent,
+        Err(e) => {
+            tracing::error!(error = %e, "could not load the call's agent");
+            return None;
+        }
+    };
+    let control = TemporalCallControl::new(state.temporal.clone(), session.workflow_id.clone());
+    let call = EngineCall {
+        call_sid: call_sid.to_string(),
+        instructions: agent.instructions.clone(),
+        greeting: agent.greeting.clone(),
+        settings: agent.engine_settings.clone(),
+        tools: tool_specs(),
+    };
+    Some((control, call, agent.engine))
+}
