@@ -1,6 +1,19 @@
-//! The Twilio simulator — not built yet.
+//! The Twilio simulator.
 //!
 //! It will serve Twilio's REST paths, send signed webhooks, interpret TwiML and run simulated
 //! phones over Media Streams, seeing the product only over HTTP and WebSocket. Today the
 //! integration tests use a small local fake of the REST API (`tests/…/helpers.rs`) and
 //! `switchboard demo-call` posts signed webhooks by hand.
+//!
+//! Built so far:
+//! - [`media_client`]: the phone side of a bidirectional Media Stream — connects to our
+//!   `/twilio/media` exactly as Twilio does, sends caller audio in real time, plays what the
+//!   server sends at real time and echoes marks when their audio has played.
+
+pub mod error;
+pub mod media_client;
+
+pub use error::SimError;
+pub use media_client::{
+    MediaStreamClient, Observation, PhoneEvent, PhoneEventKind, SentFrame, StreamConfig,
+};
