@@ -70,7 +70,13 @@ pub fn api_state(
             task_queue: settings.task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),
+        engines: Arc::new(voice_engines(settings)),
     }
+}
+
+/// The voice engines this deployment offers.
+pub fn voice_engines(_settings: &Settings) -> voice::catalog::EngineCatalog {
+    voice::catalog::EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine))
 }
 
 pub async fn serve_api(

@@ -49,9 +49,21 @@ impl Metrics {
         let active_streams = Gauge::default();
         let stream_frames = Family::<FrameLabels, Counter>::default();
         let barge_ins = Counter::default();
-        registry.register("active_streams", "Media streams being bridged", active_streams.clone());
-        registry.register("stream_frames", "Media stream frames by kind", stream_frames.clone());
-        registry.register("barge_ins", "Callers interrupting the agent", barge_ins.clone());
+        registry.register(
+            "active_streams",
+            "Media streams being bridged",
+            active_streams.clone(),
+        );
+        registry.register(
+            "stream_frames",
+            "Media stream frames by kind",
+            stream_frames.clone(),
+        );
+        registry.register(
+            "barge_ins",
+            "Callers interrupting the agent",
+            barge_ins.clone(),
+        );
         registry.register(
             "webhook_latency_seconds",
             "Twilio webhook handling latency",
@@ -82,7 +94,9 @@ impl Metrics {
             ("dropped", report.frames_dropped),
             ("malformed", report.malformed_frames),
         ] {
-            self.stream_frames.get_or_create(&FrameLabels { kind }).inc_by(n);
+            self.stream_frames
+                .get_or_create(&FrameLabels { kind })
+                .inc_by(n);
         }
         self.barge_ins.inc_by(report.barge_ins);
     }

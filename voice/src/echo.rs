@@ -1,7 +1,9 @@
 //! The echo engine: says back what the caller says, frame for frame. It has no model; it
 //! exists to measure the bridge (the benchmark) and to check a phone line end to end.
 
-use crate::engine::{EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine};
+use crate::engine::{
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EchoEngine;

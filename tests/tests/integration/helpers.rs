@@ -20,6 +20,7 @@ use store::{NewAgent, Store};
 use telephony::{TwilioAuth, TwilioClient, compute_signature};
 use temporalio_client::{Client, WorkflowDescribeOptions};
 use uuid::Uuid;
+use voice::catalog::EngineCatalog;
 use workflows::CallWorkflow;
 
 pub const PUBLIC_URL: &str = "https://voice.switchboard.test";
@@ -164,6 +165,8 @@ pub struct TestApp {
     pub twilio: FakeTwilio,
     pub twilio_base_url: String,
     pub tenant: TenantId,
+    pub agent: domain::AgentId,
+    pub llm_base_url: String,
     pub number: E164,
     pub api_key: String,
     pub http: reqwest::Client,
@@ -183,11 +186,53 @@ impl Drop for TestApp {
     }
 }
 
+/// How a test wants its app: the agent's engine, the engines on offer, the LLM endpoint.
+pub struct AppOptions {
+    pub max_call_duration_secs: Option<u32>,
+    /// `agents.engine` of the test agent.
+    pub engine: String,
+    pub engine_settings: serde_json::Value,
+    pub greeting: String,
+    pub engines: EngineCatalog,
+    /// Base URL of an OpenAI-compatible chat server for the LLM activity.
+    pub llm_base_url: String,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            max_call_duration_secs: None,
+            engine: "echo".into(),
+            engine_settings: serde_json::json!({}),
+            greeting: "Hello".into(),
+            engines: EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine)),
+            // Nothing listens here: a test that reaches the LLM without a fake fails loudly.
+            llm_base_url: "http://127.0.0.1:9/v1".into(),
+        }
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with_max_duration(None).await
+    spawn_app_with(AppOptions::default()).await
 }
 
 pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) -> TestApp {
+    spawn_app_with(AppOptions {
+        max_call_duration_secs,
+        ..AppOptions::default()
+    })
+    .await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let AppOptions {
+        max_call_duration_secs,
+        engine,
+        engine_settings,
+        greeting,
+        engines,
+        llm_base_url,
+    } = options;
     let store = Store::connect(&fresh_database().await)
         .await
         .expect("connect store");
@@ -208,10 +253,10 @@ pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) ->
             tenant.id,
             NewAgent {
                 name: "Receptionist".into(),
-                greeting: "Hello".into(),
+                greeting,
                 instructions: "Be kind".into(),
-                engine: "offline".into(),
-                engine_settings: serde_json::json!({}),
+                engine,
+                engine_settings,
                 max_call_duration_secs,
             },
         )
@@ -238,6 +283,7 @@ pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) ->
             task_queue: task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),
+        engines: Arc::new(engines),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -252,6 +298,8 @@ pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) ->
         twilio,
         twilio_base_url,
         tenant: tenant.id,
+        agent: agent.id,
+        llm_base_url,
         number,
         api_key,
         http: reqwest::Client::new(),
@@ -343,6 +391,49 @@ impl TestApp {
             request = request.header("X-Twilio-Signature", sig);
         }
         request.send().await.expect("request to the API")
+    }
+
+    /// The stream configuration Twilio would use for `call_sid`: our media URL, signed with
+    /// `auth_token` (None: unsigned).
+    pub fn stream_config(&self, call_sid: &str, auth_token: Option<&str>) -> sim::StreamConfig {
+        let ws_url = format!(
+            "{}/twilio/media",
+            self.address.replacen("http://", "ws://", 1)
+        );
+        let mut config = sim::StreamConfig::new(
+            ws_url,
+            format!(
+                "{}/twilio/media",
+                PUBLIC_URL.replacen("https://", "wss://", 1)
+            ),
+        );
+        config.auth_token = auth_token.map(str::to_owned);
+        config.account_sid = ACCOUNT_SID.into();
+        config.call_sid = call_sid.into();
+        config.custom_parameters = [
+            ("callSid".to_owned(), call_sid.to_owned()),
+            ("tenantId".to_owned(), self.tenant.to_string()),
+        ]
+        .into_iter()
+        .collect();
+        config
+    }
+
+    /// Waits until the call's session is open (the workflow's `open_session` activity ran),
+    /// then opens its media stream as Twilio would.
+    pub async fn connect_phone(&self, call_sid: &str) -> sim::MediaStreamClient {
+        let sid = domain::CallSid::parse(call_sid).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.sessions.get(&sid).await.unwrap().is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the call's session never opened"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        sim::MediaStreamClient::connect(self.stream_config(call_sid, Some(AUTH_TOKEN)))
+            .await
+            .expect("media stream connects")
     }
 
     pub async fn start_inbound_call(&self) -> String {

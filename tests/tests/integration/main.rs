@@ -8,5 +8,6 @@ mod helpers;
 
 mod api;
 mod call_workflow;
+mod media;
 mod twilio_rest;
 mod webhooks;
