@@ -1,6 +1,10 @@
 //! Real-time audio, voice engines and the call bridge.
 //!
 //! - [`mulaw`]: G.711 μ-law encode/decode (Twilio Media Streams' audio format).
+//! - [`pcm`]: 16-bit PCM helpers — little-endian bytes, RMS level in dBFS, test tones.
+//! - [`resample`]: streaming [`resample::Resampler`] between 8/16/24/48 kHz (rubato FFT).
+//! - [`vad`]: energy-based voice activity detection on 20 ms frames, adaptive noise floor.
+//! - [`wav`]: read/write 16-bit PCM WAV files and in-memory WAV bytes (hound).
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
 //! - [`catalog`]: the engines a deployment offers, by the name agents store.
@@ -13,3 +17,7 @@ pub mod catalog;
 pub mod echo;
 pub mod engine;
 pub mod mulaw;
+pub mod pcm;
+pub mod resample;
+pub mod vad;
+pub mod wav;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Per-frame DSP cost of the voice path, side by side with Pipecat's Twilio serializer.
+# Creates .venv-bench (gitignored) with pipecat-ai on first use. Extra arguments go to
+# bench-dsp, e.g. `scripts/bench-dsp.sh --frames 10000`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv-bench/bin/python ]; then
+    python3 -m venv .venv-bench
+fi
+if ! .venv-bench/bin/python -c 'import pipecat' 2>/dev/null; then
+    .venv-bench/bin/pip install --quiet pipecat-ai
+fi
+
+cargo run --release -p switchboard-voice --bin bench-dsp -- --pipecat .venv-bench/bin/python "$@"
