@@ -3,6 +3,8 @@
 //! - [`mulaw`]: G.711 μ-law encode/decode (Twilio Media Streams' audio format).
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
+//! - [`engines`]: speech-to-speech engines (OpenAI Realtime).
 
 pub mod engine;
+pub mod engines;
 pub mod mulaw;
