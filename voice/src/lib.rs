@@ -1,6 +1,10 @@
 //! Real-time audio, voice engines and the call bridge.
 //!
 //! - [`mulaw`]: G.711 μ-law encode/decode (Twilio Media Streams' audio format).
+//! - [`pcm`]: 16-bit PCM helpers — little-endian bytes, RMS level in dBFS, test tones.
+//! - [`resample`]: streaming [`resample::Resampler`] between 8/16/24/48 kHz (rubato FFT).
+//! - [`vad`]: energy-based voice activity detection on 20 ms frames, adaptive noise floor.
+//! - [`wav`]: read/write 16-bit PCM WAV files and in-memory WAV bytes (hound).
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
 //! - [`engines`]: speech-to-speech engines (OpenAI Realtime).
@@ -8,3 +12,7 @@
 pub mod engine;
 pub mod engines;
 pub mod mulaw;
+pub mod pcm;
+pub mod resample;
+pub mod vad;
+pub mod wav;
