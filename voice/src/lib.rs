@@ -7,7 +7,7 @@
 //! - [`wav`]: read/write 16-bit PCM WAV files and in-memory WAV bytes (hound).
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
-//! - [`engines`]: speech-to-speech engines (OpenAI Realtime).
+//! - [`engines`]: speech-to-speech engines (OpenAI Realtime, Gemini Live).
 
 pub mod engine;
 pub mod engines;

@@ -2,6 +2,7 @@
 //!
 //! - [`openai_realtime`]: OpenAI Realtime (GA protocol); speaks μ-law 8 kHz natively, so audio
 //!   passes through untouched.
+//! - [`gemini_live`]: Gemini Live; 16 kHz PCM in, 24 kHz PCM out, resampled inside.
 //!
 //! Both engines run two tokio tasks per call: a reader (server events → [`EngineEvent`]s) and a
 //! writer ([`EngineInput`]s → client events). Dropping the session's input sender makes the
@@ -10,8 +11,10 @@
 //! [`EngineEvent`]: crate::engine::EngineEvent
 //! [`EngineInput`]: crate::engine::EngineInput
 
+pub mod gemini_live;
 pub mod openai_realtime;
 
+pub use gemini_live::{GeminiLive, GeminiLiveConfig};
 pub use openai_realtime::{OpenAiRealtime, OpenAiRealtimeConfig};
 
 use std::time::Duration;
