@@ -11,6 +11,6 @@ pub mod openai_realtime;
 pub mod script;
 mod server;
 
-// pub use gemini_live::FakeGeminiLive;
+pub use gemini_live::FakeGeminiLive;
 pub use openai_realtime::FakeOpenAiRealtime;
 pub use script::{Script, Step};

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use switchboard_testkit::audio::{mulaw_rms, silence_frames, tone_frames};
-use switchboard_testkit::{FakeOpenAiRealtime, Script, Step};
+use switchboard_testkit::{FakeGeminiLive, FakeOpenAiRealtime, Script, Step};
 use tokio::sync::mpsc;
 use voice::engine::{EngineCall, EngineEvent, EngineInput, EngineSession, VoiceEngine};
-use voice::engines::{OpenAiRealtime, OpenAiRealtimeConfig};
+use voice::engines::{GeminiLive, GeminiLiveConfig, OpenAiRealtime, OpenAiRealtimeConfig};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -387,4 +387,211 @@ async fn openai_realtime_fake_checks_auth_and_audio() {
     let reply: serde_json::Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
     assert_eq!(reply["type"], "error");
     assert_eq!(fake.caller_audio_bytes(), 0);
+}
+
+fn gemini(fake: &FakeGeminiLive) -> GeminiLive {
+    GeminiLive::new(GeminiLiveConfig {
+        url: fake.url(),
+        ..GeminiLiveConfig::new("test-key")
+    })
+}
+
+/// μ-law length of `ms` at 8 kHz, give or take one 20 ms frame.
+fn assert_duration(mulaw: &[u8], ms: usize) {
+    let expected = ms * 8;
+    assert!(
+        mulaw.len().abs_diff(expected) <= 160,
+        "{} bytes of μ-law for {ms} ms",
+        mulaw.len()
+    );
+}
+
+#[tokio::test]
+async fn gemini_live_full_call_against_the_fake() {
+    let fake = FakeGeminiLive::start(call_script()).await;
+    let engine = gemini(&fake);
+    assert_eq!(engine.name(), "gemini_live");
+    let mut session = engine.start(call()).await.expect("engine starts");
+
+    assert_eq!(fake.api_key().as_deref(), Some("test-key"));
+    let setup = fake.setup().expect("setup received");
+    assert_eq!(setup["model"], "models/gemini-2.0-flash-live-001");
+    assert_eq!(
+        setup["generationConfig"]["responseModalities"],
+        json!(["AUDIO"])
+    );
+    assert_eq!(
+        setup["generationConfig"]["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"],
+        "Puck"
+    );
+    assert_eq!(
+        setup["systemInstruction"]["parts"][0]["text"],
+        "You answer the phone for Acme Dental."
+    );
+    assert_eq!(
+        setup["tools"][0]["functionDeclarations"]
+            .as_array()
+            .map(Vec::len),
+        Some(4)
+    );
+    assert_eq!(setup["inputAudioTranscription"], json!({}));
+    assert_eq!(setup["outputAudioTranscription"], json!({}));
+
+    // Greeting: 24 kHz PCM becomes μ-law 8 kHz of the same duration.
+    let greeting = agent_turn(&mut session.events).await;
+    assert_eq!(greeting.item_id, "gemini-turn-1");
+    assert_duration(&greeting.mulaw, 1000);
+    assert!(mulaw_rms(&greeting.mulaw) > 3000.0, "tone, not silence");
+    assert_eq!(greeting.text, "Hello, thanks for calling Acme Dental.");
+    let greeting_request = &fake.received()[1];
+    assert_eq!(greeting_request["clientContent"]["turnComplete"], true);
+    let text = greeting_request["clientContent"]["turns"][0]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains("Hello, thanks for calling Acme Dental."),
+        "{text}"
+    );
+
+    // The caller talks over the greeting (still playing in real time): Gemini interrupts.
+    let (events, (call_id, name, arguments)) = caller_turn_to_tool_call(&mut session, 600).await;
+    assert_eq!(events[0], EngineEvent::CallerSpeechStarted);
+    assert_eq!(
+        caller_transcripts(&events),
+        ["I'd like to leave a message for Sam."]
+    );
+    assert_eq!(name, "take_message");
+    let arguments: serde_json::Value = serde_json::from_str(&arguments).unwrap();
+    assert_eq!(arguments, take_message_args());
+    session
+        .input
+        .send(EngineInput::ToolResult {
+            call_id: call_id.clone(),
+            name,
+            output: r#"{"ok":true}"#.into(),
+        })
+        .await
+        .unwrap();
+
+    let answer = agent_turn(&mut session.events).await;
+    assert_eq!(answer.item_id, "gemini-turn-2");
+    assert_duration(&answer.mulaw, 600);
+    assert_eq!(answer.text, "I've passed your message on.");
+    assert_eq!(
+        fake.tool_responses(),
+        vec![(call_id, "take_message".to_owned(), json!({"ok": true}))]
+    );
+
+    let (events, (call_id, name, arguments)) = caller_turn_to_tool_call(&mut session, 400).await;
+    assert_eq!(caller_transcripts(&events), ["That's all, bye."]);
+    assert_eq!(name, "end_call");
+    assert_eq!(arguments, r#"{"reason":"caller is done"}"#);
+    session
+        .input
+        .send(EngineInput::ToolResult {
+            call_id: call_id.clone(),
+            name,
+            output: "ended".into(),
+        })
+        .await
+        .unwrap();
+    let goodbye = agent_turn(&mut session.events).await;
+    assert_eq!(goodbye.text, "Goodbye!");
+    assert_duration(&goodbye.mulaw, 500);
+    assert!(fake.wait_until_finished(WAIT).await, "script finished");
+    assert_eq!(
+        fake.tool_responses()[1],
+        (call_id, "end_call".to_owned(), json!({"result": "ended"}))
+    );
+
+    // Caller audio went up as 16 kHz PCM: 2000 ms fed, 16 samples a millisecond.
+    let samples = fake.caller_audio_samples();
+    assert!(
+        samples.abs_diff(2000 * 16) <= 320,
+        "{samples} samples at 16 kHz"
+    );
+    assert!(
+        fake.received()
+            .iter()
+            .filter_map(|m| m.pointer("/realtimeInput/audio/mimeType"))
+            .all(|mime| mime == "audio/pcm;rate=16000")
+    );
+    assert_closes(session).await;
+}
+
+#[tokio::test]
+async fn gemini_live_skips_malformed_frames_and_honours_agent_settings() {
+    let fake = FakeGeminiLive::start(Script(vec![
+        Step::say("Hello.", 200),
+        Step::raw("not json"),
+        Step::raw(r#"{"usageMetadata":{"totalTokenCount":12}}"#),
+        Step::raw(r#"{"somethingNew":{}}"#),
+        Step::say("Still here.", 300),
+    ]))
+    .await;
+    let mut call = call();
+    call.settings = json!({"model": "gemini-live-2.5-flash-preview", "voice": "Kore"});
+    let mut session = gemini(&fake).start(call).await.unwrap();
+    let setup = fake.setup().unwrap();
+    assert_eq!(setup["model"], "models/gemini-live-2.5-flash-preview");
+    assert_eq!(
+        setup["generationConfig"]["speechConfig"]["voiceConfig"]["prebuiltVoiceConfig"]["voiceName"],
+        "Kore"
+    );
+    assert_eq!(agent_turn(&mut session.events).await.text, "Hello.");
+    let after = agent_turn(&mut session.events).await;
+    assert_eq!(after.text, "Still here.");
+    assert_duration(&after.mulaw, 300);
+    assert!(fake.wait_until_finished(WAIT).await);
+
+    // DTMF and Say become user turns.
+    session.input.send(EngineInput::Dtmf('#')).await.unwrap();
+    session
+        .input
+        .send(EngineInput::Say {
+            text: "One moment please.".into(),
+        })
+        .await
+        .unwrap();
+    eventually("dtmf and say reach the server", || {
+        fake.received().len() >= 4
+    })
+    .await;
+    let received = fake.received();
+    let text = |i: usize| {
+        received[i]["clientContent"]["turns"][0]["parts"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(text(2).contains('#'), "{}", text(2));
+    assert!(text(3).contains("One moment please."), "{}", text(3));
+    assert_closes(session).await;
+}
+
+#[tokio::test]
+async fn gemini_live_fake_checks_key_and_setup() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let fake = FakeGeminiLive::start(Script::default()).await;
+    match tokio_tungstenite::connect_async(fake.url()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!("expected 401 without a key, got {:?}", other.map(|_| ())),
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}?key=k", fake.url()))
+        .await
+        .unwrap();
+    ws.send(Message::text(
+        json!({"setup": {"model": "gemini"}}).to_string(),
+    ))
+    .await
+    .unwrap();
+    match ws.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1007),
+        other => panic!("expected a 1007 close, got {other:?}"),
+    }
+    assert!(fake.setup().is_none());
 }
