@@ -11,11 +11,13 @@
 //! - [`echo`]: an engine that says back what it hears (benchmarks, line checks).
 //! - [`bridge`]: the transport-agnostic call bridge between a Twilio media stream and an engine:
 //!   pacing, marks, barge-in, tool calls and user turns as workflow Updates.
+//! - [`engines`]: speech-to-speech engines (OpenAI Realtime, Gemini Live).
 
 pub mod bridge;
 pub mod catalog;
 pub mod echo;
 pub mod engine;
+pub mod engines;
 pub mod mulaw;
 pub mod pcm;
 pub mod resample;

@@ -1,0 +1,16 @@
+//! Test doubles for Switchboard's real-time path.
+//!
+//! - [`FakeOpenAiRealtime`] and [`FakeGeminiLive`]: WebSocket servers on `127.0.0.1:0` speaking
+//!   the server side of the OpenAI Realtime (GA) and Gemini Live protocols, driven by a
+//!   [`Script`] of [`Step`]s, and recording what the client sent.
+//! - [`audio`]: μ-law frames of silence and tone to play the caller.
+
+pub mod audio;
+pub mod gemini_live;
+pub mod openai_realtime;
+pub mod script;
+mod server;
+
+pub use gemini_live::FakeGeminiLive;
+pub use openai_realtime::FakeOpenAiRealtime;
+pub use script::{Script, Step};
