@@ -6,3 +6,4 @@
 
 pub mod engine;
 pub mod mulaw;
+pub mod stt;
