@@ -1,6 +1,7 @@
 //! Activity implementations: every side effect a workflow asks for.
 //!
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
+//! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM …).
 //! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
 //!
 //! Each implementation is bound to its declaration in `workflows::activities` with
@@ -8,6 +9,7 @@
 //! explicitly: retryable (database, network, Twilio 429/5xx) or not.
 
 pub mod call;
+pub mod llm;
 pub mod sessions;
 
 pub use call::CallActivitiesImpl;
