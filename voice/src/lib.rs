@@ -6,9 +6,11 @@
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
 //! - [`stt`]: streaming speech-to-text ([`stt::SttProvider`]; Deepgram).
+//! - [`tts`]: streaming text-to-speech ([`tts::TtsProvider`]; OpenAI).
 
 pub mod engine;
 pub mod mulaw;
 pub mod pcm;
 pub mod resample;
 pub mod stt;
+pub mod tts;
