@@ -7,8 +7,10 @@
 //!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
 //! - [`stt`]: streaming speech-to-text ([`stt::SttProvider`]; Deepgram).
 //! - [`tts`]: streaming text-to-speech ([`tts::TtsProvider`]; OpenAI).
+//! - [`engines`]: `VoiceEngine` implementations ([`engines::cascaded::Cascaded`]: STT + TTS).
 
 pub mod engine;
+pub mod engines;
 pub mod mulaw;
 pub mod pcm;
 pub mod resample;
