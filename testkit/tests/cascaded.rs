@@ -86,6 +86,20 @@ async fn deepgram_client_reports_speech_start_then_the_final_turn() {
 }
 
 #[tokio::test]
+async fn deepgram_client_keeps_an_idle_stream_alive() {
+    let fake = FakeDeepgram::start(Vec::new()).await;
+    let stt = DeepgramStt::new(DeepgramConfig {
+        url: fake.url(),
+        keepalive_after: Duration::from_millis(50),
+        ..DeepgramConfig::new("test-key")
+    });
+    let session = stt.start(SttOptions::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.keepalives() >= 2, "{} keepalives", fake.keepalives());
+    drop(session);
+}
+
+#[tokio::test]
 async fn deepgram_client_surfaces_a_rejected_key() {
     let fake = FakeDeepgram::start(Vec::new()).await;
     let err = deepgram(&fake, " ")

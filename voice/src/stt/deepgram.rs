@@ -24,8 +24,8 @@ use tracing::{debug, trace, warn};
 
 use super::{SttError, SttEvent, SttOptions, SttProvider, SttSession};
 
-/// Send a `KeepAlive` after this long without audio (Deepgram asks for one every 3–5 s).
-const KEEPALIVE_AFTER: Duration = Duration::from_secs(4);
+/// How long to wait for Deepgram to close after `CloseStream` before closing ourselves.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Capacity of the audio and event channels (frames / events).
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -39,6 +39,9 @@ pub struct DeepgramConfig {
     pub model: String,
     /// Default language, e.g. `en-US`; `None` leaves it to Deepgram.
     pub language: Option<String>,
+    /// Send a `KeepAlive` after this long without audio. Deepgram closes a stream that got
+    /// nothing for 10 s and asks for one every 3–5 s; the default is 4 s.
+    pub keepalive_after: Duration,
 }
 
 impl DeepgramConfig {
@@ -49,6 +52,7 @@ impl DeepgramConfig {
             api_key: api_key.into(),
             model: "nova-3".into(),
             language: None,
+            keepalive_after: Duration::from_secs(4),
         }
     }
 }
@@ -119,8 +123,17 @@ impl SttProvider for DeepgramStt {
         let (sink, stream) = ws.split();
         let (audio_tx, audio_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let (event_tx, event_rx) = mpsc::channel(CHANNEL_CAPACITY);
-        tokio::spawn(write_audio(sink, audio_rx));
-        tokio::spawn(read_events(stream, event_tx));
+        let (reader_done_tx, reader_done_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(write_audio(
+            sink,
+            audio_rx,
+            reader_done_rx,
+            self.config.keepalive_after,
+        ));
+        tokio::spawn(async move {
+            read_events(stream, event_tx).await;
+            let _ = reader_done_tx.send(());
+        });
         Ok(SttSession {
             audio: audio_tx,
             events: event_rx,
@@ -151,13 +164,22 @@ fn connect_error(e: tungstenite::Error) -> SttError {
     }
 }
 
-/// Forwards audio; `KeepAlive` when idle; `CloseStream` once the audio sender is dropped.
-async fn write_audio<S>(mut sink: S, mut audio: mpsc::Receiver<Vec<u8>>)
-where
+/// Forwards audio; `KeepAlive` when idle; `CloseStream` once the audio sender is dropped, and a
+/// WebSocket close if Deepgram has not closed within [`CLOSE_GRACE`] after that.
+async fn write_audio<S>(
+    mut sink: S,
+    mut audio: mpsc::Receiver<Vec<u8>>,
+    mut reader_done: tokio::sync::oneshot::Receiver<()>,
+    keepalive_after: Duration,
+) where
     S: futures::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
     loop {
-        match tokio::time::timeout(KEEPALIVE_AFTER, audio.recv()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(keepalive_after, audio.recv()) => next,
+            _ = &mut reader_done => return, // the connection is gone
+        };
+        match next {
             Ok(Some(frame)) => {
                 if frame.is_empty() {
                     continue; // an empty binary frame would tell Deepgram to close
@@ -180,8 +202,16 @@ where
     debug!("deepgram: audio finished; closing stream");
     if let Err(e) = sink.send(Message::text(r#"{"type":"CloseStream"}"#)).await {
         debug!(error = %e, "deepgram: CloseStream failed");
+        return;
     }
-    // The reader sees Deepgram's close frame and ends; the sink half is dropped here.
+    // Deepgram flushes its last results and closes; the reader sees that and ends.
+    if tokio::time::timeout(CLOSE_GRACE, &mut reader_done)
+        .await
+        .is_err()
+    {
+        warn!("deepgram: no close after CloseStream; closing the socket");
+        let _ = sink.send(Message::Close(None)).await;
+    }
 }
 
 /// One Deepgram message, as much as we read of it.
