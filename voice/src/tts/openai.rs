@@ -28,8 +28,9 @@ pub struct OpenAiTtsConfig {
     pub model: String,
     /// Default voice, e.g. `alloy`.
     pub voice: String,
-    /// Time allowed until the response headers arrive.
-    pub connect_timeout: Duration,
+    /// Time allowed to connect, until the response headers arrive, and between two body
+    /// chunks; a stalled synthesis fails with [`TtsError::Transport`] instead of hanging.
+    pub stall_timeout: Duration,
 }
 
 impl OpenAiTtsConfig {
@@ -39,7 +40,7 @@ impl OpenAiTtsConfig {
             api_key: api_key.into(),
             model: "gpt-4o-mini-tts".into(),
             voice: "alloy".into(),
-            connect_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -54,7 +55,7 @@ pub struct OpenAiTts {
 impl OpenAiTts {
     pub fn new(config: OpenAiTtsConfig) -> Result<Self, TtsError> {
         let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
+            .connect_timeout(config.stall_timeout)
             .build()
             .map_err(|e| TtsError::NotConfigured(e.to_string()))?;
         Ok(Self { http, config })
@@ -85,7 +86,7 @@ impl TtsProvider for OpenAiTts {
             .bearer_auth(&self.config.api_key)
             .json(&body)
             .send();
-        let response = tokio::time::timeout(self.config.connect_timeout, send)
+        let response = tokio::time::timeout(self.config.stall_timeout, send)
             .await
             .map_err(|_| TtsError::Transport("timed out waiting for the response".into()))?
             .map_err(|e| TtsError::Transport(e.to_string()))?;
@@ -101,16 +102,30 @@ impl TtsProvider for OpenAiTts {
             .map_err(|e| TtsError::NotConfigured(e.to_string()))?;
         let (tx, stream) = TtsStream::channel(STREAM_CAPACITY);
         let chars = text.chars().count();
+        let stall_timeout = self.config.stall_timeout;
         tokio::spawn(async move {
             let mut response = response;
             let mut decoder = PcmDecoder::new(resampler.delay_samples());
             let mut total = 0usize;
             loop {
-                let chunk = match response.chunk().await {
-                    Ok(Some(chunk)) => chunk,
-                    Ok(None) => break,
-                    Err(e) => {
+                let next = tokio::select! {
+                    next = tokio::time::timeout(stall_timeout, response.chunk()) => next,
+                    _ = tx.closed() => {
+                        debug!("openai tts: stream dropped; cancelling synthesis");
+                        return;
+                    }
+                };
+                let chunk = match next {
+                    Ok(Ok(Some(chunk))) => chunk,
+                    Ok(Ok(None)) => break,
+                    Ok(Err(e)) => {
                         let _ = tx.send(Err(TtsError::Transport(e.to_string()))).await;
+                        return;
+                    }
+                    Err(_) => {
+                        let _ = tx
+                            .send(Err(TtsError::Transport("audio stream stalled".into())))
+                            .await;
                         return;
                     }
                 };
