@@ -10,9 +10,12 @@
 //! explicitly: retryable (database, network, Twilio 429/5xx) or not.
 
 pub mod call;
+pub mod conversation;
+pub mod llm;
 pub mod sessions;
 
 pub use call::CallActivitiesImpl;
+pub use conversation::ConversationActivitiesImpl;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };

@@ -3,11 +3,17 @@
 //! - [`FakeOpenAiRealtime`] and [`FakeGeminiLive`]: WebSocket servers on `127.0.0.1:0` speaking
 //!   the server side of the OpenAI Realtime (GA) and Gemini Live protocols, driven by a
 //!   [`Script`] of [`Step`]s, and recording what the client sent.
+//! - [`deepgram::FakeDeepgram`], [`openai_tts::FakeOpenAiTts`], [`openai_chat::FakeOpenAiChat`]:
+//!   Deepgram live STT, OpenAI speech and chat completions, for the cascaded engine and the LLM.
 //! - [`audio`]: μ-law frames of silence and tone to play the caller.
 
 pub mod audio;
+pub mod deepgram;
 pub mod gemini_live;
+mod http_server;
+pub mod openai_chat;
 pub mod openai_realtime;
+pub mod openai_tts;
 pub mod script;
 mod server;
 

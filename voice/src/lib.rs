@@ -11,7 +11,10 @@
 //! - [`echo`]: an engine that says back what it hears (benchmarks, line checks).
 //! - [`bridge`]: the transport-agnostic call bridge between a Twilio media stream and an engine:
 //!   pacing, marks, barge-in, tool calls and user turns as workflow Updates.
-//! - [`engines`]: speech-to-speech engines (OpenAI Realtime, Gemini Live).
+//! - [`stt`]: streaming speech-to-text ([`stt::SttProvider`]; Deepgram).
+//! - [`tts`]: streaming text-to-speech ([`tts::TtsProvider`]; OpenAI).
+//! - [`engines`]: `VoiceEngine` implementations: OpenAI Realtime and Gemini Live
+//!   (speech-to-speech), and [`engines::cascaded::Cascaded`] (STT → workflow LLM → TTS).
 
 pub mod bridge;
 pub mod catalog;
@@ -21,5 +24,7 @@ pub mod engines;
 pub mod mulaw;
 pub mod pcm;
 pub mod resample;
+pub mod stt;
+pub mod tts;
 pub mod vad;
 pub mod wav;

@@ -1,16 +1,18 @@
-//! Speech-to-speech engines: one WebSocket per call to a hosted real-time model.
+//! Voice engines.
 //!
+//! - [`cascaded`]: speech-to-text → (the call workflow's LLM) → text-to-speech.
 //! - [`openai_realtime`]: OpenAI Realtime (GA protocol); speaks μ-law 8 kHz natively, so audio
 //!   passes through untouched.
 //! - [`gemini_live`]: Gemini Live; 16 kHz PCM in, 24 kHz PCM out, resampled inside.
 //!
-//! Both engines run two tokio tasks per call: a reader (server events → [`EngineEvent`]s) and a
+//! The speech-to-speech engines hold one WebSocket per call and run two tokio tasks per call: a reader (server events → [`EngineEvent`]s) and a
 //! writer ([`EngineInput`]s → client events). Dropping the session's input sender makes the
 //! writer close the WebSocket; the reader then ends and drops the event sender.
 //!
 //! [`EngineEvent`]: crate::engine::EngineEvent
 //! [`EngineInput`]: crate::engine::EngineInput
 
+pub mod cascaded;
 pub mod gemini_live;
 pub mod openai_realtime;
 

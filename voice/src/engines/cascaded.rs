@@ -1,0 +1,463 @@
+//! The cascaded engine: a streaming speech-to-text session listens, the call workflow's LLM
+//! answers (outside the engine), and a text-to-speech provider speaks.
+//!
+//! Session behaviour:
+//! - caller audio goes straight to the STT session; its `SpeechStarted` becomes
+//!   [`EngineEvent::CallerSpeechStarted`] (barge-in), and every finished turn becomes
+//!   [`EngineEvent::CallerTranscript`] followed by [`EngineEvent::UserTurn`];
+//! - the greeting is spoken at once as item `agent-1`; every [`EngineInput::Say`] becomes the
+//!   next item (`agent-2`, `agent-3`, …). An item is split into sentences which are synthesized
+//!   one after the other, the next sentence's request running while the current one's audio is
+//!   forwarded, so the first audio leaves after one sentence's latency. Items play in order;
+//!   a `Say` that arrives while another item is speaking waits for it;
+//! - per item: [`EngineEvent::AgentAudio`] chunks as the TTS produces them, then
+//!   [`EngineEvent::AgentTranscript`] with the text, then [`EngineEvent::AgentAudioDone`];
+//! - [`EngineInput::Interrupt`] for the speaking item cancels its synthesis at once (the TTS
+//!   streams are dropped, which drops the HTTP bodies); nothing more is emitted for that item,
+//!   not even `AgentAudioDone` (the bridge already knows it cut it off). An interrupt for a
+//!   queued item removes it; for a finished or unknown item it is ignored;
+//! - [`EngineInput::Dtmf`] becomes `UserTurn { text: "[caller pressed 5]" }` so the LLM sees
+//!   key presses in the conversation (no `CallerTranscript`: nothing was said);
+//! - [`EngineInput::ToolResult`] is not used (the workflow runs tools around the LLM).
+//!
+//! Settings read from [`EngineCall::settings`]: `voice` (TTS voice), `language` and
+//! `stt_model` (STT options).
+//!
+//! The session ends when the bridge drops its input sender, when the bridge drops the event
+//! receiver, or with [`EngineEvent::Failed`] when the STT session fails or the TTS rejects the
+//! credentials or configuration (HTTP 401/403/404). Other TTS errors lose that utterance only:
+//! they are logged and the item is closed with whatever it produced.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, trace, warn};
+
+use crate::engine::{
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+};
+use crate::stt::{SttEvent, SttOptions, SttProvider};
+use crate::tts::{TtsError, TtsProvider, TtsStream};
+
+/// Capacity of the bridge ↔ engine channels.
+const CHANNEL_CAPACITY: usize = 256;
+
+/// Speech-to-text + text-to-speech as a [`VoiceEngine`].
+#[derive(Clone)]
+pub struct Cascaded {
+    stt: Arc<dyn SttProvider>,
+    tts: Arc<dyn TtsProvider>,
+}
+
+impl std::fmt::Debug for Cascaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cascaded")
+            .field("stt", &self.stt.name())
+            .field("tts", &self.tts.name())
+            .finish()
+    }
+}
+
+impl Cascaded {
+    pub fn new(stt: Arc<dyn SttProvider>, tts: Arc<dyn TtsProvider>) -> Self {
+        Self { stt, tts }
+    }
+}
+
+#[async_trait::async_trait]
+impl VoiceEngine for Cascaded {
+    fn name(&self) -> &'static str {
+        "cascaded"
+    }
+
+    async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {
+        let setting = |key: &str| {
+            call.settings
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let opts = SttOptions {
+            language: setting("language"),
+            model: setting("stt_model"),
+        };
+        let stt = self.stt.start(opts).await.map_err(|e| match e {
+            crate::stt::SttError::NotConfigured(m) => EngineError::NotConfigured(m),
+            other => EngineError::Connect(other.to_string()),
+        })?;
+        info!(
+            call_sid = %call.call_sid,
+            stt = self.stt.name(),
+            tts = self.tts.name(),
+            "cascaded engine started"
+        );
+        let (session, input, events) = EngineSession::channels(CHANNEL_CAPACITY);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let mut run = Run {
+            call_sid: call.call_sid,
+            tts: self.tts.clone(),
+            voice: setting("voice"),
+            events,
+            next_item: 0,
+            queue: VecDeque::new(),
+            current: None,
+            done_tx,
+        };
+        if !call.greeting.trim().is_empty() {
+            run.enqueue(call.greeting);
+        }
+        tokio::spawn(run.run(input, stt.audio, stt.events, done_rx));
+        Ok(session)
+    }
+}
+
+/// How a speaking task ended.
+type SpeakOutcome = Result<(), TtsError>;
+
+/// The state of one session, owned by its task.
+struct Run {
+    call_sid: String,
+    tts: Arc<dyn TtsProvider>,
+    voice: Option<String>,
+    events: mpsc::Sender<EngineEvent>,
+    next_item: u64,
+    /// Items waiting to be spoken: (item id, text).
+    queue: VecDeque<(String, String)>,
+    /// The item being spoken and its task.
+    current: Option<(String, JoinHandle<()>)>,
+    done_tx: mpsc::UnboundedSender<(String, SpeakOutcome)>,
+}
+
+impl Run {
+    async fn run(
+        mut self,
+        mut input: mpsc::Receiver<EngineInput>,
+        stt_audio: mpsc::Sender<Vec<u8>>,
+        mut stt_events: mpsc::Receiver<SttEvent>,
+        mut done: mpsc::UnboundedReceiver<(String, SpeakOutcome)>,
+    ) {
+        let mut stt_audio = Some(stt_audio);
+        let mut dropped_frames = 0u64;
+        self.start_next();
+        loop {
+            tokio::select! {
+                message = input.recv() => {
+                    let Some(message) = message else {
+                        debug!(call_sid = %self.call_sid, "cascaded: input closed; ending session");
+                        break;
+                    };
+                    match message {
+                        EngineInput::Audio(frame) => {
+                            let Some(tx) = &stt_audio else { continue };
+                            match tx.try_send(frame) {
+                                Ok(()) => {}
+                                Err(mpsc::error::TrySendError::Full(_)) => {
+                                    dropped_frames += 1;
+                                    if dropped_frames.is_power_of_two() {
+                                        warn!(call_sid = %self.call_sid, dropped_frames, "cascaded: speech-to-text is behind; dropping caller audio");
+                                    }
+                                }
+                                Err(mpsc::error::TrySendError::Closed(_)) => stt_audio = None,
+                            }
+                        }
+                        EngineInput::Say { text } => {
+                            if text.trim().is_empty() {
+                                debug!(call_sid = %self.call_sid, "cascaded: ignoring empty Say");
+                            } else {
+                                self.enqueue(text);
+                                self.start_next();
+                            }
+                        }
+                        EngineInput::Interrupt { item_id, heard_ms } => {
+                            self.interrupt(&item_id, heard_ms);
+                        }
+                        EngineInput::Dtmf(digit) => {
+                            let text = format!("[caller pressed {digit}]");
+                            if self.emit(EngineEvent::UserTurn { text }).await.is_err() {
+                                break;
+                            }
+                        }
+                        EngineInput::ToolResult { call_id, name, .. } => {
+                            debug!(call_sid = %self.call_sid, %call_id, %name, "cascaded: tool results are not used by this engine");
+                        }
+                    }
+                }
+                event = stt_events.recv() => {
+                    let Some(event) = event else {
+                        let _ = self.emit(EngineEvent::Failed { message: "speech-to-text stream ended".into() }).await;
+                        break;
+                    };
+                    let forwarded = match event {
+                        SttEvent::SpeechStarted => self.emit(EngineEvent::CallerSpeechStarted).await,
+                        SttEvent::Interim(text) => {
+                            trace!(call_sid = %self.call_sid, %text, "cascaded: interim");
+                            Ok(())
+                        }
+                        SttEvent::Final { text, end_of_turn: false } => {
+                            trace!(call_sid = %self.call_sid, %text, "cascaded: final piece");
+                            Ok(())
+                        }
+                        SttEvent::Final { text, end_of_turn: true } => {
+                            match self.emit(EngineEvent::CallerTranscript { text: text.clone() }).await {
+                                Ok(()) => self.emit(EngineEvent::UserTurn { text }).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        SttEvent::Failed(message) => {
+                            let _ = self.emit(EngineEvent::Failed { message: format!("speech-to-text failed: {message}") }).await;
+                            break;
+                        }
+                    };
+                    if forwarded.is_err() {
+                        break;
+                    }
+                }
+                Some((item_id, outcome)) = done.recv() => {
+                    if self.current.as_ref().is_some_and(|(id, _)| *id == item_id) {
+                        self.current = None;
+                    }
+                    if let Err(e) = outcome {
+                        if is_fatal(&e) {
+                            let _ = self.emit(EngineEvent::Failed { message: format!("text-to-speech failed: {e}") }).await;
+                            break;
+                        }
+                        warn!(call_sid = %self.call_sid, %item_id, error = %e, "cascaded: utterance lost");
+                    }
+                    self.start_next();
+                }
+            }
+        }
+        if let Some((_, task)) = self.current.take() {
+            task.abort();
+        }
+        // Dropping `stt_audio` finishes the STT stream; dropping `self.events` closes ours.
+    }
+
+    fn enqueue(&mut self, text: String) -> String {
+        self.next_item += 1;
+        let item_id = format!("agent-{}", self.next_item);
+        self.queue.push_back((item_id.clone(), text));
+        item_id
+    }
+
+    /// Start speaking the next queued item unless one is being spoken.
+    fn start_next(&mut self) {
+        if self.current.is_some() {
+            return;
+        }
+        let Some((item_id, text)) = self.queue.pop_front() else {
+            return;
+        };
+        debug!(call_sid = %self.call_sid, %item_id, "cascaded: speaking");
+        let speaker = Speaker {
+            tts: self.tts.clone(),
+            voice: self.voice.clone(),
+            events: self.events.clone(),
+            item_id: item_id.clone(),
+        };
+        let done = self.done_tx.clone();
+        let task = tokio::spawn(async move {
+            let outcome = speaker.speak(text).await;
+            let _ = done.send((speaker.item_id, outcome));
+        });
+        self.current = Some((item_id, task));
+    }
+
+    fn interrupt(&mut self, item_id: &str, heard_ms: u64) {
+        if self.current.as_ref().is_some_and(|(id, _)| id == item_id) {
+            if let Some((_, task)) = self.current.take() {
+                task.abort();
+            }
+            debug!(call_sid = %self.call_sid, %item_id, heard_ms, "cascaded: interrupted");
+            self.start_next();
+        } else if let Some(pos) = self.queue.iter().position(|(id, _)| id == item_id) {
+            self.queue.remove(pos);
+            debug!(call_sid = %self.call_sid, %item_id, "cascaded: dropped a queued item");
+        } else {
+            debug!(call_sid = %self.call_sid, %item_id, "cascaded: interrupt for an item no longer speaking");
+        }
+    }
+
+    async fn emit(&self, event: EngineEvent) -> Result<(), ()> {
+        self.events.send(event).await.map_err(|_| {
+            debug!(call_sid = %self.call_sid, "cascaded: event receiver dropped; ending session");
+        })
+    }
+}
+
+/// Errors that will not go away by themselves: bad key, no access, unknown model or endpoint.
+fn is_fatal(e: &TtsError) -> bool {
+    match e {
+        TtsError::Status { status, .. } => matches!(status, 401 | 403 | 404),
+        TtsError::NotConfigured(_) => true,
+        TtsError::Transport(_) => false,
+    }
+}
+
+/// Speaks one item.
+struct Speaker {
+    tts: Arc<dyn TtsProvider>,
+    voice: Option<String>,
+    events: mpsc::Sender<EngineEvent>,
+    item_id: String,
+}
+
+impl Speaker {
+    async fn speak(&self, text: String) -> SpeakOutcome {
+        let sentences = split_sentences(&text);
+        let mut spoken = 0usize;
+        let result = self.speak_sentences(&sentences, &mut spoken).await;
+        let transcript = match &result {
+            Ok(()) => text,
+            Err(_) => sentences[..spoken].join(" "),
+        };
+        if !transcript.is_empty() {
+            self.send(EngineEvent::AgentTranscript {
+                item_id: self.item_id.clone(),
+                text: transcript,
+            })
+            .await;
+        }
+        self.send(EngineEvent::AgentAudioDone {
+            item_id: self.item_id.clone(),
+        })
+        .await;
+        result
+    }
+
+    /// Synthesizes sentence `i + 1` while forwarding the audio of sentence `i`.
+    async fn speak_sentences(&self, sentences: &[String], spoken: &mut usize) -> SpeakOutcome {
+        let Some(first) = sentences.first() else {
+            return Ok(());
+        };
+        let mut next = Some(self.synthesize(first).await);
+        for i in 0..sentences.len() {
+            let Some(stream) = next.take() else { break };
+            let mut stream = stream?;
+            let following = sentences.get(i + 1);
+            let (forwarded, prefetched) = tokio::join!(self.forward(&mut stream), async {
+                match following {
+                    Some(sentence) => Some(self.synthesize(sentence).await),
+                    None => None,
+                }
+            });
+            forwarded?;
+            *spoken = i + 1;
+            next = prefetched;
+        }
+        Ok(())
+    }
+
+    async fn synthesize(&self, sentence: &str) -> Result<TtsStream, TtsError> {
+        self.tts.synthesize(sentence, self.voice.as_deref()).await
+    }
+
+    async fn forward(&self, stream: &mut TtsStream) -> SpeakOutcome {
+        while let Some(chunk) = stream.next().await {
+            let mulaw = chunk?;
+            if mulaw.is_empty() {
+                continue;
+            }
+            let sent = self
+                .events
+                .send(EngineEvent::AgentAudio {
+                    item_id: self.item_id.clone(),
+                    mulaw,
+                })
+                .await;
+            if sent.is_err() {
+                return Ok(()); // the session is gone; nobody listens
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, event: EngineEvent) {
+        let _ = self.events.send(event).await;
+    }
+}
+
+/// Words that end with a period without ending a sentence.
+const ABBREVIATIONS: [&str; 12] = [
+    "mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e.g", "i.e",
+];
+
+/// Splits text into sentences for synthesis: after `.`, `!`, `?`, `…` followed by whitespace
+/// (or the end), and at line breaks. A period after a common abbreviation ("Dr.") or between
+/// digits ("3.5") does not split. Pieces are trimmed; empty pieces are dropped.
+pub fn split_sentences(text: &str) -> Vec<String> {
+    let mut sentences = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            push_sentence(&mut sentences, &mut current);
+            continue;
+        }
+        current.push(c);
+        if !matches!(c, '.' | '!' | '?' | '…') {
+            continue;
+        }
+        // Closing quotes/brackets stay with their sentence.
+        while let Some(&n) = chars.peek() {
+            if matches!(n, '"' | '\'' | ')' | '”' | '’') {
+                current.push(n);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let at_boundary = chars.peek().is_none_or(|n| n.is_whitespace());
+        let ends = at_boundary && (c != '.' || !ends_with_abbreviation(&current));
+        if ends {
+            push_sentence(&mut sentences, &mut current);
+        }
+    }
+    push_sentence(&mut sentences, &mut current);
+    sentences
+}
+
+fn ends_with_abbreviation(current: &str) -> bool {
+    let word = current
+        .trim_end_matches(['.', '"', '\'', ')', '”', '’'])
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    ABBREVIATIONS.contains(&word.as_str())
+}
+
+fn push_sentence(sentences: &mut Vec<String>, current: &mut String) {
+    let trimmed = current.trim();
+    if !trimmed.is_empty() {
+        sentences.push(trimmed.to_owned());
+    }
+    current.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_at_terminators_only() {
+        assert_eq!(
+            split_sentences("Hello! We open at 9.30 today. Dr. Smith is in? Yes…  Bye"),
+            vec![
+                "Hello!",
+                "We open at 9.30 today.",
+                "Dr. Smith is in?",
+                "Yes…",
+                "Bye"
+            ]
+        );
+        assert_eq!(
+            split_sentences("He said \"stop.\" Then left.\nNext line"),
+            vec!["He said \"stop.\"", "Then left.", "Next line"]
+        );
+        assert!(split_sentences("  \n ").is_empty());
+    }
+}
