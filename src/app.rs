@@ -2,7 +2,7 @@
 //! API state and the worker.
 
 use crate::config::Settings;
-use activities::{CallActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use activities::{CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
 use anyhow::{Context, Result};
 use api::{ApiConfig, AppState, metrics::Metrics};
 use std::sync::Arc;
@@ -75,8 +75,27 @@ pub fn api_state(
 }
 
 /// The voice engines this deployment offers.
-pub fn voice_engines(_settings: &Settings) -> voice::catalog::EngineCatalog {
-    voice::catalog::EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine))
+pub fn voice_engines(settings: &Settings) -> voice::catalog::EngineCatalog {
+    use voice::engines::{GeminiLive, OpenAiRealtime, cascaded::Cascaded};
+    let v = &settings.voice;
+    let mut catalog = voice::catalog::EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine));
+    if let Some(config) = &v.openai_realtime {
+        catalog = catalog.with(Arc::new(OpenAiRealtime::new(config.clone())));
+    }
+    if let Some(config) = &v.gemini_live {
+        catalog = catalog.with(Arc::new(GeminiLive::new(config.clone())));
+    }
+    if let (Some(stt), Some(tts)) = (&v.deepgram, &v.tts) {
+        match voice::tts::openai::OpenAiTts::new(tts.clone()) {
+            Ok(tts) => {
+                let stt = Arc::new(voice::stt::deepgram::DeepgramStt::new(stt.clone()));
+                catalog = catalog.with(Arc::new(Cascaded::new(stt, Arc::new(tts))));
+            }
+            Err(e) => tracing::error!(error = %e, "text-to-speech is misconfigured: no cascaded engine"),
+        }
+    }
+    tracing::info!(engines = ?catalog.names(), "voice engines available");
+    catalog
 }
 
 pub async fn serve_api(
@@ -100,8 +119,17 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let runtime = worker::runtime()?;
-    let activities = CallActivitiesImpl::new(store, sessions, twilio_client(settings)?);
-    let mut worker = worker::build_worker(&runtime, temporal, &settings.task_queue, activities)?;
+    let activities = CallActivitiesImpl::new(store.clone(), sessions, twilio_client(settings)?);
+    let llm = activities::llm::LlmClient::new(settings.voice.llm.clone())
+        .context("configuring the LLM client")?;
+    let conversation = ConversationActivitiesImpl::new(store, llm);
+    let mut worker = worker::build_worker(
+        &runtime,
+        temporal,
+        &settings.task_queue,
+        activities,
+        conversation,
+    )?;
     let stop = worker.shutdown_handle();
     tokio::spawn(async move {
         shutdown.await;

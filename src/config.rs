@@ -22,6 +22,61 @@ pub struct Settings {
     pub twilio_api_key: Option<(String, String)>,
     pub twilio_api_base: String,
     pub log_json: bool,
+    /// Voice engines and the LLM of cascaded turns.
+    pub voice: VoiceSettings,
+}
+
+/// Providers of the real-time path. An engine is offered only when its key is set.
+#[derive(Clone, Debug)]
+pub struct VoiceSettings {
+    pub openai_realtime: Option<voice::engines::OpenAiRealtimeConfig>,
+    pub gemini_live: Option<voice::engines::GeminiLiveConfig>,
+    pub deepgram: Option<voice::stt::deepgram::DeepgramConfig>,
+    pub tts: Option<voice::tts::openai::OpenAiTtsConfig>,
+    pub llm: activities::llm::LlmConfig,
+}
+
+impl VoiceSettings {
+    fn from_env() -> Self {
+        let openai_key = var("OPENAI_API_KEY");
+        let openai_realtime = openai_key.clone().map(|key| {
+            let mut c = voice::engines::OpenAiRealtimeConfig::new(key);
+            c.url = var_or("OPENAI_REALTIME_URL", &c.url);
+            c.model = var_or("OPENAI_REALTIME_MODEL", &c.model);
+            c.voice = var_or("OPENAI_REALTIME_VOICE", &c.voice);
+            c
+        });
+        let gemini_live = var("GEMINI_API_KEY").map(|key| {
+            let mut c = voice::engines::GeminiLiveConfig::new(key);
+            c.url = var_or("GEMINI_LIVE_URL", &c.url);
+            c.model = var_or("GEMINI_LIVE_MODEL", &c.model);
+            c.voice = var_or("GEMINI_LIVE_VOICE", &c.voice);
+            c
+        });
+        let deepgram = var("DEEPGRAM_API_KEY").map(|key| {
+            let mut c = voice::stt::deepgram::DeepgramConfig::new(key);
+            c.url = var_or("DEEPGRAM_URL", &c.url);
+            c.model = var_or("DEEPGRAM_MODEL", &c.model);
+            c
+        });
+        let tts = var("TTS_API_KEY").or(openai_key.clone()).map(|key| {
+            let mut c = voice::tts::openai::OpenAiTtsConfig::new(key);
+            c.base_url = var_or("TTS_BASE_URL", &c.base_url);
+            c.model = var_or("TTS_MODEL", &c.model);
+            c.voice = var_or("TTS_VOICE", &c.voice);
+            c
+        });
+        let mut llm = activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
+        llm.base_url = var_or("LLM_BASE_URL", &llm.base_url);
+        llm.api_key = var("LLM_API_KEY").or(openai_key);
+        Self {
+            openai_realtime,
+            gemini_live,
+            deepgram,
+            tts,
+            llm,
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -39,6 +94,7 @@ impl std::fmt::Debug for Settings {
             .field("api_bind", &self.api_bind)
             .field("public_url", &self.public_url.as_str())
             .field("twilio_api_base", &self.twilio_api_base)
+            .field("voice", &self.voice)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +145,7 @@ impl Settings {
             twilio_api_key,
             twilio_api_base: var_or("TWILIO_API_BASE", "https://api.twilio.com"),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
+            voice: VoiceSettings::from_env(),
             data_dir,
         })
     }

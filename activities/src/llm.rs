@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// Where the model lives and how to ask it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LlmConfig {
     /// API root without the trailing `/chat/completions`, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
@@ -386,5 +386,18 @@ mod tests {
             "bad key"
         );
         assert_eq!(error_message("upstream down"), "upstream down");
+    }
+}
+
+/// Never prints the API key.
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("temperature", &self.temperature)
+            .field("timeout", &self.timeout)
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }

@@ -4,7 +4,7 @@
 //! - [`ensure_search_attributes`]: registers our custom Keyword search attributes (idempotent).
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
-use activities::CallActivitiesImpl;
+use activities::{CallActivitiesImpl, ConversationActivitiesImpl};
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::protos::temporal::api::{
@@ -98,11 +98,13 @@ pub fn build_worker(
     client: Client,
     task_queue: &str,
     call_activities: CallActivitiesImpl,
+    conversation_activities: ConversationActivitiesImpl,
 ) -> Result<Worker, TemporalError> {
     let options = WorkerOptions::new(task_queue)
         .register_workflow::<CallWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(call_activities)
+        .register_activities(conversation_activities)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

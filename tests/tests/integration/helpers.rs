@@ -1,7 +1,7 @@
 //! `spawn_app()`: a fresh database, a unique task queue, a fake Twilio REST API, the real API
 //! on port 0 and a real worker — per test.
 
-use activities::{CallActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use activities::{CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
 use api::{ApiConfig, AppState, metrics::Metrics};
 use axum::{
     Router,
@@ -489,6 +489,15 @@ impl TestApp {
             self.sessions.clone(),
             FakeTwilio::client(&self.twilio_base_url),
         );
+        let llm = activities::llm::LlmClient::new(activities::llm::LlmConfig {
+            base_url: self.llm_base_url.clone(),
+            api_key: Some("test-llm-key".into()),
+            model: "test-model".into(),
+            temperature: None,
+            timeout: Duration::from_secs(10),
+        })
+        .unwrap();
+        let conversation = ConversationActivitiesImpl::new(self.store.clone(), llm);
         let client = self.temporal.clone();
         let task_queue = self.task_queue.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
@@ -500,7 +509,8 @@ impl TestApp {
             rt.block_on(async move {
                 let runtime = worker::runtime().expect("SDK runtime");
                 let mut w =
-                    worker::build_worker(&runtime, client, &task_queue, activities).unwrap();
+                    worker::build_worker(&runtime, client, &task_queue, activities, conversation)
+                        .unwrap();
                 stop_tx.send(Box::new(w.shutdown_handle())).unwrap();
                 w.run().await.expect("worker run");
             });

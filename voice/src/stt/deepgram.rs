@@ -30,7 +30,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 const CHANNEL_CAPACITY: usize = 256;
 
 /// Where and how to reach Deepgram.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DeepgramConfig {
     /// Streaming endpoint, normally `wss://api.deepgram.com/v1/listen`.
     pub url: String,
@@ -485,5 +485,18 @@ mod tests {
         ] {
             assert!(q.contains(part), "{part} missing in {q}");
         }
+    }
+}
+
+/// Never prints the API key.
+impl std::fmt::Debug for DeepgramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeepgramConfig")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("language", &self.language)
+            .field("keepalive_after", &self.keepalive_after)
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }

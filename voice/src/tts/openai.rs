@@ -19,7 +19,7 @@ const TARGET_HZ: u32 = 8_000;
 /// Chunks buffered between the HTTP body and the consumer.
 const STREAM_CAPACITY: usize = 64;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OpenAiTtsConfig {
     /// API root, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
@@ -256,5 +256,18 @@ mod tests {
             ),
             "Invalid voice"
         );
+    }
+}
+
+/// Never prints the API key.
+impl std::fmt::Debug for OpenAiTtsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiTtsConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("voice", &self.voice)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }
