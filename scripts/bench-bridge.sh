@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Bridge throughput/latency benchmark: N Twilio-like media streams through the real bridge and the
+# echo engine over loopback WebSockets (see voice/benches/bench_bridge.rs).
+#   scripts/bench-bridge.sh [--streams 50,200,500,1000] [--seconds 10] [--help]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# 1000 streams need ~2000 file descriptors (client and server sockets).
+ulimit -n 65536 2>/dev/null || true
+exec cargo run --release -p switchboard-voice --bin bench-bridge -- "$@"
