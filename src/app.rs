@@ -2,7 +2,10 @@
 //! API state and the worker.
 
 use crate::config::Settings;
-use activities::{CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use activities::{
+    CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
+    SessionStore,
+};
 use anyhow::{Context, Result};
 use api::{ApiConfig, AppState, metrics::Metrics};
 use std::sync::Arc;
@@ -91,7 +94,9 @@ pub fn voice_engines(settings: &Settings) -> voice::catalog::EngineCatalog {
                 let stt = Arc::new(voice::stt::deepgram::DeepgramStt::new(stt.clone()));
                 catalog = catalog.with(Arc::new(Cascaded::new(stt, Arc::new(tts))));
             }
-            Err(e) => tracing::error!(error = %e, "text-to-speech is misconfigured: no cascaded engine"),
+            Err(e) => {
+                tracing::error!(error = %e, "text-to-speech is misconfigured: no cascaded engine")
+            }
         }
     }
     tracing::info!(engines = ?catalog.names(), "voice engines available");

@@ -66,7 +66,8 @@ impl VoiceSettings {
             c.voice = var_or("TTS_VOICE", &c.voice);
             c
         });
-        let mut llm = activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
+        let mut llm =
+            activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
         llm.base_url = var_or("LLM_BASE_URL", &llm.base_url);
         llm.api_key = var("LLM_API_KEY").or(openai_key);
         Self {

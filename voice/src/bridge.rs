@@ -215,7 +215,14 @@ where
                     break;
                 };
                 match event {
-                    EngineEvent::AgentAudio { item_id, mulaw } => state.queue_audio(&item_id, &mulaw),
+                    EngineEvent::AgentAudio { item_id, mulaw } => {
+                        let was_idle = state.idle();
+                        state.queue_audio(&item_id, &mulaw);
+                        if was_idle && !send_due(&mut state, &outbound, &mut report).await {
+                            report.ended_by = EndedBy::SocketClosed;
+                            break;
+                        }
+                    }
                     EngineEvent::AgentAudioDone { item_id } => state.queue_mark(&item_id),
                     EngineEvent::AgentTranscript { item_id, text } => state.agent_text(&item_id, text),
                     EngineEvent::CallerSpeechStarted => {
@@ -282,20 +289,9 @@ where
                 let _ = engine_input.send(input).await;
             }
             _ = pacer.tick() => {
-                for message in state.next_frame() {
-                    if matches!(message, Paced::Frame(_)) {
-                        report.frames_out += 1;
-                    } else {
-                        report.marks_sent += 1;
-                    }
-                    let json = match &message {
-                        Paced::Frame(frame) => Outbound::media(&state.stream_sid, frame).to_json(),
-                        Paced::Mark(name) => Outbound::mark(&state.stream_sid, name.as_str()).to_json(),
-                    };
-                    if outbound.send(json).await.is_err() {
-                        report.ended_by = EndedBy::SocketClosed;
-                        break;
-                    }
+                if !send_due(&mut state, &outbound, &mut report).await {
+                    report.ended_by = EndedBy::SocketClosed;
+                    break;
                 }
                 if state.transcript_due() {
                     signals.send(Signal::Transcript(state.take_segments()));
@@ -314,6 +310,30 @@ where
     signals.finish().await;
     tracing::info!(%call_sid, ?report, "media stream bridged");
     report
+}
+
+/// Sends what the pacer says is due. `false`: the socket is gone.
+async fn send_due(
+    state: &mut BridgeState,
+    outbound: &mpsc::Sender<String>,
+    report: &mut BridgeReport,
+) -> bool {
+    for message in state.next_frame() {
+        let json = match &message {
+            Paced::Frame(frame) => {
+                report.frames_out += 1;
+                Outbound::media(&state.stream_sid, frame).to_json()
+            }
+            Paced::Mark(name) => {
+                report.marks_sent += 1;
+                Outbound::mark(&state.stream_sid, name.as_str()).to_json()
+            }
+        };
+        if outbound.send(json).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 enum WorkflowAnswer {
@@ -408,6 +428,10 @@ struct BridgeState {
     epoch: Instant,
     queue: VecDeque<Queued>,
     utterances: HashMap<String, Utterance>,
+    /// When the current run of agent audio started playing, and how much of it has been sent:
+    /// frames go out as fast as the wall clock allows, so a late tick is caught up on the next
+    /// one instead of becoming permanent delay. `None` while nothing is queued.
+    playout: Option<(Instant, u64)>,
     /// Utterances cut off by the caller: their late audio is dropped.
     interrupted: HashSet<String>,
     /// The utterance whose frames are being sent (or were sent last and not yet heard).
@@ -429,6 +453,7 @@ impl BridgeState {
             stream_sid,
             epoch,
             queue: VecDeque::new(),
+            playout: None,
             utterances: HashMap::new(),
             interrupted: HashSet::new(),
             playing: None,
@@ -508,12 +533,40 @@ impl BridgeState {
         }
     }
 
-    /// Up to one frame of audio, then any marks that follow it in the queue.
+    /// The frames (each followed by any marks that close an utterance) due by now: one per
+    /// 20 ms of wall clock since the current run of audio started, so pacing is real time and
+    /// a late tick catches up instead of adding delay for the rest of the call.
     fn next_frame(&mut self) -> Vec<Paced> {
         let mut out = Vec::new();
-        let now = self.now_ms();
         // Marks at the head (an utterance whose last frame went out on the previous tick).
         self.drain_marks(&mut out);
+        if !self.has_audio() {
+            self.playout = None;
+            return out;
+        }
+        let now = Instant::now();
+        let (started, sent_ms) = *self.playout.get_or_insert((now, 0));
+        let due_ms = now.duration_since(started).as_millis() as u64 + FRAME_MS;
+        let mut sent = sent_ms;
+        while sent < due_ms && self.send_one_frame(&mut out) {
+            sent += FRAME_MS;
+        }
+        self.playout = Some((started, sent));
+        out
+    }
+
+    /// True while agent audio waits to be sent.
+    fn has_audio(&self) -> bool {
+        self.queue.iter().any(|q| matches!(q, Queued::Audio { .. }))
+    }
+
+    /// Whether the pacer is idle: new audio can go out at once rather than on the next tick.
+    fn idle(&self) -> bool {
+        self.playout.is_none()
+    }
+
+    fn send_one_frame(&mut self, out: &mut Vec<Paced>) -> bool {
+        let now = self.now_ms();
         if let Some(Queued::Audio { item, bytes }) = self.queue.front_mut() {
             let n = bytes.len().min(FRAME_BYTES);
             let mut frame: Vec<u8> = bytes.drain(..n).collect();
@@ -527,9 +580,11 @@ impl BridgeState {
             utterance.sent_bytes += n as u64;
             self.playing = Some(item);
             out.push(Paced::Frame(frame));
-            self.drain_marks(&mut out);
+            self.drain_marks(out);
+            true
+        } else {
+            false
         }
-        out
     }
 
     fn drain_marks(&mut self, out: &mut Vec<Paced>) {
@@ -590,6 +645,7 @@ impl BridgeState {
             .collect();
         self.marks_outstanding.clear();
         self.playing = None;
+        self.playout = None;
         for cut in dropped.into_iter().chain(std::iter::once(item.clone())) {
             if self.interrupted.insert(cut.clone()) {
                 self.finish_agent_segment(&cut, true);
@@ -720,7 +776,13 @@ mod tests {
         s.queue_mark("a");
         let first = s.next_frame();
         assert_eq!(first, vec![Paced::Frame(vec![1u8; 160])]);
+        assert!(
+            s.next_frame().is_empty(),
+            "the next frame waits for its 20 ms"
+        );
+        tokio::time::advance(Duration::from_millis(20)).await;
         assert_eq!(frames(&s.next_frame()), 1);
+        tokio::time::advance(Duration::from_millis(20)).await;
         let last = s.next_frame();
         let Paced::Frame(frame) = &last[0] else {
             panic!()
@@ -733,6 +795,18 @@ mod tests {
         );
         assert!(matches!(&last[1], Paced::Mark(name) if name.ends_with(":a")));
         assert!(s.next_frame().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_tick_is_caught_up_not_carried_as_delay() {
+        let mut s = state();
+        s.queue_audio("a", &[1u8; 160 * 20]);
+        assert_eq!(frames(&s.next_frame()), 1);
+        // The task was not scheduled for 100 ms: the five frames due go out together.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert_eq!(frames(&s.next_frame()), 5);
+        tokio::time::advance(Duration::from_millis(20)).await;
+        assert_eq!(frames(&s.next_frame()), 1);
     }
 
     #[tokio::test(start_paused = true)]
@@ -766,6 +840,7 @@ mod tests {
         s.queue_mark("a");
         let out = s.next_frame();
         let Paced::Mark(name) = &out[1] else { panic!() };
+        tokio::time::advance(Duration::from_millis(20)).await;
         s.end_after_next_utterance();
         assert_eq!(s.mark_heard(name).as_deref(), Some("a"));
         assert!(

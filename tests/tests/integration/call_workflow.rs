@@ -65,19 +65,6 @@ async fn record_history(app: &TestApp, call_sid: &str, env_var: &str) -> Vec<u8>
     json
 }
 
-async fn wait_for_hang_up(app: &TestApp, call_sid: &str, attempts: usize) -> TwilioRequest {
-    let path = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{call_sid}.json");
-    for _ in 0..300 {
-        let requests = app.twilio.requests.lock().unwrap().clone();
-        let matching: Vec<_> = requests.into_iter().filter(|r| r.path == path).collect();
-        if matching.len() >= attempts {
-            return matching.last().unwrap().clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("Twilio never received {attempts} hang-up requests for {call_sid}");
-}
-
 #[tokio::test]
 async fn a_recorded_call_history_replays_without_nondeterminism() {
     let app = spawn_app().await;

@@ -1,7 +1,10 @@
 //! `spawn_app()`: a fresh database, a unique task queue, a fake Twilio REST API, the real API
 //! on port 0 and a real worker — per test.
 
-use activities::{CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore, SessionStore};
+use activities::{
+    CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
+    SessionStore,
+};
 use api::{ApiConfig, AppState, metrics::Metrics};
 use axum::{
     Router,
@@ -165,7 +168,6 @@ pub struct TestApp {
     pub twilio: FakeTwilio,
     pub twilio_base_url: String,
     pub tenant: TenantId,
-    pub agent: domain::AgentId,
     pub llm_base_url: String,
     pub number: E164,
     pub api_key: String,
@@ -298,7 +300,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         twilio,
         twilio_base_url,
         tenant: tenant.id,
-        agent: agent.id,
         llm_base_url,
         number,
         api_key,
@@ -569,4 +570,18 @@ impl TestApp {
         }
         panic!("the calls row for {call_sid} never appeared");
     }
+}
+
+/// Waits until the fake Twilio has received `attempts` updates of `call_sid` (hang-ups).
+pub async fn wait_for_hang_up(app: &TestApp, call_sid: &str, attempts: usize) -> TwilioRequest {
+    let path = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{call_sid}.json");
+    for _ in 0..300 {
+        let requests = app.twilio.requests.lock().unwrap().clone();
+        let matching: Vec<_> = requests.into_iter().filter(|r| r.path == path).collect();
+        if matching.len() >= attempts {
+            return matching.last().unwrap().clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("Twilio never received {attempts} hang-up requests for {call_sid}");
 }

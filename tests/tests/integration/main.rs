@@ -8,6 +8,7 @@ mod helpers;
 
 mod api;
 mod call_workflow;
+mod conversations;
 mod media;
 mod twilio_rest;
 mod webhooks;
