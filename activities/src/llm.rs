@@ -314,6 +314,19 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
+/// Never prints the API key.
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("temperature", &self.temperature)
+            .field("timeout", &self.timeout)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,18 +399,5 @@ mod tests {
             "bad key"
         );
         assert_eq!(error_message("upstream down"), "upstream down");
-    }
-}
-
-/// Never prints the API key.
-impl std::fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("temperature", &self.temperature)
-            .field("timeout", &self.timeout)
-            .field("api_key", &"<redacted>")
-            .finish()
     }
 }

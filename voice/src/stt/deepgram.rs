@@ -384,6 +384,19 @@ where
     debug!("deepgram: stream closed");
 }
 
+/// Never prints the API key.
+impl std::fmt::Debug for DeepgramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeepgramConfig")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("language", &self.language)
+            .field("keepalive_after", &self.keepalive_after)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,18 +498,5 @@ mod tests {
         ] {
             assert!(q.contains(part), "{part} missing in {q}");
         }
-    }
-}
-
-/// Never prints the API key.
-impl std::fmt::Debug for DeepgramConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeepgramConfig")
-            .field("url", &self.url)
-            .field("model", &self.model)
-            .field("language", &self.language)
-            .field("keepalive_after", &self.keepalive_after)
-            .field("api_key", &"<redacted>")
-            .finish()
     }
 }

@@ -222,6 +222,19 @@ fn openai_error_message(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(300).collect())
 }
 
+/// Never prints the API key.
+impl std::fmt::Debug for OpenAiTtsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiTtsConfig")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("voice", &self.voice)
+            .field("stall_timeout", &self.stall_timeout)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,18 +269,5 @@ mod tests {
             ),
             "Invalid voice"
         );
-    }
-}
-
-/// Never prints the API key.
-impl std::fmt::Debug for OpenAiTtsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiTtsConfig")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .field("stall_timeout", &self.stall_timeout)
-            .field("api_key", &"<redacted>")
-            .finish()
     }
 }
