@@ -50,7 +50,7 @@ async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
 }
 
 /// The call's history as JSON; also written to the file named by `env_var`, if set.
-async fn record_history(app: &TestApp, call_sid: &str, env_var: &str) -> Vec<u8> {
+pub(crate) async fn record_history(app: &TestApp, call_sid: &str, env_var: &str) -> Vec<u8> {
     let handle = app
         .temporal
         .get_workflow_handle::<CallWorkflow>(format!("call-{call_sid}"));
@@ -79,7 +79,9 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
 }
 
 /// Replays a JSON history against today's `CallWorkflow`.
-async fn replay(json: &[u8]) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError> {
+pub(crate) async fn replay(
+    json: &[u8],
+) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError> {
     let mut options = WorkflowReplayerOptions::new().build();
     options.register_workflow::<CallWorkflow>().unwrap();
     let replayer = WorkflowReplayer::new(options)?;
@@ -88,7 +90,9 @@ async fn replay(json: &[u8]) -> Result<(), temporalio_sdk::workflow_replayer::Wo
         .await
 }
 
-/// Histories recorded from real runs (`SWITCHBOARD_RECORD_HISTORY=tests/histories/<name>.json`
+/// Histories recorded from real runs (`SWITCHBOARD_RECORD_HISTORY=tests/histories/<name>.json`,
+/// `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`, `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` for the
+/// cascaded conversation with Updates)
 /// with the test above) and committed: a change to `CallWorkflow` that would break calls in
 /// flight fails here.
 #[tokio::test]

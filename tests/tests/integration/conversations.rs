@@ -2,7 +2,10 @@
 //! fakes of the model providers: audio both ways, tool calls as workflow Updates, messages
 //! stored, `end_call` hanging up through Twilio's REST API, the two-sided transcript persisted.
 
-use crate::helpers::*;
+use crate::{
+    call_workflow::{record_history, replay},
+    helpers::*,
+};
 use serde_json::json;
 use sim::{MediaStreamClient, PhoneEvent, PhoneEventKind};
 use std::{sync::Arc, time::Duration};
@@ -398,4 +401,104 @@ async fn cascaded_turns_are_updates_with_llm_activities_and_survive_a_worker_res
             "tool"
         ]
     );
+
+    // Updates, LLM and tool activities replay deterministically.
+    let json = record_history(&app, &call_sid, "SWITCHBOARD_RECORD_CONVERSATION_HISTORY").await;
+    replay(&json)
+        .await
+        .expect("the conversation's history replays");
+}
+
+#[tokio::test]
+async fn tools_answer_from_the_knowledge_base_refuse_transfers_and_unknown_tools_are_rejected() {
+    let fake = FakeOpenAiRealtime::start(Script(vec![
+        Step::say("Hello, Acme Dental.", 300),
+        Step::await_caller("Are you open on Saturdays?", 300),
+        Step::call_tool(
+            "lookup_knowledge",
+            json!({"query": "opening hours on Saturday"}),
+        ),
+        Step::say("Yes, from nine to one.", 300),
+        Step::await_caller("Can I speak to Dr. Smith?", 300),
+        Step::call_tool("transfer_call", json!({"target": "Dr. Smith"})),
+        Step::call_tool("rm_rf", json!({"path": "/"})),
+        Step::call_tool("take_message", json!({"caller_name": "Jordan"})),
+        Step::say("She's not available; can I take a message?", 300),
+    ]))
+    .await;
+    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
+    config.url = fake.url();
+    let engines = EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config)));
+    let app = spawn_app_with(options_for("openai_realtime", engines)).await;
+    for (category, question, answer) in [
+        (
+            "hours",
+            "What are your opening hours?",
+            "Monday to Friday 8 to 6, Saturday 9 to 1.",
+        ),
+        (
+            "services",
+            "Do you do teeth whitening?",
+            "Yes, in-office whitening for 299 dollars.",
+        ),
+    ] {
+        app.store
+            .add_knowledge(
+                app.tenant,
+                store::NewKnowledge {
+                    category: category.into(),
+                    question: question.into(),
+                    answer: answer.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let call_sid = app.start_inbound_call().await;
+    let phone = app.connect_phone(&call_sid).await;
+    wait_marks(&phone, 1).await;
+    phone.say_tone(300.0, 600);
+    wait_marks(&phone, 2).await;
+    phone.say_tone(300.0, 600);
+    wait_marks(&phone, 3).await;
+
+    let outputs: Vec<serde_json::Value> = fake
+        .tool_outputs()
+        .iter()
+        .map(|(_, output)| serde_json::from_str(output).unwrap())
+        .collect();
+    assert_eq!(outputs.len(), 4, "{outputs:#?}");
+    assert_eq!(
+        outputs[0]["results"][0]["answer"], "Monday to Friday 8 to 6, Saturday 9 to 1.",
+        "the best match comes first"
+    );
+    assert_eq!(outputs[1]["ok"], false);
+    assert!(
+        outputs[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not available")
+    );
+    // The workflow's validator rejected the unknown tool: the model hears why.
+    assert!(
+        outputs[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool"),
+        "{}",
+        outputs[2]
+    );
+    // Missing arguments are the model's to fix; nothing is stored.
+    assert!(outputs[3]["error"].as_str().unwrap().contains("required"));
+    assert!(
+        app.store
+            .list_messages(app.tenant, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    phone.hang_up().await.unwrap();
+    app.complete_call(&call_sid, 5).await;
+    app.call_result(&call_sid).await;
 }
