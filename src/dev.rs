@@ -52,6 +52,45 @@ async fn run_stack(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// What the demo receptionist knows.
+const DEMO_KNOWLEDGE: &[(&str, &str, &str)] = &[
+    (
+        "hours",
+        "What are your opening hours?",
+        "Monday to Friday 8 am to 6 pm, Saturday 9 am to 1 pm, closed on Sunday.",
+    ),
+    (
+        "location",
+        "Where are you located?",
+        "123 Market Street, San Francisco, second floor. Parking is behind the building.",
+    ),
+    (
+        "services",
+        "Which services do you offer?",
+        "Check-ups and cleaning, fillings, crowns, root canals, teeth whitening and emergency care.",
+    ),
+    (
+        "insurance",
+        "Which insurance do you accept?",
+        "Most PPO plans, including Delta Dental, Cigna and Aetna. We do not take HMO plans.",
+    ),
+];
+
+/// The engine the demo agent gets: the first one whose provider is configured, else the echo
+/// engine (a line check that says back what it hears) until the offline engine lands.
+fn preferred_engine(settings: &Settings) -> &'static str {
+    let v = &settings.voice;
+    if v.openai_realtime.is_some() {
+        "openai_realtime"
+    } else if v.gemini_live.is_some() {
+        "gemini_live"
+    } else if v.deepgram.is_some() && v.tts.is_some() {
+        "cascaded"
+    } else {
+        "echo"
+    }
+}
+
 /// Creates the demo tenant, its receptionist agent and number on first run. The API key is
 /// shown once and kept in the data directory (owner-only) for later runs to point at.
 async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<String>> {
@@ -66,7 +105,7 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
                 name: "Acme Dental Receptionist".into(),
                 greeting: "Thanks for calling Acme Dental, how can I help you today?".into(),
                 instructions: "You are the friendly receptionist of Acme Dental.".into(),
-                engine: "offline".into(),
+                engine: preferred_engine(settings).into(),
                 engine_settings: serde_json::json!({}),
                 max_call_duration_secs: None,
             },
@@ -75,6 +114,18 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
     store
         .assign_phone_number(tenant.id, &E164::parse(DEMO_NUMBER)?, agent.id)
         .await?;
+    for (category, question, answer) in DEMO_KNOWLEDGE {
+        store
+            .add_knowledge(
+                tenant.id,
+                store::NewKnowledge {
+                    category: (*category).into(),
+                    question: (*question).into(),
+                    answer: (*answer).into(),
+                },
+            )
+            .await?;
+    }
     let key = store.create_api_key(tenant.id, "demo").await?;
     let path = settings.data_dir.join("demo-api-key");
     std::fs::write(&path, format!("{}\n", key.secret))?;
@@ -100,6 +151,10 @@ fn print_banner(settings: &Settings, new_demo_key: Option<&str>) {
     );
     println!("  Temporal gRPC  {}", settings.temporal_address);
     println!("  Demo tenant    {DEMO_TENANT}, number {DEMO_NUMBER}");
+    println!(
+        "  Voice engines  {}",
+        app::voice_engines(settings).names().join(", ")
+    );
     match new_demo_key {
         Some(key) => println!(
             "  Demo API key   {key}   (shown once; also in {})",

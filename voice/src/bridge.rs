@@ -861,6 +861,140 @@ mod tests {
         assert!(!segments[0].interrupted);
     }
 
+    /// Records what the workflow would be told.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl CallControl for Recorder {
+        async fn stream_started(&self, sid: &str) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push(format!("started {sid}"));
+            Ok(())
+        }
+        async fn transcript(&self, s: Vec<TranscriptSegment>) -> Result<(), ControlError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("transcript {}", s.len()));
+            Ok(())
+        }
+        async fn dtmf(&self, digit: char) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push(format!("dtmf {digit}"));
+            Ok(())
+        }
+        async fn tool_call(&self, _: ToolCallRequest) -> Result<ToolCallResult, ControlError> {
+            Err(ControlError("no tools here".into()))
+        }
+        async fn user_turn(&self, _: UserTurn) -> Result<TurnReply, ControlError> {
+            Err(ControlError("no turns here".into()))
+        }
+        async fn goodbye_played(&self) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push("goodbye".into());
+            Ok(())
+        }
+        async fn stream_stopped(&self) -> Result<(), ControlError> {
+            self.0.lock().unwrap().push("stopped".into());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_frames_are_skipped_and_the_stream_goes_on() {
+        use crate::{
+            echo::EchoEngine,
+            engine::{EngineCall, VoiceEngine},
+        };
+        use telephony::media_stream::{Dtmf, InboundMedia, MediaFormat, StopPayload};
+        let start = StreamStart {
+            stream_sid: "MZ1".into(),
+            start: StartPayload {
+                account_sid: "AC1".into(),
+                stream_sid: "MZ1".into(),
+                call_sid: "CA1".into(),
+                tracks: vec!["inbound".into()],
+                custom_parameters: Default::default(),
+                media_format: MediaFormat::twilio_mulaw(),
+            },
+        };
+        let engine = EchoEngine
+            .start(EngineCall {
+                call_sid: "CA1".into(),
+                instructions: String::new(),
+                greeting: String::new(),
+                settings: serde_json::Value::Null,
+                tools: Vec::new(),
+            })
+            .await
+            .unwrap();
+        let (inbound_tx, inbound) = futures::channel::mpsc::unbounded::<String>();
+        let (outbound, mut sent) = mpsc::channel(64);
+        let control = Arc::new(Recorder::default());
+        let bridge = tokio::spawn(run_bridge(
+            start,
+            engine,
+            control.clone(),
+            inbound,
+            outbound,
+        ));
+
+        let frame = vec![0x42u8; FRAME_BYTES];
+        let media = Inbound::Media {
+            sequence_number: 3,
+            stream_sid: "MZ1".into(),
+            media: InboundMedia {
+                track: "inbound".into(),
+                chunk: 1,
+                timestamp: 0,
+                payload: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &frame),
+            },
+        };
+        for garbage in [
+            "not json".to_owned(),
+            r#"{"event":"media","streamSid":"MZ1"}"#.to_owned(),
+            r#"{"event":"media","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"%%%"}}"#.to_owned(),
+            r#"{"event":"something_new"}"#.to_owned(),
+        ] {
+            inbound_tx.unbounded_send(garbage).unwrap();
+        }
+        inbound_tx.unbounded_send(media.to_json()).unwrap();
+        let dtmf = Inbound::Dtmf {
+            sequence_number: 4,
+            stream_sid: "MZ1".into(),
+            dtmf: Dtmf {
+                track: "inbound_track".into(),
+                digit: "7".into(),
+            },
+        };
+        inbound_tx.unbounded_send(dtmf.to_json()).unwrap();
+
+        // The echo of the one good frame comes back, whole.
+        let echoed = tokio::time::timeout(Duration::from_secs(5), sent.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(echoed, Outbound::media("MZ1", &frame).to_json());
+
+        let stop = Inbound::Stop {
+            sequence_number: 5,
+            stream_sid: "MZ1".into(),
+            stop: StopPayload {
+                account_sid: "AC1".into(),
+                call_sid: "CA1".into(),
+            },
+        };
+        inbound_tx.unbounded_send(stop.to_json()).unwrap();
+        let report = bridge.await.unwrap();
+        assert_eq!(report.malformed_frames, 3, "{report:?}");
+        assert_eq!(report.frames_in, 1);
+        assert_eq!(report.frames_out, 1);
+        assert_eq!(report.dtmf_digits, 1);
+        assert_eq!(report.ended_by, EndedBy::Stop);
+        assert_eq!(
+            *control.0.lock().unwrap(),
+            ["started MZ1", "dtmf 7", "stopped"]
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn caller_segments_span_speech_start_to_transcript() {
         let mut s = state();
