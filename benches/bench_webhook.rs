@@ -84,6 +84,7 @@ async fn main() -> Result<()> {
             from: E164::parse("+14155550199")?,
             to: E164::parse("+15005550006")?,
             max_duration_secs: 60,
+            followup_sms: None,
         };
         let options = WorkflowStartOptions::new(
             unpolled_queue.clone(),

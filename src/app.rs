@@ -62,8 +62,8 @@ pub fn api_state(
     store: Store,
     temporal: Client,
     sessions: Arc<dyn SessionStore>,
-) -> AppState {
-    AppState {
+) -> Result<AppState> {
+    Ok(AppState {
         store,
         temporal,
         sessions,
@@ -74,7 +74,8 @@ pub fn api_state(
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(voice_engines(settings)),
-    }
+        twilio: twilio_client(settings)?,
+    })
 }
 
 /// The voice engines this deployment offers.

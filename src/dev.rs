@@ -32,7 +32,7 @@ async fn run_stack(settings: &Settings) -> Result<()> {
     let demo_key = seed_demo_tenant(&store, settings).await?;
     let sessions = app::open_sessions(settings).await?;
     let temporal = app::temporal_client(settings).await?;
-    let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone());
+    let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone())?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

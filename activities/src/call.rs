@@ -4,7 +4,7 @@ use crate::sessions::{CallSession, SessionStore};
 use chrono::{TimeZone, Utc};
 use domain::{
     CallStatus,
-    workflow_io::{CallRef, FinishCallInput, OpenSessionInput, RecordCallInput},
+    workflow_io::{CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput},
 };
 use std::{sync::Arc, time::Duration};
 use store::{NewCall, Store, StoreError};
@@ -118,6 +118,43 @@ impl CallActivitiesImpl {
             }
             Err(err) => Err(twilio_failure(err)),
         }
+    }
+
+    /// Sends the follow-up SMS at most once. Twilio has no idempotency key for messages, and a
+    /// request that timed out may still have been sent; so the body carries a reference made
+    /// from the call SID, and a retry first looks for a message with it among those already
+    /// sent to the caller from our number.
+    #[activity(definition = call_activities::SendFollowupSms)]
+    pub async fn send_followup_sms(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: FollowUpSms,
+    ) -> Result<(), ActivityError> {
+        let sid = input.call_sid.as_str();
+        let reference = format!("(ref {})", &sid[sid.len().saturating_sub(6)..]);
+        let (to, from) = (input.to.as_str(), input.from.as_str());
+        if ctx.info().attempt > 1 {
+            let sent = self
+                .twilio
+                .list_messages(to, from)
+                .await
+                .map_err(twilio_failure)?;
+            if sent
+                .iter()
+                .any(|m| m.body.as_deref().is_some_and(|b| b.ends_with(&reference)))
+            {
+                tracing::info!(call_sid = %input.call_sid, "follow-up SMS already sent by an earlier attempt");
+                return Ok(());
+            }
+        }
+        let body = format!("{} {reference}", input.body.trim());
+        let message = self
+            .twilio
+            .send_sms(to, from, &body, None)
+            .await
+            .map_err(twilio_failure)?;
+        tracing::info!(call_sid = %input.call_sid, message_sid = %message.sid, "follow-up SMS sent");
+        Ok(())
     }
 
     #[activity(definition = call_activities::FinishCall)]

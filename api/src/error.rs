@@ -21,6 +21,12 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("not ready: {0}")]
     NotReady(String),
+    /// A provider we depend on (Twilio) refused or failed the request.
+    #[error("{service}: {detail}")]
+    Upstream {
+        service: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -61,6 +67,7 @@ impl ApiError {
             ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
+            Self::Upstream { .. } => (StatusCode::BAD_GATEWAY, "upstream", "Upstream failure"),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -16,6 +16,7 @@ use utoipa_scalar::{Scalar, Servable};
         routes::twilio::status_webhook,
         routes::media::media_stream,
         routes::calls::list_calls,
+        routes::calls::place_call,
         routes::calls::get_call,
         routes::health::healthz,
         routes::health::readyz,

@@ -64,4 +64,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The voice engines agents may use, by name.
     pub engines: Arc<EngineCatalog>,
+    /// Twilio's REST API (placing outbound calls).
+    pub twilio: telephony::TwilioClient,
 }

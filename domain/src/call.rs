@@ -97,6 +97,8 @@ pub enum CallOutcome {
     NoAnswer,
     Failed,
     Canceled,
+    /// An answering machine picked up (Twilio's `AnsweredBy=machine_*`); we left a message.
+    Voicemail,
 }
 
 impl CallOutcome {
@@ -118,6 +120,7 @@ impl CallOutcome {
             Self::NoAnswer => "no_answer",
             Self::Failed => "failed",
             Self::Canceled => "canceled",
+            Self::Voicemail => "voicemail",
         }
     }
 }

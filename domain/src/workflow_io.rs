@@ -20,6 +20,10 @@ pub struct CallWorkflowInput {
     pub from: E164,
     pub to: E164,
     pub max_duration_secs: u32,
+    /// Text the caller gets by SMS after an answered inbound call (the agent's `followup_sms`
+    /// setting); `None`: no SMS.
+    #[serde(default)]
+    pub followup_sms: Option<String>,
 }
 
 /// Signal: a Twilio call status callback.
@@ -53,6 +57,9 @@ pub struct FinishCallInput {
     /// Unix milliseconds (workflow time) at which the call was answered / ended.
     pub answered_at_ms: Option<i64>,
     pub ended_at_ms: i64,
+    /// Twilio's answering machine detection result (`human`, `machine_end_beep` …), if any.
+    #[serde(default)]
+    pub answered_by: Option<String>,
     pub transcript: Vec<TranscriptSegment>,
     pub metrics: CallMetrics,
 }
@@ -113,4 +120,17 @@ pub struct OpenSessionInput {
     pub workflow_id: String,
     /// How long the session may live: the call's max duration plus a margin.
     pub ttl_secs: u64,
+}
+
+/// Input of the `send_followup_sms` activity: one SMS per call, sent at most once even when
+/// Twilio requests time out after taking effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpSms {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+    /// Our number (the SMS sender).
+    pub from: E164,
+    /// The caller.
+    pub to: E164,
+    pub body: String,
 }

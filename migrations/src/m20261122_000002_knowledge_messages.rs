@@ -1,4 +1,5 @@
-//! What agents know and what they take down: the tenant knowledge base and caller messages.
+//! What agents know and what they take down: the tenant knowledge base and caller messages;
+//! and who answered an outbound call (Twilio's answering machine detection).
 
 use crate::m20261122_000001_foundation::tenant_fk;
 use sea_orm_migration::{prelude::*, schema::*};
@@ -16,6 +17,12 @@ enum KnowledgeBase {
     Answer,
     CreatedAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Calls {
+    Table,
+    AnsweredBy,
 }
 
 #[derive(DeriveIden)]
@@ -90,10 +97,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Calls::Table)
+                    .add_column(string_null(Calls::AnsweredBy))
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Calls::Table)
+                    .drop_column(Calls::AnsweredBy)
+                    .to_owned(),
+            )
+            .await?;
         for table in [
             Messages::Table.into_iden(),
             KnowledgeBase::Table.into_iden(),

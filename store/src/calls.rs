@@ -42,6 +42,7 @@ pub struct CallRecord {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<u32>,
+    pub answered_by: Option<String>,
     pub workflow_id: String,
 }
 
@@ -68,6 +69,7 @@ impl From<calls::Model> for CallRecord {
             answered_at: row.answered_at,
             ended_at: row.ended_at,
             duration_secs: row.duration_secs.and_then(|d| u32::try_from(d).ok()),
+            answered_by: row.answered_by,
             workflow_id: row.workflow_id,
         }
     }
@@ -100,6 +102,7 @@ impl Store {
             answered_at: Set(None),
             ended_at: Set(None),
             duration_secs: Set(None),
+            answered_by: Set(None),
             workflow_id: Set(call.workflow_id),
         };
         calls::Entity::insert(row)
@@ -174,6 +177,7 @@ impl Store {
                 outcome: Set(Some(finish.outcome.as_str().to_owned())),
                 answered_at: Set(finish.answered_at_ms.map(from_unix_ms)),
                 ended_at: Set(Some(from_unix_ms(finish.ended_at_ms))),
+                answered_by: Set(finish.answered_by.clone()),
                 duration_secs: Set(Some(
                     i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
                 )),

@@ -69,6 +69,17 @@ pub struct CallResource {
 pub struct MessageResource {
     pub sid: String,
     pub status: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagePage {
+    messages: Vec<MessageResource>,
 }
 
 /// What the new call does once answered.
@@ -109,8 +120,18 @@ pub struct TwilioClient {
 
 impl TwilioClient {
     pub fn new(base_url: &str, account_sid: &str, auth: TwilioAuth) -> Result<Self, TwilioError> {
+        Self::with_timeout(base_url, account_sid, auth, Duration::from_secs(15))
+    }
+
+    /// Like [`TwilioClient::new`], with the whole-request timeout given.
+    pub fn with_timeout(
+        base_url: &str,
+        account_sid: &str,
+        auth: TwilioAuth,
+        timeout: Duration,
+    ) -> Result<Self, TwilioError> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
+            .timeout(timeout)
             .build()
             .map_err(TwilioError::Transport)?;
         Ok(Self {
@@ -188,6 +209,21 @@ impl TwilioClient {
             form.push(("StatusCallback", cb.to_owned()));
         }
         self.post("Messages.json", &form).await
+    }
+
+    /// The most recent messages (one page, up to 50) sent `from` → `to`.
+    pub async fn list_messages(
+        &self,
+        to: &str,
+        from: &str,
+    ) -> Result<Vec<MessageResource>, TwilioError> {
+        let request = self.http.get(self.url("Messages.json")).query(&[
+            ("To", to),
+            ("From", from),
+            ("PageSize", "50"),
+        ]);
+        let page: MessagePage = self.send(request).await?;
+        Ok(page.messages)
     }
 
     async fn post<T: serde::de::DeserializeOwned>(

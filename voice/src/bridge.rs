@@ -216,9 +216,9 @@ where
                 };
                 match event {
                     EngineEvent::AgentAudio { item_id, mulaw } => {
-                        let was_idle = state.idle();
                         state.queue_audio(&item_id, &mulaw);
-                        if was_idle && !send_due(&mut state, &outbound, &mut report).await {
+                        // Whatever the wall clock already allows goes out now, not on the next tick.
+                        if !send_due(&mut state, &outbound, &mut report).await {
                             report.ended_by = EndedBy::SocketClosed;
                             break;
                         }
@@ -558,11 +558,6 @@ impl BridgeState {
     /// True while agent audio waits to be sent.
     fn has_audio(&self) -> bool {
         self.queue.iter().any(|q| matches!(q, Queued::Audio { .. }))
-    }
-
-    /// Whether the pacer is idle: new audio can go out at once rather than on the next tick.
-    fn idle(&self) -> bool {
-        self.playout.is_none()
     }
 
     fn send_one_frame(&mut self, out: &mut Vec<Paced>) -> bool {

@@ -4,7 +4,7 @@
 
 use domain::{
     conversation::{KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, TakeMessageInput},
-    workflow_io::{CallRef, FinishCallInput, OpenSessionInput, RecordCallInput},
+    workflow_io::{CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput},
 };
 use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
@@ -34,6 +34,12 @@ impl CallActivities {
     /// Persist the final status, transcript and metrics.
     #[activity(name = "finish_call")]
     pub fn finish_call(_input: FinishCallInput) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Text the caller once after the call (idempotent: a retry finds the SMS already sent).
+    #[activity(name = "send_followup_sms")]
+    pub fn send_followup_sms(_input: FollowUpSms) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -77,7 +83,7 @@ impl ConversationActivities {
 /// The generated definition types, named so implementations can bind to them.
 pub mod call {
     pub use super::call_activities::{
-        CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall,
+        CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall, SendFollowupSms,
     };
 }
 

@@ -18,7 +18,7 @@ use domain::{
     },
     workflow_io::{
         CallMetrics, CallRef, CallStatusChanged, CallSummary, CallWorkflowInput, FinishCallInput,
-        OpenSessionInput, RecordCallInput, StreamStarted, TranscriptBatch,
+        FollowUpSms, OpenSessionInput, RecordCallInput, StreamStarted, TranscriptBatch,
     },
 };
 use std::time::{Duration, UNIX_EPOCH};
@@ -91,6 +91,8 @@ pub struct CallWorkflow {
     tool_calls: u32,
     user_turns: u32,
     dtmf: String,
+    /// Twilio's answering machine detection result.
+    answered_by: Option<String>,
 }
 
 #[workflow_methods]
@@ -111,6 +113,7 @@ impl CallWorkflow {
             tool_calls: 0,
             user_turns: 0,
             dtmf: String::new(),
+            answered_by: None,
         }
     }
 
@@ -185,6 +188,26 @@ impl CallWorkflow {
             activity_options("Close session"),
         )
         .await?;
+        let answered = finish.answered_at_ms.is_some();
+        if let Some(body) = call.followup_sms.clone().filter(|_| {
+            answered
+                && call.direction == domain::CallDirection::Inbound
+                && finish.outcome == CallOutcome::Completed
+        }) {
+            ctx.set_current_details("Texting the caller a follow-up");
+            ctx.execute_activity(
+                CallActivities::send_followup_sms,
+                FollowUpSms {
+                    tenant_id: call.tenant_id,
+                    call_sid: call.call_sid.clone(),
+                    from: call.to.clone(),
+                    to: call.from.clone(),
+                    body,
+                },
+                activity_options("Follow-up SMS"),
+            )
+            .await?;
+        }
         ctx.upsert_search_attributes([
             search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())
         ]);
@@ -333,6 +356,12 @@ impl CallWorkflow {
     #[signal]
     pub fn goodbye_played(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _unit: ()) {
         self.goodbye_played = true;
+    }
+
+    /// Twilio's answering machine detection said who picked up (`human`, `machine_end_beep` …).
+    #[signal]
+    pub fn answered_by(&mut self, _ctx: &mut SyncWorkflowContext<Self>, answered_by: String) {
+        self.answered_by.get_or_insert(answered_by);
     }
 
     /// A DTMF digit the caller pressed.
@@ -529,6 +558,12 @@ impl CallWorkflow {
             .unwrap_or(CallStatus::Completed);
         let outcome = if reached_max_duration {
             CallOutcome::MaxDurationReached
+        } else if self
+            .answered_by
+            .as_deref()
+            .is_some_and(|a| a.starts_with("machine"))
+        {
+            CallOutcome::Voicemail
         } else {
             CallOutcome::from_final_status(final_status)
         };
@@ -551,6 +586,7 @@ impl CallWorkflow {
             duration_secs,
             answered_at_ms: self.answered_at_ms,
             ended_at_ms,
+            answered_by: self.answered_by.clone(),
             transcript: self.transcript.clone(),
             metrics,
         }
@@ -624,6 +660,7 @@ mod tests {
                 from: E164::parse("+14155550199").unwrap(),
                 to: E164::parse("+15005550006").unwrap(),
                 max_duration_secs: 60,
+                followup_sms: None,
             },
             last_status: None,
             final_status,
@@ -637,6 +674,7 @@ mod tests {
             tool_calls: 0,
             user_turns: 0,
             dtmf: String::new(),
+            answered_by: None,
         }
     }
 

@@ -7,9 +7,13 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, Utc};
-use domain::CallSid;
+use domain::{CallSid, E164};
 use serde::{Deserialize, Serialize};
 use store::CallRecord;
+use telephony::{
+    TwilioError,
+    rest::{CallInstructions, CreateCall},
+};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -18,7 +22,7 @@ const MAX_PAGE_SIZE: u64 = 100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v1/calls", get(list_calls))
+        .route("/v1/calls", get(list_calls).post(place_call))
         .route("/v1/calls/{id}", get(get_call))
 }
 
@@ -44,6 +48,8 @@ pub struct CallView {
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<u32>,
+    /// Who answered an outbound call: `human`, `machine_end_beep` … (answering machine detection).
+    pub answered_by: Option<String>,
     /// Open this workflow in the Temporal UI to read the call's history.
     pub workflow_id: String,
 }
@@ -86,6 +92,7 @@ impl From<CallRecord> for CallView {
             answered_at: c.answered_at,
             ended_at: c.ended_at,
             duration_secs: c.duration_secs,
+            answered_by: c.answered_by,
             workflow_id: c.workflow_id,
         }
     }
@@ -122,6 +129,95 @@ pub async fn list_calls(
         data: page.calls.into_iter().map(CallView::from).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// An outbound call to place.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PlaceCall {
+    /// Who to call, E.164 (`+14155550100`).
+    pub to: String,
+    /// One of your numbers, E.164; its agent talks.
+    pub from: String,
+    /// Detect answering machines: a machine gets the agent's voicemail message
+    /// (`voicemail_message` setting) after the beep, and the call's outcome is `voicemail`.
+    #[serde(default)]
+    pub machine_detection: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedCall {
+    pub call_sid: String,
+    /// Twilio's status when the call was created (`queued`).
+    pub status: String,
+    /// The call's workflow in Temporal.
+    pub workflow_id: String,
+}
+
+/// Place an outbound call from one of your numbers; its `CallWorkflow` starts at once and
+/// follows the call through Twilio's status callbacks.
+#[utoipa::path(post, path = "/v1/calls", tag = "calls",
+    security(("api_key" = [])),
+    request_body = PlaceCall,
+    responses((status = 201, body = PlacedCall),
+              (status = 400, description = "Invalid field", body = crate::error::Problem),
+              (status = 502, description = "Twilio refused the call", body = crate::error::Problem)))]
+pub async fn place_call(
+    State(state): State<AppState>,
+    Tenant(tenant): Tenant,
+    body: Result<Json<PlaceCall>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<PlacedCall>), ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::invalid("body", e.body_text()))?;
+    let to = E164::parse(&body.to).map_err(|e| ApiError::invalid("to", e.to_string()))?;
+    let from = E164::parse(&body.from).map_err(|e| ApiError::invalid("from", e.to_string()))?;
+    let route = state
+        .store
+        .route_inbound_number(&from)
+        .await?
+        .filter(|route| route.tenant_id == tenant)
+        .ok_or_else(|| ApiError::invalid("from", "is not one of your numbers"))?;
+    let created = state
+        .twilio
+        .create_call(&CreateCall {
+            to: to.to_string(),
+            from: from.to_string(),
+            instructions: CallInstructions::Url(state.config.public_url_for("/twilio/voice")),
+            status_callback: Some(state.config.public_url_for("/twilio/status")),
+            status_callback_events: ["initiated", "ringing", "answered", "completed"]
+                .map(str::to_owned)
+                .to_vec(),
+            machine_detection: body
+                .machine_detection
+                .then(|| "DetectMessageEnd".to_owned()),
+            timeout_secs: Some(30),
+        })
+        .await
+        .map_err(|e| match e {
+            TwilioError::Api {
+                code: 21211 | 21214 | 21215 | 21216 | 21217,
+                message,
+                ..
+            } => ApiError::invalid("to", message),
+            other => ApiError::Upstream {
+                service: "Twilio",
+                detail: other.to_string(),
+            },
+        })?;
+    let call_sid = CallSid::parse(&created.sid).map_err(|e| ApiError::Upstream {
+        service: "Twilio",
+        detail: format!("unexpected call SID: {e}"),
+    })?;
+    let input = crate::routes::twilio::call_input(&route, call_sid.clone(), true, from, to.clone());
+    let summary = format!("Outbound {} → {}", route.tenant_name, to.masked());
+    crate::routes::twilio::start_call_workflow(&state, input, summary).await?;
+    tracing::info!(%call_sid, to = %to.masked(), "outbound call placed");
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(PlacedCall {
+            workflow_id: call_sid.workflow_id(),
+            call_sid: call_sid.to_string(),
+            status: created.status,
+        }),
+    ))
 }
 
 /// One call with its transcript. `id` is the call's id or its Twilio call SID.

@@ -94,7 +94,11 @@ fn observe(state: &AppState, webhook: &'static str, started: Instant) {
         .observe(started.elapsed().as_secs_f64());
 }
 
-/// `POST /twilio/voice`: a call arrived at one of our numbers.
+/// `POST /twilio/voice`: a call arrived at one of our numbers, or one we placed was answered.
+///
+/// Inbound calls route by the dialled number (`To`); outbound ones (`Direction=outbound-api`)
+/// by our number (`From`). With answering machine detection, `AnsweredBy=machine_*` gets the
+/// agent's voicemail message and a hang-up instead of the conversation.
 #[utoipa::path(post, path = "/twilio/voice", tag = "twilio",
     responses((status = 200, description = "TwiML that connects the call to its media stream", content_type = "text/xml"),
               (status = 403, description = "Invalid Twilio signature", body = crate::error::Problem)))]
@@ -111,9 +115,13 @@ pub async fn voice_webhook(
     let to = form.phone("To")?;
     let span = tracing::Span::current();
     span.record("call_sid", tracing::field::display(&call_sid));
+    let outbound = form
+        .get("Direction")
+        .is_some_and(|d| d.starts_with("outbound"));
+    let (ours, theirs) = if outbound { (&from, &to) } else { (&to, &from) };
 
-    let Some(route) = state.store.route_inbound_number(&to).await? else {
-        tracing::warn!(to = %to.masked(), "call to a number that routes to no agent");
+    let Some(route) = state.store.route_inbound_number(ours).await? else {
+        tracing::warn!(number = %ours.masked(), outbound, "call on a number that routes to no agent");
         observe(&state, "voice", started);
         return Ok(twiml_response(
             &TwiML::new()
@@ -123,18 +131,22 @@ pub async fn voice_webhook(
     };
     span.record("tenant_id", tracing::field::display(route.tenant_id));
 
-    let input = CallWorkflowInput {
-        call_sid: call_sid.clone(),
-        tenant_id: route.tenant_id,
-        agent_id: route.agent.id,
-        agent_name: route.agent.name.clone(),
-        direction: CallDirection::Inbound,
-        from: from.clone(),
-        to,
-        max_duration_secs: route.agent.max_call_duration_secs,
+    let input = call_input(&route, call_sid.clone(), outbound, from.clone(), to.clone());
+    let summary = if outbound {
+        format!("Outbound {} → {}", route.tenant_name, theirs.masked())
+    } else {
+        format!("Inbound {} → {}", theirs.masked(), route.tenant_name)
     };
-    let summary = format!("Inbound {} → {}", from.masked(), route.tenant_name);
     start_call_workflow(&state, input, summary).await?;
+
+    if let Some(answered_by) = form.get("AnsweredBy") {
+        signal_answered_by(&state, &call_sid, answered_by).await;
+        if answered_by.starts_with("machine") {
+            observe(&state, "voice", started);
+            let message = voicemail_message(&route);
+            return Ok(twiml_response(&TwiML::new().say(&message).hangup()));
+        }
+    }
 
     let parameters = [
         StreamParameter {
@@ -149,6 +161,69 @@ pub async fn voice_webhook(
     let twiml = TwiML::new().connect_stream(&state.config.media_stream_url(), None, &parameters);
     observe(&state, "voice", started);
     Ok(twiml_response(&twiml))
+}
+
+/// The workflow input of a call on one of our numbers.
+pub fn call_input(
+    route: &store::InboundRoute,
+    call_sid: CallSid,
+    outbound: bool,
+    from: E164,
+    to: E164,
+) -> CallWorkflowInput {
+    CallWorkflowInput {
+        call_sid,
+        tenant_id: route.tenant_id,
+        agent_id: route.agent.id,
+        agent_name: route.agent.name.clone(),
+        direction: if outbound {
+            CallDirection::Outbound
+        } else {
+            CallDirection::Inbound
+        },
+        from,
+        to,
+        max_duration_secs: route.agent.max_call_duration_secs,
+        followup_sms: route
+            .agent
+            .engine_settings
+            .get("followup_sms")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned),
+    }
+}
+
+/// What an answering machine hears: the agent's `voicemail_message` setting, or a default.
+fn voicemail_message(route: &store::InboundRoute) -> String {
+    route
+        .agent
+        .engine_settings
+        .get("voicemail_message")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "Hello, this is {} from {}. Sorry we missed you; please call us back. Goodbye.",
+                route.agent.name, route.tenant_name
+            )
+        })
+}
+
+async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &str) {
+    let handle = state
+        .temporal
+        .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
+    if let Err(e) = handle
+        .signal(
+            CallWorkflow::answered_by,
+            answered_by.to_owned(),
+            WorkflowSignalOptions::default(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "could not tell the call workflow who answered");
+    }
 }
 
 /// Starts `call-{CallSid}`. A webhook Twilio retries finds the workflow already there and

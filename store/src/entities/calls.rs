@@ -18,6 +18,7 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     pub ended_at: Option<DateTimeUtc>,
     pub duration_secs: Option<i32>,
+    pub answered_by: Option<String>,
     pub workflow_id: String,
 }
 

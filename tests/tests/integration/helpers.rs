@@ -286,6 +286,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(engines),
+        twilio: FakeTwilio::client(&twilio_base_url),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
