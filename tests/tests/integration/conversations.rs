@@ -147,6 +147,14 @@ async fn converse_and_check(app: &TestApp, call_sid: &str, phone: MediaStreamCli
     assert!(said("agent", "Goodbye"), "{transcript:#?}");
 }
 
+/// An app whose agent talks through OpenAI Realtime, served by `fake`.
+async fn openai_realtime_app(fake: &FakeOpenAiRealtime) -> TestApp {
+    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
+    config.url = fake.url();
+    let engines = EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config)));
+    spawn_app_with(options_for("openai_realtime", engines)).await
+}
+
 fn options_for(engine: &str, engines: EngineCatalog) -> AppOptions {
     AppOptions {
         engine: engine.into(),
@@ -158,10 +166,7 @@ fn options_for(engine: &str, engines: EngineCatalog) -> AppOptions {
 #[tokio::test]
 async fn openai_realtime_takes_a_message_and_ends_the_call() {
     let fake = FakeOpenAiRealtime::start(message_script()).await;
-    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
-    config.url = fake.url();
-    let engines = EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config)));
-    let app = spawn_app_with(options_for("openai_realtime", engines)).await;
+    let app = openai_realtime_app(&fake).await;
     let call_sid = app.start_inbound_call().await;
     let phone = app.connect_phone(&call_sid).await;
 
@@ -219,10 +224,7 @@ async fn barge_in_clears_twilio_truncates_the_model_and_marks_the_turn_interrupt
         Step::say("No problem.", 400),
     ]))
     .await;
-    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
-    config.url = fake.url();
-    let engines = EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config)));
-    let app = spawn_app_with(options_for("openai_realtime", engines)).await;
+    let app = openai_realtime_app(&fake).await;
     let call_sid = app.start_inbound_call().await;
     let phone = app.connect_phone(&call_sid).await;
 
@@ -426,10 +428,7 @@ async fn tools_answer_from_the_knowledge_base_refuse_transfers_and_unknown_tools
         Step::say("She's not available; can I take a message?", 300),
     ]))
     .await;
-    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
-    config.url = fake.url();
-    let engines = EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config)));
-    let app = spawn_app_with(options_for("openai_realtime", engines)).await;
+    let app = openai_realtime_app(&fake).await;
     for (category, question, answer) in [
         (
             "hours",
