@@ -212,7 +212,7 @@ mod tests {
         frame_of(&sine(freq, 8000, 20, amplitude))
     }
 
-    fn heard<'a>(mix: &'a [(String, Vec<u8>)], id: &str) -> Vec<i16> {
+    fn heard(mix: &[(String, Vec<u8>)], id: &str) -> Vec<i16> {
         let bytes = &mix.iter().find(|(p, _)| p == id).unwrap().1;
         assert_eq!(bytes.len(), FRAME_SAMPLES);
         let mut pcm = Vec::new();
