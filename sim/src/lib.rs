@@ -16,10 +16,15 @@
 //! - [`mixer`]: conference audio per 20 ms tick — everyone hears the other unmuted speakers
 //!   (saturating sum), held participants hear hold music, coaches are heard only by their
 //!   coachee.
+//! - [`person`]: simulated phones and scripted people — how a phone answers
+//!   ([`person::Answer`]), what its person does ([`person::PersonScript`], JSON-serializable),
+//!   a VAD-based [`person::Listener`] that knows when the other side is quiet, and a
+//!   [`person::Recording`] of everything heard with timestamped events (WAV + JSON).
 
 pub mod error;
 pub mod media_client;
 pub mod mixer;
+pub mod person;
 pub mod speech;
 pub mod twiml;
 
