@@ -9,9 +9,24 @@
 //! - [`media_client`]: the phone side of a bidirectional Media Stream — connects to our
 //!   `/twilio/media` exactly as Twilio does, sends caller audio in real time, plays what the
 //!   server sends at real time and echoes marks when their audio has played.
+//! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`]) with Twilio's attribute names,
+//!   defaults, nesting rules and error codes (12100 parse failure, 12200 schema).
+//! - [`speech`]: what the simulated network says — deterministic speech-like audio whose
+//!   duration follows the text, optional `espeak-ng` speech, tones, the beep, silence.
+//! - [`mixer`]: conference audio per 20 ms tick — everyone hears the other unmuted speakers
+//!   (saturating sum), held participants hear hold music, coaches are heard only by their
+//!   coachee.
+//! - [`person`]: simulated phones and scripted people — how a phone answers
+//!   ([`person::Answer`]), what its person does ([`person::PersonScript`], JSON-serializable),
+//!   a VAD-based [`person::Listener`] that knows when the other side is quiet, and a
+//!   [`person::Recording`] of everything heard with timestamped events (WAV + JSON).
 
 pub mod error;
 pub mod media_client;
+pub mod mixer;
+pub mod person;
+pub mod speech;
+pub mod twiml;
 
 pub use error::SimError;
 pub use media_client::{
