@@ -31,6 +31,6 @@ cargo test --workspace --locked
 say "suite 2/2: integration tests on PostgreSQL + Redis"
 SWITCHBOARD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres" \
 SWITCHBOARD_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/" \
-  cargo test --locked -p switchboard-tests --test integration
+  cargo test --workspace --locked --test integration
 
 say "all tests passed on both backends"
