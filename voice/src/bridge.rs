@@ -146,7 +146,10 @@ where
     let EngineSession {
         input: engine_input,
         events: mut engine_events,
+        local_barge_in,
     } = engine;
+    let mut local_vad = local_barge_in.then(crate::vad::Vad::default);
+    let mut pcm = Vec::with_capacity(FRAME_BYTES);
     let call_sid = start.start.call_sid.clone();
     let signals = SignalQueue::spawn(control.clone());
     signals.send(Signal::StreamStarted(start.stream_sid.clone()));
@@ -176,6 +179,16 @@ where
                         match media.decode_payload() {
                             Ok(audio) => {
                                 report.frames_in += 1;
+                                if let Some(vad) = local_vad.as_mut() {
+                                    pcm.clear();
+                                    crate::mulaw::decode(&audio, &mut pcm);
+                                    if vad.push(&pcm) == Some(crate::vad::VadEvent::SpeechStarted)
+                                        && !caller_started_speaking(&mut state, &outbound, &engine_input, &mut report).await
+                                    {
+                                        report.ended_by = EndedBy::SocketClosed;
+                                        break;
+                                    }
+                                }
                                 if engine_input.try_send(EngineInput::Audio(audio)).is_err() {
                                     report.frames_dropped += 1;
                                 }
@@ -226,14 +239,9 @@ where
                     EngineEvent::AgentAudioDone { item_id } => state.queue_mark(&item_id),
                     EngineEvent::AgentTranscript { item_id, text } => state.agent_text(&item_id, text),
                     EngineEvent::CallerSpeechStarted => {
-                        state.caller_started();
-                        if let Some((item_id, heard_ms)) = state.barge_in() {
-                            report.barge_ins += 1;
-                            if outbound.send(Outbound::clear(&state.stream_sid).to_json()).await.is_err() {
-                                report.ended_by = EndedBy::SocketClosed;
-                                break;
-                            }
-                            let _ = engine_input.send(EngineInput::Interrupt { item_id, heard_ms }).await;
+                        if !caller_started_speaking(&mut state, &outbound, &engine_input, &mut report).await {
+                            report.ended_by = EndedBy::SocketClosed;
+                            break;
                         }
                     }
                     EngineEvent::CallerTranscript { text } => state.caller_text(text),
@@ -310,6 +318,32 @@ where
     signals.finish().await;
     tracing::info!(%call_sid, ?report, "media stream bridged");
     report
+}
+
+/// The caller started talking. If agent audio is queued or playing, Twilio is told to `clear`
+/// at once and the engine how much of the utterance was heard. `false`: the socket is gone.
+async fn caller_started_speaking(
+    state: &mut BridgeState,
+    outbound: &mpsc::Sender<String>,
+    engine_input: &mpsc::Sender<EngineInput>,
+    report: &mut BridgeReport,
+) -> bool {
+    state.caller_started();
+    let Some((item_id, heard_ms)) = state.barge_in() else {
+        return true;
+    };
+    report.barge_ins += 1;
+    if outbound
+        .send(Outbound::clear(&state.stream_sid).to_json())
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let _ = engine_input
+        .send(EngineInput::Interrupt { item_id, heard_ms })
+        .await;
+    true
 }
 
 /// Sends what the pacer says is due. `false`: the socket is gone.
@@ -899,18 +933,8 @@ mod tests {
             echo::EchoEngine,
             engine::{EngineCall, VoiceEngine},
         };
-        use telephony::media_stream::{Dtmf, InboundMedia, MediaFormat, StopPayload};
-        let start = StreamStart {
-            stream_sid: "MZ1".into(),
-            start: StartPayload {
-                account_sid: "AC1".into(),
-                stream_sid: "MZ1".into(),
-                call_sid: "CA1".into(),
-                tracks: vec!["inbound".into()],
-                custom_parameters: Default::default(),
-                media_format: MediaFormat::twilio_mulaw(),
-            },
-        };
+        use telephony::media_stream::{Dtmf, StopPayload};
+        let start = test_start();
         let engine = EchoEngine
             .start(EngineCall {
                 call_sid: "CA1".into(),
@@ -933,16 +957,6 @@ mod tests {
         ));
 
         let frame = vec![0x42u8; FRAME_BYTES];
-        let media = Inbound::Media {
-            sequence_number: 3,
-            stream_sid: "MZ1".into(),
-            media: InboundMedia {
-                track: "inbound".into(),
-                chunk: 1,
-                timestamp: 0,
-                payload: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &frame),
-            },
-        };
         for garbage in [
             "not json".to_owned(),
             r#"{"event":"media","streamSid":"MZ1"}"#.to_owned(),
@@ -951,7 +965,7 @@ mod tests {
         ] {
             inbound_tx.unbounded_send(garbage).unwrap();
         }
-        inbound_tx.unbounded_send(media.to_json()).unwrap();
+        inbound_tx.unbounded_send(media_frame(&frame)).unwrap();
         let dtmf = Inbound::Dtmf {
             sequence_number: 4,
             stream_sid: "MZ1".into(),
@@ -988,6 +1002,98 @@ mod tests {
             *control.0.lock().unwrap(),
             ["started MZ1", "dtmf 7", "stopped"]
         );
+    }
+
+    fn test_start() -> StreamStart {
+        StreamStart {
+            stream_sid: "MZ1".into(),
+            start: StartPayload {
+                account_sid: "AC1".into(),
+                stream_sid: "MZ1".into(),
+                call_sid: "CA1".into(),
+                tracks: vec!["inbound".into()],
+                custom_parameters: Default::default(),
+                media_format: telephony::media_stream::MediaFormat::twilio_mulaw(),
+            },
+        }
+    }
+
+    fn media_frame(payload: &[u8]) -> String {
+        Inbound::Media {
+            sequence_number: 1,
+            stream_sid: "MZ1".into(),
+            media: telephony::media_stream::InboundMedia {
+                track: "inbound".into(),
+                chunk: 1,
+                timestamp: 0,
+                payload: base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    payload,
+                ),
+            },
+        }
+        .to_json()
+    }
+
+    #[tokio::test]
+    async fn with_local_barge_in_the_bridge_hears_the_caller_itself() {
+        let (mut session, mut engine_inputs, engine_events) = EngineSession::channels(64);
+        session.local_barge_in = true;
+        let (inbound_tx, inbound) = futures::channel::mpsc::unbounded::<String>();
+        let (outbound, mut sent) = mpsc::channel(512);
+        let control = Arc::new(Recorder::default());
+        let bridge = tokio::spawn(run_bridge(
+            test_start(),
+            session,
+            control,
+            inbound,
+            outbound,
+        ));
+
+        // The engine has finished generating 3 s of audio; it says nothing when the caller talks.
+        engine_events
+            .send(EngineEvent::AgentAudio {
+                item_id: "a1".into(),
+                mulaw: vec![0x55; 8 * 3000],
+            })
+            .await
+            .unwrap();
+        engine_events
+            .send(EngineEvent::AgentAudioDone {
+                item_id: "a1".into(),
+            })
+            .await
+            .unwrap();
+        for _ in 0..10 {
+            inbound_tx
+                .unbounded_send(media_frame(&[0xFF; FRAME_BYTES]))
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut tone = Vec::new();
+        crate::mulaw::encode(&crate::pcm::sine(440.0, 8000, 20, 0.3), &mut tone);
+        for _ in 0..5 {
+            inbound_tx.unbounded_send(media_frame(&tone)).unwrap();
+        }
+        let interrupt = loop {
+            match tokio::time::timeout(Duration::from_secs(5), engine_inputs.recv()).await {
+                Ok(Some(EngineInput::Interrupt { item_id, heard_ms })) => {
+                    break (item_id, heard_ms);
+                }
+                Ok(Some(_)) => continue,
+                other => panic!("no interrupt: {other:?}"),
+            }
+        };
+        assert_eq!(interrupt.0, "a1");
+        assert!(interrupt.1 < 3000);
+        let mut cleared = false;
+        while let Ok(message) = sent.try_recv() {
+            cleared |= message == Outbound::clear("MZ1").to_json();
+        }
+        assert!(cleared, "Twilio was told to clear");
+        drop(inbound_tx);
+        let report = bridge.await.unwrap();
+        assert_eq!(report.barge_ins, 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -78,6 +78,10 @@ pub enum EngineEvent {
 pub struct EngineSession {
     pub input: mpsc::Sender<EngineInput>,
     pub events: mpsc::Receiver<EngineEvent>,
+    /// The bridge should detect barge-in itself (voice activity on the caller's audio) instead of
+    /// waiting for [`EngineEvent::CallerSpeechStarted`]: for engines whose model only reports
+    /// interruptions while it is still generating, not while its finished audio is playing.
+    pub local_barge_in: bool,
 }
 
 impl EngineSession {
@@ -95,6 +99,7 @@ impl EngineSession {
             EngineSession {
                 input: input_tx,
                 events: event_rx,
+                local_barge_in: false,
             },
             input_rx,
             event_tx,

@@ -160,7 +160,10 @@ impl VoiceEngine for GeminiLive {
         .await?;
         send_json(&mut ws, &greeting_content(&call.greeting)).await?;
 
-        let (session, input_rx, event_tx) = EngineSession::channels(CHANNEL_CAPACITY);
+        let (mut session, input_rx, event_tx) = EngineSession::channels(CHANNEL_CAPACITY);
+        // Gemini reports `interrupted` only while it is still generating; audio it has finished
+        // may still be playing for seconds, so the bridge listens for barge-in itself.
+        session.local_barge_in = true;
         let shared = Arc::new(Shared::default());
         let (sink, stream) = ws.split();
         let (closed_tx, closed_rx) = oneshot::channel();
