@@ -9,9 +9,12 @@
 //! - [`media_client`]: the phone side of a bidirectional Media Stream — connects to our
 //!   `/twilio/media` exactly as Twilio does, sends caller audio in real time, plays what the
 //!   server sends at real time and echoes marks when their audio has played.
+//! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`]) with Twilio's attribute names,
+//!   defaults, nesting rules and error codes (12100 parse failure, 12200 schema).
 
 pub mod error;
 pub mod media_client;
+pub mod twiml;
 
 pub use error::SimError;
 pub use media_client::{
