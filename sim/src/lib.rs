@@ -11,9 +11,16 @@
 //!   server sends at real time and echoes marks when their audio has played.
 //! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`]) with Twilio's attribute names,
 //!   defaults, nesting rules and error codes (12100 parse failure, 12200 schema).
+//! - [`speech`]: what the simulated network says — deterministic speech-like audio whose
+//!   duration follows the text, optional `espeak-ng` speech, tones, the beep, silence.
+//! - [`mixer`]: conference audio per 20 ms tick — everyone hears the other unmuted speakers
+//!   (saturating sum), held participants hear hold music, coaches are heard only by their
+//!   coachee.
 
 pub mod error;
 pub mod media_client;
+pub mod mixer;
+pub mod speech;
 pub mod twiml;
 
 pub use error::SimError;
