@@ -18,12 +18,25 @@
 //!   coachee.
 
 pub mod error;
+pub mod faults;
 pub mod media_client;
 pub mod mixer;
+pub mod person;
+mod rest;
+mod runner;
+pub mod server;
 pub mod speech;
+pub mod state;
 pub mod twiml;
+mod webhooks;
 
 pub use error::SimError;
+pub use faults::{FaultConfig, RestFailure};
 pub use media_client::{
     MediaStreamClient, Observation, PhoneEvent, PhoneEventKind, SentFrame, StreamConfig,
+};
+pub use server::{CallHandle, NumberConfig, Sim, SimConfig, SimHandle};
+pub use state::{
+    CallEvent, CallEventKind, CallRecord, ConferenceRecord, MessageRecord, Notification,
+    NumberRecord, ParticipantRecord,
 };

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::faults::FaultState;
@@ -302,7 +302,10 @@ pub enum CallEventKind {
     /// The person pressed keys.
     PersonPressed { digits: String },
     /// What a `<Gather>` or `<Record>` collected.
-    Gathered { digits: Option<String>, speech: Option<String> },
+    Gathered {
+        digits: Option<String>,
+        speech: Option<String>,
+    },
     /// A media stream opened / closed.
     Stream { event: String, detail: String },
     /// The call joined or left a conference / dialed leg.
@@ -335,6 +338,8 @@ pub(crate) struct CallSlot {
     pub callback_seq: u32,
     /// Conference the call is in (conference sid), with a way to kick it out.
     pub conference_kick: Option<mpsc::UnboundedSender<()>>,
+    /// What the person on this call has heard.
+    pub heard: Option<crate::runner::Ear>,
 }
 
 /// Everything the sim holds.
@@ -349,6 +354,10 @@ pub(crate) struct SimState {
     pub notifications: Vec<Notification>,
     /// Recordings by sid: 8 kHz μ-law audio.
     pub recordings: HashMap<String, Vec<u8>>,
+    /// Per conference: its audio/speech bus, requested callback events, callback sequence.
+    pub conference_buses: HashMap<String, broadcast::Sender<crate::runner::ConfMessage>>,
+    pub conference_events: HashMap<String, Vec<String>>,
+    pub conference_seq: HashMap<String, u32>,
 }
 
 impl SimState {

@@ -101,8 +101,7 @@ async fn send(
     } else {
         (base.to_owned(), hook.params.clone())
     };
-    let signature =
-        telephony::compute_signature(&shared.settings.auth_token, &url, &signed_params);
+    let signature = telephony::compute_signature(&shared.settings.auth_token, &url, &signed_params);
     let mut attempt = 0;
     loop {
         if delay > 0 {
@@ -211,7 +210,10 @@ mod tests {
 
     #[test]
     fn retry_override_is_split_off() {
-        assert_eq!(split_overrides("https://a.b/c?x=1#rc=3&rp=all"), ("https://a.b/c?x=1", 3));
+        assert_eq!(
+            split_overrides("https://a.b/c?x=1#rc=3&rp=all"),
+            ("https://a.b/c?x=1", 3)
+        );
         assert_eq!(split_overrides("https://a.b/c"), ("https://a.b/c", 0));
     }
 }

@@ -39,9 +39,13 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
         (None, Some(url)) if valid_url(url) => DocSource::Url {
             url: url.to_owned(),
             method,
+            extra: Vec::new(),
         },
         (None, Some(url)) => {
-            return Err(ApiError::bad(21205, format!("Url is not a valid URL: {url}")));
+            return Err(ApiError::bad(
+                21205,
+                format!("Url is not a valid URL: {url}"),
+            ));
         }
         (None, None) => {
             return Err(ApiError::bad(
@@ -68,7 +72,10 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
         .map(str::to_owned)
         .collect();
     for e in &events {
-        if !matches!(e.as_str(), "initiated" | "ringing" | "answered" | "completed") {
+        if !matches!(
+            e.as_str(),
+            "initiated" | "ringing" | "answered" | "completed"
+        ) {
             return Err(ApiError::bad(
                 21626,
                 format!("Invalid StatusCallbackEvent: {e}"),
@@ -212,9 +219,15 @@ pub(crate) async fn update(
         Some(CallCommand::Twiml(twiml.to_owned()))
     } else if let Some(url) = form.get("Url") {
         if !valid_url(url) {
-            return Err(ApiError::bad(21205, format!("Url is not a valid URL: {url}")));
+            return Err(ApiError::bad(
+                21205,
+                format!("Url is not a valid URL: {url}"),
+            ));
         }
-        Some(CallCommand::Url(url.to_owned(), method_param(&form, "Method")?))
+        Some(CallCommand::Url(
+            url.to_owned(),
+            method_param(&form, "Method")?,
+        ))
     } else {
         None
     };

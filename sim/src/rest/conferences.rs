@@ -49,13 +49,18 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
 
 /// A conference by SID, or (for adding participants) by friendly name.
 fn find_conference<'a>(state: &'a SimState, id: &str) -> Option<&'a ConferenceRecord> {
-    state.conferences.iter().rev().find(|c| c.sid == id).or_else(|| {
-        state
-            .conferences
-            .iter()
-            .rev()
-            .find(|c| c.friendly_name == id && c.status != "completed")
-    })
+    state
+        .conferences
+        .iter()
+        .rev()
+        .find(|c| c.sid == id)
+        .or_else(|| {
+            state
+                .conferences
+                .iter()
+                .rev()
+                .find(|c| c.friendly_name == id && c.status != "completed")
+        })
 }
 
 pub(crate) async fn fetch(
@@ -265,10 +270,7 @@ pub(crate) async fn update_participant(
         let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
         if coaching == Some(true) {
             let target = form.get("CallSidToCoach").ok_or_else(|| {
-                ApiError::bad(
-                    21626,
-                    "CallSidToCoach is required when Coaching is true",
-                )
+                ApiError::bad(21626, "CallSidToCoach is required when Coaching is true")
             })?;
             if !state.conferences[ci]
                 .participants

@@ -132,12 +132,8 @@ async fn deliver(shared: Shared, sid: String) {
                 ("SmsStatus".into(), status.into()),
                 ("To".into(), record.to.clone()),
             ];
-            webhooks::send_callback(
-                &shared,
-                Webhook::post(cb, params, "message-status"),
-                None,
-            )
-            .await;
+            webhooks::send_callback(&shared, Webhook::post(cb, params, "message-status"), None)
+                .await;
         }
     }
 }

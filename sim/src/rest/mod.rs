@@ -324,19 +324,10 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> bool {
 }
 
 /// Authentication, the account check and fault injection, before any handler.
-async fn gate(
-    State(shared): State<Shared>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if !authenticate(&shared, request.headers()) {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            20003,
-            "Authenticate",
-        )
-        .into_response();
+        return ApiError::new(StatusCode::UNAUTHORIZED, 20003, "Authenticate").into_response();
     }
     // `/2010-04-01/Accounts/{account}/…`
     let account = path.split('/').nth(3).unwrap_or_default();
@@ -348,8 +339,7 @@ async fn gate(
         None => next.run(request).await,
         Some(RestFailure::TooManyRequests) => {
             tracing::info!(%path, "fault: 429");
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests")
-                .into_response()
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests").into_response()
         }
         Some(RestFailure::ServerError) => {
             tracing::info!(%path, "fault: 500");

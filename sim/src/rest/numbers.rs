@@ -162,7 +162,11 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .lock()
         .numbers
         .iter()
-        .filter(|n| phone.as_ref().is_none_or(|p| n.phone_number.contains(p.as_str())))
+        .filter(|n| {
+            phone
+                .as_ref()
+                .is_none_or(|p| n.phone_number.contains(p.as_str()))
+        })
         .filter(|n| name.as_ref().is_none_or(|f| &n.friendly_name == f))
         .cloned()
         .collect();
