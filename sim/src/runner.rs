@@ -237,27 +237,15 @@ async fn run_person(
 ) {
     if let Answer::Machine { greeting_ms } = script.answer {
         // The answering machine's greeting, then the beep.
-        let greeting =
-            speech::synthesize("Hi, you have reached my voicemail, please leave a message");
-        let mut audio = speech::silence(0);
-        while audio.len() < greeting_ms as usize * 8 {
-            audio.extend_from_slice(&greeting);
-        }
-        audio.truncate(greeting_ms as usize * 8);
+        let audio = crate::person::machine_greeting(greeting_ms);
+        let ms = audio.len() as u64 / 8;
         shared.event(
             &call_sid,
             CallEventKind::PersonSaid {
-                text: "(voicemail greeting)".into(),
+                text: "(voicemail greeting and beep)".into(),
             },
         );
         let _ = tx.send(Utterance::Speech { text: None, audio });
-        tokio::time::sleep(Duration::from_millis(u64::from(greeting_ms))).await;
-        let beep = speech::beep();
-        let ms = beep.len() as u64 / 8;
-        let _ = tx.send(Utterance::Speech {
-            text: None,
-            audio: beep,
-        });
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     for action in script.actions {
@@ -272,12 +260,12 @@ async fn run_person(
                 });
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
-            Action::SayAudio { mulaw } => {
+            Action::SayAudio { label, mulaw } => {
                 let ms = mulaw.len() as u64 / 8;
                 shared.event(
                     &call_sid,
                     CallEventKind::PersonSaid {
-                        text: format!("({ms} ms of audio)"),
+                        text: format!("({label}: {ms} ms of audio)"),
                     },
                 );
                 let _ = tx.send(Utterance::Speech {
@@ -583,7 +571,7 @@ fn detect(script: &PersonScript, registered: bool, mode: &str) -> (&'static str,
     match script.answer {
         Answer::Machine { greeting_ms } if mode == "DetectMessageEnd" => (
             "machine_end_beep",
-            u64::from(greeting_ms) + u64::from(speech::BEEP_MS) + 100,
+            crate::person::machine_greeting(greeting_ms).len() as u64 / 8 + 100,
         ),
         Answer::Machine { greeting_ms } => ("machine_start", u64::from(greeting_ms).min(1200)),
         _ if !registered => ("unknown", 1500),
