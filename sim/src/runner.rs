@@ -1549,9 +1549,8 @@ impl CallRun {
         let mut digits = String::new();
         let mut hung_up = false;
         loop {
-            let deadline =
-                max_end.min(talking_until.max(Instant::now().min(talking_until)) + silence);
-            let deadline = deadline.max(Instant::now().min(max_end));
+            // Ends at maxLength, or `timeout` seconds after the last speech ended.
+            let deadline = max_end.min(talking_until + silence);
             match self.wait(Some(deadline)).await {
                 Input::Timeout => {
                     if Instant::now() >= max_end || Instant::now() >= talking_until + silence {

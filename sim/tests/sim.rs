@@ -1060,3 +1060,97 @@ async fn control_api_places_calls_and_streams_events() {
     assert_eq!(summary["calls"], 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn dial_number_bridges_the_callee_and_posts_dial_call_status() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    sim.add_number("+15557770002", &product.url("/transfer"), None);
+    sim.register_phone(
+        "+15551230070",
+        human(vec![Action::Say("Hi it is Bob".into()), Action::HangUp]),
+    );
+    product.answer(
+        "/transfer",
+        "<Dial action=\"/dialed\" timeout=\"10\"><Number>+15551230070</Number></Dial>",
+    );
+    product.answer("/dialed", "<Say>Goodbye</Say>");
+    let call = sim
+        .place_inbound_call("+15550003333", "+15557770002", human(vec![]))
+        .unwrap();
+    call.wait_ended(WAIT).await.unwrap();
+    let dialed = product.hooks("/dialed");
+    assert_eq!(dialed[0].params["DialCallStatus"], "completed");
+    let child = dialed[0].params["DialCallSid"].clone();
+    let child_record = sim.call(&child).record().unwrap();
+    assert_eq!(child_record.direction, "outbound-dial");
+    assert_eq!(child_record.parent_call_sid.as_deref(), Some(call.sid()));
+    assert_eq!(call.said_to_person(), ["Hi it is Bob", "Goodbye"]);
+}
+
+#[tokio::test]
+async fn rest_timeout_fault_holds_the_request_and_still_creates_the_call() {
+    let mut config = SimConfig::local();
+    config.faults = FaultConfig {
+        rest_failure_rate: 1.0,
+        rest_failure_kinds: vec![RestFailure::Timeout],
+        timeout_hold_ms: 300,
+        timeout_after_effect: true,
+        ..FaultConfig::default()
+    };
+    let (sim, _product, client) = start_sim(config).await;
+    let started = std::time::Instant::now();
+    let result = client
+        .create_call(&create(
+            "+15551230080",
+            CallInstructions::Twiml("<Response/>".into()),
+        ))
+        .await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    match result {
+        Err(TwilioError::Api { status, .. }) => assert_eq!(status, 504),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(sim.calls().len(), 1, "the operation happened anyway");
+}
+
+#[tokio::test]
+async fn record_posts_the_recording_to_action_and_serves_it() {
+    let (sim, product, client) = start_sim(SimConfig::local()).await;
+    sim.register_phone(
+        "+15551230090",
+        human(vec![
+            Action::WaitForQuiet {
+                quiet_ms: 200,
+                timeout_ms: 5000,
+            },
+            Action::Say("This is my message".into()),
+            Action::Digits("#".into()),
+        ]),
+    );
+    product.answer(
+        "/vm",
+        "<Say>Leave a message</Say><Record action=\"/recorded\" timeout=\"3\"/>",
+    );
+    let call = client
+        .create_call(&create(
+            "+15551230090",
+            CallInstructions::Url(product.url("/vm")),
+        ))
+        .await
+        .unwrap();
+    sim.call(&call.sid).wait_ended(WAIT).await.unwrap();
+    let recorded = product.hooks("/recorded");
+    assert_eq!(recorded[0].params["Digits"], "#");
+    assert!(recorded[0].params["RecordingSid"].starts_with("RE"));
+    let url = recorded[0].params["RecordingUrl"].clone();
+    let wav = reqwest::Client::new()
+        .get(format!("{url}.wav"))
+        .basic_auth(sim.account_sid(), Some(sim.auth_token()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wav.status(), 200);
+    let bytes = wav.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert!(bytes.len() > 8 * 500);
+}
