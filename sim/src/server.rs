@@ -1,6 +1,6 @@
 //! Starting the simulator, and the handles tests and the CLI drive it with.
 //!
-//! [`Sim::start`] binds one HTTP server that serves Twilio's REST API ([`crate::rest`]) and a
+//! [`Sim::start`] binds one HTTP server that serves Twilio's REST API (the private `rest` module) and a
 //! small control API of its own under `/_sim/` (JSON, no auth — it is a local test tool):
 //!
 //! - `POST /_sim/calls` `{from, to, person}` → `{sid}`: an inbound call from a simulated person
