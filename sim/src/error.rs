@@ -26,6 +26,12 @@ pub enum SimError {
     /// The stream has already ended (hung up or closed by the server).
     #[error("the media stream has already ended")]
     StreamEnded,
+    /// An inbound call to a number the sim does not own (or that has no `VoiceUrl`).
+    #[error("not a number of the simulated account: {0}")]
+    UnknownNumber(String),
+    /// The simulator could not start (bind failure…).
+    #[error("the simulator could not start: {0}")]
+    Start(String),
     /// A wait did not see its condition in time.
     #[error("condition not met within {0:?}")]
     Timeout(Duration),

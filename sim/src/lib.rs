@@ -1,9 +1,26 @@
-//! The Twilio simulator.
+//! The Twilio simulator: a local Twilio the product cannot tell from the real one.
 //!
-//! It will serve Twilio's REST paths, send signed webhooks, interpret TwiML and run simulated
-//! phones over Media Streams, seeing the product only over HTTP and WebSocket. Today the
-//! integration tests use a small local fake of the REST API (`tests/…/helpers.rs`) and
-//! `switchboard demo-call` posts signed webhooks by hand.
+//! It serves Twilio's REST paths, sends signed webhooks, interprets TwiML and runs simulated
+//! phones (scripted people) over Media Streams, seeing the product only over HTTP and
+//! WebSocket. Start it with [`Sim::start`]; point the product's Twilio base URL at
+//! [`SimHandle::base_url`].
+//!
+//! Module map:
+//! - [`server`]: [`Sim::start`] / [`SimConfig`], the [`SimHandle`] and [`CallHandle`] tests
+//!   drive, and the `/_sim/` control API (place calls, long-poll call transcripts, register
+//!   phones, summary).
+//! - `rest` (private): Twilio's REST API — Calls, Messages, Conferences + Participants,
+//!   AvailablePhoneNumbers, IncomingPhoneNumbers, Recordings — with Basic auth (auth token or
+//!   API key), Twilio's error JSON and codes, paging fields, and fault injection.
+//! - `runner` (private): the call lifecycle (ringing, answer, AMD, status callbacks) and the
+//!   TwiML interpreter (Say, Play, Pause, Gather, Dial Number/Conference, Connect/Stream,
+//!   Record, Redirect, Hangup, Reject) with the person on the line.
+//! - `webhooks` (private): signed form POSTs / GETs, `#rc=` and configured retries, delays,
+//!   duplicates.
+//! - [`state`]: the resources as Twilio's JSON ([`CallRecord`], [`MessageRecord`], …), call
+//!   transcripts ([`CallEvent`]) and error [`Notification`]s.
+//! - [`faults`]: [`FaultConfig`] — seeded REST failures (429/500/timeout), webhook delay,
+//!   duplicates and retries, dropped media streams.
 //!
 //! Built so far:
 //! - [`media_client`]: the phone side of a bidirectional Media Stream — connects to our
@@ -22,13 +39,25 @@
 //!   [`person::Recording`] of everything heard with timestamped events (WAV + JSON).
 
 pub mod error;
+pub mod faults;
 pub mod media_client;
 pub mod mixer;
 pub mod person;
+mod rest;
+mod runner;
+pub mod server;
 pub mod speech;
+pub mod state;
 pub mod twiml;
+mod webhooks;
 
 pub use error::SimError;
+pub use faults::{FaultConfig, RestFailure};
 pub use media_client::{
     MediaStreamClient, Observation, PhoneEvent, PhoneEventKind, SentFrame, StreamConfig,
+};
+pub use server::{CallHandle, NumberConfig, Sim, SimConfig, SimHandle};
+pub use state::{
+    CallEvent, CallEventKind, CallRecord, ConferenceRecord, MessageRecord, Notification,
+    NumberRecord, ParticipantRecord,
 };

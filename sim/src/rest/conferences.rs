@@ -1,0 +1,341 @@
+//! `Conferences.json`, `Conferences/{Sid}.json` and their `Participants`.
+//!
+//! Conferences come into being when a call runs `<Dial><Conference>` (or a participant is
+//! added by name); the runner keeps their participants. Adding a participant over REST places
+//! an outbound call (`From`, `To`, status callbacks, `Timeout`, AMD) whose TwiML joins the
+//! conference; it is listed at once with status `queued` → `connected` once it answers.
+//! `Participants/{CallSid or Label}.json` can be fetched, updated (`Hold`, `HoldUrl`, `Muted`,
+//! `Coaching`, `CallSidToCoach`, `Label`…) and deleted (the call leaves the conference and
+//! continues after its `<Dial>`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse as _;
+
+use super::calls::method_param;
+use super::{
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
+    valid_address, valid_url,
+};
+use crate::runner::{self, DocSource, OutboundRequest};
+use crate::state::{ConferenceRecord, ParticipantRecord, Shared, SimState, rfc2822_now};
+use telephony::twiml::escape_xml as escape;
+
+pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
+    let query = query_pairs(uri.query());
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (name, status) = (get("FriendlyName"), get("Status"));
+    let conferences: Vec<ConferenceRecord> = shared
+        .lock()
+        .conferences
+        .iter()
+        .rev()
+        .filter(|c| name.as_ref().is_none_or(|n| &c.friendly_name == n))
+        .filter(|c| status.as_ref().is_none_or(|s| &c.status == s))
+        .cloned()
+        .collect();
+    let path = format!(
+        "{}/Conferences.json",
+        account_path(&shared.settings.account_sid)
+    );
+    page("conferences", &path, &query, conferences)
+}
+
+/// A conference by SID, or (for adding participants) by friendly name.
+fn find_conference<'a>(state: &'a SimState, id: &str) -> Option<&'a ConferenceRecord> {
+    state
+        .conferences
+        .iter()
+        .rev()
+        .find(|c| c.sid == id)
+        .or_else(|| {
+            state
+                .conferences
+                .iter()
+                .rev()
+                .find(|c| c.friendly_name == id && c.status != "completed")
+        })
+}
+
+pub(crate) async fn fetch(
+    State(shared): State<Shared>,
+    Path((_, segment)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let state = shared.lock();
+    let conference = state
+        .conferences
+        .iter()
+        .find(|c| c.sid == sid)
+        .ok_or_else(|| ApiError::not_found(uri.path()))?;
+    Ok(ok(conference))
+}
+
+pub(crate) async fn list_participants(
+    State(shared): State<Shared>,
+    Path((_, sid)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let query = query_pairs(uri.query());
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (muted, hold, coaching) = (get("Muted"), get("Hold"), get("Coaching"));
+    let flag = |want: &Option<String>, have: bool| {
+        want.as_ref()
+            .is_none_or(|w| w.eq_ignore_ascii_case(if have { "true" } else { "false" }))
+    };
+    let participants: Vec<ParticipantRecord> = {
+        let state = shared.lock();
+        let conference = state
+            .conferences
+            .iter()
+            .find(|c| c.sid == sid)
+            .ok_or_else(|| ApiError::not_found(uri.path()))?;
+        conference
+            .participants
+            .iter()
+            .filter(|p| p.status != "complete")
+            .filter(|p| flag(&muted, p.muted) && flag(&hold, p.hold) && flag(&coaching, p.coaching))
+            .cloned()
+            .collect()
+    };
+    page("participants", uri.path(), &query, participants)
+}
+
+/// `POST Participants.json`: dial `To` from `From` into the conference.
+pub(crate) async fn add_participant(
+    State(shared): State<Shared>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let form = Form::parse(&body)?;
+    let from = form
+        .get("From")
+        .ok_or_else(|| ApiError::bad(21603, "A 'From' phone number is required."))?;
+    let to = form
+        .get("To")
+        .ok_or_else(|| ApiError::bad(21604, "A 'To' phone number is required."))?;
+    if !valid_address(to) {
+        return Err(ApiError::bad(
+            21211,
+            format!("Invalid 'To' Phone Number: {to}"),
+        ));
+    }
+    if let Some(cb) = form.get("StatusCallback")
+        && !valid_url(cb)
+    {
+        return Err(ApiError::bad(
+            21609,
+            format!("Invalid StatusCallback url: {cb}"),
+        ));
+    }
+    let label = form.get("Label").map(str::to_owned);
+    let bool_attr = |name: &str, default: bool| -> Result<bool, ApiError> {
+        Ok(form.bool(name)?.unwrap_or(default))
+    };
+    let start_on_enter = bool_attr("StartConferenceOnEnter", true)?;
+    let end_on_exit = bool_attr("EndConferenceOnExit", false)?;
+    let muted = bool_attr("Muted", false)?;
+    let beep = form.get("Beep").unwrap_or("true").to_owned();
+    let conference_cb = form.get("ConferenceStatusCallback").map(str::to_owned);
+    // The conference name: an existing conference's, or the path's when it is a name.
+    let name = {
+        let state = shared.lock();
+        match find_conference(&state, &id) {
+            Some(c) => c.friendly_name.clone(),
+            None if id.starts_with("CF") && id.len() == 34 => {
+                return Err(ApiError::not_found(&format!(
+                    "{}/Conferences/{id}/Participants.json",
+                    account_path(&shared.settings.account_sid)
+                )));
+            }
+            None => id.clone(),
+        }
+    };
+    let mut conf_attrs = format!(
+        " startConferenceOnEnter=\"{start_on_enter}\" endConferenceOnExit=\"{end_on_exit}\" muted=\"{muted}\" beep=\"{}\"",
+        escape(&beep)
+    );
+    if let Some(cb) = &conference_cb {
+        conf_attrs.push_str(&format!(" statusCallback=\"{}\"", escape(cb)));
+        let events = form.all("ConferenceStatusCallbackEvent").join(" ");
+        if !events.is_empty() {
+            conf_attrs.push_str(&format!(" statusCallbackEvent=\"{}\"", escape(&events)));
+        }
+    }
+    if let Some(wait) = form.get("WaitUrl") {
+        conf_attrs.push_str(&format!(" waitUrl=\"{}\"", escape(wait)));
+    }
+    let twiml = format!(
+        "<Response><Dial><Conference{conf_attrs}>{}</Conference></Dial></Response>",
+        escape(&name)
+    );
+    let mut events: Vec<String> = form
+        .all("StatusCallbackEvent")
+        .iter()
+        .flat_map(|v| v.split(' '))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if events.is_empty() {
+        events.push("completed".into());
+    }
+    let timeout_secs = form
+        .get("Timeout")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(60u32)
+        .clamp(5, 600);
+    let request = OutboundRequest {
+        to: to.to_owned(),
+        from: from.to_owned(),
+        doc: DocSource::Twiml(twiml),
+        status_callback: form.get("StatusCallback").map(str::to_owned),
+        status_callback_method: method_param(&form, "StatusCallbackMethod")?,
+        status_callback_events: events,
+        machine_detection: form.get("MachineDetection").map(str::to_owned),
+        async_amd: false,
+        async_amd_callback: None,
+        async_amd_callback_method: "POST".into(),
+        timeout_secs,
+        parent_call_sid: None,
+        direction: "outbound-api".into(),
+    };
+    let call = runner::spawn_outbound(&shared, request);
+    let participant = runner::conference_prepare_participant(
+        &shared,
+        &name,
+        &call.sid,
+        label,
+        start_on_enter,
+        end_on_exit,
+        muted,
+        conference_cb,
+    );
+    Ok(created(&participant))
+}
+
+/// Finds a participant by call SID or label; returns (conference index, participant index).
+fn locate(state: &SimState, conference_sid: &str, id: &str) -> Option<(usize, usize)> {
+    let ci = state
+        .conferences
+        .iter()
+        .position(|c| c.sid == conference_sid)?;
+    let pi = state.conferences[ci]
+        .participants
+        .iter()
+        .position(|p| p.call_sid == id || p.label.as_deref() == Some(id))?;
+    Some((ci, pi))
+}
+
+pub(crate) async fn fetch_participant(
+    State(shared): State<Shared>,
+    Path((_, sid, segment)): Path<(String, String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let state = shared.lock();
+    let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    Ok(ok(&state.conferences[ci].participants[pi]))
+}
+
+pub(crate) async fn update_participant(
+    State(shared): State<Shared>,
+    Path((_, sid, segment)): Path<(String, String, String)>,
+    uri: Uri,
+    body: Bytes,
+) -> ApiResult {
+    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let form = Form::parse(&body)?;
+    let hold = form.bool("Hold")?;
+    let muted = form.bool("Muted")?;
+    let coaching = form.bool("Coaching")?;
+    if let Some(url) = form.get("HoldUrl")
+        && !valid_url(url)
+    {
+        return Err(ApiError::bad(21205, format!("Invalid HoldUrl: {url}")));
+    }
+    let participant = {
+        let mut state = shared.lock();
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+        if coaching == Some(true) {
+            let target = form.get("CallSidToCoach").ok_or_else(|| {
+                ApiError::bad(21626, "CallSidToCoach is required when Coaching is true")
+            })?;
+            if !state.conferences[ci]
+                .participants
+                .iter()
+                .any(|p| p.call_sid == target)
+            {
+                return Err(ApiError::bad(
+                    21626,
+                    format!("CallSidToCoach {target} is not a participant"),
+                ));
+            }
+        }
+        let p = &mut state.conferences[ci].participants[pi];
+        if let Some(h) = hold {
+            p.hold = h;
+        }
+        if let Some(m) = muted {
+            p.muted = m;
+        }
+        if let Some(c) = coaching {
+            p.coaching = c;
+            p.call_sid_to_coach = if c {
+                form.get("CallSidToCoach").map(str::to_owned)
+            } else {
+                None
+            };
+        }
+        if let Some(label) = form.get("Label") {
+            p.label = Some(label.to_owned());
+        }
+        if let Some(end) = form.bool("EndConferenceOnExit")? {
+            p.end_conference_on_exit = end;
+        }
+        p.date_updated = rfc2822_now();
+        p.clone()
+    };
+    shared.bump();
+    shared.event(
+        &participant.call_sid,
+        crate::state::CallEventKind::Bridge {
+            event: "participant-updated".into(),
+            detail: format!(
+                "hold={} muted={} coaching={}",
+                participant.hold, participant.muted, participant.coaching
+            ),
+        },
+    );
+    Ok(ok(&participant))
+}
+
+pub(crate) async fn remove_participant(
+    State(shared): State<Shared>,
+    Path((_, sid, segment)): Path<(String, String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let call_sid = {
+        let state = shared.lock();
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let p = &state.conferences[ci].participants[pi];
+        if p.status == "complete" {
+            return Err(ApiError::not_found(uri.path()));
+        }
+        p.call_sid.clone()
+    };
+    runner::conference_kick(&shared, &sid, &call_sid);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,201 @@
+//! `Messages.json` and `Messages/{Sid}.json`. A created message goes `queued` (or `accepted`
+//! with a Messaging Service) → `sent` → `delivered`, with status callbacks (`MessageSid`,
+//! `MessageStatus`, `SmsSid`, `SmsStatus`, `AccountSid`, `From`, `To`, `ApiVersion`).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+
+use super::{
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
+    valid_address, valid_url,
+};
+use crate::state::{API_VERSION, MessageRecord, Shared, new_sid, rfc2822_now};
+use crate::webhooks::{self, Webhook};
+
+pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResult {
+    let form = Form::parse(&body)?;
+    let to = form
+        .get("To")
+        .ok_or_else(|| ApiError::bad(21604, "A 'To' phone number is required."))?;
+    if !valid_address(to) && !to.starts_with("whatsapp:") {
+        return Err(ApiError::bad(
+            21211,
+            format!("Invalid 'To' Phone Number: {to}"),
+        ));
+    }
+    let from = form.get("From");
+    let service = form.get("MessagingServiceSid");
+    if from.is_none() && service.is_none() {
+        return Err(ApiError::bad(
+            21603,
+            "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
+        ));
+    }
+    if service.is_some_and(|s| !s.starts_with("MG") || s.len() != 34) {
+        return Err(ApiError::bad(
+            21701,
+            "The Messaging Service Sid is invalid.",
+        ));
+    }
+    let body_text = form.get("Body").unwrap_or_default();
+    if body_text.is_empty() && form.get("MediaUrl").is_none() {
+        return Err(ApiError::bad(21602, "Message body is required."));
+    }
+    if body_text.chars().count() > 1600 {
+        return Err(ApiError::bad(
+            21617,
+            "The concatenated message body exceeds the 1600 character limit.",
+        ));
+    }
+    let status_callback = match form.get("StatusCallback") {
+        Some(cb) if !valid_url(cb) => {
+            return Err(ApiError::bad(
+                21609,
+                format!("Invalid StatusCallback url: {cb}"),
+            ));
+        }
+        other => other.map(str::to_owned),
+    };
+    let account = shared.settings.account_sid.clone();
+    let sid = new_sid("SM");
+    let now = rfc2822_now();
+    let uri = format!("{}/Messages/{sid}.json", account_path(&account));
+    let segments = body_text.chars().count().max(1).div_ceil(160);
+    let record = MessageRecord {
+        account_sid: account,
+        api_version: API_VERSION.into(),
+        body: body_text.to_owned(),
+        date_created: now.clone(),
+        date_updated: now,
+        date_sent: None,
+        direction: "outbound-api".into(),
+        error_code: None,
+        error_message: None,
+        from: from.map(str::to_owned),
+        to: to.to_owned(),
+        messaging_service_sid: service.map(str::to_owned),
+        num_media: "0".into(),
+        num_segments: segments.to_string(),
+        price: None,
+        price_unit: "USD".into(),
+        status: if service.is_some() && from.is_none() {
+            "accepted".into()
+        } else {
+            "queued".into()
+        },
+        subresource_uris: serde_json::json!({
+            "media": uri.replace(".json", "/Media.json"),
+            "feedback": uri.replace(".json", "/Feedback.json"),
+        }),
+        uri,
+        sid: sid.clone(),
+        status_callback,
+    };
+    shared.lock().messages.push(record.clone());
+    shared.bump();
+    tokio::spawn(deliver(shared.clone(), sid));
+    Ok(created(&record))
+}
+
+/// `sent` then `delivered`, each with a status callback.
+async fn deliver(shared: Shared, sid: String) {
+    for status in ["sent", "delivered"] {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let record = {
+            let mut state = shared.lock();
+            let Some(m) = state.messages.iter_mut().find(|m| m.sid == sid) else {
+                return;
+            };
+            m.status = status.into();
+            m.date_updated = rfc2822_now();
+            if m.date_sent.is_none() {
+                m.date_sent = Some(m.date_updated.clone());
+            }
+            if m.from.is_none() {
+                // A Messaging Service picks a sender from its pool.
+                m.from = Some("+15005550006".into());
+            }
+            m.clone()
+        };
+        shared.bump();
+        if let Some(cb) = &record.status_callback {
+            let params = vec![
+                ("AccountSid".into(), record.account_sid.clone()),
+                ("ApiVersion".into(), API_VERSION.into()),
+                ("From".into(), record.from.clone().unwrap_or_default()),
+                ("MessageSid".into(), record.sid.clone()),
+                ("MessageStatus".into(), status.into()),
+                ("SmsSid".into(), record.sid.clone()),
+                ("SmsStatus".into(), status.into()),
+                ("To".into(), record.to.clone()),
+            ];
+            webhooks::send_callback(&shared, Webhook::post(cb, params, "message-status"), None)
+                .await;
+        }
+    }
+}
+
+/// `GET Messages.json` with `To`, `From`, `DateSent` (`YYYY-MM-DD`, also `DateSent<` and
+/// `DateSent>`) filters, newest first.
+pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
+    let query = query_pairs(uri.query());
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (to, from) = (get("To"), get("From"));
+    let parse_day = |v: Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        v.map(|d| {
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map_err(|_| ApiError::bad(20001, format!("Invalid DateSent: {d}")))
+        })
+        .transpose()
+    };
+    let on = parse_day(get("DateSent"))?;
+    let before = parse_day(get("DateSent<"))?;
+    let after = parse_day(get("DateSent>"))?;
+    let sent_day = |m: &MessageRecord| {
+        m.date_sent
+            .as_deref()
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.date_naive())
+    };
+    let messages: Vec<MessageRecord> = shared
+        .lock()
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| to.as_ref().is_none_or(|t| &m.to == t))
+        .filter(|m| from.as_ref().is_none_or(|f| m.from.as_ref() == Some(f)))
+        .filter(|m| on.is_none_or(|d| sent_day(m) == Some(d)))
+        .filter(|m| before.is_none_or(|d| sent_day(m).is_some_and(|s| s <= d)))
+        .filter(|m| after.is_none_or(|d| sent_day(m).is_some_and(|s| s >= d)))
+        .cloned()
+        .collect();
+    let path = format!(
+        "{}/Messages.json",
+        account_path(&shared.settings.account_sid)
+    );
+    page("messages", &path, &query, messages)
+}
+
+pub(crate) async fn fetch(
+    State(shared): State<Shared>,
+    Path((_, segment)): Path<(String, String)>,
+    uri: Uri,
+) -> ApiResult {
+    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let message = shared
+        .lock()
+        .messages
+        .iter()
+        .find(|m| m.sid == sid)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(uri.path()))?;
+    Ok(ok(&message))
+}
