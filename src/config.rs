@@ -110,6 +110,8 @@ fn var_or(name: &str, default: &str) -> String {
 
 /// The auth token `dev` uses when none is configured: it signs webhooks from local tools only.
 pub const DEV_TWILIO_AUTH_TOKEN: &str = "switchboard-dev-auth-token";
+/// Twilio's real REST API.
+pub const TWILIO_API_BASE: &str = "https://api.twilio.com";
 pub const DEV_TWILIO_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
 
 impl Settings {
@@ -144,7 +146,7 @@ impl Settings {
             twilio_account_sid: var_or("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),
             twilio_auth_token: var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
             twilio_api_key,
-            twilio_api_base: var_or("TWILIO_API_BASE", "https://api.twilio.com"),
+            twilio_api_base: var_or("TWILIO_API_BASE", TWILIO_API_BASE),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
             voice: VoiceSettings::from_env(),
             data_dir,

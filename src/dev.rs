@@ -12,14 +12,39 @@ pub const DEMO_TENANT: &str = "Acme Dental";
 /// Twilio's magic "valid number" for test credentials.
 pub const DEMO_NUMBER: &str = "+15005550006";
 
-pub async fn run(settings: Settings) -> Result<()> {
+pub async fn run(mut settings: Settings) -> Result<()> {
+    // Without a Twilio account, Twilio is the simulator, in this process.
+    let simulator = if settings.twilio_api_base == crate::config::TWILIO_API_BASE
+        && settings.twilio_auth_token == crate::config::DEV_TWILIO_AUTH_TOKEN
+    {
+        let bind = std::env::var("SIM_BIND")
+            .unwrap_or_else(|_| crate::sim_cli::DEFAULT_SIM_BIND.to_owned())
+            .parse()
+            .context("SIM_BIND must be host:port")?;
+        let config = crate::sim_cli::sim_config(
+            &settings,
+            bind,
+            &[DEMO_NUMBER.to_owned()],
+            sim::FaultConfig::default(),
+        );
+        let sim = sim::Sim::start(config)
+            .await
+            .context("starting the Twilio simulator")?;
+        settings.twilio_api_base = sim.base_url().to_owned();
+        Some(sim)
+    } else {
+        None
+    };
     let temporal_server = if temporal_dev::answers(&settings.temporal_address).await {
         tracing::info!(address = %settings.temporal_address, "using the Temporal server already running");
         None
     } else {
         Some(temporal_dev::start(&settings).await?)
     };
-    let result = run_stack(&settings).await;
+    let result = run_stack(&settings, simulator.is_some()).await;
+    if let Some(sim) = simulator {
+        sim.shutdown().await;
+    }
     if let Some(server) = temporal_server {
         server.stop().await;
         tracing::info!("stopped the Temporal dev server");
@@ -27,7 +52,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     result
 }
 
-async fn run_stack(settings: &Settings) -> Result<()> {
+async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
     let store = app::open_store(settings).await?;
     let demo_key = seed_demo_tenant(&store, settings).await?;
     let sessions = app::open_sessions(settings).await?;
@@ -40,7 +65,7 @@ async fn run_stack(settings: &Settings) -> Result<()> {
     };
     let api = app::serve_api(settings, state, stopped(stop_rx.clone()));
     let worker = app::run_worker(settings, store, temporal, sessions, stopped(stop_rx));
-    print_banner(settings, demo_key.as_deref());
+    print_banner(settings, demo_key.as_deref(), simulated_twilio);
     let signal = async {
         app::shutdown_signal().await;
         tracing::info!("shutting down");
@@ -137,7 +162,7 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
     Ok(Some(key.secret))
 }
 
-fn print_banner(settings: &Settings, new_demo_key: Option<&str>) {
+fn print_banner(settings: &Settings, new_demo_key: Option<&str>, simulated_twilio: bool) {
     let api = settings.public_url.as_str().trim_end_matches('/');
     let key_file = settings.data_dir.join("demo-api-key");
     println!();
@@ -151,6 +176,14 @@ fn print_banner(settings: &Settings, new_demo_key: Option<&str>) {
     );
     println!("  Temporal gRPC  {}", settings.temporal_address);
     println!("  Demo tenant    {DEMO_TENANT}, number {DEMO_NUMBER}");
+    if simulated_twilio {
+        println!(
+            "  Twilio         simulated at {}   (call it: switchboard sim call --say \"Hello\")",
+            settings.twilio_api_base
+        );
+    } else {
+        println!("  Twilio         {}", settings.twilio_api_base);
+    }
     println!(
         "  Voice engines  {}",
         app::voice_engines(settings).names().join(", ")

@@ -10,4 +10,5 @@ pub mod app;
 pub mod config;
 pub mod demo_call;
 pub mod dev;
+pub mod sim_cli;
 pub mod temporal_dev;

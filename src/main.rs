@@ -8,7 +8,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use migrations::{Migrator, MigratorTrait};
-use switchboard::{app, config::Settings, demo_call, dev};
+use switchboard::{app, config::Settings, demo_call, dev, sim_cli};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +36,11 @@ enum Command {
     },
     /// Post a signed Twilio voice webhook to a running API.
     DemoCall(demo_call::DemoCallArgs),
+    /// The Twilio simulator: serve it, call through it, load it.
+    Sim {
+        #[command(subcommand)]
+        command: sim_cli::SimCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +77,7 @@ async fn main() -> Result<()> {
         Command::Worker => run_worker(settings).await,
         Command::Migrate { action } => migrate(settings, action).await,
         Command::DemoCall(args) => demo_call::run(settings, args).await,
+        Command::Sim { command } => sim_cli::run(settings, command).await,
     }
 }
 

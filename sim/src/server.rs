@@ -8,6 +8,7 @@
 //! - `GET /_sim/calls/{sid}/events?after=N&wait_ms=M` → `{events, status, next}`: the call's
 //!   transcript from event `N`; with `wait_ms` it long-polls until there is something new or
 //!   the call has ended.
+//! - `GET /_sim/calls/{sid}/heard.wav`: what the person has heard so far (8 kHz WAV).
 //! - `POST /_sim/phones` `{number, person}`: registers a phone (the callee of outbound calls).
 //! - `GET /_sim/summary`: counts of calls by status, messages, conferences, numbers, errors.
 
@@ -388,6 +389,7 @@ fn control_router(shared: Shared) -> Router {
     Router::new()
         .route("/_sim/calls", post(control_place_call))
         .route("/_sim/calls/{sid}/events", get(control_events))
+        .route("/_sim/calls/{sid}/heard.wav", get(control_heard_wav))
         .route("/_sim/phones", post(control_register_phone))
         .route("/_sim/summary", get(control_summary))
         .with_state(shared)
@@ -447,6 +449,27 @@ async fn control_events(
         "next": slot.events.len(),
     }))
     .into_response()
+}
+
+/// Everything the person on `sid` has heard so far, as an 8 kHz 16-bit WAV.
+async fn control_heard_wav(State(shared): State<Shared>, Path(sid): Path<String>) -> Response {
+    let heard = {
+        let state = shared.lock();
+        let Some(slot) = state.call(&sid) else {
+            return control_error(StatusCode::NOT_FOUND, format!("no call {sid}"));
+        };
+        slot.heard
+            .clone()
+            .map(|ear| ear.heard())
+            .unwrap_or_default()
+    };
+    let mut pcm = Vec::with_capacity(heard.len());
+    voice::mulaw::decode(&heard, &mut pcm);
+    (
+        [(axum::http::header::CONTENT_TYPE, "audio/wav")],
+        voice::wav::wav_bytes(8000, &pcm),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

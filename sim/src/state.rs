@@ -288,6 +288,9 @@ pub enum CallEventKind {
         purpose: String,
         url: String,
         status: Option<u16>,
+        /// From sending the request to the whole answer (body included).
+        #[serde(default)]
+        latency_ms: u64,
     },
     /// A TwiML verb started.
     Verb { verb: String, detail: String },

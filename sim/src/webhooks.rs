@@ -117,7 +117,9 @@ async fn send(
             .header("X-Twilio-Signature", &signature)
             .header("I-Twilio-Idempotency-Token", token)
             .header("User-Agent", "TwilioProxy/1.1");
+        let sent_at = std::time::Instant::now();
         let result = request.send().await;
+        let latency_ms = sent_at.elapsed().as_millis() as u64;
         let (outcome, retryable) = match result {
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -161,6 +163,7 @@ async fn send(
                         Ok(a) => Some(a.status),
                         Err((s, _)) => *s,
                     },
+                    latency_ms,
                 },
             );
         }

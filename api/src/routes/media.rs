@@ -123,6 +123,31 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
     .await;
 }
 
+/// The call's live session, waiting briefly for it: the stream may arrive a moment before
+/// the session is visible (e.g. a Redis replica).
+async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<activities::CallSession> {
+    let deadline = tokio::time::Instant::now() + SESSION_WAIT;
+    loop {
+        match state.sessions.get(call_sid).await {
+            Ok(Some(session)) => return Some(session),
+            Ok(None) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(None) => {
+                tracing::warn!("media stream for a call without a live session");
+                return None;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "session store unavailable");
+                return None;
+            }
+        }
+    }
+}
+
+/// How long a stream waits for its call's session to appear.
+const SESSION_WAIT: Duration = Duration::from_secs(5);
+
 /// Matches the stream to its call session and agent. `None` (logged) when it is not ours.
 async fn prepare(
     state: &AppState,
@@ -137,17 +162,7 @@ async fn prepare(
         tracing::warn!("media stream whose callSid parameter does not match its call");
         return None;
     }
-    let session = match state.sessions.get(&call_sid).await {
-        Ok(Some(session)) => session,
-        Ok(None) => {
-            tracing::warn!("media stream for a call without a live session");
-            return None;
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "session store unavailable");
-            return None;
-        }
-    };
+    let session = wait_for_session(state, &call_sid).await?;
     let tenant_param = params.get("tenantId").and_then(|t| TenantId::parse(t).ok());
     if tenant_param != Some(session.tenant_id) {
         tracing::warn!("media stream whose tenantId parameter does not match the session");

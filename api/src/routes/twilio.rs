@@ -138,6 +138,7 @@ pub async fn voice_webhook(
         format!("Inbound {} → {}", theirs.masked(), route.tenant_name)
     };
     start_call_workflow(&state, input, summary).await?;
+    open_session_now(&state, &route, &call_sid).await;
 
     if let Some(answered_by) = form.get("AnsweredBy") {
         signal_answered_by(&state, &call_sid, answered_by).await;
@@ -162,6 +163,28 @@ pub async fn voice_webhook(
     observe(&state, "voice", started);
     Ok(twiml_response(&twiml))
 }
+
+/// Twilio opens the media stream as soon as it has our TwiML, often before the workflow's
+/// `open_session` activity has run; so the webhook opens the session too (the same record —
+/// the activity then refreshes it). A failure here is logged: the stream handler still waits
+/// for the workflow's copy.
+async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_sid: &CallSid) {
+    let session = activities::CallSession {
+        tenant_id: route.tenant_id,
+        call_sid: call_sid.clone(),
+        agent_id: route.agent.id,
+        workflow_id: call_sid.workflow_id(),
+    };
+    let ttl = std::time::Duration::from_secs(
+        u64::from(route.agent.max_call_duration_secs) + SESSION_TTL_MARGIN_SECS,
+    );
+    if let Err(e) = state.sessions.open(&session, ttl).await {
+        tracing::warn!(error = %e, "could not open the call session from the webhook");
+    }
+}
+
+/// A session outlives the call's maximum duration by this much (as the workflow's does).
+const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 
 /// The workflow input of a call on one of our numbers.
 pub fn call_input(
