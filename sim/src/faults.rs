@@ -69,10 +69,19 @@ impl Default for FaultConfig {
     }
 }
 
+/// How many REST failures the sim has injected, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FaultCounts {
+    pub too_many_requests: u64,
+    pub server_errors: u64,
+    pub timeouts: u64,
+}
+
 /// The config plus its RNG.
 pub(crate) struct FaultState {
     pub config: FaultConfig,
     rng: StdRng,
+    pub injected: FaultCounts,
 }
 
 impl FaultState {
@@ -80,6 +89,7 @@ impl FaultState {
         Self {
             rng: StdRng::seed_from_u64(config.seed),
             config,
+            injected: FaultCounts::default(),
         }
     }
 
@@ -91,10 +101,18 @@ impl FaultState {
             return None;
         }
         let kinds = &self.config.rest_failure_kinds;
-        if kinds.is_empty() {
-            return Some(RestFailure::TooManyRequests);
-        }
-        Some(kinds[self.rng.random_range(0..kinds.len())])
+        let kind = if kinds.is_empty() {
+            RestFailure::TooManyRequests
+        } else {
+            kinds[self.rng.random_range(0..kinds.len())]
+        };
+        let counter = match kind {
+            RestFailure::TooManyRequests => &mut self.injected.too_many_requests,
+            RestFailure::ServerError => &mut self.injected.server_errors,
+            RestFailure::Timeout => &mut self.injected.timeouts,
+        };
+        *counter += 1;
+        Some(kind)
     }
 
     /// Whether to send this webhook twice.

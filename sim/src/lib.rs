@@ -52,7 +52,7 @@ pub mod twiml;
 mod webhooks;
 
 pub use error::SimError;
-pub use faults::{FaultConfig, RestFailure};
+pub use faults::{FaultConfig, FaultCounts, RestFailure};
 pub use media_client::{
     MediaStreamClient, Observation, PhoneEvent, PhoneEventKind, SentFrame, StreamConfig,
 };

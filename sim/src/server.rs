@@ -236,6 +236,11 @@ impl SimHandle {
     }
 
     /// Errors the sim hit (Twilio's debugger): 11200, 12100, 31920…
+    /// The REST failures injected so far.
+    pub fn faults_injected(&self) -> crate::faults::FaultCounts {
+        self.shared.faults().injected
+    }
+
     pub fn notifications(&self) -> Vec<Notification> {
         self.shared.lock().notifications.clone()
     }
@@ -511,6 +516,7 @@ async fn control_summary(State(shared): State<Shared>) -> Response {
         "numbers": state.numbers.iter().map(|n| &n.phone_number).collect::<Vec<_>>(),
         "phones": state.phones.keys().collect::<Vec<_>>(),
         "notifications": state.notifications.len(),
+        "faults_injected": shared.faults().injected,
     }))
     .into_response()
 }

@@ -30,6 +30,9 @@ pub const PUBLIC_URL: &str = "https://voice.switchboard.test";
 pub const AUTH_TOKEN: &str = "test-twilio-auth-token";
 pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
 pub const CALLER: &str = "+14155550199";
+/// How long the product waits for a Twilio REST answer in tests (the simulator's timeout
+/// faults hold requests longer than this).
+pub const TWILIO_CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -150,10 +153,11 @@ impl FakeTwilio {
     }
 
     pub fn client(base_url: &str) -> TwilioClient {
-        TwilioClient::new(
+        TwilioClient::with_timeout(
             base_url,
             ACCOUNT_SID,
             TwilioAuth::AuthToken(AUTH_TOKEN.into()),
+            TWILIO_CLIENT_TIMEOUT,
         )
         .unwrap()
     }
@@ -167,6 +171,8 @@ pub struct TestApp {
     pub task_queue: String,
     pub twilio: FakeTwilio,
     pub twilio_base_url: String,
+    /// The Twilio simulator, when the app was spawned with one.
+    pub sim: Option<sim::SimHandle>,
     pub tenant: TenantId,
     pub llm_base_url: String,
     pub number: E164,
@@ -198,6 +204,9 @@ pub struct AppOptions {
     pub engines: EngineCatalog,
     /// Base URL of an OpenAI-compatible chat server for the LLM activity.
     pub llm_base_url: String,
+    /// Twilio is the simulator with these faults (webhooks, media streams and REST all go
+    /// through it, and `PUBLIC_URL` is the API's real address); `None`: the small REST fake.
+    pub sim: Option<sim::FaultConfig>,
 }
 
 impl Default for AppOptions {
@@ -210,6 +219,7 @@ impl Default for AppOptions {
             engines: EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine)),
             // Nothing listens here: a test that reaches the LLM without a fake fails loudly.
             llm_base_url: "http://127.0.0.1:9/v1".into(),
+            sim: None,
         }
     }
 }
@@ -234,7 +244,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         greeting,
         engines,
         llm_base_url,
+        sim: sim_faults,
     } = options;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
     let store = Store::connect(&fresh_database().await)
         .await
         .expect("connect store");
@@ -246,7 +259,26 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     worker::ensure_search_attributes(&temporal, "default")
         .await
         .expect("search attributes");
-    let (twilio, twilio_base_url) = FakeTwilio::start().await;
+    let (twilio, fake_base_url) = FakeTwilio::start().await;
+    let (public_url, simulator, twilio_base_url) = match sim_faults {
+        None => (PUBLIC_URL.to_owned(), None, fake_base_url),
+        Some(faults) => {
+            let config = sim::SimConfig {
+                account_sid: ACCOUNT_SID.into(),
+                auth_token: AUTH_TOKEN.into(),
+                numbers: vec![(
+                    "+15005550006".into(),
+                    format!("{address}/twilio/voice"),
+                    Some(format!("{address}/twilio/status")),
+                )],
+                faults,
+                ..sim::SimConfig::local()
+            };
+            let simulator = sim::Sim::start(config).await.expect("simulator starts");
+            let base = simulator.base_url().to_owned();
+            (address.clone(), Some(simulator), base)
+        }
+    };
     let task_queue = format!("test-{}", Uuid::new_v4().simple());
 
     let tenant = store.create_tenant("Acme Dental").await.unwrap();
@@ -280,7 +312,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         temporal: temporal.clone(),
         sessions: sessions.clone(),
         config: Arc::new(ApiConfig {
-            public_url: url::Url::parse(PUBLIC_URL).unwrap(),
+            public_url: url::Url::parse(&public_url).unwrap(),
             twilio_auth_token: AUTH_TOKEN.into(),
             task_queue: task_queue.clone(),
         }),
@@ -288,8 +320,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         engines: Arc::new(engines),
         twilio: FakeTwilio::client(&twilio_base_url),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(api::serve(listener, state, std::future::pending()));
 
     let mut app = TestApp {
@@ -300,6 +330,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         task_queue,
         twilio,
         twilio_base_url,
+        sim: simulator,
         tenant: tenant.id,
         llm_base_url,
         number,

@@ -10,5 +10,6 @@ mod api;
 mod call_workflow;
 mod conversations;
 mod media;
+mod simulated;
 mod twilio_rest;
 mod webhooks;
