@@ -171,7 +171,9 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
 
 /// After the input sender is dropped the engine closes upstream and then its event channel.
 async fn assert_closes(session: EngineSession) {
-    let EngineSession { input, mut events, .. } = session;
+    let EngineSession {
+        input, mut events, ..
+    } = session;
     drop(input);
     let rest = tokio::time::timeout(WAIT, async {
         let mut rest = Vec::new();

@@ -151,16 +151,18 @@ impl FakeTwilio {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (fake, url)
     }
+}
 
-    pub fn client(base_url: &str) -> TwilioClient {
-        TwilioClient::with_timeout(
-            base_url,
-            ACCOUNT_SID,
-            TwilioAuth::AuthToken(AUTH_TOKEN.into()),
-            TWILIO_CLIENT_TIMEOUT,
-        )
-        .unwrap()
-    }
+/// Our Twilio client, pointed at `base_url` (the REST fake or the simulator) with the test
+/// account and a short timeout.
+pub fn twilio_client(base_url: &str) -> TwilioClient {
+    TwilioClient::with_timeout(
+        base_url,
+        ACCOUNT_SID,
+        TwilioAuth::AuthToken(AUTH_TOKEN.into()),
+        TWILIO_CLIENT_TIMEOUT,
+    )
+    .unwrap()
 }
 
 pub struct TestApp {
@@ -318,7 +320,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(engines),
-        twilio: FakeTwilio::client(&twilio_base_url),
+        twilio: twilio_client(&twilio_base_url),
     };
     tokio::spawn(api::serve(listener, state, std::future::pending()));
 
@@ -520,7 +522,7 @@ impl TestApp {
         let activities = CallActivitiesImpl::new(
             self.store.clone(),
             self.sessions.clone(),
-            FakeTwilio::client(&self.twilio_base_url),
+            twilio_client(&self.twilio_base_url),
         );
         let llm = activities::llm::LlmClient::new(activities::llm::LlmConfig {
             base_url: self.llm_base_url.clone(),

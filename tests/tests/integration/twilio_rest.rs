@@ -6,7 +6,7 @@ use telephony::{TwilioAuth, TwilioClient, TwilioError, rest::UpdateCall};
 #[tokio::test]
 async fn hang_up_posts_status_completed_with_basic_auth() {
     let (fake, base) = FakeTwilio::start().await;
-    let client = FakeTwilio::client(&base);
+    let client = twilio_client(&base);
     let sid = new_call_sid();
 
     let call = client.update_call(&sid, &UpdateCall::Hangup).await.unwrap();
@@ -27,7 +27,7 @@ async fn hang_up_posts_status_completed_with_basic_auth() {
 #[tokio::test]
 async fn twilio_error_bodies_become_typed_errors_that_know_whether_to_retry() {
     let (fake, base) = FakeTwilio::start().await;
-    let client = FakeTwilio::client(&base);
+    let client = twilio_client(&base);
     fake.fail_next.lock().unwrap().push((
         404,
         serde_json::json!({"code": 20404, "message": "The requested resource was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}),
