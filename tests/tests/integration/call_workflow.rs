@@ -90,11 +90,11 @@ pub(crate) async fn replay(
         .await
 }
 
-/// Histories recorded from real runs (`SWITCHBOARD_RECORD_HISTORY=tests/histories/<name>.json`,
-/// `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`, `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` for the
-/// cascaded conversation with Updates)
-/// with the test above) and committed: a change to `CallWorkflow` that would break calls in
-/// flight fails here.
+/// Histories recorded from real runs and committed: a change to `CallWorkflow` that would break
+/// calls in flight fails here. Each is written by the test that sets its variable to a path:
+/// `SWITCHBOARD_RECORD_HISTORY` (a completed call), `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`
+/// (a hang-up by the max-duration timer), `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` (a cascaded
+/// conversation with Updates, LLM and tool activities).
 #[tokio::test]
 async fn committed_call_histories_replay_without_nondeterminism() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("histories");
