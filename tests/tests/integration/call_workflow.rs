@@ -94,7 +94,9 @@ pub(crate) async fn replay(
 /// calls in flight fails here. Each is written by the test that sets its variable to a path:
 /// `SWITCHBOARD_RECORD_HISTORY` (a completed call), `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`
 /// (a hang-up by the max-duration timer), `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` (a cascaded
-/// conversation with Updates, LLM and tool activities).
+/// conversation with Updates, LLM and tool activities), `SWITCHBOARD_RECORD_VOICEMAIL_HISTORY`
+/// (an outbound call answered by a machine) and `SWITCHBOARD_RECORD_SMS_HISTORY` (a call with a
+/// follow-up SMS under injected Twilio faults).
 #[tokio::test]
 async fn committed_call_histories_replay_without_nondeterminism() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("histories");

@@ -2,7 +2,10 @@
 //! and reaches the product only as Twilio would — signed webhooks, a Media Streams WebSocket,
 //! status callbacks and the REST API.
 
-use crate::helpers::*;
+use crate::{
+    call_workflow::{record_history, replay},
+    helpers::*,
+};
 use sim::{CallEventKind, FaultConfig, RestFailure, person::PersonScript};
 use std::{collections::BTreeMap, time::Duration};
 
@@ -135,6 +138,8 @@ async fn an_answering_machine_reaches_us_as_machine_end_beep_and_gets_a_voicemai
     let row = app.wait_for_call_row(&call_sid).await;
     assert_eq!(row.answered_by.as_deref(), Some("machine_end_beep"));
     assert_eq!(row.outcome.as_deref(), Some("voicemail"));
+    let history = record_history(&app, &call_sid, "SWITCHBOARD_RECORD_VOICEMAIL_HISTORY").await;
+    replay(&history).await.expect("the voicemail call replays");
 }
 
 #[tokio::test]
@@ -264,4 +269,9 @@ async fn fifty_calls_complete_exactly_once_while_a_fifth_of_twilio_requests_fail
         by_caller.values().all(|&n| n == 1),
         "no caller got it twice: {by_caller:?}"
     );
+    // A call with the follow-up SMS (and its retries) replays deterministically.
+    let history = record_history(&app, calls[0].sid(), "SWITCHBOARD_RECORD_SMS_HISTORY").await;
+    replay(&history)
+        .await
+        .expect("a call with a follow-up SMS replays");
 }
