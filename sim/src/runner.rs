@@ -37,10 +37,17 @@
 //! - `<Dial><Number>`: a child call (`outbound-dial`, `ParentCallSid`) to the registered
 //!   phone, ringing up to `timeout`; both people hear each other. `DialCallStatus`,
 //!   `DialCallSid`, `DialCallDuration` go to `action`; without one the call continues.
-//! - `<Dial><Conference>`: joins (creating) the named conference; participants hear each
-//!   other's speech unless muted / on hold; `waitUrl` music is noted while nobody who starts
-//!   the conference is in. Conference status callbacks (`conference-start`, `conference-end`,
-//!   `participant-join`, `participant-leave`). Removal over REST continues after the `<Dial>`.
+//! - `<Dial><Conference>`: joins (creating) the named conference. Each live conference has a
+//!   mixer task ([`crate::mixer::Mixer`]) ticking every 20 ms: participants' speech goes in
+//!   frame by frame and each participant hears, every tick, the mix of the others (silence
+//!   included, so `heard_audio` is a timeline; stretches of sound are `StreamAudio` events).
+//!   Muted participants are not heard; held ones (REST `Hold`) hear hold music and are not
+//!   heard; a coach (`Coaching` + `CallSidToCoach`) is heard only by its coachee. Until a
+//!   `startConferenceOnEnter` participant is in, everybody hears waiting music. `beep`
+//!   (`true`/`onEnter`/`onExit`) plays the beep into the mix on join / leave. Conference
+//!   status callbacks (`conference-start`, `conference-end`, `participant-join`,
+//!   `participant-leave`). Removal over REST continues after the `<Dial>`;
+//!   `endConferenceOnExit` ends it for everyone.
 //! - `<Connect><Stream>`: a [`MediaStreamClient`] to the URL, signed over that URL, with the
 //!   `<Parameter>`s; the person's speech and keys go into the stream, the server's audio is
 //!   heard by the person. Stream status callbacks (`stream-started`, `stream-stopped`,
@@ -57,15 +64,16 @@
 //! REST updates (`Twiml` / `Url`) interrupt the running verb; `Status=completed|canceled` ends
 //! the call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::media_client::{MediaStreamClient, StreamConfig};
+use crate::mixer::{FRAME_SAMPLES, Mixer};
 use crate::person::{Action, Answer, PersonScript};
 use crate::speech;
 use crate::state::{
@@ -190,6 +198,25 @@ impl Ear {
             .extend_from_slice(audio);
     }
 
+    /// One 20 ms frame of a conference's mix, heard now. Every frame is kept (silence too, so
+    /// the heard audio is a timeline); only sound counts for [`wait_for_quiet`]. Returns
+    /// whether the frame had sound.
+    fn hear_frame(&self, frame: &[u8]) -> bool {
+        let sound = !is_silent(frame);
+        if sound {
+            let ms = frame.len() as u64 / 8;
+            self.state.send_modify(|s| {
+                s.busy_until = s.busy_until.max(Instant::now() + Duration::from_millis(ms));
+                s.sounds += 1;
+            });
+        }
+        self.heard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(frame);
+        sound
+    }
+
     /// Whatever was playing stops (barge-in).
     fn stop(&self) {
         self.state.send_modify(|s| s.busy_until = Instant::now());
@@ -201,6 +228,11 @@ impl Ear {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
+}
+
+/// Whether μ-law audio is all (positive or negative) zero.
+fn is_silent(mulaw: &[u8]) -> bool {
+    mulaw.iter().all(|&b| b == 0xFF || b == 0x7F)
 }
 
 /// A running person: their utterances and their ear.
@@ -1345,10 +1377,12 @@ impl CallRun {
         }
     }
 
-    /// `<Dial><Conference>`.
+    /// `<Dial><Conference>`: the person's speech goes into the conference's mixer, which
+    /// sends back what they hear every 20 ms.
     async fn conference(&mut self, spec: &ConferenceSpec) -> Result<DialOutcome, Flow> {
-        let (conf_sid, bus, mut kick) = conference_join(&self.shared, spec, &self.sid);
-        let mut rx = bus.subscribe();
+        let joined = conference_join(&self.shared, spec, &self.sid);
+        let (conf_sid, mix, mut heard_rx, mut kick) =
+            (joined.sid, joined.mix, joined.heard, joined.kick);
         let started = Instant::now();
         if spec.wait_url.is_some() && !conference_started(&self.shared, &conf_sid) {
             self.event(CallEventKind::CallPlayed {
@@ -1358,43 +1392,48 @@ impl CallRun {
         }
         let mut caller_gone = false;
         let mut interrupted = None;
+        let mut stretch_ms = 0u64;
+        let mut last_sound = Instant::now();
         loop {
             tokio::select! {
                 input = self.wait(None) => match input {
                     Input::Person(Utterance::HangUp) => { caller_gone = true; break }
                     Input::Person(Utterance::Speech { text, audio }) => {
-                        let muted = participant(&self.shared, &conf_sid, &self.sid)
-                            .is_some_and(|p| p.muted || p.hold);
-                        if !muted {
-                            let _ = bus.send(ConfMessage::Speech {
-                                from: self.sid.clone(),
-                                text,
-                                audio: Arc::new(audio),
-                            });
-                        }
+                        let _ = mix.send(MixCmd::Speak {
+                            call_sid: self.sid.clone(),
+                            text,
+                            audio,
+                        });
                     }
                     Input::Person(Utterance::Digit(_)) | Input::Timeout => {}
                     Input::Command(c) => { interrupted = Some(self.command_flow(c)); break }
                 },
-                msg = rx.recv() => match msg {
-                    Ok(ConfMessage::Speech { from, text, audio }) if from != self.sid => {
-                        let on_hold = participant(&self.shared, &conf_sid, &self.sid)
-                            .is_some_and(|p| p.hold);
-                        if !on_hold {
-                            self.person.ear.hear(&audio);
-                            self.event(CallEventKind::CallSaid {
-                                text: format!("[{from}] {}", text.unwrap_or_else(|| "(audio)".into())),
-                            });
+                out = heard_rx.recv() => match out {
+                    Some(ConfOut::Frame(frame)) => {
+                        let now = Instant::now();
+                        if self.person.ear.hear_frame(&frame) {
+                            stretch_ms += frame.len() as u64 / 8;
+                            last_sound = now;
+                        } else if stretch_ms > 0
+                            && now.duration_since(last_sound) >= Duration::from_millis(400)
+                        {
+                            self.event(CallEventKind::StreamAudio { ms: stretch_ms });
+                            stretch_ms = 0;
                         }
                     }
-                    Ok(ConfMessage::Ended) | Err(broadcast::error::RecvError::Closed) => break,
-                    _ => {}
+                    Some(ConfOut::Said { from, text }) => {
+                        self.event(CallEventKind::CallSaid { text: format!("[{from}] {text}") });
+                    }
+                    Some(ConfOut::Ended) | None => break,
                 },
                 _ = kick.recv() => {
                     self.event(CallEventKind::Bridge { event: "kicked".into(), detail: conf_sid.clone() });
                     break;
                 }
             }
+        }
+        if stretch_ms > 0 {
+            self.event(CallEventKind::StreamAudio { ms: stretch_ms });
         }
         conference_leave(&self.shared, &conf_sid, &self.sid);
         if let Some(flow) = interrupted {
@@ -1489,7 +1528,7 @@ impl CallRun {
                 if heard.len() > heard_cursor {
                     let new = &heard[heard_cursor..];
                     heard_cursor = heard.len();
-                    if new.iter().any(|&b| b != 0xFF && b != 0x7F) {
+                    if !is_silent(new) {
                         self.person.ear.hear_live(new);
                         stretch_ms += new.len() as u64 / 8;
                         last_sound = now;
@@ -1771,27 +1810,214 @@ struct DialOutcome {
 // ---------------------------------------------------------------------------------------
 // Conferences.
 
-/// What goes around a conference.
-#[derive(Debug, Clone)]
-pub(crate) enum ConfMessage {
-    Speech {
-        from: String,
+/// What a conference's mixer task is told.
+pub(crate) enum MixCmd {
+    /// A call joins: its frames go to `out`.
+    Join {
+        call_sid: String,
+        out: mpsc::UnboundedSender<ConfOut>,
+        muted: bool,
+        hold: bool,
+        coach: Option<String>,
+        beep_on_enter: bool,
+        beep_on_exit: bool,
+    },
+    Leave {
+        call_sid: String,
+    },
+    /// The person said this; it is spoken into the mix 20 ms per tick.
+    Speak {
+        call_sid: String,
         text: Option<String>,
-        audio: Arc<Vec<u8>>,
+        audio: Vec<u8>,
+    },
+    /// REST participant update: muted / on hold / coaching whom.
+    Update {
+        call_sid: String,
+        muted: bool,
+        hold: bool,
+        coach: Option<String>,
+    },
+    /// A participant who starts the conference is in: waiting music stops.
+    Started,
+    /// The conference is over.
+    End,
+}
+
+/// What a participant's call gets from the mixer.
+pub(crate) enum ConfOut {
+    /// What the person hears this tick (160 μ-law bytes).
+    Frame(Vec<u8>),
+    /// Another participant's words the person hears (for the transcript).
+    Said {
+        from: String,
+        text: String,
     },
     Ended,
 }
 
-fn participant(shared: &Shared, conf_sid: &str, call_sid: &str) -> Option<ParticipantRecord> {
-    let state = shared.lock();
-    state
-        .conferences
-        .iter()
-        .find(|c| c.sid == conf_sid)?
-        .participants
-        .iter()
-        .find(|p| p.call_sid == call_sid)
-        .cloned()
+/// A participant as the mixer task sees it.
+struct Member {
+    out: mpsc::UnboundedSender<ConfOut>,
+    /// Speech still to be spoken, μ-law.
+    queue: VecDeque<u8>,
+    muted: bool,
+    hold: bool,
+    coach: Option<String>,
+    beep_on_exit: bool,
+}
+
+/// The mixer's id for the join/leave beep (a speaker nobody is).
+const BEEP_SOURCE: &str = "\u{0}beep";
+
+/// The next 20 ms frame of `queue`, padded with silence; `None` when nothing is queued.
+fn next_frame(queue: &mut VecDeque<u8>) -> Option<Vec<u8>> {
+    if queue.is_empty() {
+        return None;
+    }
+    let n = queue.len().min(FRAME_SAMPLES);
+    let mut frame: Vec<u8> = queue.drain(..n).collect();
+    frame.resize(FRAME_SAMPLES, voice::mulaw::encode_sample(0));
+    Some(frame)
+}
+
+/// Spawns the mixer task of a new conference.
+fn spawn_mixer(conf_sid: &str) -> mpsc::UnboundedSender<MixCmd> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run_mixer(conf_sid.to_owned(), rx));
+    tx
+}
+
+/// One conference's audio: every 20 ms each member's next speech frame goes in and each
+/// member gets its mix. Until a starter joins everybody is held (waiting music).
+async fn run_mixer(conf_sid: String, mut cmds: mpsc::UnboundedReceiver<MixCmd>) {
+    let mut mixer = Mixer::new();
+    let _ = mixer.add(BEEP_SOURCE);
+    let mut beep: VecDeque<u8> = VecDeque::new();
+    let mut members: BTreeMap<String, Member> = BTreeMap::new();
+    let mut started = false;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    loop {
+        tokio::select! {
+            cmd = cmds.recv() => match cmd {
+                None | Some(MixCmd::End) => {
+                    for m in members.values() {
+                        let _ = m.out.send(ConfOut::Ended);
+                    }
+                    tracing::debug!(%conf_sid, "conference mixer ended");
+                    return;
+                }
+                Some(MixCmd::Join { call_sid, out, muted, hold, coach, beep_on_enter, beep_on_exit }) => {
+                    if mixer.add(&call_sid).is_err() {
+                        continue;
+                    }
+                    members.insert(call_sid.clone(), Member {
+                        out,
+                        queue: VecDeque::new(),
+                        muted,
+                        hold,
+                        coach,
+                        beep_on_exit,
+                    });
+                    if beep_on_enter {
+                        beep.extend(speech::beep());
+                    }
+                    apply_all(&mut mixer, &members, started);
+                }
+                Some(MixCmd::Leave { call_sid }) => {
+                    if let Some(m) = members.remove(&call_sid) {
+                        let _ = mixer.remove(&call_sid);
+                        if m.beep_on_exit {
+                            beep.extend(speech::beep());
+                        }
+                        apply_all(&mut mixer, &members, started);
+                    }
+                }
+                Some(MixCmd::Speak { call_sid, text, audio }) => {
+                    if let Some(text) = text {
+                        for (listener, m) in &members {
+                            if hears(&members, &call_sid, listener, started) {
+                                let _ = m.out.send(ConfOut::Said { from: call_sid.clone(), text: text.clone() });
+                            }
+                        }
+                    }
+                    if let Some(m) = members.get_mut(&call_sid) {
+                        m.queue.extend(audio);
+                    }
+                }
+                Some(MixCmd::Update { call_sid, muted, hold, coach }) => {
+                    if let Some(m) = members.get_mut(&call_sid) {
+                        m.muted = muted;
+                        m.hold = hold;
+                        m.coach = coach;
+                        apply_all(&mut mixer, &members, started);
+                    }
+                }
+                Some(MixCmd::Started) => {
+                    started = true;
+                    apply_all(&mut mixer, &members, started);
+                }
+            },
+            _ = tick.tick() => {
+                if let Some(frame) = next_frame(&mut beep) {
+                    let _ = mixer.push(BEEP_SOURCE, &frame);
+                }
+                for (id, m) in &mut members {
+                    if let Some(frame) = next_frame(&mut m.queue) {
+                        let _ = mixer.push(id, &frame);
+                    }
+                }
+                for (id, heard) in mixer.mix() {
+                    if let Some(m) = members.get(&id) {
+                        let _ = m.out.send(ConfOut::Frame(heard));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Brings the mixer's participant states in line with the members (a member is held while
+/// the conference waits for a starter; a coach whose coachee left is heard by nobody).
+fn apply_all(mixer: &mut Mixer, members: &BTreeMap<String, Member>, started: bool) {
+    for (id, m) in members {
+        let _ = mixer.set_muted(id, m.muted);
+        let _ = mixer.set_on_hold(id, m.hold || !started);
+        let coach = m.coach.as_deref().filter(|t| members.contains_key(*t));
+        if mixer.set_coaching(id, coach).is_err() {
+            let _ = mixer.set_coaching(id, None);
+        }
+        if m.coach.is_some() && coach.is_none() {
+            let _ = mixer.set_muted(id, true);
+        }
+    }
+}
+
+/// Whether `listener` hears `speaker` now (the mixer's rule, for transcripts).
+fn hears(members: &BTreeMap<String, Member>, speaker: &str, listener: &str, started: bool) -> bool {
+    let (Some(s), Some(l)) = (members.get(speaker), members.get(listener)) else {
+        return false;
+    };
+    speaker != listener
+        && started
+        && !s.muted
+        && !s.hold
+        && !l.hold
+        && s.coach.as_deref().is_none_or(|t| t == listener)
+}
+
+/// Tells a conference's mixer about a participant's new state (REST update).
+pub(crate) fn conference_update(shared: &Shared, conf_sid: &str, p: &ParticipantRecord) {
+    let mix = shared.lock().conference_mixers.get(conf_sid).cloned();
+    if let Some(mix) = mix {
+        let _ = mix.send(MixCmd::Update {
+            call_sid: p.call_sid.clone(),
+            muted: p.muted,
+            hold: p.hold,
+            coach: p.call_sid_to_coach.clone().filter(|_| p.coaching),
+        });
+    }
 }
 
 fn conference_started(shared: &Shared, conf_sid: &str) -> bool {
@@ -1834,8 +2060,8 @@ fn live_conference(state: &mut crate::state::SimState, account: &str, name: &str
         participants: Vec::new(),
         status_callback: None,
     });
-    let (bus, _) = broadcast::channel(256);
-    state.conference_buses.insert(sid, bus);
+    let mix = spawn_mixer(&sid);
+    state.conference_mixers.insert(sid, mix);
     state.conferences.len() - 1
 }
 
@@ -1910,19 +2136,20 @@ pub(crate) fn conference_prepare_participant(
     record
 }
 
-/// Joins the call to the conference; returns (sid, bus, kick receiver).
-fn conference_join(
-    shared: &Shared,
-    spec: &ConferenceSpec,
-    call_sid: &str,
-) -> (
-    String,
-    broadcast::Sender<ConfMessage>,
-    mpsc::UnboundedReceiver<()>,
-) {
+/// A call in a conference: the conference, its mixer, what the call hears, its kick signal.
+struct Joined {
+    sid: String,
+    mix: mpsc::UnboundedSender<MixCmd>,
+    heard: mpsc::UnboundedReceiver<ConfOut>,
+    kick: mpsc::UnboundedReceiver<()>,
+}
+
+/// Joins the call to the conference (and its mixer).
+fn conference_join(shared: &Shared, spec: &ConferenceSpec, call_sid: &str) -> Joined {
     let account = shared.settings.account_sid.clone();
     let (kick_tx, kick_rx) = mpsc::unbounded_channel();
-    let (sid, bus, started_now, callback) = {
+    let (heard_tx, heard_rx) = mpsc::unbounded_channel();
+    let (sid, mix, me, started_now, callback) = {
         let mut state = shared.lock();
         let i = live_conference(&mut state, &account, &spec.name);
         let conf = &mut state.conferences[i];
@@ -1933,10 +2160,11 @@ fn conference_join(
             .participants
             .iter_mut()
             .find(|p| p.call_sid == call_sid);
-        match existing {
+        let me = match existing {
             Some(p) => {
                 p.status = "connected".into();
                 p.date_updated = rfc2822_now();
+                p.clone()
             }
             None => {
                 let p = new_participant(
@@ -1949,9 +2177,10 @@ fn conference_join(
                     spec.muted,
                     "connected",
                 );
-                conf.participants.push(p);
+                conf.participants.push(p.clone());
+                p
             }
-        }
+        };
         let starts = conf
             .participants
             .iter()
@@ -1963,16 +2192,29 @@ fn conference_join(
         }
         let sid = conf.sid.clone();
         let callback = conf.status_callback.clone();
-        let bus = state
-            .conference_buses
-            .get(&sid)
-            .cloned()
-            .unwrap_or_else(|| broadcast::channel(256).0);
+        let mix = state
+            .conference_mixers
+            .entry(sid.clone())
+            .or_insert_with(|| spawn_mixer(&sid))
+            .clone();
         if let Some(slot) = state.call_mut(call_sid) {
             slot.conference_kick = Some(kick_tx);
         }
-        (sid, bus, started_now, callback)
+        (sid, mix, me, started_now, callback)
     };
+    let beep = spec.beep.to_ascii_lowercase();
+    let _ = mix.send(MixCmd::Join {
+        call_sid: call_sid.to_owned(),
+        out: heard_tx,
+        muted: me.muted,
+        hold: me.hold,
+        coach: me.call_sid_to_coach.clone().filter(|_| me.coaching),
+        beep_on_enter: beep == "true" || beep == "onenter",
+        beep_on_exit: beep == "true" || beep == "onexit",
+    });
+    if started_now || conference_started(shared, &sid) {
+        let _ = mix.send(MixCmd::Started);
+    }
     shared.bump();
     shared.event(
         call_sid,
@@ -1999,7 +2241,12 @@ fn conference_join(
         conference_callback(shared, &sid, callback.as_deref(), "conference-start", None);
     }
     store_conference_events(shared, &sid, events);
-    (sid, bus, kick_rx)
+    Joined {
+        sid,
+        mix,
+        heard: heard_rx,
+        kick: kick_rx,
+    }
 }
 
 /// Remembers which conference events were asked for (first spec wins).
@@ -2064,14 +2311,14 @@ fn conference_callback(
 /// The call leaves; the conference ends when nobody is left or an
 /// `endConferenceOnExit` participant left.
 fn conference_leave(shared: &Shared, conf_sid: &str, call_sid: &str) {
-    let (ended, callback, events, bus) = {
+    let (ended, callback, events, mix) = {
         let mut state = shared.lock();
         let events = state
             .conference_events
             .get(conf_sid)
             .cloned()
             .unwrap_or_default();
-        let bus = state.conference_buses.get(conf_sid).cloned();
+        let mix = state.conference_mixers.get(conf_sid).cloned();
         let Some(conf) = state.conferences.iter_mut().find(|c| c.sid == conf_sid) else {
             return;
         };
@@ -2108,8 +2355,16 @@ fn conference_leave(shared: &Shared, conf_sid: &str, call_sid: &str) {
         if let Some(slot) = state.call_mut(call_sid) {
             slot.conference_kick = None;
         }
-        (ended, callback, events, bus)
+        if ended {
+            state.conference_mixers.remove(conf_sid);
+        }
+        (ended, callback, events, mix)
     };
+    if let Some(mix) = &mix {
+        let _ = mix.send(MixCmd::Leave {
+            call_sid: call_sid.to_owned(),
+        });
+    }
     shared.bump();
     shared.event(
         call_sid,
@@ -2128,8 +2383,8 @@ fn conference_leave(shared: &Shared, conf_sid: &str, call_sid: &str) {
         );
     }
     if ended {
-        if let Some(bus) = bus {
-            let _ = bus.send(ConfMessage::Ended);
+        if let Some(mix) = mix {
+            let _ = mix.send(MixCmd::End);
         }
         if events.iter().any(|e| e == "end") {
             conference_callback(

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::faults::FaultState;
@@ -357,8 +357,9 @@ pub(crate) struct SimState {
     pub notifications: Vec<Notification>,
     /// Recordings by sid: 8 kHz μ-law audio.
     pub recordings: HashMap<String, Vec<u8>>,
-    /// Per conference: its audio/speech bus, requested callback events, callback sequence.
-    pub conference_buses: HashMap<String, broadcast::Sender<crate::runner::ConfMessage>>,
+    /// Per live conference: its mixer task; per conference: requested callback events,
+    /// callback sequence.
+    pub conference_mixers: HashMap<String, mpsc::UnboundedSender<crate::runner::MixCmd>>,
     pub conference_events: HashMap<String, Vec<String>>,
     pub conference_seq: HashMap<String, u32>,
 }

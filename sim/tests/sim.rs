@@ -1154,3 +1154,347 @@ async fn record_posts_the_recording_to_action_and_serves_it() {
     assert_eq!(&bytes[..4], b"RIFF");
     assert!(bytes.len() > 8 * 500);
 }
+
+// ---------------------------------------------------------------------------------------
+// Conference audio: people dialled into `<Dial><Conference>` hear the mix in real time.
+
+/// Indices of the 20 ms frames of `audio` (8 kHz μ-law) that are not silence.
+fn sound_frames(audio: &[u8]) -> Vec<usize> {
+    audio
+        .chunks(160)
+        .enumerate()
+        .filter(|(_, f)| f.iter().any(|&b| b != 0xFF && b != 0x7F))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Calls in, one per person, each answered with `<Dial><Conference {attrs}>room</Conference>`
+/// (beeps off unless `attrs` says otherwise); waits until all are connected. Returns the
+/// calls (in order) and the conference sid.
+async fn conference_of(
+    sim: &SimHandle,
+    product: &Product,
+    room: &str,
+    people: Vec<(&str, PersonScript)>,
+) -> (Vec<switchboard_sim::CallHandle>, String) {
+    let mut calls = Vec::new();
+    for (i, (attrs, script)) in people.into_iter().enumerate() {
+        let number = format!("+1555777{:04}", i);
+        let path = format!("/{room}/{i}");
+        let attrs = if attrs.contains("beep=") {
+            attrs.to_owned()
+        } else {
+            format!("beep=\"false\" {attrs}")
+        };
+        product.answer(
+            &path,
+            &format!("<Dial><Conference {attrs}>{room}</Conference></Dial>"),
+        );
+        sim.add_number(&number, &product.url(&path), None);
+        calls.push(
+            sim.place_inbound_call(&format!("+1555666{:04}", i), &number, script)
+                .unwrap(),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let conf = sim
+            .conferences()
+            .into_iter()
+            .find(|c| c.friendly_name == room && c.status != "completed");
+        if let Some(conf) = conf {
+            let connected = sim
+                .participants(&conf.sid)
+                .iter()
+                .filter(|p| p.status == "connected")
+                .count();
+            if connected == calls.len() {
+                return (calls, conf.sid);
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never all connected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Updates a participant over REST.
+async fn update_participant(
+    sim: &SimHandle,
+    conf_sid: &str,
+    call_sid: &str,
+    form: &[(&str, &str)],
+) {
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/2010-04-01/Accounts/{}/Conferences/{conf_sid}/Participants/{call_sid}.json",
+            sim.base_url(),
+            sim.account_sid()
+        ))
+        .basic_auth(sim.account_sid(), Some(sim.auth_token()))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn conference_participants_hear_each_other_in_real_time_not_themselves() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let text = "Hello Bob this is Alice speaking";
+    let speech_ms = switchboard_sim::speech::synthesize(text).len() / 8;
+    let (calls, _conf) = conference_of(
+        &sim,
+        &product,
+        "room",
+        vec![
+            (
+                "",
+                human(vec![Action::Pause(1000), Action::Say(text.into())]),
+            ),
+            ("", human(vec![])),
+        ],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500 + speech_ms as u64)).await;
+    let (alice, bob) = (calls[0].heard_audio(), calls[1].heard_audio());
+    assert!(alice.len() > 8 * 1000, "alice gets the mix every tick");
+    assert!(
+        sound_frames(&alice).is_empty(),
+        "alice does not hear herself"
+    );
+    let frames = sound_frames(&bob);
+    let (first, last) = (frames[0] * 20, frames[frames.len() - 1] * 20 + 20);
+    // Bob joined at about the time Alice's call started: her words start about 1 s into
+    // what he heard and last as long as she spoke.
+    assert!((600..=1400).contains(&first), "speech starts at {first} ms");
+    let heard_ms = last - first;
+    assert!(
+        heard_ms + 200 >= speech_ms && heard_ms <= speech_ms + 200,
+        "heard {heard_ms} ms of {speech_ms} ms"
+    );
+    assert_eq!(
+        calls[1].said_to_person(),
+        [format!("[{}] {text}", calls[0].sid())]
+    );
+    assert!(
+        calls[1]
+            .events()
+            .iter()
+            .any(|e| matches!(e.kind, CallEventKind::StreamAudio { .. }))
+    );
+}
+
+#[tokio::test]
+async fn conference_muted_participant_is_not_heard_but_hears() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let (calls, _conf) = conference_of(
+        &sim,
+        &product,
+        "muted-room",
+        vec![
+            (
+                "muted=\"true\"",
+                human(vec![
+                    Action::Pause(500),
+                    Action::Say("can you hear me".into()),
+                ]),
+            ),
+            (
+                "",
+                human(vec![Action::Pause(1500), Action::Say("yes I can".into())]),
+            ),
+        ],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert!(sound_frames(&calls[1].heard_audio()).is_empty());
+    assert!(!sound_frames(&calls[0].heard_audio()).is_empty());
+}
+
+#[tokio::test]
+async fn conference_held_participant_hears_hold_music_and_is_not_heard() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let (calls, conf) = conference_of(
+        &sim,
+        &product,
+        "hold-room",
+        vec![
+            ("", human(vec![])),
+            (
+                "",
+                human(vec![
+                    Action::Pause(2000),
+                    Action::Say("am I on hold".into()),
+                ]),
+            ),
+        ],
+    )
+    .await;
+    update_participant(
+        &sim,
+        &conf,
+        calls[1].sid(),
+        &[("Hold", "true"), ("HoldUrl", "http://example.com/music")],
+    )
+    .await;
+    let held_from = calls[1].heard_audio().len() / 160 + 2;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(
+        sound_frames(&calls[0].heard_audio()).is_empty(),
+        "the held participant is not heard"
+    );
+    let held = calls[1].heard_audio();
+    let total = held.len() / 160;
+    let music = sound_frames(&held)
+        .into_iter()
+        .filter(|&i| i >= held_from)
+        .count();
+    assert!(
+        music * 10 >= (total - held_from) * 9,
+        "hold music in {music} of {} frames",
+        total - held_from
+    );
+    // Unheld, the participant hears the others again (silence here) instead of music.
+    update_participant(&sim, &conf, calls[1].sid(), &[("Hold", "false")]).await;
+    let unheld_from = calls[1].heard_audio().len() / 160 + 2;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        sound_frames(&calls[1].heard_audio())
+            .iter()
+            .all(|&i| i < unheld_from)
+    );
+}
+
+#[tokio::test]
+async fn conference_coach_is_heard_only_by_its_coachee() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let (calls, conf) = conference_of(
+        &sim,
+        &product,
+        "coach-room",
+        vec![
+            (
+                "",
+                human(vec![
+                    Action::Pause(3500),
+                    Action::Say("I want a refund".into()),
+                ]),
+            ),
+            ("", human(vec![])),
+            (
+                "",
+                human(vec![
+                    Action::Pause(2000),
+                    Action::Say("offer a voucher".into()),
+                ]),
+            ),
+        ],
+    )
+    .await;
+    let (customer, agent, coach) = (&calls[0], &calls[1], &calls[2]);
+    update_participant(
+        &sim,
+        &conf,
+        coach.sid(),
+        &[("Coaching", "true"), ("CallSidToCoach", agent.sid())],
+    )
+    .await;
+    // The coach speaks at 2 s, the customer at 3.5 s.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    assert!(
+        sound_frames(&customer.heard_audio()).is_empty(),
+        "the customer does not hear the coach"
+    );
+    assert!(
+        !sound_frames(&agent.heard_audio()).is_empty(),
+        "the agent hears the coach"
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert!(
+        !sound_frames(&coach.heard_audio()).is_empty(),
+        "the coach hears the customer"
+    );
+    assert!(sound_frames(&customer.heard_audio()).is_empty());
+}
+
+#[tokio::test]
+async fn conference_beeps_on_join_and_waits_with_music_for_a_starter() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let (calls, conf) = conference_of(
+        &sim,
+        &product,
+        "wait-room",
+        vec![(
+            "beep=\"true\" startConferenceOnEnter=\"false\"",
+            human(vec![]),
+        )],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting = calls[0].heard_audio();
+    assert!(
+        sound_frames(&waiting).len() * 10 >= (waiting.len() / 160) * 9,
+        "waiting music before a starter joins"
+    );
+    assert_eq!(
+        sim.conferences()
+            .iter()
+            .find(|c| c.sid == conf)
+            .unwrap()
+            .status,
+        "init"
+    );
+    // A starter joins (with a beep): the music stops; the first hears the beep, then silence.
+    product.answer(
+        "/wait-room/starter",
+        "<Dial><Conference beep=\"true\">wait-room</Conference></Dial>",
+    );
+    sim.add_number("+15557779999", &product.url("/wait-room/starter"), None);
+    let starter = sim
+        .place_inbound_call("+15556669999", "+15557779999", human(vec![]))
+        .unwrap();
+    starter.wait_for_status("in-progress", WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = calls[0].heard_audio();
+    let tail = &heard[heard.len() - 8 * 500..];
+    assert!(sound_frames(tail).is_empty(), "quiet once started");
+    assert!(
+        !sound_frames(&starter.heard_audio()).is_empty(),
+        "the starter hears the beep"
+    );
+}
+
+#[tokio::test]
+async fn conference_ends_for_everyone_when_an_end_on_exit_participant_leaves() {
+    let (sim, product, _client) = start_sim(SimConfig::local()).await;
+    let (calls, conf) = conference_of(
+        &sim,
+        &product,
+        "end-room",
+        vec![
+            (
+                "endConferenceOnExit=\"true\"",
+                human(vec![Action::Pause(500), Action::HangUp]),
+            ),
+            ("", human(vec![])),
+        ],
+    )
+    .await;
+    for call in &calls {
+        assert_eq!(call.wait_ended(WAIT).await.unwrap().status, "completed");
+    }
+    let ended = sim
+        .conferences()
+        .into_iter()
+        .find(|c| c.sid == conf)
+        .unwrap();
+    assert_eq!(ended.status, "completed");
+    assert_eq!(
+        ended.reason_conference_ended.as_deref(),
+        Some("participant-with-end-conference-on-exit-left")
+    );
+}

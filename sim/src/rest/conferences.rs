@@ -308,6 +308,19 @@ pub(crate) async fn update_participant(
         p.clone()
     };
     shared.bump();
+    runner::conference_update(&shared, &participant.conference_sid, &participant);
+    if participant.hold
+        && let Some(url) = form.get("HoldUrl")
+    {
+        // The mixer plays its built-in hold music whatever the HoldUrl serves.
+        shared.event(
+            &participant.call_sid,
+            crate::state::CallEventKind::CallPlayed {
+                what: format!("hold music ({url})"),
+                ms: 0,
+            },
+        );
+    }
     shared.event(
         &participant.call_sid,
         crate::state::CallEventKind::Bridge {
