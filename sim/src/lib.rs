@@ -29,7 +29,8 @@
 //! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`]) with Twilio's attribute names,
 //!   defaults, nesting rules and error codes (12100 parse failure, 12200 schema).
 //! - [`speech`]: what the simulated network says — deterministic speech-like audio whose
-//!   duration follows the text, optional `espeak-ng` speech, tones, the beep, silence.
+//!   duration follows the text, `espeak-ng` speech for simulated callers when installed
+//!   ([`speech::speak`], `SIM_VOICE`), tones, the beep, silence.
 //! - [`mixer`]: conference audio per 20 ms tick — everyone hears the other unmuted speakers
 //!   (saturating sum), held participants hear hold music, coaches are heard only by their
 //!   coachee.

@@ -94,7 +94,8 @@ pub fn machine_greeting(greeting_ms: u32) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Say this text (audio from [`speech::synthesize`]).
+    /// Say this text. On a call the runner speaks it with [`speech::speak`] (espeak-ng when
+    /// installed, see [`speech::VOICE_ENV`]); [`Action::audio`] gives the synthetic voice.
     Say(String),
     /// Play prepared μ-law audio (base64 in JSON); `label` names it in the events.
     SayAudio {

@@ -283,7 +283,7 @@ async fn run_person(
     for action in script.actions {
         match action {
             Action::Say(text) => {
-                let audio = speech::synthesize(&text);
+                let audio = speech::speak(&text).await;
                 let ms = audio.len() as u64 / 8;
                 shared.event(&call_sid, CallEventKind::PersonSaid { text: text.clone() });
                 let _ = tx.send(Utterance::Speech {
@@ -1726,8 +1726,8 @@ async fn fetch_audio(shared: &Shared, url: &str) -> Vec<u8> {
             return None;
         }
         let bytes = response.bytes().await.ok()?;
-        let (rate, samples) = speech::parse_wav(&bytes)?;
-        let samples = speech::resample(&samples, rate, speech::SAMPLE_RATE);
+        let (rate, samples) = voice::wav::parse_streamed_wav(&bytes)?;
+        let samples = voice::pcm::resample_any(&samples, rate, speech::SAMPLE_RATE);
         let mut out = Vec::with_capacity(samples.len());
         voice::mulaw::encode(&samples, &mut out);
         Some(out)

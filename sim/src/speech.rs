@@ -5,14 +5,15 @@
 //! a voiced source at 115–195 Hz with a few harmonics shaped by a per-letter "vowel" formant,
 //! amplitude-modulated at syllable rate. Energy-based voice activity detectors (ours included)
 //! see it as speech. It is not intelligible; [`synthesize_with_espeak`] is, when the
-//! `espeak-ng` binary is installed, and callers choose which one to use.
+//! `espeak-ng` binary is installed. [`speak`] — what simulated callers say — uses espeak-ng
+//! when it is installed and the synthetic signal otherwise; `SIM_VOICE=synthetic`
+//! ([`VOICE_ENV`]) forces the synthetic one (deterministic durations). WAV decoding and
+//! resampling live in [`voice::wav`] / [`voice::pcm`].
 //!
 //! [`tone`], [`beep`] and [`silence`] make the other sounds of a phone network.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use voice::mulaw;
+use voice::tts::{EspeakTts, TtsProvider};
 
 /// Sample rate of everything produced here (Twilio Media Streams: 8 kHz μ-law).
 pub const SAMPLE_RATE: u32 = 8000;
@@ -154,108 +155,63 @@ pub fn synthesize(text: &str) -> Vec<u8> {
     out
 }
 
-/// Intelligible speech from `espeak-ng --stdout -v en-us` (text on its stdin), resampled to
-/// 8 kHz μ-law. `None` when the binary is missing or fails, or its output is not a WAV file.
-pub fn synthesize_with_espeak(text: &str) -> Option<Vec<u8>> {
-    let mut child = Command::new("espeak-ng")
-        .args(["--stdout", "-v", "en-us"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdin = child.stdin.take()?;
-    let text = text.to_owned();
-    // Write from another thread: espeak may start writing audio before it has read all text.
-    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let output = child.wait_with_output().ok()?;
-    writer.join().ok()?.ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let (rate, pcm) = parse_wav(&output.stdout)?;
-    let pcm = resample(&pcm, rate, SAMPLE_RATE);
-    let mut out = Vec::with_capacity(pcm.len());
-    mulaw::encode(&pcm, &mut out);
-    Some(out)
+/// Which speech [`speak`] produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voice {
+    /// [`synthesize`]: deterministic speech-like sound, [`MS_PER_CHAR`] per letter.
+    Synthetic,
+    /// Intelligible speech from `espeak-ng` ([`voice::tts::EspeakTts`], the same text-to-speech
+    /// the product can use), falling back to [`Voice::Synthetic`] when espeak-ng is not
+    /// installed or fails.
+    Espeak,
 }
 
-/// Reads a 16-bit PCM WAV leniently: `(sample_rate, mono samples)`. Unlike a strict reader it
-/// accepts the placeholder chunk sizes of a WAV streamed to a pipe (as `espeak-ng --stdout`
-/// writes), taking whatever data follows. Stereo is averaged to mono.
-pub fn parse_wav(bytes: &[u8]) -> Option<(u32, Vec<i16>)> {
-    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
-        return None;
-    }
-    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-    let u32_at =
-        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    let mut pos = 12;
-    let mut format: Option<(u16, u32)> = None; // (channels, rate)
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size = u32_at(pos + 4) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if body + 16 > bytes.len() || u16_at(body) != 1 || u16_at(body + 14) != 16 {
-                return None;
-            }
-            format = Some((u16_at(body + 2).max(1), u32_at(body + 4)));
-        } else if id == b"data" {
-            let (channels, rate) = format?;
-            let end = body.saturating_add(size).min(bytes.len());
-            let samples = voice::pcm::i16_from_le_bytes(&bytes[body..end]);
-            let mono = samples
-                .chunks(usize::from(channels))
-                .filter(|frame| frame.len() == usize::from(channels))
-                .map(|frame| {
-                    (frame.iter().map(|&s| i32::from(s)).sum::<i32>() / i32::from(channels)) as i16
-                })
-                .collect();
-            return Some((rate, mono));
+/// The environment variable choosing the simulated callers' voice: `synthetic`, or `espeak`
+/// (the default: espeak-ng when installed, else synthetic).
+pub const VOICE_ENV: &str = "SIM_VOICE";
+
+impl Voice {
+    /// The voice [`VOICE_ENV`] asks for: [`Voice::Synthetic`] for `synthetic`, otherwise
+    /// (unset, `espeak`, `auto`) [`Voice::Espeak`].
+    pub fn from_env() -> Self {
+        match std::env::var(VOICE_ENV) {
+            Ok(v) if v.trim().eq_ignore_ascii_case("synthetic") => Voice::Synthetic,
+            _ => Voice::Espeak,
         }
-        pos = body.saturating_add(size + (size & 1));
     }
-    None
+
+    /// μ-law 8 kHz audio of `text` in this voice. Empty (or punctuation-only) text gives none.
+    pub async fn speak(self, text: &str) -> Vec<u8> {
+        match self {
+            Voice::Synthetic => synthesize(text),
+            Voice::Espeak => match synthesize_with_espeak(text).await {
+                Some(audio) if !audio.is_empty() || synthesize(text).is_empty() => audio,
+                _ => synthesize(text),
+            },
+        }
+    }
 }
 
-/// Resamples mono PCM between any two rates with a Hann-windowed sinc (low-pass at 95 % of the
-/// lower Nyquist frequency, so downsampling does not alias). Offline quality, not real-time.
-pub fn resample(input: &[i16], from_hz: u32, to_hz: u32) -> Vec<i16> {
-    if from_hz == to_hz || input.is_empty() || from_hz == 0 || to_hz == 0 {
-        return input.to_vec();
+/// What a simulated caller says: `text` in the voice [`VOICE_ENV`] chooses ([`Voice::from_env`]),
+/// i.e. espeak-ng speech when it is installed, else the synthetic speech-like signal.
+pub async fn speak(text: &str) -> Vec<u8> {
+    Voice::from_env().speak(text).await
+}
+
+/// Intelligible speech from `espeak-ng` (voice `en-us`) via [`voice::tts::EspeakTts`], 8 kHz
+/// μ-law. `None` when the binary is missing or fails.
+pub async fn synthesize_with_espeak(text: &str) -> Option<Vec<u8>> {
+    if !EspeakTts::available() {
+        return None;
     }
-    const ZERO_CROSSINGS: f64 = 16.0;
-    let step = f64::from(from_hz) / f64::from(to_hz); // input samples per output sample
-    let cutoff = (1.0 / step).min(1.0) * 0.95; // relative to the input Nyquist
-    let half_width = ZERO_CROSSINGS / cutoff; // in input samples
-    let out_len = (input.len() as u64 * u64::from(to_hz) / u64::from(from_hz)) as usize;
-    let mut out = Vec::with_capacity(out_len);
-    for n in 0..out_len {
-        let t = n as f64 * step;
-        let first = (t - half_width).ceil().max(0.0) as usize;
-        let last = ((t + half_width).floor() as usize).min(input.len() - 1);
-        let mut acc = 0.0;
-        for (k, &x) in input.iter().enumerate().take(last + 1).skip(first) {
-            let d = t - k as f64;
-            let window = 0.5 * (1.0 + (std::f64::consts::PI * d / half_width).cos());
-            let arg = std::f64::consts::PI * cutoff * d;
-            let sinc = if arg.abs() < 1e-9 {
-                1.0
-            } else {
-                arg.sin() / arg
-            };
-            acc += f64::from(x) * cutoff * sinc * window;
-        }
-        out.push(acc.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16);
-    }
-    out
+    let stream = EspeakTts::default().synthesize(text, None).await.ok()?;
+    stream.collect().await.ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use voice::pcm::{goertzel_power, rms_dbfs, sine};
+    use voice::pcm::{goertzel_power, rms_dbfs};
     use voice::vad::{Vad, VadConfig, VadEvent};
 
     fn pcm(mulaw_bytes: &[u8]) -> Vec<i16> {
@@ -369,49 +325,13 @@ mod tests {
         assert!(goertzel_power(&t, 440.0, 8000) > 100.0 * goertzel_power(&t, 1000.0, 8000));
     }
 
-    #[test]
-    fn resample_22050_to_8000_keeps_voice_band_and_removes_aliases() {
-        let input = sine(1000.0, 22050, 500, 0.5);
-        let out = resample(&input, 22050, 8000);
-        assert_eq!(out.len(), 4000);
-        let body = &out[200..3800];
-        let level = rms_dbfs(body);
-        assert!((level - rms_dbfs(&input)).abs() < 1.0, "{level}");
-        assert!(goertzel_power(body, 1000.0, 8000) > 1000.0 * goertzel_power(body, 1500.0, 8000));
-        // 6 kHz cannot exist at 8 kHz: it must be filtered out, not folded to 2 kHz.
-        let high = resample(&sine(6000.0, 22050, 500, 0.5), 22050, 8000);
-        assert!(
-            rms_dbfs(&high[200..3800]) < -40.0,
-            "{}",
-            rms_dbfs(&high[200..3800])
-        );
-        assert_eq!(resample(&input, 8000, 8000), input);
-    }
-
-    #[test]
-    fn parse_wav_reads_normal_and_streamed_headers() {
-        let samples = sine(500.0, 22050, 100, 0.5);
-        let bytes = voice::wav::wav_bytes(22050, &samples);
-        assert_eq!(parse_wav(&bytes), Some((22050, samples.clone())));
-        // A piped WAV carries placeholder sizes.
-        let mut streamed = bytes.clone();
-        streamed[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-        let data = streamed.windows(4).position(|w| w == b"data").unwrap();
-        streamed[data + 4..data + 8].copy_from_slice(&0x7fff_f000u32.to_le_bytes());
-        assert_eq!(parse_wav(&streamed), Some((22050, samples)));
-        assert_eq!(parse_wav(b"not a wav file"), None);
-    }
-
-    #[test]
-    fn espeak_when_installed() {
-        let has_binary = Command::new("espeak-ng")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        match synthesize_with_espeak("Hello, this is a test.") {
-            None => assert!(!has_binary, "espeak-ng is installed but produced nothing"),
+    #[tokio::test]
+    async fn espeak_when_installed() {
+        match synthesize_with_espeak("Hello, this is a test.").await {
+            None => assert!(
+                !EspeakTts::available(),
+                "espeak-ng is installed but produced nothing"
+            ),
             Some(audio) => {
                 let ms = audio.len() / 8;
                 assert!((500..5000).contains(&ms), "{ms} ms");
@@ -419,5 +339,25 @@ mod tests {
                 assert_eq!(events.first().map(|e| e.1), Some(VadEvent::SpeechStarted));
             }
         }
+    }
+
+    #[tokio::test]
+    async fn voices_speak() {
+        let text = "Hi, I would like to book an appointment.";
+        assert_eq!(Voice::Synthetic.speak(text).await, synthesize(text));
+        let espeak = Voice::Espeak.speak(text).await;
+        if EspeakTts::available() {
+            assert_ne!(espeak, synthesize(text));
+            let ms = espeak.len() / 8;
+            assert!((1000..5000).contains(&ms), "{ms} ms");
+        } else {
+            assert_eq!(
+                espeak,
+                synthesize(text),
+                "falls back to the synthetic voice"
+            );
+        }
+        assert!(Voice::Espeak.speak("").await.is_empty());
+        assert!(Voice::Synthetic.speak(" ... ").await.is_empty());
     }
 }

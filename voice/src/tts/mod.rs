@@ -5,10 +5,12 @@
 //! being produced. Dropping the stream cancels the synthesis: the provider's task notices on its
 //! next send and drops the upstream connection.
 
+pub mod espeak;
 pub mod openai;
 
 use tokio::sync::mpsc;
 
+pub use espeak::{EspeakTts, EspeakTtsConfig};
 pub use openai::{OpenAiTts, OpenAiTtsConfig};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,7 +57,7 @@ impl TtsStream {
 /// A text-to-speech service that streams its audio.
 #[async_trait::async_trait]
 pub trait TtsProvider: Send + Sync {
-    /// Stable name for logs and configuration, e.g. `openai`.
+    /// Stable name for logs and configuration, e.g. `openai`, `espeak`.
     fn name(&self) -> &'static str;
 
     /// Start synthesizing `text` with `voice` (the provider's default when `None`).
