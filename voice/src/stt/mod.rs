@@ -6,10 +6,12 @@
 //! provider flushes what it still has, sends its last events and closes the event channel.
 
 pub mod deepgram;
+pub mod sidecar;
 
 use tokio::sync::mpsc;
 
 pub use deepgram::{DeepgramConfig, DeepgramStt};
+pub use sidecar::SttSidecar;
 
 /// Per-session options. `None` means "the provider's configured default".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
