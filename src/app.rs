@@ -126,8 +126,11 @@ pub async fn run_worker(
 ) -> Result<()> {
     let runtime = worker::runtime()?;
     let activities = CallActivitiesImpl::new(store.clone(), sessions, twilio_client(settings)?);
-    let llm = activities::llm::LlmClient::new(settings.voice.llm.clone())
+    // Without an LLM key (and with OpenAI's default base URL) the rule-based receptionist
+    // answers cascaded calls instead of a model.
+    let llm = activities::LlmProvider::from_config(settings.voice.llm.clone())
         .context("configuring the LLM client")?;
+    tracing::info!(llm = %llm.describe(), "cascaded dialog policy");
     let conversation = ConversationActivitiesImpl::new(store, llm);
     let mut worker = worker::build_worker(
         &runtime,

@@ -3,10 +3,11 @@
 
 use crate::{
     call::store_failure,
-    llm::{LlmClient, LlmError},
+    dialog::RuleDialog,
+    llm::{LlmClient, LlmConfig, LlmError},
 };
 use domain::conversation::{
-    ChatMessage, KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput,
+    ChatMessage, KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, ToolSpec,
 };
 use std::sync::Arc;
 use store::Store;
@@ -18,14 +19,58 @@ use workflows::activities::{TakeMessageRequest, conversation as definitions};
 /// Knowledge hits returned to a model at most.
 const MAX_KNOWLEDGE_HITS: u32 = 5;
 
+/// Who writes the agent's side of a cascaded conversation: a model behind an
+/// OpenAI-compatible API, or the rule-based receptionist when no model is configured.
+#[derive(Debug, Clone)]
+pub enum LlmProvider {
+    Remote(LlmClient),
+    Rules(RuleDialog),
+}
+
+impl LlmProvider {
+    /// [`LlmProvider::Rules`] when `config` reaches no model (no API key and OpenAI's default
+    /// base URL), otherwise a client for it.
+    pub fn from_config(config: LlmConfig) -> Result<Self, LlmError> {
+        if config.is_configured() {
+            LlmClient::new(config).map(LlmProvider::Remote)
+        } else {
+            Ok(LlmProvider::Rules(RuleDialog::new()))
+        }
+    }
+
+    /// `"rules"` or the remote model's name, for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            LlmProvider::Remote(client) => {
+                format!("{} at {}", client.config().model, client.config().base_url)
+            }
+            LlmProvider::Rules(_) => "rules".into(),
+        }
+    }
+
+    /// The assistant's next message; the rules ignore the model override and the tool list
+    /// (they only call the tools every agent offers).
+    pub async fn chat(
+        &self,
+        model_override: Option<&str>,
+        messages: &[ChatMessage],
+        tools: &[ToolSpec],
+    ) -> Result<ChatMessage, LlmError> {
+        match self {
+            LlmProvider::Remote(client) => client.chat(model_override, messages, tools).await,
+            LlmProvider::Rules(rules) => Ok(rules.reply(messages)),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ConversationActivitiesImpl {
     store: Store,
-    llm: LlmClient,
+    llm: LlmProvider,
 }
 
 impl ConversationActivitiesImpl {
-    pub fn new(store: Store, llm: LlmClient) -> Self {
+    pub fn new(store: Store, llm: LlmProvider) -> Self {
         Self { store, llm }
     }
 }

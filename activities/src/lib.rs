@@ -2,6 +2,7 @@
 //!
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call.
+//! - [`dialog`]: a rule-based receptionist standing in for the LLM when none is configured.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
 //!
@@ -11,11 +12,13 @@
 
 pub mod call;
 pub mod conversation;
+pub mod dialog;
 pub mod llm;
 pub mod sessions;
 
 pub use call::CallActivitiesImpl;
-pub use conversation::ConversationActivitiesImpl;
+pub use conversation::{ConversationActivitiesImpl, LlmProvider};
+pub use dialog::RuleDialog;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };

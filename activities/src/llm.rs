@@ -15,6 +15,9 @@ use domain::conversation::{ChatMessage, ChatRole, ChatToolCall, ToolSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// OpenAI's API root, the default `base_url`.
+pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+
 /// Where the model lives and how to ask it.
 #[derive(Clone)]
 pub struct LlmConfig {
@@ -30,10 +33,20 @@ pub struct LlmConfig {
 }
 
 impl LlmConfig {
+    /// Whether a model can be reached with this configuration: a key, or a base URL other than
+    /// OpenAI's (local servers such as Ollama or llama.cpp need no key).
+    pub fn is_configured(&self) -> bool {
+        let has_key = self
+            .api_key
+            .as_deref()
+            .is_some_and(|k| !k.trim().is_empty());
+        has_key || self.base_url.trim_end_matches('/') != OPENAI_BASE_URL
+    }
+
     /// OpenAI's endpoint with a 30 s timeout and the model's default temperature.
     pub fn openai(api_key: impl Into<String>, model: impl Into<String>) -> Self {
         Self {
-            base_url: "https://api.openai.com/v1".into(),
+            base_url: OPENAI_BASE_URL.into(),
             api_key: Some(api_key.into()),
             model: model.into(),
             temperature: None,

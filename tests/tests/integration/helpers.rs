@@ -532,7 +532,10 @@ impl TestApp {
             timeout: Duration::from_secs(10),
         })
         .unwrap();
-        let conversation = ConversationActivitiesImpl::new(self.store.clone(), llm);
+        let conversation = ConversationActivitiesImpl::new(
+            self.store.clone(),
+            activities::LlmProvider::Remote(llm),
+        );
         let client = self.temporal.clone();
         let task_queue = self.task_queue.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();

@@ -1,0 +1,1829 @@
+//! A rule-based receptionist that stands in for the LLM when no provider is configured.
+//!
+//! [`RuleDialog::reply`] is a pure function of the conversation so far: the history is the
+//! state. It replays every user turn and tool result through a small state machine (message
+//! draft, what the agent last asked) and answers the last one, so the same history always gives
+//! the same reply, and tool call ids (`rules_<messages so far>`) are unique within a call and
+//! stable across activity retries.
+//!
+//! What it understands:
+//! - taking a message with slot filling (who it is for, the caller's name, a callback number,
+//!   the message) and a confirmation before `take_message`;
+//! - questions, answered from the best `lookup_knowledge` hit verbatim, never invented;
+//! - "speak to / transfer me to / put me through to X" → `transfer_call`, and when transfers
+//!   are not available an offer to take a message for X;
+//! - yes/no in context, "repeat that", greetings and small talk, goodbyes → `end_call`;
+//! - keypad presses (`[caller pressed 1]`) against a menu declared in the agent's instructions.
+//!
+//! # Agent instructions it reads (optional)
+//!
+//! The system message (the agent's instructions) may contain, one per line:
+//!
+//! ```text
+//! Greeting: Thanks for calling Acme, how can I help?
+//! Press 1: billing
+//! Press 2 for the front desk
+//! ```
+//!
+//! `Press <key>: <department>` (or `Press <key> for <department>`; key `0`–`9`, `*` or `#`,
+//! optionally bulleted with `-` or `*`) declares a keypad menu: pressing the key offers to take
+//! a message for that department. `Greeting:` is what the agent says back to a bare "hello".
+
+use domain::conversation::{ChatMessage, ChatRole, ChatToolCall, ToolName};
+use serde_json::{Value, json};
+
+/// The rule-based dialog policy. Stateless: everything it knows comes from the history.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuleDialog;
+
+impl RuleDialog {
+    pub fn new() -> Self {
+        Self
+    }
+
+    /// The assistant's next message: text to speak, or one tool call.
+    pub fn reply(&self, messages: &[ChatMessage]) -> ChatMessage {
+        let agent = AgentHints::parse(messages);
+        let mut state = State::default();
+        let mut action = None;
+        for (i, m) in messages.iter().enumerate() {
+            let content = m.content.as_deref().unwrap_or("");
+            match m.role {
+                ChatRole::User => action = Some(step_user(&agent, &mut state, content)),
+                ChatRole::Tool => {
+                    let call = m
+                        .tool_call_id
+                        .as_deref()
+                        .and_then(|id| find_call(&messages[..i], id));
+                    action = Some(match call {
+                        Some(call) => step_tool(&mut state, call, content),
+                        None => Action::Say(HOW_CAN_I_HELP.into()),
+                    });
+                }
+                ChatRole::System | ChatRole::Assistant => action = None,
+            }
+        }
+        match action {
+            Some(Action::Say(text)) => ChatMessage::assistant(text),
+            Some(Action::Repeat) => ChatMessage::assistant(last_said(messages, &agent)),
+            Some(Action::Call(tool, args)) => ChatMessage {
+                role: ChatRole::Assistant,
+                content: None,
+                tool_calls: vec![ChatToolCall {
+                    id: format!("rules_{}", messages.len()),
+                    name: tool.as_str().into(),
+                    arguments: args.to_string(),
+                }],
+                tool_call_id: None,
+            },
+            None => ChatMessage::assistant(
+                agent
+                    .greeting
+                    .clone()
+                    .unwrap_or_else(|| HOW_CAN_I_HELP.into()),
+            ),
+        }
+    }
+}
+
+const HOW_CAN_I_HELP: &str = "How can I help you today?";
+const CAPABILITIES: &str =
+    "I can answer questions, take a message, or try to put you through to someone.";
+const ANYTHING_ELSE: &str = "Is there anything else I can help with?";
+const GOODBYE: &str = "Thank you for calling. Goodbye!";
+const NO_INFORMATION: &str =
+    "I'm sorry, I don't have that information. Would you like to leave a message?";
+
+/// What the agent's instructions declare for this policy.
+#[derive(Debug, Default)]
+struct AgentHints {
+    greeting: Option<String>,
+    /// Keypad key → department.
+    menu: Vec<(char, String)>,
+}
+
+impl AgentHints {
+    fn parse(messages: &[ChatMessage]) -> Self {
+        let mut hints = Self::default();
+        let Some(system) = messages
+            .iter()
+            .find(|m| m.role == ChatRole::System)
+            .and_then(|m| m.content.as_deref())
+        else {
+            return hints;
+        };
+        for line in system.lines() {
+            let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
+            let lower = line.to_lowercase();
+            if let Some(rest) = lower.strip_prefix("greeting:") {
+                let text = line[line.len() - rest.len()..].trim();
+                if !text.is_empty() && hints.greeting.is_none() {
+                    hints.greeting = Some(text.to_owned());
+                }
+            } else if let Some(rest) = lower.strip_prefix("press ") {
+                let rest_orig = line[line.len() - rest.len()..].trim_start();
+                let mut chars = rest_orig.chars();
+                let Some(key) = chars
+                    .next()
+                    .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+                else {
+                    continue;
+                };
+                let after = chars.as_str().trim_start();
+                let label = if let Some(l) = after.strip_prefix(':') {
+                    l
+                } else if after.to_lowercase().starts_with("for ") {
+                    &after[4..]
+                } else {
+                    continue;
+                };
+                let label = label.trim().trim_end_matches('.').trim();
+                if !label.is_empty() && !hints.menu.iter().any(|(k, _)| *k == key) {
+                    hints.menu.push((key, label.to_owned()));
+                }
+            }
+        }
+        hints
+    }
+}
+
+/// A message being taken.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Draft {
+    for_whom: Option<String>,
+    caller_name: Option<String>,
+    /// Digits only.
+    callback_number: Option<String>,
+    /// The caller said there is no number to call back on.
+    number_declined: bool,
+    message: Option<String>,
+}
+
+impl Draft {
+    fn missing(&self) -> Option<Slot> {
+        if self.for_whom.is_none() {
+            Some(Slot::ForWhom)
+        } else if self.caller_name.is_none() {
+            Some(Slot::Name)
+        } else if self.callback_number.is_none() && !self.number_declined {
+            Some(Slot::Number)
+        } else if self.message.is_none() {
+            Some(Slot::Message)
+        } else {
+            None
+        }
+    }
+
+    fn confirmation(&self) -> String {
+        let mut text = String::from("So that's a message");
+        if let Some(f) = &self.for_whom {
+            text.push_str(&format!(" for {f}"));
+        }
+        if let Some(n) = &self.caller_name {
+            text.push_str(&format!(" from {n}"));
+        }
+        match &self.callback_number {
+            Some(number) => text.push_str(&format!(", callback number {}", speak_number(number))),
+            None => text.push_str(", with no callback number"),
+        }
+        if let Some(m) = &self.message {
+            text.push_str(&format!(", saying: \"{}\"", m.trim_end_matches(['.', '!'])));
+        }
+        text.push_str(". Shall I send it?");
+        text
+    }
+
+    fn tool_arguments(&self) -> Value {
+        let mut args = json!({
+            "caller_name": self.caller_name.clone().unwrap_or_default(),
+            "message": self.message.clone().unwrap_or_default(),
+        });
+        if let Some(f) = &self.for_whom {
+            args["for_whom"] = json!(f);
+        }
+        if let Some(n) = &self.callback_number {
+            args["callback_number"] = json!(n);
+        }
+        args
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    ForWhom,
+    Name,
+    Number,
+    Message,
+}
+
+impl Slot {
+    fn prompt(self) -> &'static str {
+        match self {
+            Slot::ForWhom => "Who is the message for?",
+            Slot::Name => "May I have your name, please?",
+            Slot::Number => "What's the best number to call you back on?",
+            Slot::Message => "What would you like the message to say?",
+        }
+    }
+}
+
+/// What the agent is waiting for.
+#[derive(Debug, Clone, Default, PartialEq)]
+enum Pending {
+    #[default]
+    Nothing,
+    /// A slot of the draft.
+    Slot(Slot),
+    /// Yes/no on the draft's confirmation.
+    Confirm,
+    /// Which part of the draft to change.
+    Change,
+    /// Yes/no on "would you like to leave a message (for X)?".
+    OfferMessage(Option<String>),
+    /// After "anything else?": a no ends the call.
+    AnythingElse,
+    /// Who to transfer to.
+    TransferTarget,
+    /// `end_call` ran.
+    Ended,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    draft: Option<Draft>,
+    pending: Pending,
+}
+
+enum Action {
+    Say(String),
+    Repeat,
+    Call(ToolName, Value),
+}
+
+fn say(text: impl Into<String>) -> Action {
+    Action::Say(text.into())
+}
+
+fn find_call<'a>(messages: &'a [ChatMessage], id: &str) -> Option<&'a ChatToolCall> {
+    messages
+        .iter()
+        .rev()
+        .filter(|m| m.role == ChatRole::Assistant)
+        .flat_map(|m| m.tool_calls.iter())
+        .find(|c| c.id == id)
+}
+
+/// The last thing the agent said, for "say that again".
+fn last_said(messages: &[ChatMessage], agent: &AgentHints) -> String {
+    messages
+        .iter()
+        .rev()
+        .filter(|m| m.role == ChatRole::Assistant)
+        .find_map(|m| {
+            m.content
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+        })
+        .map(str::to_owned)
+        .or_else(|| agent.greeting.clone())
+        .unwrap_or_else(|| HOW_CAN_I_HELP.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tool results
+
+fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) -> Action {
+    let result: Value = serde_json::from_str(output).unwrap_or(Value::Null);
+    let args: Value = serde_json::from_str(&call.arguments).unwrap_or(Value::Null);
+    let ok = result.get("ok").and_then(Value::as_bool);
+    match ToolName::parse(&call.name) {
+        Some(ToolName::EndCall) => {
+            state.pending = Pending::Ended;
+            state.draft = None;
+            say(GOODBYE)
+        }
+        Some(ToolName::LookupKnowledge) => {
+            let answer = result
+                .get("results")
+                .and_then(Value::as_array)
+                .and_then(|hits| hits.first())
+                .and_then(|hit| hit.get("answer"))
+                .and_then(Value::as_str)
+                .map(short_answer)
+                .filter(|a| !a.is_empty());
+            match (answer, state.draft.clone()) {
+                (Some(answer), Some(draft)) => {
+                    // A question in the middle of a message: answer, then carry on.
+                    let resume = resume_draft(state, draft);
+                    say(format!("{answer} Now, back to your message. {resume}"))
+                }
+                (Some(answer), None) => {
+                    state.pending = Pending::Nothing;
+                    say(answer)
+                }
+                (None, Some(draft)) => {
+                    let resume = resume_draft(state, draft);
+                    say(format!(
+                        "I'm sorry, I don't have that information. Back to your message. {resume}"
+                    ))
+                }
+                (None, None) => {
+                    state.pending = Pending::OfferMessage(None);
+                    say(NO_INFORMATION)
+                }
+            }
+        }
+        Some(ToolName::TakeMessage) => {
+            if ok == Some(true) {
+                let name = text_arg(&args, "caller_name");
+                let for_whom = text_arg(&args, "for_whom");
+                state.draft = None;
+                state.pending = Pending::AnythingElse;
+                let thanks = match name {
+                    Some(n) => format!("Thanks {n}"),
+                    None => "Thank you".into(),
+                };
+                match for_whom {
+                    Some(f) => say(format!(
+                        "{thanks}, I've passed your message to {f}. Anything else?"
+                    )),
+                    None => say(format!(
+                        "{thanks}, I've passed your message on. Anything else?"
+                    )),
+                }
+            } else {
+                state.pending = if state.draft.is_some() {
+                    Pending::Confirm
+                } else {
+                    Pending::Nothing
+                };
+                say("I'm sorry, I couldn't save your message just now. Shall I try again?")
+            }
+        }
+        Some(ToolName::TransferCall) => {
+            let target = text_arg(&args, "target");
+            if ok == Some(true) {
+                state.pending = Pending::Nothing;
+                return say("Please hold while I put you through.");
+            }
+            let text = match &target {
+                Some(t) => format!(
+                    "I'm sorry, I can't transfer calls yet. Would you like to leave a message for {t}?"
+                ),
+                None => "I'm sorry, I can't transfer calls yet. Would you like to leave a message?"
+                    .to_owned(),
+            };
+            state.pending = Pending::OfferMessage(target);
+            say(text)
+        }
+        None => {
+            state.pending = Pending::Nothing;
+            say(format!("I'm sorry, something went wrong. {HOW_CAN_I_HELP}"))
+        }
+    }
+}
+
+fn text_arg(args: &Value, key: &str) -> Option<String> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// At most two sentences of a knowledge base answer, word for word.
+fn short_answer(answer: &str) -> String {
+    let answer = answer.trim();
+    let mut end = answer.len();
+    let mut sentences = 0;
+    let bytes = answer.as_bytes();
+    for (i, c) in answer.char_indices() {
+        if matches!(c, '.' | '!' | '?') && bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace())
+        {
+            sentences += 1;
+            if sentences == 2 {
+                end = i + 1;
+                break;
+            }
+        }
+    }
+    answer[..end].to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// User turns
+
+fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
+    let text = text.trim();
+    let u = Utterance::new(text);
+    if u.tokens.is_empty() && !text.starts_with('[') {
+        return say(format!("Sorry, I didn't catch that. {HOW_CAN_I_HELP}"));
+    }
+    if u.is_repeat_request() {
+        return Action::Repeat;
+    }
+    if let Some(key) = dtmf_key(text) {
+        return step_dtmf(agent, state, key);
+    }
+    if state.pending == Pending::Ended || u.has_any(STRONG_GOODBYES) {
+        return end_call(state);
+    }
+    if state.draft.is_some() && u.has_any(CANCEL) {
+        state.draft = None;
+        state.pending = Pending::AnythingElse;
+        return say(format!("No problem, I won't send it. {ANYTHING_ELSE}"));
+    }
+    let yes_no = u.yes_no();
+    match state.pending.clone() {
+        Pending::Confirm => {
+            let mut draft = state.draft.clone().unwrap_or_default();
+            let changed = fill_from(&mut draft, &u, None);
+            if changed {
+                state.draft = Some(draft.clone());
+                return resume_draft(state, draft).into();
+            }
+            match yes_no {
+                Some(true) => return send_message(state, draft),
+                Some(false) => {
+                    state.pending = Pending::Change;
+                    return say(
+                        "No problem. What would you like to change: who it's for, your name, the \
+                         number, or the message?",
+                    );
+                }
+                None => {}
+            }
+        }
+        Pending::Change => {
+            let mut draft = state.draft.clone().unwrap_or_default();
+            if fill_from(&mut draft, &u, None) {
+                state.draft = Some(draft.clone());
+                return resume_draft(state, draft).into();
+            }
+            let field = if u.has_any(&["name"]) {
+                Some(Slot::Name)
+            } else if u.has_any(&["number", "phone"]) {
+                Some(Slot::Number)
+            } else if u.has_any(&["message", "text", "wording"]) {
+                Some(Slot::Message)
+            } else if u.has_any(&["who", "for", "recipient", "person", "team", "department"]) {
+                Some(Slot::ForWhom)
+            } else {
+                None
+            };
+            if let Some(field) = field {
+                match field {
+                    Slot::Name => draft.caller_name = None,
+                    Slot::Number => {
+                        draft.callback_number = None;
+                        draft.number_declined = false;
+                    }
+                    Slot::Message => draft.message = None,
+                    Slot::ForWhom => draft.for_whom = None,
+                }
+                state.draft = Some(draft);
+                state.pending = Pending::Slot(field);
+                return say(format!("Sure. {}", field.prompt()));
+            }
+            if yes_no == Some(true) || u.has_any(&["nothing", "it's fine", "that's fine"]) {
+                return send_message(state, draft);
+            }
+            return say(
+                "Sorry, which part should I change: who it's for, your name, the number, or the \
+                 message?",
+            );
+        }
+        Pending::Slot(slot) => {
+            let mut draft = state.draft.clone().unwrap_or_default();
+            match fill_slot(&mut draft, slot, &u) {
+                None => return resume_draft(state, draft).into(),
+                // Not an answer but a question of its own: answer it, then carry on.
+                Some(_) if u.is_question() => {}
+                Some(reply) => {
+                    state.draft = Some(draft);
+                    return say(reply);
+                }
+            }
+        }
+        Pending::OfferMessage(for_whom) => {
+            if u.has_message_intent() || yes_no == Some(true) {
+                let draft = Draft {
+                    for_whom: for_whom.clone(),
+                    ..Draft::default()
+                };
+                return start_message(state, draft, &u);
+            }
+            if (yes_no == Some(false) || u.has_any(WEAK_GOODBYES)) && !u.has_other_intent() {
+                state.pending = Pending::AnythingElse;
+                return say(format!("All right. {ANYTHING_ELSE}"));
+            }
+        }
+        Pending::AnythingElse => {
+            if yes_no == Some(false) && !u.has_other_intent() {
+                return end_call(state);
+            }
+            if yes_no == Some(true) && u.tokens.len() <= 2 {
+                state.pending = Pending::Nothing;
+                return say("Sure, what can I help you with?");
+            }
+        }
+        Pending::TransferTarget => {
+            if !u.has_message_intent() && yes_no.is_none() && !u.is_question() {
+                let target = clean_target(&u.words_from(0));
+                if !target.is_empty() {
+                    return transfer(state, target);
+                }
+            }
+        }
+        Pending::Nothing | Pending::Ended => {}
+    }
+
+    // No context claimed the turn: what does the caller want?
+    if u.has_any(WEAK_GOODBYES) {
+        return end_call(state);
+    }
+    if u.has_message_intent() {
+        let draft = state.draft.clone().unwrap_or_default();
+        return start_message(state, draft, &u);
+    }
+    if let Some(target) = u.transfer_target() {
+        return if target.is_empty() {
+            state.pending = Pending::TransferTarget;
+            say("Of course. Who would you like to speak to?")
+        } else {
+            transfer(state, target)
+        };
+    }
+    if u.is_question() {
+        return Action::Call(ToolName::LookupKnowledge, json!({ "query": text }));
+    }
+    if u.has_any(&["how are you", "how's it going", "how are you doing"]) {
+        return say(format!("I'm doing well, thank you! {HOW_CAN_I_HELP}"));
+    }
+    if u.has_any(&["thanks", "thank you", "cheers"]) {
+        state.pending = Pending::AnythingElse;
+        return say(format!("You're welcome! {ANYTHING_ELSE}"));
+    }
+    if u.has_any(GREETINGS) {
+        return say(match &agent.greeting {
+            Some(g) => g.clone(),
+            None => format!("Hello! {HOW_CAN_I_HELP} {CAPABILITIES}"),
+        });
+    }
+    match yes_no {
+        Some(true) => return say(format!("Great. {HOW_CAN_I_HELP}")),
+        Some(false) => {
+            state.pending = Pending::AnythingElse;
+            return say(format!("All right. {ANYTHING_ELSE}"));
+        }
+        None => {}
+    }
+    if let Some(draft) = state.draft.clone() {
+        return resume_draft(state, draft).into();
+    }
+    say(format!(
+        "I'm sorry, I didn't quite get that. {CAPABILITIES} What would you like to do?"
+    ))
+}
+
+impl From<String> for Action {
+    fn from(text: String) -> Self {
+        Action::Say(text)
+    }
+}
+
+fn end_call(state: &mut State) -> Action {
+    state.pending = Pending::Nothing;
+    Action::Call(ToolName::EndCall, json!({ "reason": "caller is done" }))
+}
+
+fn transfer(state: &mut State, target: String) -> Action {
+    state.pending = Pending::Nothing;
+    Action::Call(ToolName::TransferCall, json!({ "target": target }))
+}
+
+fn send_message(state: &mut State, draft: Draft) -> Action {
+    if let Some(slot) = draft.missing() {
+        state.draft = Some(draft);
+        state.pending = Pending::Slot(slot);
+        return say(slot.prompt());
+    }
+    let args = draft.tool_arguments();
+    state.draft = Some(draft);
+    state.pending = Pending::Nothing;
+    Action::Call(ToolName::TakeMessage, args)
+}
+
+/// Ask for the next missing slot, or for confirmation once all are there.
+fn resume_draft(state: &mut State, draft: Draft) -> String {
+    state.draft = Some(draft.clone());
+    match draft.missing() {
+        Some(slot) => {
+            state.pending = Pending::Slot(slot);
+            slot.prompt().to_owned()
+        }
+        None => {
+            state.pending = Pending::Confirm;
+            draft.confirmation()
+        }
+    }
+}
+
+fn start_message(state: &mut State, mut draft: Draft, u: &Utterance) -> Action {
+    fill_from(&mut draft, u, None);
+    let opening = match &draft.for_whom {
+        Some(f) => format!("Sure, I can take a message for {f}."),
+        None => "Sure, I can take a message.".to_owned(),
+    };
+    let next = resume_draft(state, draft);
+    say(format!("{opening} {next}"))
+}
+
+fn step_dtmf(agent: &AgentHints, state: &mut State, key: char) -> Action {
+    if let Some((_, label)) = agent.menu.iter().find(|(k, _)| *k == key) {
+        let draft = Draft {
+            for_whom: Some(label.clone()),
+            ..state.draft.clone().unwrap_or_default()
+        };
+        let next = resume_draft(state, draft);
+        return say(format!(
+            "You chose {label}. I can take a message for {label}. {next}"
+        ));
+    }
+    if agent.menu.is_empty() {
+        return say(format!(
+            "Sorry, I can't use the keypad on this line. {HOW_CAN_I_HELP}"
+        ));
+    }
+    let options = agent
+        .menu
+        .iter()
+        .map(|(k, l)| format!("press {k} for {l}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    say(format!("Sorry, {key} isn't an option. Please {options}."))
+}
+
+/// `[caller pressed 5]` → `5`.
+fn dtmf_key(text: &str) -> Option<char> {
+    let inner = text
+        .trim()
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim()
+        .strip_prefix("caller pressed")?
+        .trim();
+    inner
+        .chars()
+        .next()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+}
+
+/// Fill the asked slot from the caller's answer; `Some(reply)` when the answer did not fit.
+fn fill_slot(draft: &mut Draft, slot: Slot, u: &Utterance) -> Option<String> {
+    if slot == Slot::Message {
+        let text = u
+            .explicit_message()
+            .unwrap_or_else(|| u.text.trim().to_owned());
+        draft.message = Some(text);
+        return None;
+    }
+    fill_from(draft, u, Some(slot));
+    match slot {
+        Slot::Name if draft.caller_name.is_none() => {
+            Some("Sorry, I didn't catch your name. Could you say it again?".into())
+        }
+        Slot::Number if draft.callback_number.is_none() && !draft.number_declined => {
+            let digits = u.longest_digit_run();
+            Some(if digits.len() >= 3 {
+                format!(
+                    "I only got {} digits. Could you say the full number, including the area code?",
+                    digits.len()
+                )
+            } else {
+                "Sorry, I didn't catch the number. Could you say it again, digit by digit?".into()
+            })
+        }
+        Slot::ForWhom if draft.for_whom.is_none() => {
+            Some("Sorry, who should I pass the message to?".into())
+        }
+        _ => None,
+    }
+}
+
+/// Take whatever the caller said about the message; returns whether anything changed.
+/// `asked` is the slot just asked for, whose bare answer is accepted.
+fn fill_from(draft: &mut Draft, u: &Utterance, asked: Option<Slot>) -> bool {
+    let before = draft.clone();
+    let mut used = vec![false; u.tokens.len()];
+
+    if let Some((start, end, digits)) = u.phone_number() {
+        used[start..end].iter_mut().for_each(|x| *x = true);
+        draft.callback_number = Some(digits);
+        draft.number_declined = false;
+    } else if asked == Some(Slot::Number)
+        && (u.yes_no() == Some(false)
+            || u.has_any(&[
+                "don't have",
+                "do not have",
+                "this number",
+                "same number",
+                "calling from",
+                "you have it",
+                "skip",
+                "none",
+            ]))
+    {
+        draft.number_declined = true;
+        used.iter_mut().for_each(|x| *x = true);
+    }
+
+    if let Some((start, end, name)) = u.name(asked == Some(Slot::Name)) {
+        used[start..end].iter_mut().for_each(|x| *x = true);
+        draft.caller_name = Some(name);
+    }
+
+    if let Some((start, end, for_whom)) = u.for_whom(asked == Some(Slot::ForWhom)) {
+        used[start..end].iter_mut().for_each(|x| *x = true);
+        draft.for_whom = Some(for_whom);
+    }
+
+    if let Some(message) = u.explicit_message() {
+        draft.message = Some(message);
+        used.iter_mut().for_each(|x| *x = true);
+    }
+
+    // A bare answer to the question just asked.
+    let rest = u.unused_words(&used);
+    match asked {
+        Some(Slot::Name) if draft.caller_name.is_none() => {
+            let words: Vec<&str> = rest
+                .iter()
+                .map(String::as_str)
+                .skip_while(|w| NAME_LEADS.contains(&w.to_lowercase().as_str()))
+                .collect();
+            if (1..=3).contains(&words.len())
+                && words.iter().all(|w| w.chars().all(char::is_alphabetic))
+                && !NOT_NAMES.contains(&words[0].to_lowercase().as_str())
+            {
+                draft.caller_name = Some(capitalize(&words.join(" ")));
+                used.iter_mut().for_each(|x| *x = true);
+            }
+        }
+        Some(Slot::ForWhom) if draft.for_whom.is_none() => {
+            let target = clean_target(&rest);
+            if !target.is_empty() {
+                draft.for_whom = Some(target);
+                used.iter_mut().for_each(|x| *x = true);
+            }
+        }
+        _ => {}
+    }
+
+    // What the caller said about the message, when they gave no explicit text.
+    if draft.message.is_none()
+        && let Some(implicit) = u.implicit_message(&used)
+    {
+        draft.message = Some(implicit);
+    }
+    *draft != before
+}
+
+// ---------------------------------------------------------------------------------------------
+// Understanding an utterance
+
+const STRONG_GOODBYES: &[&str] = &[
+    "bye",
+    "goodbye",
+    "good bye",
+    "bye bye",
+    "hang up",
+    "talk to you later",
+    "see you",
+];
+const WEAK_GOODBYES: &[&str] = &[
+    "that's all",
+    "that is all",
+    "that's it",
+    "that is it",
+    "no thanks",
+    "no thank you",
+    "nothing else",
+    "i'm done",
+    "i am done",
+    "i'm all set",
+    "all set",
+    "that'll be all",
+];
+const CANCEL: &[&str] = &[
+    "never mind",
+    "nevermind",
+    "cancel",
+    "forget it",
+    "don't send",
+    "do not send",
+    "don't bother",
+];
+const GREETINGS: &[&str] = &[
+    "hello",
+    "hi",
+    "hey",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "howdy",
+];
+const REPEATS: &[&str] = &[
+    "repeat",
+    "say that again",
+    "say it again",
+    "come again",
+    "pardon",
+    "didn't catch",
+    "did not catch",
+    "didn't hear",
+    "what did you say",
+    "one more time",
+];
+const YES: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "correct",
+    "right",
+    "ok",
+    "okay",
+    "absolutely",
+    "definitely",
+    "please",
+    "go ahead",
+    "send it",
+    "sounds good",
+    "of course",
+    "please do",
+    "that's right",
+    "that's correct",
+    "perfect",
+    "yes please",
+    "affirmative",
+];
+const NO: &[&str] = &[
+    "no",
+    "nope",
+    "nah",
+    "not really",
+    "negative",
+    "wrong",
+    "incorrect",
+    "that's wrong",
+    "not quite",
+    "don't",
+];
+const QUESTION_LEADS: &[&str] = &[
+    "what", "what's", "whats", "when", "when's", "where", "where's", "why", "how", "how's", "who",
+    "who's", "which", "do", "does", "did", "are", "is", "can", "could", "would", "will", "should",
+    "may", "have", "has",
+];
+const QUESTION_WORDS: &[&str] = &[
+    "tell me",
+    "i want to know",
+    "i'd like to know",
+    "i would like to know",
+    "wondering",
+    "hours",
+    "open",
+    "opening",
+    "closed",
+    "close",
+    "price",
+    "prices",
+    "pricing",
+    "cost",
+    "costs",
+    "fee",
+    "fees",
+    "address",
+    "located",
+    "location",
+    "directions",
+    "parking",
+    "policy",
+    "insurance",
+    "appointment",
+    "delivery",
+    "shipping",
+    "refund",
+];
+const TRANSFER_TRIGGERS: &[&str] = &[
+    "put me through to",
+    "put me through",
+    "transfer me to",
+    "transfer me",
+    "transfer to",
+    "connect me to",
+    "connect me with",
+    "speak to",
+    "speak with",
+    "talk to",
+    "talk with",
+    "trying to reach",
+];
+/// Words that end a name, a target or a department.
+const STOPS: &[&str] = &[
+    "and",
+    "from",
+    "with",
+    "at",
+    "on",
+    "calling",
+    "here",
+    "please",
+    "i",
+    "my",
+    "about",
+    "regarding",
+    "for",
+    "i'm",
+    "it's",
+    "so",
+    "but",
+    "who",
+    "you",
+    "can",
+    "could",
+    "would",
+    "that",
+    "saying",
+    "to",
+    "because",
+    "if",
+    "now",
+    "right",
+    "asking",
+    "re",
+    "or",
+    "is",
+    "phone",
+    "number",
+    "call",
+    "tell",
+    "let",
+    "thanks",
+    "thank",
+    "again",
+];
+/// Words after "I'm"/"this is" that are not a name.
+const NOT_NAMES: &[&str] = &[
+    "urgent",
+    "important",
+    "about",
+    "regarding",
+    "for",
+    "a",
+    "an",
+    "the",
+    "calling",
+    "looking",
+    "trying",
+    "wondering",
+    "interested",
+    "not",
+    "just",
+    "so",
+    "very",
+    "really",
+    "fine",
+    "good",
+    "great",
+    "well",
+    "here",
+    "sorry",
+    "afraid",
+    "done",
+    "all",
+    "it",
+    "that",
+    "going",
+    "having",
+    "in",
+    "on",
+    "at",
+    "with",
+    "still",
+    "also",
+    "new",
+    "your",
+    "my",
+    "ok",
+    "okay",
+    "glad",
+    "happy",
+    "hoping",
+    "ringing",
+    "phoning",
+    "reaching",
+    "returning",
+    "following",
+    "after",
+    "concerned",
+    "unable",
+    "available",
+    "from",
+    "yes",
+    "yeah",
+    "no",
+    "sure",
+    "hi",
+    "hello",
+    "hey",
+    "please",
+    "call",
+    "can",
+    "could",
+    "tell",
+    "let",
+    "leave",
+    "message",
+    "need",
+    "want",
+    "like",
+];
+/// Words before a bare name ("it's Jordan", "yes, Jordan").
+const NAME_LEADS: &[&str] = &[
+    "it's", "its", "it", "is", "yes", "yeah", "sure", "ok", "okay", "my", "name", "name's", "this",
+    "i'm", "i", "am", "hi", "hello", "um", "uh", "oh",
+];
+/// Words that carry nothing about a message.
+const FILLERS: &[&str] = &[
+    "and", "so", "um", "uh", "er", "erm", "hi", "hello", "hey", "yes", "yeah", "yep", "ok", "okay",
+    "sure", "well", "oh", "on", "at", "is", "it's", "my", "number", "phone", "mobile", "cell",
+    "the", "a", "thanks", "thank", "you", "please", "it", "that", "number's", "reach", "me", "i",
+    "can", "be", "reached", "also", "to", "just", "or", "best",
+];
+const MESSAGE_TRIGGERS: &[&str] = &[
+    "the message is",
+    "message is",
+    "tell them",
+    "tell him",
+    "tell her",
+    "let them know",
+    "let him know",
+    "let her know",
+    "saying",
+    "to say",
+    "that says",
+];
+
+#[derive(Debug)]
+struct Token {
+    orig: String,
+    low: String,
+}
+
+/// One caller turn: the text and its words (original and lower case).
+#[derive(Debug)]
+struct Utterance {
+    text: String,
+    tokens: Vec<Token>,
+    /// Lower-case words joined by single spaces, padded with spaces for phrase matching.
+    padded: String,
+}
+
+impl Utterance {
+    fn new(text: &str) -> Self {
+        let cleaned = text.replace(['’', '‘'], "'");
+        let tokens: Vec<Token> = cleaned
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map(|w| w.trim_matches('\''))
+            .filter(|w| !w.is_empty())
+            .map(|w| Token {
+                orig: w.to_owned(),
+                low: w.to_lowercase(),
+            })
+            .collect();
+        let padded = format!(
+            " {} ",
+            tokens
+                .iter()
+                .map(|t| t.low.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        Self {
+            text: cleaned.trim().to_owned(),
+            tokens,
+            padded,
+        }
+    }
+
+    fn has(&self, phrase: &str) -> bool {
+        self.padded.contains(&format!(" {phrase} "))
+    }
+
+    fn has_any(&self, phrases: &[&str]) -> bool {
+        phrases.iter().any(|p| self.has(p))
+    }
+
+    /// Index of the first token of `phrase` at or after `from`.
+    fn find(&self, phrase: &str, from: usize) -> Option<usize> {
+        let words: Vec<&str> = phrase.split(' ').collect();
+        (from..self.tokens.len()).find(|&i| {
+            i + words.len() <= self.tokens.len()
+                && words
+                    .iter()
+                    .enumerate()
+                    .all(|(j, w)| self.tokens[i + j].low == *w)
+        })
+    }
+
+    fn words_from(&self, start: usize) -> Vec<String> {
+        self.tokens[start.min(self.tokens.len())..]
+            .iter()
+            .map(|t| t.orig.clone())
+            .collect()
+    }
+
+    fn unused_words(&self, used: &[bool]) -> Vec<String> {
+        self.tokens
+            .iter()
+            .zip(used)
+            .filter(|(_, u)| !**u)
+            .map(|(t, _)| t.orig.clone())
+            .collect()
+    }
+
+    fn is_repeat_request(&self) -> bool {
+        self.has_any(REPEATS)
+            || (self.tokens.len() <= 2
+                && self.has_any(&["sorry", "what", "huh"])
+                && self.text.ends_with('?'))
+    }
+
+    /// Yes or no, judged by how the turn starts.
+    fn yes_no(&self) -> Option<bool> {
+        let first_two = self
+            .tokens
+            .iter()
+            .take(2)
+            .map(|t| t.low.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first = self.tokens.first().map(|t| t.low.as_str()).unwrap_or("");
+        let starts = |list: &[&str]| list.contains(&first) || list.contains(&first_two.as_str());
+        if starts(NO) {
+            Some(false)
+        } else if starts(YES) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    fn has_message_intent(&self) -> bool {
+        self.has_any(&["message", "voicemail", "leave a note", "take a note"])
+            && !self.has_any(&["my message", "get my message", "got my message"])
+    }
+
+    /// A question, a message or a transfer: more than a bare yes or no.
+    fn has_other_intent(&self) -> bool {
+        self.is_question() || self.has_message_intent() || self.transfer_target().is_some()
+    }
+
+    fn is_question(&self) -> bool {
+        let first = self.tokens.first().map(|t| t.low.as_str()).unwrap_or("");
+        self.text.contains('?') || QUESTION_LEADS.contains(&first) || self.has_any(QUESTION_WORDS)
+    }
+
+    /// `Some("")` when the caller wants to be transferred but did not say to whom.
+    fn transfer_target(&self) -> Option<String> {
+        TRANSFER_TRIGGERS.iter().find_map(|trigger| {
+            let i = self.find(trigger, 0)?;
+            let start = i + trigger.split(' ').count();
+            Some(clean_target(&self.words_from(start)))
+        })
+    }
+
+    /// The first run of 10–11 digits: `(first token, end token, digits)`.
+    fn phone_number(&self) -> Option<(usize, usize, String)> {
+        self.digit_runs()
+            .into_iter()
+            .find(|(_, _, d)| (10..=11).contains(&d.len()))
+    }
+
+    fn longest_digit_run(&self) -> String {
+        self.digit_runs()
+            .into_iter()
+            .map(|(_, _, d)| d)
+            .max_by_key(String::len)
+            .unwrap_or_default()
+    }
+
+    fn digit_runs(&self) -> Vec<(usize, usize, String)> {
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < self.tokens.len() {
+            let start = i;
+            let mut digits = String::new();
+            let mut repeat = 1;
+            while i < self.tokens.len() {
+                let low = self.tokens[i].low.as_str();
+                if low == "double" || low == "triple" {
+                    let next = self
+                        .tokens
+                        .get(i + 1)
+                        .and_then(|t| digit_word(&t.low).or((t.low == "oh").then_some('0')));
+                    if next.is_none() {
+                        break;
+                    }
+                    repeat = if low == "double" { 2 } else { 3 };
+                    i += 1;
+                    continue;
+                }
+                let piece = if low.chars().all(|c| c.is_ascii_digit()) {
+                    Some(low.to_owned())
+                } else if (low == "oh" || low == "o") && (!digits.is_empty() || repeat > 1) {
+                    Some("0".to_owned())
+                } else {
+                    digit_word(low).map(|d| d.to_string())
+                };
+                let Some(piece) = piece else { break };
+                for _ in 0..repeat {
+                    digits.push_str(&piece);
+                }
+                repeat = 1;
+                i += 1;
+            }
+            if digits.is_empty() {
+                i = start + 1;
+            } else {
+                runs.push((start, i, digits));
+            }
+        }
+        runs
+    }
+
+    /// The caller's name: `(first token, end token, name)` of "my name is X", "this is X",
+    /// "I'm X"; with `bare`, also "it's X".
+    fn name(&self, bare: bool) -> Option<(usize, usize, String)> {
+        let mut triggers = vec![
+            "my name is",
+            "my name's",
+            "name is",
+            "this is",
+            "i'm",
+            "i am",
+            "it is",
+        ];
+        if bare {
+            triggers.push("it's");
+        }
+        for trigger in triggers {
+            let mut from = 0;
+            while let Some(i) = self.find(trigger, from) {
+                from = i + 1;
+                let start = i + trigger.split(' ').count();
+                let words: Vec<&Token> = self.tokens[start..]
+                    .iter()
+                    .take_while(|t| {
+                        t.low.chars().all(char::is_alphabetic)
+                            && !STOPS.contains(&t.low.as_str())
+                            && !FILLERS.contains(&t.low.as_str())
+                    })
+                    .take(3)
+                    .collect();
+                let Some(first) = words.first() else { continue };
+                if NOT_NAMES.contains(&first.low.as_str()) {
+                    continue;
+                }
+                let name = words
+                    .iter()
+                    .map(|t| t.orig.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return Some((i, start + words.len(), capitalize(&name)));
+            }
+        }
+        None
+    }
+
+    /// Who the message is for: "message for X", "it's for X"; with `bare`, "for X".
+    fn for_whom(&self, bare: bool) -> Option<(usize, usize, String)> {
+        let anchored = [
+            "message for",
+            "messages for",
+            "it's for",
+            "it is for",
+            "note for",
+        ];
+        let found = anchored
+            .iter()
+            .find_map(|a| self.find(a, 0).map(|i| (i, i + a.split(' ').count())))
+            .or_else(|| {
+                // "a message to the manager" but not "a message to say …".
+                let i = self.find("message to", 0)?;
+                let next = self.tokens.get(i + 2)?.low.as_str();
+                (![
+                    "say", "tell", "let", "ask", "be", "pass", "leave", "give", "go",
+                ]
+                .contains(&next))
+                .then_some((i, i + 2))
+            })
+            .or_else(|| {
+                if bare {
+                    self.find("for", 0).map(|i| (i, i + 1))
+                } else {
+                    None
+                }
+            });
+        let (start, after) = found?;
+        let words: Vec<&Token> = self.tokens[after..]
+            .iter()
+            .take_while(|t| {
+                !STOPS.contains(&t.low.as_str())
+                    && digit_word(&t.low).is_none()
+                    && !t.low.chars().all(|c| c.is_ascii_digit())
+            })
+            .take(5)
+            .collect();
+        let target = clean_target(&words.iter().map(|t| t.orig.clone()).collect::<Vec<_>>());
+        if target.is_empty() {
+            return None;
+        }
+        // Consume the intent around it too ("I'd like to leave a message for …").
+        let begin = if self.tokens[start].low.starts_with("message") {
+            0
+        } else {
+            start
+        };
+        Some((begin, after + words.len(), target))
+    }
+
+    /// The message after "tell them", "saying", "the message is" ….
+    fn explicit_message(&self) -> Option<String> {
+        let (i, trigger) = MESSAGE_TRIGGERS
+            .iter()
+            .filter_map(|t| self.find(t, 0).map(|i| (i, *t)))
+            .min_by_key(|(i, _)| *i)?;
+        let start = i + trigger.split(' ').count();
+        let mut words = self.words_from(start);
+        if words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("that"))
+        {
+            words.remove(0);
+        }
+        (!words.is_empty()).then(|| words.join(" "))
+    }
+
+    /// The caller's own words about the message that nothing else claimed, such as "please
+    /// call me back" — at least two words that are not filler.
+    fn implicit_message(&self, used: &[bool]) -> Option<String> {
+        // "I'd like to leave a message" is the request, not the message.
+        let intent_end = if self.has_message_intent() {
+            self.tokens
+                .iter()
+                .position(|t| {
+                    ["message", "messages", "voicemail", "note"].contains(&t.low.as_str())
+                })
+                .map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        let mut words: Vec<&Token> = self
+            .tokens
+            .iter()
+            .zip(used)
+            .enumerate()
+            .filter(|(i, (_, u))| !**u && *i >= intent_end)
+            .map(|(_, (t, _))| t)
+            .collect();
+        while words.last().is_some_and(|t| {
+            ["on", "at", "is", "to", "number", "phone", "and"].contains(&t.low.as_str())
+        }) {
+            words.pop();
+        }
+        while words.first().is_some_and(|t| {
+            ["and", "so", "also", "um", "uh", "oh", "well"].contains(&t.low.as_str())
+        }) {
+            words.remove(0);
+        }
+        let content = words
+            .iter()
+            .filter(|t| !FILLERS.contains(&t.low.as_str()))
+            .count();
+        (content >= 2).then(|| {
+            words
+                .iter()
+                .map(|t| t.orig.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+}
+
+/// "someone in billing please" → "billing".
+fn clean_target(words: &[String]) -> String {
+    let mut words: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .take_while(|w| {
+            let w = w.to_lowercase();
+            ![
+                "please",
+                "about",
+                "regarding",
+                "because",
+                "now",
+                "if",
+                "so",
+                "thanks",
+                "thank",
+            ]
+            .contains(&w.as_str())
+        })
+        .collect();
+    let leads = [
+        "to", "for", "it's", "its", "it", "is", "with", "someone", "somebody", "anyone", "in",
+        "from", "at", "on", "um", "uh", "oh", "the", "a", "an", "yes", "yeah", "sure",
+    ];
+    // Strip the leads, but keep a "the" that starts the target ("the billing team").
+    while let Some(first) = words.first() {
+        let low = first.to_lowercase();
+        if !leads.contains(&low.as_str()) {
+            break;
+        }
+        if low == "the" && words.len() > 1 {
+            let second = words[1].to_lowercase();
+            if !leads.contains(&second.as_str()) {
+                break;
+            }
+        }
+        words.remove(0);
+    }
+    words.join(" ")
+}
+
+fn digit_word(word: &str) -> Option<char> {
+    Some(match word {
+        "zero" => '0',
+        "one" => '1',
+        "two" => '2',
+        "three" => '3',
+        "four" => '4',
+        "five" => '5',
+        "six" => '6',
+        "seven" => '7',
+        "eight" => '8',
+        "nine" => '9',
+        w if w.len() == 1 && w.chars().all(|c| c.is_ascii_digit()) => w.chars().next()?,
+        _ => return None,
+    })
+}
+
+/// "jordan lee" → "Jordan Lee"; "McKay" stays as said.
+fn capitalize(name: &str) -> String {
+    name.split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "4155550100" → "415 555 0100", "14155550100" → "1 415 555 0100".
+fn speak_number(digits: &str) -> String {
+    match digits.len() {
+        10 => format!("{} {} {}", &digits[..3], &digits[3..6], &digits[6..]),
+        11 => format!(
+            "{} {} {} {}",
+            &digits[..1],
+            &digits[1..4],
+            &digits[4..7],
+            &digits[7..]
+        ),
+        _ => digits.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYSTEM: &str = "You are the receptionist of Acme Plumbing.\n\
+                          Greeting: Thanks for calling Acme Plumbing, how can I help?\n\
+                          Press 1: billing\n\
+                          - Press 2 for the front desk\n\n\
+                          You are Acme on a phone call.";
+
+    type ToolRunner = Box<dyn Fn(&str, &Value) -> Value>;
+
+    /// Plays the call workflow's part: runs tool calls through `tools` and appends everything.
+    struct Call {
+        messages: Vec<ChatMessage>,
+        tools: ToolRunner,
+    }
+
+    impl Call {
+        fn new(tools: impl Fn(&str, &Value) -> Value + 'static) -> Self {
+            Self {
+                messages: vec![ChatMessage::system(SYSTEM)],
+                tools: Box::new(tools),
+            }
+        }
+
+        fn workflow_tools() -> Self {
+            Self::new(|name, args| match name {
+                "end_call" => {
+                    json!({"ok": true, "next": "Say a short goodbye now; the call ends after it."})
+                }
+                "transfer_call" => {
+                    json!({"ok": false, "error": "Transfers are not available yet. Offer to take a message instead."})
+                }
+                "take_message" => json!({"ok": true, "message_id": "m-1"}),
+                "lookup_knowledge" => {
+                    if args["query"].as_str().unwrap().contains("hours") {
+                        json!({"results": [
+                            {"category": "hours", "question": "When are you open?", "answer": "We're open 8am to 6pm, Monday to Friday."},
+                            {"category": "hours", "question": "Weekends?", "answer": "Closed on weekends."}
+                        ]})
+                    } else {
+                        json!({"results": [], "note": "Nothing in the knowledge base answers this."})
+                    }
+                }
+                other => panic!("unexpected tool {other}"),
+            })
+        }
+
+        /// One user turn: the tool calls made on the way and the spoken reply.
+        fn say(&mut self, text: &str) -> (Vec<ChatToolCall>, String) {
+            self.messages.push(ChatMessage::user(text));
+            let mut calls = Vec::new();
+            for _ in 0..4 {
+                let reply = RuleDialog::new().reply(&self.messages);
+                // Deterministic: the same history gives the same answer.
+                assert_eq!(reply, RuleDialog::new().reply(&self.messages));
+                self.messages.push(reply.clone());
+                if reply.tool_calls.is_empty() {
+                    return (calls, reply.content.expect("a spoken reply"));
+                }
+                for call in reply.tool_calls {
+                    let args: Value = serde_json::from_str(&call.arguments).unwrap();
+                    let output = (self.tools)(&call.name, &args);
+                    self.messages.push(ChatMessage::tool_result(
+                        call.id.clone(),
+                        output.to_string(),
+                    ));
+                    calls.push(call);
+                }
+            }
+            panic!("no spoken reply after 4 rounds");
+        }
+    }
+
+    fn args(call: &ChatToolCall) -> Value {
+        serde_json::from_str(&call.arguments).unwrap()
+    }
+
+    #[test]
+    fn takes_a_message_with_slot_filling_and_confirmation() {
+        let mut call = Call::workflow_tools();
+        let (calls, reply) = call.say("I'd like to leave a message for the billing team");
+        assert!(calls.is_empty());
+        assert!(reply.contains("the billing team"), "{reply}");
+        assert!(reply.contains("name"), "{reply}");
+
+        let (calls, reply) = call.say("My name is Jordan, please call me back on 415 555 0100");
+        assert!(calls.is_empty());
+        assert!(
+            reply.starts_with(
+                "So that's a message for the billing team from Jordan, callback number 415 555 0100"
+            ),
+            "{reply}"
+        );
+        assert!(reply.contains("please call me back"), "{reply}");
+        assert!(reply.ends_with("Shall I send it?"), "{reply}");
+
+        let (calls, reply) = call.say("yes");
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].name, "take_message");
+        let a = args(&calls[0]);
+        assert!(a["for_whom"].as_str().unwrap().contains("billing"));
+        assert_eq!(a["caller_name"], "Jordan");
+        assert_eq!(a["callback_number"], "4155550100");
+        assert_eq!(a["message"], "please call me back");
+        assert_eq!(
+            reply,
+            "Thanks Jordan, I've passed your message to the billing team. Anything else?"
+        );
+
+        let (calls, reply) = call.say("no");
+        assert_eq!(calls[0].name, "end_call");
+        assert_eq!(reply, GOODBYE);
+    }
+
+    #[test]
+    fn asks_for_each_missing_slot_and_applies_corrections() {
+        let mut call = Call::workflow_tools();
+        let (_, reply) = call.say("Can I leave a message?");
+        assert!(reply.contains("Who is the message for?"), "{reply}");
+        let (_, reply) = call.say("Sam");
+        assert!(reply.contains("your name"), "{reply}");
+        let (_, reply) = call.say("it's jordan lee");
+        assert!(reply.contains("number"), "{reply}");
+        let (_, reply) = call.say("four one five five five five oh one double oh");
+        assert!(reply.contains("message to say"), "{reply}");
+        let (_, reply) = call.say("The boiler is leaking again.");
+        assert!(
+            reply.contains("for Sam from Jordan Lee, callback number 415 555 0100"),
+            "{reply}"
+        );
+        assert!(reply.contains("The boiler is leaking again"), "{reply}");
+
+        let (calls, reply) = call.say("no");
+        assert!(calls.is_empty());
+        assert!(reply.contains("What would you like to change"), "{reply}");
+        let (_, reply) = call.say("the number");
+        assert!(reply.contains("number"), "{reply}");
+        let (_, reply) = call.say("it's 415 555 0199");
+        assert!(reply.contains("415 555 0199"), "{reply}");
+        let (calls, _) = call.say("yes please");
+        assert_eq!(args(&calls[0])["callback_number"], "4155550199");
+        assert_eq!(args(&calls[0])["caller_name"], "Jordan Lee");
+        assert_eq!(args(&calls[0])["for_whom"], "Sam");
+    }
+
+    #[test]
+    fn answers_questions_from_the_knowledge_base_only() {
+        let mut call = Call::workflow_tools();
+        let (calls, reply) = call.say("What are your opening hours?");
+        assert_eq!(calls[0].name, "lookup_knowledge");
+        assert_eq!(args(&calls[0])["query"], "What are your opening hours?");
+        assert_eq!(reply, "We're open 8am to 6pm, Monday to Friday.");
+
+        let (calls, reply) = call.say("Do you fix swimming pools?");
+        assert_eq!(calls[0].name, "lookup_knowledge");
+        assert_eq!(reply, NO_INFORMATION);
+        let (_, reply) = call.say("yes");
+        assert!(reply.contains("Who is the message for?"), "{reply}");
+    }
+
+    #[test]
+    fn failed_transfer_offers_a_message_for_the_target() {
+        let mut call = Call::workflow_tools();
+        let (calls, reply) = call.say("Could you put me through to someone in billing please");
+        assert_eq!(calls[0].name, "transfer_call");
+        assert_eq!(args(&calls[0])["target"], "billing");
+        assert_eq!(
+            reply,
+            "I'm sorry, I can't transfer calls yet. Would you like to leave a message for billing?"
+        );
+        let (_, reply) = call.say("yes please");
+        assert!(reply.contains("take a message for billing"), "{reply}");
+        assert!(reply.contains("your name"), "{reply}");
+        let (_, reply) = call.say("This is Priya and my number is 212 555 0142");
+        assert!(reply.contains("message to say"), "{reply}");
+        let (_, reply) = call.say("Tell them my invoice is wrong");
+        assert!(
+            reply.contains("for billing from Priya, callback number 212 555 0142"),
+            "{reply}"
+        );
+        assert!(reply.contains("my invoice is wrong"), "{reply}");
+    }
+
+    #[test]
+    fn repeats_the_last_thing_said() {
+        let mut call = Call::workflow_tools();
+        let (_, first) = call.say("I want to leave a message for Dana");
+        let (calls, again) = call.say("Sorry, could you repeat that?");
+        assert!(calls.is_empty());
+        assert_eq!(again, first);
+        // The context survives the repeat: the name is still what is asked for.
+        let (_, reply) = call.say("Jordan");
+        assert!(reply.contains("number"), "{reply}");
+    }
+
+    #[test]
+    fn keypad_menu_chooses_a_department() {
+        let mut call = Call::workflow_tools();
+        let (calls, reply) = call.say("[caller pressed 1]");
+        assert!(calls.is_empty());
+        assert!(reply.starts_with("You chose billing."), "{reply}");
+        assert!(reply.contains("your name"), "{reply}");
+        let (_, reply) = call.say("[caller pressed 2]");
+        assert!(reply.contains("the front desk"), "{reply}");
+        let (_, reply) = call.say("[caller pressed 7]");
+        assert!(reply.contains("press 1 for billing"), "{reply}");
+        assert!(reply.contains("press 2 for the front desk"), "{reply}");
+
+        let hints = AgentHints::parse(&[ChatMessage::system(SYSTEM)]);
+        assert_eq!(
+            hints.greeting.as_deref(),
+            Some("Thanks for calling Acme Plumbing, how can I help?")
+        );
+        assert_eq!(
+            hints.menu,
+            vec![
+                ('1', "billing".to_owned()),
+                ('2', "the front desk".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn goodbye_ends_the_call() {
+        for text in ["That's all, thanks", "bye", "No thanks", "goodbye!"] {
+            let mut call = Call::workflow_tools();
+            let (calls, reply) = call.say(text);
+            assert_eq!(calls.len(), 1, "{text}");
+            assert_eq!(calls[0].name, "end_call");
+            assert_eq!(reply, GOODBYE);
+        }
+    }
+
+    #[test]
+    fn greetings_and_unknown_turns_get_a_polite_prompt() {
+        let mut call = Call::workflow_tools();
+        let (calls, reply) = call.say("Hello there");
+        assert!(calls.is_empty());
+        assert_eq!(reply, "Thanks for calling Acme Plumbing, how can I help?");
+        let (calls, reply) = call.say("purple monkey dishwasher");
+        assert!(calls.is_empty());
+        assert!(
+            reply.starts_with("I'm sorry, I didn't quite get that."),
+            "{reply}"
+        );
+    }
+
+    #[test]
+    fn tool_call_ids_are_unique_and_deterministic() {
+        let mut call = Call::workflow_tools();
+        call.say("What are your hours?");
+        call.say("Do you do boilers?");
+        call.say("bye");
+        let ids: Vec<&str> = call
+            .messages
+            .iter()
+            .flat_map(|m| m.tool_calls.iter().map(|c| c.id.as_str()))
+            .collect();
+        assert_eq!(ids.len(), 3);
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 3);
+        assert_eq!(ids[0], "rules_2");
+    }
+
+    #[test]
+    fn parses_phone_numbers_in_words_and_digits() {
+        let number = |text: &str| Utterance::new(text).phone_number().map(|(_, _, d)| d);
+        assert_eq!(
+            number("four one five five five five zero one zero zero").as_deref(),
+            Some("4155550100")
+        );
+        assert_eq!(
+            number("call me at (415) 555-0100 please").as_deref(),
+            Some("4155550100")
+        );
+        assert_eq!(
+            number("it's one eight hundred").as_deref(),
+            None,
+            "'hundred' is not a digit"
+        );
+        assert_eq!(number("1 415 555 0100").as_deref(), Some("14155550100"));
+        assert_eq!(
+            number("four one five, triple five, oh one oh oh").as_deref(),
+            Some("4155550100")
+        );
+        assert_eq!(number("my number is 555 0100"), None);
+        assert_eq!(speak_number("14155550100"), "1 415 555 0100");
+    }
+
+    #[test]
+    fn extracts_names() {
+        let name = |text: &str| Utterance::new(text).name(false).map(|(_, _, n)| n);
+        assert_eq!(name("this is jordan from acme").as_deref(), Some("Jordan"));
+        assert_eq!(name("Hi, I'm Jordan Lee").as_deref(), Some("Jordan Lee"));
+        assert_eq!(name("I'm calling about my invoice"), None);
+        assert_eq!(name("this is urgent"), None);
+    }
+
+    #[test]
+    fn rules_provider_is_chosen_without_a_key_on_openai() {
+        use crate::llm::LlmConfig;
+        let mut config = LlmConfig::openai(String::new(), "gpt-4o-mini");
+        config.api_key = None;
+        assert!(!config.is_configured());
+        config.api_key = Some("sk-test".into());
+        assert!(config.is_configured());
+        config.api_key = None;
+        config.base_url = "http://localhost:11434/v1".into();
+        assert!(config.is_configured());
+    }
+}
