@@ -57,7 +57,7 @@ pub async fn temporal_client(settings: &Settings) -> Result<Client> {
     Ok(client)
 }
 
-pub fn api_state(
+pub async fn api_state(
     settings: &Settings,
     store: Store,
     temporal: Client,
@@ -73,13 +73,13 @@ pub fn api_state(
             task_queue: settings.task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),
-        engines: Arc::new(voice_engines(settings)),
+        engines: Arc::new(voice_engines(settings).await),
         twilio: twilio_client(settings)?,
     })
 }
 
 /// The voice engines this deployment offers.
-pub fn voice_engines(settings: &Settings) -> voice::catalog::EngineCatalog {
+pub async fn voice_engines(settings: &Settings) -> voice::catalog::EngineCatalog {
     use voice::engines::{GeminiLive, OpenAiRealtime, cascaded::Cascaded};
     let v = &settings.voice;
     let mut catalog = voice::catalog::EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine));
@@ -100,8 +100,32 @@ pub fn voice_engines(settings: &Settings) -> voice::catalog::EngineCatalog {
             }
         }
     }
+    if v.offline {
+        match offline_engine(settings).await {
+            Ok(engine) => catalog = catalog.with(Arc::new(engine)),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "no offline voice engine"),
+        }
+    }
     tracing::info!(engines = ?catalog.names(), "voice engines available");
     catalog
+}
+
+/// The offline engine: starts the speech-to-text sidecar (it loads Whisper; a few seconds).
+async fn offline_engine(settings: &Settings) -> Result<voice::engines::offline::OfflineEngine> {
+    use voice::{engines::offline::OfflineEngine, stt::SttSidecar};
+    let tts = OfflineEngine::local_tts()
+        .context("no offline text-to-speech: install flite (or espeak-ng)")?;
+    let (python, script) = match &settings.voice.stt_sidecar {
+        Some(paths) => paths.clone(),
+        None => voice::stt::sidecar::find_default(&std::env::current_dir()?).context(
+            "offline speech-to-text is not set up here (scripts/dev.sh installs it into .venv)",
+        )?,
+    };
+    let sidecar = SttSidecar::start(&python, &script, None)
+        .await
+        .context("starting the speech-to-text sidecar")?;
+    tracing::info!(url = %sidecar.url(), "offline speech-to-text sidecar running");
+    Ok(OfflineEngine::new(Arc::new(sidecar), tts))
 }
 
 pub async fn serve_api(

@@ -34,6 +34,12 @@ pub struct VoiceSettings {
     pub deepgram: Option<voice::stt::deepgram::DeepgramConfig>,
     pub tts: Option<voice::tts::openai::OpenAiTtsConfig>,
     pub llm: activities::llm::LlmConfig,
+    /// Offer the offline engine (local Whisper sidecar + flite/espeak-ng); `OFFLINE_ENGINE=off`
+    /// turns it off.
+    pub offline: bool,
+    /// The sidecar's Python and script; default `.venv/bin/python` and
+    /// `stt-sidecar/switchboard_stt.py` in the working directory.
+    pub stt_sidecar: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl VoiceSettings {
@@ -70,12 +76,18 @@ impl VoiceSettings {
             activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
         llm.base_url = var_or("LLM_BASE_URL", &llm.base_url);
         llm.api_key = var("LLM_API_KEY").or(openai_key);
+        let stt_sidecar = match (var("STT_SIDECAR_PYTHON"), var("STT_SIDECAR_SCRIPT")) {
+            (Some(python), Some(script)) => Some((python.into(), script.into())),
+            _ => None,
+        };
         Self {
             openai_realtime,
             gemini_live,
             deepgram,
             tts,
             llm,
+            offline: var_or("OFFLINE_ENGINE", "on") != "off",
+            stt_sidecar,
         }
     }
 }

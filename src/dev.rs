@@ -54,10 +54,11 @@ pub async fn run(mut settings: Settings) -> Result<()> {
 
 async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
     let store = app::open_store(settings).await?;
-    let demo_key = seed_demo_tenant(&store, settings).await?;
     let sessions = app::open_sessions(settings).await?;
     let temporal = app::temporal_client(settings).await?;
-    let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone())?;
+    let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone()).await?;
+    let engines = state.engines.names();
+    let demo_key = seed_demo_tenant(&store, settings, &engines).await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -65,7 +66,7 @@ async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
     };
     let api = app::serve_api(settings, state, stopped(stop_rx.clone()));
     let worker = app::run_worker(settings, store, temporal, sessions, stopped(stop_rx));
-    print_banner(settings, demo_key.as_deref(), simulated_twilio);
+    print_banner(settings, demo_key.as_deref(), simulated_twilio, &engines);
     let signal = async {
         app::shutdown_signal().await;
         tracing::info!("shutting down");
@@ -101,24 +102,22 @@ const DEMO_KNOWLEDGE: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The engine the demo agent gets: the first one whose provider is configured, else the echo
-/// engine (a line check that says back what it hears) until the offline engine lands.
-fn preferred_engine(settings: &Settings) -> &'static str {
-    let v = &settings.voice;
-    if v.openai_realtime.is_some() {
-        "openai_realtime"
-    } else if v.gemini_live.is_some() {
-        "gemini_live"
-    } else if v.deepgram.is_some() && v.tts.is_some() {
-        "cascaded"
-    } else {
-        "echo"
-    }
+/// The engine the demo agent gets: a configured cloud engine first, then the offline engine,
+/// else the echo engine (a line check that says back what it hears).
+fn preferred_engine(available: &[&str]) -> &'static str {
+    ["openai_realtime", "gemini_live", "cascaded", "offline"]
+        .into_iter()
+        .find(|e| available.contains(e))
+        .unwrap_or("echo")
 }
 
 /// Creates the demo tenant, its receptionist agent and number on first run. The API key is
 /// shown once and kept in the data directory (owner-only) for later runs to point at.
-async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<String>> {
+async fn seed_demo_tenant(
+    store: &Store,
+    settings: &Settings,
+    engines: &[&str],
+) -> Result<Option<String>> {
     if store.find_tenant_by_name(DEMO_TENANT).await?.is_some() {
         return Ok(None);
     }
@@ -130,7 +129,7 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
                 name: "Acme Dental Receptionist".into(),
                 greeting: "Thanks for calling Acme Dental, how can I help you today?".into(),
                 instructions: "You are the friendly receptionist of Acme Dental.".into(),
-                engine: preferred_engine(settings).into(),
+                engine: preferred_engine(engines).into(),
                 engine_settings: serde_json::json!({}),
                 max_call_duration_secs: None,
             },
@@ -162,7 +161,12 @@ async fn seed_demo_tenant(store: &Store, settings: &Settings) -> Result<Option<S
     Ok(Some(key.secret))
 }
 
-fn print_banner(settings: &Settings, new_demo_key: Option<&str>, simulated_twilio: bool) {
+fn print_banner(
+    settings: &Settings,
+    new_demo_key: Option<&str>,
+    simulated_twilio: bool,
+    engines: &[&str],
+) {
     let api = settings.public_url.as_str().trim_end_matches('/');
     let key_file = settings.data_dir.join("demo-api-key");
     println!();
@@ -184,10 +188,7 @@ fn print_banner(settings: &Settings, new_demo_key: Option<&str>, simulated_twili
     } else {
         println!("  Twilio         {}", settings.twilio_api_base);
     }
-    println!(
-        "  Voice engines  {}",
-        app::voice_engines(settings).names().join(", ")
-    );
+    println!("  Voice engines  {}", engines.join(", "));
     match new_demo_key {
         Some(key) => println!(
             "  Demo API key   {key}   (shown once; also in {})",

@@ -85,7 +85,7 @@ async fn run_api(settings: Settings) -> Result<()> {
     let store = app::open_store(&settings).await?;
     let sessions = app::open_sessions(&settings).await?;
     let temporal = app::temporal_client(&settings).await?;
-    let state = app::api_state(&settings, store, temporal, sessions)?;
+    let state = app::api_state(&settings, store, temporal, sessions).await?;
     tracing::info!(bind = %settings.api_bind, public_url = %settings.public_url, "API listening");
     app::serve_api(&settings, state, app::shutdown_signal()).await
 }

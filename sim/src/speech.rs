@@ -164,19 +164,23 @@ pub enum Voice {
     /// the product can use), falling back to [`Voice::Synthetic`] when espeak-ng is not
     /// installed or fails.
     Espeak,
+    /// CMU Flite's `slt` voice ([`voice::tts::FliteTts`]): the clearest offline voice for
+    /// telephone audio; falls back to espeak-ng, then synthetic.
+    Flite,
 }
 
-/// The environment variable choosing the simulated callers' voice: `synthetic`, or `espeak`
-/// (the default: espeak-ng when installed, else synthetic).
+/// The environment variable choosing the simulated callers' voice: `synthetic`, `espeak`,
+/// `flite`, or unset / `auto`: flite when installed, else espeak-ng, else synthetic.
 pub const VOICE_ENV: &str = "SIM_VOICE";
 
 impl Voice {
     /// The voice [`VOICE_ENV`] asks for: [`Voice::Synthetic`] for `synthetic`, otherwise
     /// (unset, `espeak`, `auto`) [`Voice::Espeak`].
     pub fn from_env() -> Self {
-        match std::env::var(VOICE_ENV) {
-            Ok(v) if v.trim().eq_ignore_ascii_case("synthetic") => Voice::Synthetic,
-            _ => Voice::Espeak,
+        match std::env::var(VOICE_ENV).map(|v| v.trim().to_ascii_lowercase()) {
+            Ok(v) if v == "synthetic" => Voice::Synthetic,
+            Ok(v) if v == "espeak" => Voice::Espeak,
+            _ => Voice::Flite,
         }
     }
 
@@ -184,7 +188,16 @@ impl Voice {
     pub async fn speak(self, text: &str) -> Vec<u8> {
         match self {
             Voice::Synthetic => synthesize(text),
-            Voice::Espeak => match synthesize_with_espeak(text).await {
+            Voice::Flite if voice::tts::FliteTts::available() => {
+                match voice::tts::FliteTts::default()
+                    .synthesize_all(text, None)
+                    .await
+                {
+                    Ok(audio) if !audio.is_empty() => audio,
+                    _ => Box::pin(Voice::Espeak.speak(text)).await,
+                }
+            }
+            Voice::Flite | Voice::Espeak => match synthesize_with_espeak(text).await {
                 Some(audio) if !audio.is_empty() || synthesize(text).is_empty() => audio,
                 _ => synthesize(text),
             },

@@ -1,6 +1,7 @@
 //! Voice engines.
 //!
 //! - [`cascaded`]: speech-to-text → (the call workflow's LLM) → text-to-speech.
+//! - [`offline`]: the cascaded engine with local parts only (Whisper sidecar, flite, rules).
 //! - [`openai_realtime`]: OpenAI Realtime (GA protocol); speaks μ-law 8 kHz natively, so audio
 //!   passes through untouched.
 //! - [`gemini_live`]: Gemini Live; 16 kHz PCM in, 24 kHz PCM out, resampled inside.
@@ -14,6 +15,7 @@
 
 pub mod cascaded;
 pub mod gemini_live;
+pub mod offline;
 pub mod openai_realtime;
 
 pub use gemini_live::{GeminiLive, GeminiLiveConfig};

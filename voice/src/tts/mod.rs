@@ -6,11 +6,13 @@
 //! next send and drops the upstream connection.
 
 pub mod espeak;
+pub mod flite;
 pub mod openai;
 
 use tokio::sync::mpsc;
 
 pub use espeak::{EspeakTts, EspeakTtsConfig};
+pub use flite::{FliteTts, FliteTtsConfig};
 pub use openai::{OpenAiTts, OpenAiTtsConfig};
 
 #[derive(Debug, Clone, thiserror::Error)]
