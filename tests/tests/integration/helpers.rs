@@ -175,6 +175,7 @@ pub struct TestApp {
     pub twilio_base_url: String,
     /// The Twilio simulator, when the app was spawned with one.
     pub sim: Option<sim::SimHandle>,
+    pub rules_dialog: bool,
     pub tenant: TenantId,
     pub llm_base_url: String,
     pub number: E164,
@@ -209,6 +210,8 @@ pub struct AppOptions {
     /// Twilio is the simulator with these faults (webhooks, media streams and REST all go
     /// through it, and `PUBLIC_URL` is the API's real address); `None`: the small REST fake.
     pub sim: Option<sim::FaultConfig>,
+    /// The `llm_turn` activity answers with the rule-based dialog instead of `llm_base_url`.
+    pub rules_dialog: bool,
 }
 
 impl Default for AppOptions {
@@ -222,6 +225,7 @@ impl Default for AppOptions {
             // Nothing listens here: a test that reaches the LLM without a fake fails loudly.
             llm_base_url: "http://127.0.0.1:9/v1".into(),
             sim: None,
+            rules_dialog: false,
         }
     }
 }
@@ -247,6 +251,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         engines,
         llm_base_url,
         sim: sim_faults,
+        rules_dialog,
     } = options;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -333,6 +338,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         twilio,
         twilio_base_url,
         sim: simulator,
+        rules_dialog,
         tenant: tenant.id,
         llm_base_url,
         number,
@@ -532,10 +538,12 @@ impl TestApp {
             timeout: Duration::from_secs(10),
         })
         .unwrap();
-        let conversation = ConversationActivitiesImpl::new(
-            self.store.clone(),
-            activities::LlmProvider::Remote(llm),
-        );
+        let provider = if self.rules_dialog {
+            activities::LlmProvider::Rules(activities::RuleDialog::new())
+        } else {
+            activities::LlmProvider::Remote(llm)
+        };
+        let conversation = ConversationActivitiesImpl::new(self.store.clone(), provider);
         let client = self.temporal.clone();
         let task_queue = self.task_queue.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();

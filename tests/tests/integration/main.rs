@@ -10,6 +10,7 @@ mod api;
 mod call_workflow;
 mod conversations;
 mod media;
+mod offline;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
