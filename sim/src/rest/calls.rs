@@ -54,15 +54,7 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
             ));
         }
     };
-    let status_callback = match form.get("StatusCallback") {
-        Some(cb) if !valid_url(cb) => {
-            return Err(ApiError::bad(
-                21609,
-                format!("Invalid StatusCallback url: {cb}"),
-            ));
-        }
-        other => other.map(str::to_owned),
-    };
+    let status_callback = form.status_callback()?;
     // Twilio accepts the parameter repeated, and SDKs sometimes send it space-separated.
     let mut events: Vec<String> = form
         .all("StatusCallbackEvent")

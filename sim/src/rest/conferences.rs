@@ -132,14 +132,7 @@ pub(crate) async fn add_participant(
             format!("Invalid 'To' Phone Number: {to}"),
         ));
     }
-    if let Some(cb) = form.get("StatusCallback")
-        && !valid_url(cb)
-    {
-        return Err(ApiError::bad(
-            21609,
-            format!("Invalid StatusCallback url: {cb}"),
-        ));
-    }
+    let status_callback = form.status_callback()?;
     let label = form.get("Label").map(str::to_owned);
     let bool_attr = |name: &str, default: bool| -> Result<bool, ApiError> {
         Ok(form.bool(name)?.unwrap_or(default))
@@ -200,7 +193,7 @@ pub(crate) async fn add_participant(
         to: to.to_owned(),
         from: from.to_owned(),
         doc: DocSource::Twiml(twiml),
-        status_callback: form.get("StatusCallback").map(str::to_owned),
+        status_callback,
         status_callback_method: method_param(&form, "StatusCallbackMethod")?,
         status_callback_events: events,
         machine_detection: form.get("MachineDetection").map(str::to_owned),

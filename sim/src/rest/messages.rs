@@ -10,7 +10,7 @@ use axum::http::Uri;
 
 use super::{
     ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
-    valid_address, valid_url,
+    valid_address,
 };
 use crate::state::{API_VERSION, MessageRecord, Shared, new_sid, rfc2822_now};
 use crate::webhooks::{self, Webhook};
@@ -50,15 +50,7 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
             "The concatenated message body exceeds the 1600 character limit.",
         ));
     }
-    let status_callback = match form.get("StatusCallback") {
-        Some(cb) if !valid_url(cb) => {
-            return Err(ApiError::bad(
-                21609,
-                format!("Invalid StatusCallback url: {cb}"),
-            ));
-        }
-        other => other.map(str::to_owned),
-    };
+    let status_callback = form.status_callback()?;
     let account = shared.settings.account_sid.clone();
     let sid = new_sid("SM");
     let now = rfc2822_now();

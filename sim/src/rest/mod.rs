@@ -97,6 +97,17 @@ impl Form {
     }
 
     /// The first value of `name`, if present and not empty.
+    /// `StatusCallback`, if given; 21609 when it is not an http(s) URL.
+    pub(crate) fn status_callback(&self) -> Result<Option<String>, ApiError> {
+        match self.get("StatusCallback") {
+            Some(cb) if !valid_url(cb) => Err(ApiError::bad(
+                21609,
+                format!("Invalid StatusCallback url: {cb}"),
+            )),
+            other => Ok(other.map(str::to_owned)),
+        }
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
