@@ -383,16 +383,7 @@ impl CallWorkflow {
         ctx: &mut SyncWorkflowContext<Self>,
         update: CallStatusChanged,
     ) {
-        if self.final_status.is_some() {
-            return;
-        }
-        if update.status == CallStatus::InProgress && self.answered_at_ms.is_none() {
-            self.answered_at_ms = Some(sync_now_ms(ctx));
-        }
-        self.last_status = Some(update.status);
-        if update.status.is_final() {
-            self.final_status = Some(update);
-        }
+        self.apply_status(update, sync_now_ms(ctx));
     }
 
     #[signal]
@@ -431,6 +422,26 @@ impl CallWorkflow {
 }
 
 impl CallWorkflow {
+    fn apply_status(&mut self, update: CallStatusChanged, now: i64) {
+        if self.final_status.is_some() {
+            return;
+        }
+        if update.status == CallStatus::InProgress && self.answered_at_ms.is_none() {
+            self.answered_at_ms = Some(now);
+        }
+        // Twilio's `completed` means the call was answered and ended normally, even if no
+        // `in-progress` callback was asked for (a number's callback gets only the final
+        // status) and the media stream never connected: it was answered `CallDuration` ago.
+        if update.status == CallStatus::Completed && self.answered_at_ms.is_none() {
+            let duration_ms = i64::from(update.duration_secs.unwrap_or(0)) * 1000;
+            self.answered_at_ms = Some(now - duration_ms);
+        }
+        self.last_status = Some(update.status);
+        if update.status.is_final() {
+            self.final_status = Some(update);
+        }
+    }
+
     fn phase(&self) -> CallPhase {
         if self.final_status.is_some() {
             CallPhase::Ended
@@ -696,5 +707,31 @@ mod tests {
         let finish = answered_call(Some(reported)).finish_input(false, 1_000, 62_000);
         assert_eq!(finish.duration_secs, 42);
         assert_eq!(finish.outcome, CallOutcome::Completed);
+    }
+
+    #[test]
+    fn a_completed_call_was_answered_even_if_its_stream_never_connected() {
+        let mut call = answered_call(None);
+        call.answered_at_ms = None;
+        call.stream_started_at_ms = None;
+        call.apply_status(
+            CallStatusChanged {
+                status: CallStatus::Completed,
+                duration_secs: Some(3),
+            },
+            10_000,
+        );
+        assert_eq!(call.answered_at_ms, Some(7_000));
+
+        let mut unanswered = answered_call(None);
+        unanswered.answered_at_ms = None;
+        unanswered.apply_status(
+            CallStatusChanged {
+                status: CallStatus::NoAnswer,
+                duration_secs: Some(0),
+            },
+            10_000,
+        );
+        assert_eq!(unanswered.answered_at_ms, None);
     }
 }

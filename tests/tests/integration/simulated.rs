@@ -260,10 +260,13 @@ async fn fifty_calls_complete_exactly_once_while_a_fifth_of_twilio_requests_fail
         injected.timeouts > 0 && injected.server_errors + injected.too_many_requests > 0,
         "the run really failed requests: {injected:?}"
     );
-    assert_eq!(
-        by_caller.len(),
-        50,
-        "every caller got the SMS: {by_caller:?}"
+    let missing: Vec<_> = rows
+        .iter()
+        .filter(|r| !by_caller.contains_key(r["from"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "every caller got the SMS; not: {missing:#?}"
     );
     assert!(
         by_caller.values().all(|&n| n == 1),
