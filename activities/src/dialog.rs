@@ -8,7 +8,9 @@
 //!
 //! What it understands:
 //! - taking a message with slot filling (who it is for, the caller's name, a callback number,
-//!   the message) and a confirmation before `take_message`;
+//!   the message): `take_message` runs as soon as the last detail is in, and the agent reads
+//!   the saved message back for confirmation; a correction ("no, the number is …") saves it
+//!   again with `replaces` set to the first message's id, so one message row holds the result;
 //! - questions, answered from the best `lookup_knowledge` hit verbatim, never invented;
 //! - "speak to / transfer me to / put me through to X" → `transfer_call`, and when transfers
 //!   are not available an offer to take a message for X;
@@ -174,23 +176,23 @@ impl Draft {
         }
     }
 
-    fn confirmation(&self) -> String {
-        let mut text = String::from("So that's a message");
+    /// "for the billing team, from Jordan, callback number 415 555 0100, saying: "…"".
+    fn details(&self) -> String {
+        let mut parts = Vec::new();
         if let Some(f) = &self.for_whom {
-            text.push_str(&format!(" for {f}"));
+            parts.push(format!("for {f}"));
         }
         if let Some(n) = &self.caller_name {
-            text.push_str(&format!(" from {n}"));
+            parts.push(format!("from {n}"));
         }
-        match &self.callback_number {
-            Some(number) => text.push_str(&format!(", callback number {}", speak_number(number))),
-            None => text.push_str(", with no callback number"),
-        }
+        parts.push(match &self.callback_number {
+            Some(number) => format!("callback number {}", speak_number(number)),
+            None => "with no callback number".to_owned(),
+        });
         if let Some(m) = &self.message {
-            text.push_str(&format!(", saying: \"{}\"", m.trim_end_matches(['.', '!'])));
+            parts.push(format!("saying: \"{}\"", m.trim_end_matches(['.', '!'])));
         }
-        text.push_str(". Shall I send it?");
-        text
+        parts.join(", ")
     }
 
     fn tool_arguments(&self) -> Value {
@@ -234,8 +236,10 @@ enum Pending {
     Nothing,
     /// A slot of the draft.
     Slot(Slot),
-    /// Yes/no on the draft's confirmation.
+    /// Yes/no on the read-back of the saved message.
     Confirm,
+    /// Yes/no on "shall I try saving it again?".
+    RetrySave,
     /// Which part of the draft to change.
     Change,
     /// Yes/no on "would you like to leave a message (for X)?".
@@ -251,7 +255,23 @@ enum Pending {
 #[derive(Debug, Clone, Default)]
 struct State {
     draft: Option<Draft>,
+    /// The draft's message as `take_message` saved it, while the caller may still correct it.
+    saved: Option<Saved>,
     pending: Pending,
+}
+
+#[derive(Debug, Clone)]
+struct Saved {
+    message_id: String,
+    draft: Draft,
+}
+
+impl State {
+    /// The message is settled (confirmed, cancelled or sent): forget the draft.
+    fn close_draft(&mut self) {
+        self.draft = None;
+        self.saved = None;
+    }
 }
 
 enum Action {
@@ -300,7 +320,7 @@ fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) -> Action {
     match ToolName::parse(&call.name) {
         Some(ToolName::EndCall) => {
             state.pending = Pending::Ended;
-            state.draft = None;
+            state.close_draft();
             say(GOODBYE)
         }
         Some(ToolName::LookupKnowledge) => {
@@ -316,7 +336,7 @@ fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) -> Action {
                 (Some(answer), Some(draft)) => {
                     // A question in the middle of a message: answer, then carry on.
                     let resume = resume_draft(state, draft);
-                    say(format!("{answer} Now, back to your message. {resume}"))
+                    prefixed(format!("{answer} Now, back to your message."), resume)
                 }
                 (Some(answer), None) => {
                     state.pending = Pending::Nothing;
@@ -324,9 +344,10 @@ fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) -> Action {
                 }
                 (None, Some(draft)) => {
                     let resume = resume_draft(state, draft);
-                    say(format!(
-                        "I'm sorry, I don't have that information. Back to your message. {resume}"
-                    ))
+                    prefixed(
+                        "I'm sorry, I don't have that information. Back to your message.",
+                        resume,
+                    )
                 }
                 (None, None) => {
                     state.pending = Pending::OfferMessage(None);
@@ -335,30 +356,42 @@ fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) -> Action {
             }
         }
         Some(ToolName::TakeMessage) => {
-            if ok == Some(true) {
-                let name = text_arg(&args, "caller_name");
-                let for_whom = text_arg(&args, "for_whom");
-                state.draft = None;
-                state.pending = Pending::AnythingElse;
-                let thanks = match name {
-                    Some(n) => format!("Thanks {n}"),
-                    None => "Thank you".into(),
-                };
-                match for_whom {
-                    Some(f) => say(format!(
-                        "{thanks}, I've passed your message to {f}. Anything else?"
-                    )),
-                    None => say(format!(
-                        "{thanks}, I've passed your message on. Anything else?"
-                    )),
+            let message_id = result.get("message_id").and_then(Value::as_str);
+            match (ok, message_id, state.draft.clone()) {
+                (Some(true), Some(id), Some(draft)) => {
+                    let replaced = args.get("replaces").is_some();
+                    state.saved = Some(Saved {
+                        message_id: id.to_owned(),
+                        draft: draft.clone(),
+                    });
+                    state.pending = Pending::Confirm;
+                    let details = draft.details();
+                    say(if replaced {
+                        format!("Thanks, I've updated your message: {details}. Is that right now?")
+                    } else {
+                        let thanks = match &draft.caller_name {
+                            Some(n) => format!("Thanks {n}"),
+                            None => "Thank you".into(),
+                        };
+                        format!("{thanks}, I've taken your message {details}. Is that correct?")
+                    })
                 }
-            } else {
-                state.pending = if state.draft.is_some() {
-                    Pending::Confirm
-                } else {
-                    Pending::Nothing
-                };
-                say("I'm sorry, I couldn't save your message just now. Shall I try again?")
+                (Some(true), _, _) => {
+                    // Saved, but not a draft of ours (or no id to correct it by).
+                    state.close_draft();
+                    state.pending = Pending::AnythingElse;
+                    say(format!(
+                        "Thank you, I've passed your message on. {ANYTHING_ELSE}"
+                    ))
+                }
+                _ => {
+                    state.pending = if state.draft.is_some() {
+                        Pending::RetrySave
+                    } else {
+                        Pending::Nothing
+                    };
+                    say("I'm sorry, I couldn't save your message just now. Shall I try again?")
+                }
             }
         }
         Some(ToolName::TransferCall) => {
@@ -430,9 +463,16 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         return end_call(state);
     }
     if state.draft.is_some() && u.has_any(CANCEL) {
-        state.draft = None;
+        let already_saved = state.saved.is_some();
+        state.close_draft();
         state.pending = Pending::AnythingElse;
-        return say(format!("No problem, I won't send it. {ANYTHING_ELSE}"));
+        return say(if already_saved {
+            format!(
+                "All right. It's already been passed on, so I'll leave it there. {ANYTHING_ELSE}"
+            )
+        } else {
+            format!("No problem, I won't send it. {ANYTHING_ELSE}")
+        });
     }
     let yes_no = u.yes_no();
     match state.pending.clone() {
@@ -440,11 +480,10 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
             let mut draft = state.draft.clone().unwrap_or_default();
             let changed = fill_from(&mut draft, &u, None);
             if changed {
-                state.draft = Some(draft.clone());
-                return resume_draft(state, draft).into();
+                return resume_draft(state, draft);
             }
             match yes_no {
-                Some(true) => return send_message(state, draft),
+                Some(true) => return confirmed(state, &draft),
                 Some(false) => {
                     state.pending = Pending::Change;
                     return say(
@@ -458,8 +497,7 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         Pending::Change => {
             let mut draft = state.draft.clone().unwrap_or_default();
             if fill_from(&mut draft, &u, None) {
-                state.draft = Some(draft.clone());
-                return resume_draft(state, draft).into();
+                return resume_draft(state, draft);
             }
             let field = if u.has_any(&["name"]) {
                 Some(Slot::Name)
@@ -487,7 +525,7 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
                 return say(format!("Sure. {}", field.prompt()));
             }
             if yes_no == Some(true) || u.has_any(&["nothing", "it's fine", "that's fine"]) {
-                return send_message(state, draft);
+                return resume_draft(state, draft);
             }
             return say(
                 "Sorry, which part should I change: who it's for, your name, the number, or the \
@@ -497,13 +535,24 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         Pending::Slot(slot) => {
             let mut draft = state.draft.clone().unwrap_or_default();
             match fill_slot(&mut draft, slot, &u) {
-                None => return resume_draft(state, draft).into(),
+                None => return resume_draft(state, draft),
                 // Not an answer but a question of its own: answer it, then carry on.
                 Some(_) if u.is_question() => {}
                 Some(reply) => {
                     state.draft = Some(draft);
                     return say(reply);
                 }
+            }
+        }
+        Pending::RetrySave => {
+            if yes_no == Some(true) {
+                let draft = state.draft.clone().unwrap_or_default();
+                return send_message(state, draft);
+            }
+            if yes_no == Some(false) {
+                state.close_draft();
+                state.pending = Pending::AnythingElse;
+                return say(format!("I'm sorry about that. {ANYTHING_ELSE}"));
             }
         }
         Pending::OfferMessage(for_whom) => {
@@ -580,17 +629,11 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         None => {}
     }
     if let Some(draft) = state.draft.clone() {
-        return resume_draft(state, draft).into();
+        return resume_draft(state, draft);
     }
     say(format!(
         "I'm sorry, I didn't quite get that. {CAPABILITIES} What would you like to do?"
     ))
-}
-
-impl From<String> for Action {
-    fn from(text: String) -> Self {
-        Action::Say(text)
-    }
 }
 
 fn end_call(state: &mut State) -> Action {
@@ -603,30 +646,55 @@ fn transfer(state: &mut State, target: String) -> Action {
     Action::Call(ToolName::TransferCall, json!({ "target": target }))
 }
 
+/// Saves a complete draft with `take_message`: a new message, or a correction that replaces
+/// the one already saved.
 fn send_message(state: &mut State, draft: Draft) -> Action {
     if let Some(slot) = draft.missing() {
         state.draft = Some(draft);
         state.pending = Pending::Slot(slot);
         return say(slot.prompt());
     }
-    let args = draft.tool_arguments();
+    let mut args = draft.tool_arguments();
+    if let Some(saved) = &state.saved {
+        args["replaces"] = json!(saved.message_id);
+    }
     state.draft = Some(draft);
     state.pending = Pending::Nothing;
     Action::Call(ToolName::TakeMessage, args)
 }
 
-/// Ask for the next missing slot, or for confirmation once all are there.
-fn resume_draft(state: &mut State, draft: Draft) -> String {
-    state.draft = Some(draft.clone());
-    match draft.missing() {
-        Some(slot) => {
-            state.pending = Pending::Slot(slot);
-            slot.prompt().to_owned()
-        }
-        None => {
-            state.pending = Pending::Confirm;
-            draft.confirmation()
-        }
+/// The caller confirmed the read-back.
+fn confirmed(state: &mut State, draft: &Draft) -> Action {
+    state.close_draft();
+    state.pending = Pending::AnythingElse;
+    say(match &draft.for_whom {
+        Some(f) => format!("Great, I'll make sure {f} gets it. {ANYTHING_ELSE}"),
+        None => format!("Great, I'll make sure it gets to them. {ANYTHING_ELSE}"),
+    })
+}
+
+/// Asks for the next missing detail; once all are there, saves the message (again, if the
+/// caller changed it since it was saved), or asks again whether the saved one is right.
+fn resume_draft(state: &mut State, draft: Draft) -> Action {
+    if let Some(slot) = draft.missing() {
+        state.draft = Some(draft);
+        state.pending = Pending::Slot(slot);
+        return say(slot.prompt());
+    }
+    if state.saved.as_ref().is_some_and(|s| s.draft == draft) {
+        state.draft = Some(draft);
+        state.pending = Pending::Confirm;
+        return say("Is everything in your message correct?");
+    }
+    send_message(state, draft)
+}
+
+/// `lead` before what `action` says; a tool call goes first and `lead` is dropped (the tool's
+/// result brings its own words).
+fn prefixed(lead: impl Into<String>, action: Action) -> Action {
+    match action {
+        Action::Say(text) => say(format!("{} {text}", lead.into())),
+        other => other,
     }
 }
 
@@ -637,7 +705,7 @@ fn start_message(state: &mut State, mut draft: Draft, u: &Utterance) -> Action {
         None => "Sure, I can take a message.".to_owned(),
     };
     let next = resume_draft(state, draft);
-    say(format!("{opening} {next}"))
+    prefixed(opening, next)
 }
 
 fn step_dtmf(agent: &AgentHints, state: &mut State, key: char) -> Action {
@@ -647,9 +715,10 @@ fn step_dtmf(agent: &AgentHints, state: &mut State, key: char) -> Action {
             ..state.draft.clone().unwrap_or_default()
         };
         let next = resume_draft(state, draft);
-        return say(format!(
-            "You chose {label}. I can take a message for {label}. {next}"
-        ));
+        return prefixed(
+            format!("You chose {label}. I can take a message for {label}."),
+            next,
+        );
     }
     if agent.menu.is_empty() {
         return say(format!(
@@ -1592,25 +1661,15 @@ mod tests {
     }
 
     #[test]
-    fn takes_a_message_with_slot_filling_and_confirmation() {
+    fn takes_a_message_as_soon_as_it_is_complete_and_reads_it_back() {
         let mut call = Call::workflow_tools();
         let (calls, reply) = call.say("I'd like to leave a message for the billing team");
         assert!(calls.is_empty());
         assert!(reply.contains("the billing team"), "{reply}");
         assert!(reply.contains("name"), "{reply}");
 
+        // The last missing details arrive: the message is saved in the same turn.
         let (calls, reply) = call.say("My name is Jordan, please call me back on 415 555 0100");
-        assert!(calls.is_empty());
-        assert!(
-            reply.starts_with(
-                "So that's a message for the billing team from Jordan, callback number 415 555 0100"
-            ),
-            "{reply}"
-        );
-        assert!(reply.contains("please call me back"), "{reply}");
-        assert!(reply.ends_with("Shall I send it?"), "{reply}");
-
-        let (calls, reply) = call.say("yes");
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].name, "take_message");
         let a = args(&calls[0]);
@@ -1618,18 +1677,26 @@ mod tests {
         assert_eq!(a["caller_name"], "Jordan");
         assert_eq!(a["callback_number"], "4155550100");
         assert_eq!(a["message"], "please call me back");
+        assert!(a.get("replaces").is_none(), "{a}");
         assert_eq!(
             reply,
-            "Thanks Jordan, I've passed your message to the billing team. Anything else?"
+            "Thanks Jordan, I've taken your message for the billing team, from Jordan, callback \
+             number 415 555 0100, saying: \"please call me back\". Is that correct?"
         );
 
+        let (calls, reply) = call.say("yes");
+        assert!(calls.is_empty());
+        assert_eq!(
+            reply,
+            "Great, I'll make sure the billing team gets it. Is there anything else I can help with?"
+        );
         let (calls, reply) = call.say("no");
         assert_eq!(calls[0].name, "end_call");
         assert_eq!(reply, GOODBYE);
     }
 
     #[test]
-    fn asks_for_each_missing_slot_and_applies_corrections() {
+    fn asks_for_each_missing_slot_and_a_correction_replaces_the_saved_message() {
         let mut call = Call::workflow_tools();
         let (_, reply) = call.say("Can I leave a message?");
         assert!(reply.contains("Who is the message for?"), "{reply}");
@@ -1639,9 +1706,10 @@ mod tests {
         assert!(reply.contains("number"), "{reply}");
         let (_, reply) = call.say("four one five five five five oh one double oh");
         assert!(reply.contains("message to say"), "{reply}");
-        let (_, reply) = call.say("The boiler is leaking again.");
+        let (calls, reply) = call.say("The boiler is leaking again.");
+        assert_eq!(calls[0].name, "take_message");
         assert!(
-            reply.contains("for Sam from Jordan Lee, callback number 415 555 0100"),
+            reply.contains("for Sam, from Jordan Lee, callback number 415 555 0100"),
             "{reply}"
         );
         assert!(reply.contains("The boiler is leaking again"), "{reply}");
@@ -1651,12 +1719,48 @@ mod tests {
         assert!(reply.contains("What would you like to change"), "{reply}");
         let (_, reply) = call.say("the number");
         assert!(reply.contains("number"), "{reply}");
-        let (_, reply) = call.say("it's 415 555 0199");
+        let (calls, reply) = call.say("it's 415 555 0199");
+        assert_eq!(calls.len(), 1);
+        let a = args(&calls[0]);
+        assert_eq!(a["replaces"], "m-1", "{a}");
+        assert_eq!(a["callback_number"], "4155550199");
+        assert_eq!(a["caller_name"], "Jordan Lee");
+        assert_eq!(a["for_whom"], "Sam");
+        assert!(
+            reply.starts_with("Thanks, I've updated your message"),
+            "{reply}"
+        );
         assert!(reply.contains("415 555 0199"), "{reply}");
-        let (calls, _) = call.say("yes please");
-        assert_eq!(args(&calls[0])["callback_number"], "4155550199");
-        assert_eq!(args(&calls[0])["caller_name"], "Jordan Lee");
-        assert_eq!(args(&calls[0])["for_whom"], "Sam");
+
+        // A correction straight after the read-back works too, and nothing changed is no save.
+        let (calls, reply) = call.say("no, my name is Jordan Leigh");
+        assert_eq!(args(&calls[0])["caller_name"], "Jordan Leigh");
+        assert_eq!(args(&calls[0])["replaces"], "m-1");
+        assert!(reply.contains("from Jordan Leigh"), "{reply}");
+        let (calls, reply) = call.say("yes that's right");
+        assert!(calls.is_empty());
+        assert!(
+            reply.starts_with("Great, I'll make sure Sam gets it."),
+            "{reply}"
+        );
+    }
+
+    #[test]
+    fn a_failed_save_is_offered_again() {
+        let mut call = Call::new(|name, _| match name {
+            "take_message" => json!({"ok": false, "error": "the message could not be saved"}),
+            other => panic!("unexpected tool {other}"),
+        });
+        let (_, reply) = call.say("I'd like to leave a message for Sam");
+        assert!(reply.contains("your name"), "{reply}");
+        let (calls, reply) = call.say("My name is Jordan, please call me back on 415 555 0100");
+        assert_eq!(calls[0].name, "take_message", "{reply}");
+        assert!(reply.contains("Shall I try again?"), "{reply}");
+        let (calls, _) = call.say("yes");
+        assert_eq!(calls[0].name, "take_message");
+        let (calls, reply) = call.say("no");
+        assert!(calls.is_empty());
+        assert!(reply.contains("anything else"), "{reply}");
     }
 
     #[test]
@@ -1689,9 +1793,10 @@ mod tests {
         assert!(reply.contains("your name"), "{reply}");
         let (_, reply) = call.say("This is Priya and my number is 212 555 0142");
         assert!(reply.contains("message to say"), "{reply}");
-        let (_, reply) = call.say("Tell them my invoice is wrong");
+        let (calls, reply) = call.say("Tell them my invoice is wrong");
+        assert_eq!(calls[0].name, "take_message");
         assert!(
-            reply.contains("for billing from Priya, callback number 212 555 0142"),
+            reply.contains("for billing, from Priya, callback number 212 555 0142"),
             "{reply}"
         );
         assert!(reply.contains("my invoice is wrong"), "{reply}");

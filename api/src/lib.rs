@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::twilio::router())
         .merge(routes::media::router())
         .merge(routes::calls::router())
+        .merge(routes::messages::router())
         .merge(routes::health::router())
         .merge(openapi::router())
         .with_state(state)

@@ -18,6 +18,7 @@ use utoipa_scalar::{Scalar, Servable};
         routes::calls::list_calls,
         routes::calls::place_call,
         routes::calls::get_call,
+        routes::messages::list_messages,
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,

@@ -90,8 +90,9 @@ pub fn tool_specs() -> Vec<ToolSpec> {
         },
         ToolSpec {
             name: ToolName::TakeMessage.as_str().into(),
-            description: "Take a message for someone at the business. Confirm the details with \
-                          the caller before calling this."
+            description: "Take a message for someone at the business, then read the details back \
+                          to the caller. If the caller corrects a message already taken in this \
+                          call, call this again with `replaces` set to its `message_id`."
                 .into(),
             parameters: json!({
                 "type": "object",
@@ -99,7 +100,8 @@ pub fn tool_specs() -> Vec<ToolSpec> {
                     "for_whom": {"type": "string", "description": "Person or department the message is for."},
                     "caller_name": {"type": "string"},
                     "callback_number": {"type": "string", "description": "Number to call back, as the caller said it."},
-                    "message": {"type": "string", "description": "The message itself."}
+                    "message": {"type": "string", "description": "The message itself."},
+                    "replaces": {"type": "string", "description": "The message_id of a message taken earlier in this call that this corrected one replaces."}
                 },
                 "required": ["caller_name", "message"]
             }),
@@ -235,6 +237,9 @@ pub struct TakeMessageInput {
     pub caller_name: String,
     pub callback_number: Option<String>,
     pub message: String,
+    /// A message taken earlier in the same call that this one corrects (its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// Input of the `lookup_knowledge` activity.

@@ -3,7 +3,9 @@
 use crate::{Store, StoreError, entities::messages};
 use chrono::{DateTime, Utc};
 use domain::{TenantId, conversation::TakeMessageInput};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +37,16 @@ impl From<messages::Model> for MessageRecord {
 
 impl Store {
     /// Stores a message once per `request_key`: a retried activity gets the first row back.
+    /// With `input.replaces`, the message of that id (same tenant, same call) is corrected in
+    /// place instead, which is idempotent by itself.
     pub async fn take_message(
         &self,
         request_key: &str,
         input: &TakeMessageInput,
     ) -> Result<MessageRecord, StoreError> {
+        if let Some(replaces) = &input.replaces {
+            return self.correct_message(replaces, input).await;
+        }
         messages::Entity::insert(messages::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(input.tenant_id.as_uuid()),
@@ -62,6 +69,44 @@ impl Store {
             .await?
             .map(MessageRecord::from)
             .ok_or(StoreError::NotFound { entity: "message" })
+    }
+
+    async fn correct_message(
+        &self,
+        message_id: &str,
+        input: &TakeMessageInput,
+    ) -> Result<MessageRecord, StoreError> {
+        let not_found = StoreError::NotFound { entity: "message" };
+        let Ok(id) = Uuid::parse_str(message_id.trim()) else {
+            return Err(not_found);
+        };
+        let updated = messages::Entity::update_many()
+            .col_expr(
+                messages::Column::ForWhom,
+                Expr::value(input.for_whom.clone()),
+            )
+            .col_expr(
+                messages::Column::CallerName,
+                Expr::value(input.caller_name.clone()),
+            )
+            .col_expr(
+                messages::Column::CallbackNumber,
+                Expr::value(input.callback_number.clone()),
+            )
+            .col_expr(messages::Column::Body, Expr::value(input.message.clone()))
+            .filter(messages::Column::Id.eq(id))
+            .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
+            .filter(messages::Column::CallSid.eq(input.call_sid.to_string()))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(not_found);
+        }
+        messages::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(MessageRecord::from)
+            .ok_or(not_found)
     }
 
     /// The tenant's messages, newest first.

@@ -535,6 +535,7 @@ impl CallWorkflow {
                                     caller_name,
                                     callback_number: text("callback_number"),
                                     message,
+                                    replaces: text("replaces"),
                                 },
                             },
                             conversation_activity_options("Take message"),

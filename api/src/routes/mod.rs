@@ -3,4 +3,5 @@
 pub mod calls;
 pub mod health;
 pub mod media;
+pub mod messages;
 pub mod twilio;

@@ -501,3 +501,76 @@ async fn tools_answer_from_the_knowledge_base_refuse_transfers_and_unknown_tools
     app.complete_call(&call_sid, 5).await;
     app.call_result(&call_sid).await;
 }
+
+/// `take_message` with `replaces` corrects the earlier message in place, only within the same
+/// tenant and call; a retried correction changes nothing more.
+#[tokio::test]
+async fn a_corrected_message_replaces_the_first_one_within_its_call_only() {
+    use domain::{CallSid, conversation::TakeMessageInput};
+    let app = spawn_app().await;
+    let call_sid = CallSid::parse(&new_call_sid()).unwrap();
+    let first = TakeMessageInput {
+        tenant_id: app.tenant,
+        call_sid: call_sid.clone(),
+        for_whom: Some("billing".into()),
+        caller_name: "Jordan".into(),
+        callback_number: Some("4155550100".into()),
+        message: "please call me back".into(),
+        replaces: None,
+    };
+    let taken = app
+        .store
+        .take_message(&format!("{call_sid}/a"), &first)
+        .await
+        .unwrap();
+    let correction = TakeMessageInput {
+        callback_number: Some("4155550199".into()),
+        replaces: Some(taken.id.to_string()),
+        ..first.clone()
+    };
+    for _attempt in 0..2 {
+        let corrected = app
+            .store
+            .take_message(&format!("{call_sid}/b"), &correction)
+            .await
+            .unwrap();
+        assert_eq!(corrected.id, taken.id);
+        assert_eq!(corrected.callback_number.as_deref(), Some("4155550199"));
+    }
+    let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].callback_number.as_deref(), Some("4155550199"));
+
+    // Another call, or another tenant, cannot touch it.
+    let other_call = TakeMessageInput {
+        call_sid: CallSid::parse(&new_call_sid()).unwrap(),
+        ..correction.clone()
+    };
+    assert!(app.store.take_message("x/1", &other_call).await.is_err());
+    let stranger = app.store.create_tenant("Someone else").await.unwrap();
+    let other_tenant = TakeMessageInput {
+        tenant_id: stranger.id,
+        ..correction.clone()
+    };
+    assert!(app.store.take_message("x/2", &other_tenant).await.is_err());
+    let not_an_id = TakeMessageInput {
+        replaces: Some("m-1".into()),
+        ..correction
+    };
+    assert!(app.store.take_message("x/3", &not_an_id).await.is_err());
+    let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
+    assert_eq!(messages[0].callback_number.as_deref(), Some("4155550199"));
+
+    // The API lists it for its tenant; a bad page size is a problem naming the field.
+    let listed: serde_json::Value = app
+        .get_api("/v1/messages", &app.api_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"][0]["callback_number"], "4155550199");
+    let bad = app.get_api("/v1/messages?limit=0", &app.api_key).await;
+    assert_eq!(bad.status(), 400);
+    let problem: serde_json::Value = bad.json().await.unwrap();
+    assert!(problem.to_string().contains("limit"), "{problem}");
+}
