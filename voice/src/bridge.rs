@@ -158,6 +158,9 @@ where
     let mut pacer = tokio::time::interval(Duration::from_millis(FRAME_MS));
     pacer.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut report = BridgeReport::default();
+    // A cascaded turn's latency, in two parts: the workflow's answer (Update, LLM activity,
+    // tools), then the engine's first audio of the reply (text-to-speech).
+    let mut reply_pending_since: Option<Instant> = None;
 
     loop {
         tokio::select! {
@@ -229,6 +232,9 @@ where
                 };
                 match event {
                     EngineEvent::AgentAudio { item_id, mulaw } => {
+                        if let Some(since) = reply_pending_since.take() {
+                            tracing::info!(%call_sid, %item_id, tts_first_audio_ms = since.elapsed().as_millis() as u64, "first audio of the reply");
+                        }
                         state.queue_audio(&item_id, &mulaw);
                         // Whatever the wall clock already allows goes out now, not on the next tick.
                         if !send_due(&mut state, &outbound, &mut report).await {
@@ -249,8 +255,11 @@ where
                         report.user_turns += 1;
                         let turn = UserTurn { text, at_ms: state.now_ms() };
                         let (control, results) = (control.clone(), results_tx.clone());
+                        let call_sid = call_sid.clone();
                         tokio::spawn(async move {
+                            let asked = Instant::now();
                             let answer = control.user_turn(turn).await;
+                            tracing::info!(%call_sid, workflow_ms = asked.elapsed().as_millis() as u64, ok = answer.is_ok(), "user turn answered");
                             let _ = results.send(WorkflowAnswer::Turn(answer)).await;
                         });
                     }
@@ -287,6 +296,7 @@ where
                         if reply.end_call {
                             state.end_after_next_utterance();
                         }
+                        reply_pending_since = Some(Instant::now());
                         EngineInput::Say { text: reply.text }
                     }
                     WorkflowAnswer::Turn(Err(e)) => {
