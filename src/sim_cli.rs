@@ -15,6 +15,7 @@ use serde::Deserialize;
 use sim::{
     CallEvent, CallEventKind, FaultConfig, RestFailure, Sim, SimConfig, person::PersonScript,
 };
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 /// Where `switchboard dev` and `sim serve` listen unless told otherwise.
@@ -298,6 +299,15 @@ fn describe(event: &CallEvent) -> Option<String> {
         CallEventKind::Stream { event, .. } => format!("media stream {event}"),
         CallEventKind::Error { code, message } => format!("error {code}: {message}"),
         CallEventKind::HungUp { by } => format!("hung up by {by}"),
+        CallEventKind::AgentAnswered { turn, after_ms } => {
+            format!("agent answered after {after_ms} ms (turn {turn})")
+        }
+        CallEventKind::TurnUnanswered { turn } => {
+            format!("no answer to turn {turn} before the caller went on")
+        }
+        CallEventKind::TurnOverlapped { turn } => {
+            format!("turn {turn}: the agent was still talking when the caller stopped")
+        }
         _ => return None,
     };
     Some(line)
@@ -308,7 +318,7 @@ async fn call(args: CallArgs) -> Result<()> {
     let person = caller_script(&args.say, args.digits.as_deref());
     let sid = control.place(&args.from, &args.to, &person).await?;
     println!("calling {} from {} ({sid})", args.to, args.from);
-    let (status, _) = control
+    let (status, events) = control
         .follow(&sid, Duration::from_secs(args.timeout_secs), |event| {
             if let Some(line) = describe(event) {
                 println!("[{:>6.1}s] {line}", event.at_ms as f64 / 1000.0);
@@ -316,6 +326,21 @@ async fn call(args: CallArgs) -> Result<()> {
         })
         .await?;
     println!("call ended: {status}");
+    let turns = outcome_of(status.clone(), &events);
+    if turns.turns() > 0 {
+        println!(
+            "voice-to-voice: {} ({} turns, {} unanswered, {} over agent speech)",
+            turns
+                .v2v_ms
+                .iter()
+                .map(|ms| format!("{ms} ms"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            turns.turns(),
+            turns.unanswered,
+            turns.overlapped
+        );
+    }
     if let Some(path) = &args.record {
         let wav = control.heard_wav(&sid).await?;
         std::fs::write(path, wav).with_context(|| format!("writing {}", path.display()))?;
@@ -340,12 +365,30 @@ pub struct LoadArgs {
     /// How long each caller stays on the line, in seconds.
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
-    /// What each caller says.
+    /// What each caller says, 500 ms after answering. Repeat it for more turns: each further
+    /// line is said once the agent has talked and gone quiet (`wait_quiet`).
     #[arg(long, default_value = "Hi, I would like to book a cleaning next week.")]
-    pub say: String,
-    /// Also report the CPU time this process (e.g. `switchboard dev`) spent during the run.
+    pub say: Vec<String>,
+    /// Also report the CPU time and memory (RSS) of this process (e.g. `switchboard dev`)
+    /// during the run.
     #[arg(long)]
     pub product_pid: Option<u32>,
+}
+
+/// The load's caller: the first line 500 ms after answering (no waiting for a greeting: the
+/// load shape is the same whatever the agent says first), each further line after the agent
+/// went quiet, then on the line for `duration_secs` and hang up.
+fn load_script(lines: &[String], duration_secs: u64) -> PersonScript {
+    let mut person = PersonScript::human().pause(500);
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            person = person.wait_quiet();
+        }
+        person = person.say(line);
+    }
+    person
+        .pause(u32::try_from(duration_secs.saturating_mul(1000)).unwrap_or(u32::MAX))
+        .hang_up()
 }
 
 /// What one call of a load run measured.
@@ -355,7 +398,18 @@ struct CallOutcome {
     answered: bool,
     webhook_ms: Vec<u64>,
     first_audio_ms: Option<u64>,
+    /// Voice-to-voice latency of each answered caller turn.
+    v2v_ms: Vec<u64>,
+    unanswered: usize,
+    overlapped: usize,
     error: Option<String>,
+}
+
+impl CallOutcome {
+    /// Caller turns measured (answered, unanswered or talked over).
+    fn turns(&self) -> usize {
+        self.v2v_ms.len() + self.unanswered + self.overlapped
+    }
 }
 
 fn outcome_of(status: String, events: &[CallEvent]) -> CallOutcome {
@@ -378,6 +432,9 @@ fn outcome_of(status: String, events: &[CallEvent]) -> CallOutcome {
                         Some(event.at_ms.saturating_sub(*ms).saturating_sub(start));
                 }
             }
+            CallEventKind::AgentAnswered { after_ms, .. } => outcome.v2v_ms.push(*after_ms),
+            CallEventKind::TurnUnanswered { .. } => outcome.unanswered += 1,
+            CallEventKind::TurnOverlapped { .. } => outcome.overlapped += 1,
             CallEventKind::Error { code, message } => {
                 outcome.error.get_or_insert(format!("{code}: {message}"));
             }
@@ -392,12 +449,7 @@ async fn load(args: LoadArgs) -> Result<()> {
         bail!("--calls and --concurrency must be at least 1");
     }
     let control = Arc::new(Control::new(&args.sim)?);
-    // No waiting for a greeting: the load shape is the same whatever the agent says first.
-    let person = PersonScript::human()
-        .pause(500)
-        .say(&args.say)
-        .pause(u32::try_from(args.duration.saturating_mul(1000)).unwrap_or(u32::MAX))
-        .hang_up();
+    let person = load_script(&args.say, args.duration);
     let progress = indicatif::ProgressBar::new(args.calls as u64);
     progress.set_style(indicatif::ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} calls ended  {msg}",
@@ -405,23 +457,54 @@ async fn load(args: LoadArgs) -> Result<()> {
     let cpu_before = own_cpu_seconds();
     let product = args.product_pid.map(|pid| pid.to_string());
     let product_before = product.as_deref().and_then(process_cpu_seconds);
+    let memory_before = product.as_deref().and_then(process_memory);
+    // RSS of the product every second during the run.
+    let max_rss_kb = Arc::new(AtomicU64::new(memory_before.map_or(0, |m| m.rss_kb)));
+    let sampler = product.clone().map(|pid| {
+        let max_rss_kb = max_rss_kb.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                if let Some(m) = process_memory(&pid) {
+                    max_rss_kb.fetch_max(m.rss_kb, Ordering::Relaxed);
+                }
+            }
+        })
+    });
+    let concurrent = Arc::new(Concurrency::default());
     let started = std::time::Instant::now();
     let permits = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..args.calls {
         let permit = permits.clone().acquire_owned().await?;
-        let (control, person, to, progress) = (
+        let (control, person, to, progress, concurrent) = (
             control.clone(),
             person.clone(),
             args.to.clone(),
             progress.clone(),
+            concurrent.clone(),
         );
         let from = format!("+1415555{:04}", i % 10_000);
         let timeout = Duration::from_secs(args.duration + 120);
         tasks.spawn(async move {
             let result = async {
                 let sid = control.place(&from, &to, &person).await?;
-                let (status, events) = control.follow(&sid, timeout, |_| {}).await?;
+                let mut in_progress = false;
+                let followed = control
+                    .follow(&sid, timeout, |event| {
+                        if !in_progress
+                            && matches!(&event.kind, CallEventKind::Status { status } if status == "in-progress")
+                        {
+                            in_progress = true;
+                            concurrent.start();
+                        }
+                    })
+                    .await;
+                if in_progress {
+                    concurrent.end();
+                }
+                let (status, events) = followed?;
                 anyhow::Ok(outcome_of(status, &events))
             }
             .await;
@@ -440,28 +523,99 @@ async fn load(args: LoadArgs) -> Result<()> {
     }
     progress.finish_and_clear();
     let wall = started.elapsed();
+    if let Some(sampler) = sampler {
+        sampler.abort();
+    }
     let product_cpu = product
         .as_deref()
         .and_then(process_cpu_seconds)
         .zip(product_before)
         .map(|(after, before)| after - before);
-    print_summary(
-        &args,
-        &outcomes,
+    let memory_after = product.as_deref().and_then(process_memory);
+    if let Some(m) = memory_after {
+        max_rss_kb.fetch_max(m.rss_kb, Ordering::Relaxed);
+    }
+    let memory = memory_before
+        .zip(memory_after)
+        .map(|(before, after)| MemoryReport {
+            rss_before_kb: before.rss_kb,
+            max_rss_kb: max_rss_kb.load(Ordering::Relaxed),
+            hwm_kb: after.hwm_kb,
+        });
+    let run = RunMeasures {
         wall,
-        own_cpu_seconds() - cpu_before,
+        cpu: own_cpu_seconds() - cpu_before,
         product_cpu,
-    );
+        memory,
+        peak_concurrent: concurrent.peak.load(Ordering::Relaxed),
+    };
+    print_summary(&args, &outcomes, &run);
     Ok(())
 }
 
-fn print_summary(
-    args: &LoadArgs,
-    outcomes: &[CallOutcome],
+/// Calls in progress (answered, not yet ended), as the load generator follows them.
+#[derive(Debug, Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Concurrency {
+    fn start(&self) {
+        let now = self.now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn end(&self) {
+        self.now.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The product's memory over a load run, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MemoryReport {
+    rss_before_kb: u64,
+    /// Largest RSS seen (sampled every second, and at the start and end).
+    max_rss_kb: u64,
+    /// VmHWM at the end: the peak RSS since the process started.
+    hwm_kb: u64,
+}
+
+impl MemoryReport {
+    /// (max RSS during the run − RSS before) / peak concurrent calls, in MiB.
+    fn per_call_mib(&self, peak_concurrent: usize) -> Option<f64> {
+        (peak_concurrent > 0).then(|| {
+            self.max_rss_kb.saturating_sub(self.rss_before_kb) as f64
+                / 1024.0
+                / peak_concurrent as f64
+        })
+    }
+}
+
+/// What a load run measured besides the calls' own events.
+#[derive(Debug)]
+struct RunMeasures {
     wall: Duration,
+    /// CPU seconds of this load generator.
     cpu: f64,
     product_cpu: Option<f64>,
-) {
+    memory: Option<MemoryReport>,
+    peak_concurrent: usize,
+}
+
+fn mib(kb: u64) -> String {
+    format!("{:.1} MiB", kb as f64 / 1024.0)
+}
+
+fn print_summary(args: &LoadArgs, outcomes: &[CallOutcome], run: &RunMeasures) {
+    let RunMeasures {
+        wall,
+        cpu,
+        product_cpu,
+        memory,
+        peak_concurrent,
+    } = run;
+    let (wall, cpu) = (*wall, *cpu);
     let count = |f: &dyn Fn(&CallOutcome) -> bool| outcomes.iter().filter(|o| f(o)).count();
     let completed = count(&|o| o.status == "completed");
     println!();
@@ -492,32 +646,94 @@ fn print_summary(
         "  first agent audio   {} (after the stream opened)",
         percentiles(first_audio)
     );
+    println!("  voice-to-voice      {}", voice_to_voice(outcomes));
+    println!("  peak concurrent calls {peak_concurrent} (answered, not yet ended)");
     println!(
         "  this load generator used {cpu:.2} CPU s ({:.3} per call)",
         cpu / outcomes.len().max(1) as f64
     );
     if let (Some(product_cpu), Some(pid)) = (product_cpu, args.product_pid) {
         println!(
-            "  process {pid} used {product_cpu:.2} CPU s ({:.3} per call)",
-            product_cpu / outcomes.len().max(1) as f64
+            "  process {pid} used {product_cpu:.2} CPU s ({:.3} per call, {:.2} cores on average)",
+            product_cpu / outcomes.len().max(1) as f64,
+            product_cpu / wall.as_secs_f64().max(0.001)
         );
+    }
+    if let (Some(m), Some(pid)) = (memory, args.product_pid) {
+        println!(
+            "  process {pid} RSS {} before, max {} during the run (sampled every 1 s), VmHWM {} (peak since it started)",
+            mib(m.rss_before_kb),
+            mib(m.max_rss_kb),
+            mib(m.hwm_kb)
+        );
+        match m.per_call_mib(*peak_concurrent) {
+            Some(per_call) => println!(
+                "  memory per concurrent call {per_call:.2} MiB ((max RSS − RSS before) / {peak_concurrent} calls)"
+            ),
+            None => println!("  memory per concurrent call n/a (no call was in progress)"),
+        }
     }
     println!();
 }
 
-fn percentiles(mut values: Vec<u64>) -> String {
+fn percentiles(values: Vec<u64>) -> String {
+    let n = values.len();
+    match percentile_values(values) {
+        None => "n/a".into(),
+        Some((p50, p90, p99)) => format!("p50 {p50} ms  p90 {p90} ms  p99 {p99} ms  (n={n})"),
+    }
+}
+
+/// p50, p90 and p99 (nearest rank on the sorted values); `None` when there are none.
+fn percentile_values(mut values: Vec<u64>) -> Option<(u64, u64, u64)> {
     if values.is_empty() {
-        return "n/a".into();
+        return None;
     }
     values.sort_unstable();
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "p50 {} ms  p90 {} ms  p99 {} ms  (n={})",
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        values.len()
-    )
+    Some((at(0.5), at(0.9), at(0.99)))
+}
+
+/// `p50 … p90 … p99 … (n turns, m unanswered, k over agent speech)` over every caller turn.
+fn voice_to_voice(outcomes: &[CallOutcome]) -> String {
+    let latencies: Vec<u64> = outcomes
+        .iter()
+        .flat_map(|o| o.v2v_ms.iter().copied())
+        .collect();
+    let turns: usize = outcomes.iter().map(CallOutcome::turns).sum();
+    let unanswered: usize = outcomes.iter().map(|o| o.unanswered).sum();
+    let overlapped: usize = outcomes.iter().map(|o| o.overlapped).sum();
+    let counts =
+        format!("({turns} turns, {unanswered} unanswered, {overlapped} over agent speech)");
+    match percentile_values(latencies) {
+        None => format!("n/a {counts}"),
+        Some((p50, p90, p99)) => format!("p50 {p50} ms  p90 {p90} ms  p99 {p99} ms  {counts}"),
+    }
+}
+
+/// A process's memory from `/proc/<pid>/status`, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessMemory {
+    /// `VmRSS`: resident now.
+    pub rss_kb: u64,
+    /// `VmHWM`: the largest RSS since the process started.
+    pub hwm_kb: u64,
+}
+
+/// The memory of a process (`self` or a pid); `None` where /proc is unavailable.
+pub fn process_memory(pid: &str) -> Option<ProcessMemory> {
+    parse_process_memory(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+fn parse_process_memory(status: &str) -> Option<ProcessMemory> {
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..].split_whitespace().next()?.parse().ok()
+    };
+    Some(ProcessMemory {
+        rss_kb: field("VmRSS:")?,
+        hwm_kb: field("VmHWM:")?,
+    })
 }
 
 /// CPU seconds (user + system) this process has used, from /proc; 0 where unavailable.
@@ -562,5 +778,143 @@ mod tests {
     #[test]
     fn own_cpu_is_readable() {
         assert!(process_cpu_seconds("self").is_some());
+    }
+
+    #[test]
+    fn memory_from_proc_status() {
+        let status =
+            "Name:\tswitchboard\nVmPeak:\t  900000 kB\nVmHWM:\t  150000 kB\nVmRSS:\t  120000 kB\n";
+        assert_eq!(
+            parse_process_memory(status),
+            Some(ProcessMemory {
+                rss_kb: 120_000,
+                hwm_kb: 150_000
+            })
+        );
+        assert_eq!(parse_process_memory("Name: x\n"), None);
+        let own = process_memory("self").unwrap();
+        assert!(own.rss_kb > 0 && own.hwm_kb >= own.rss_kb, "{own:?}");
+        let m = MemoryReport {
+            rss_before_kb: 100 * 1024,
+            max_rss_kb: 160 * 1024,
+            hwm_kb: 170 * 1024,
+        };
+        assert_eq!(m.per_call_mib(12), Some(5.0));
+        assert_eq!(m.per_call_mib(0), None);
+    }
+
+    fn event(seq: usize, kind: CallEventKind) -> CallEvent {
+        CallEvent {
+            seq,
+            at_ms: seq as u64 * 100,
+            kind,
+        }
+    }
+
+    #[test]
+    fn voice_to_voice_counts_every_turn() {
+        let events = [
+            event(
+                0,
+                CallEventKind::Status {
+                    status: "in-progress".into(),
+                },
+            ),
+            event(1, CallEventKind::TurnOverlapped { turn: 1 }),
+            event(
+                2,
+                CallEventKind::AgentAnswered {
+                    turn: 2,
+                    after_ms: 900,
+                },
+            ),
+            event(3, CallEventKind::TurnUnanswered { turn: 3 }),
+        ];
+        let a = outcome_of("completed".into(), &events);
+        assert_eq!(
+            (a.v2v_ms.clone(), a.unanswered, a.overlapped, a.turns()),
+            (vec![900], 1, 1, 3)
+        );
+        let b = outcome_of(
+            "completed".into(),
+            &[
+                event(
+                    0,
+                    CallEventKind::AgentAnswered {
+                        turn: 1,
+                        after_ms: 700,
+                    },
+                ),
+                event(
+                    1,
+                    CallEventKind::AgentAnswered {
+                        turn: 2,
+                        after_ms: 800,
+                    },
+                ),
+            ],
+        );
+        assert_eq!(
+            voice_to_voice(&[a, b]),
+            "p50 800 ms  p90 900 ms  p99 900 ms  (5 turns, 1 unanswered, 1 over agent speech)"
+        );
+        assert_eq!(
+            voice_to_voice(&[]),
+            "n/a (0 turns, 0 unanswered, 0 over agent speech)"
+        );
+        assert_eq!(
+            describe(&event(
+                2,
+                CallEventKind::AgentAnswered {
+                    turn: 2,
+                    after_ms: 900
+                }
+            ))
+            .unwrap(),
+            "agent answered after 900 ms (turn 2)"
+        );
+    }
+
+    #[test]
+    fn the_load_caller_says_each_line_after_the_agent_went_quiet() {
+        let one = load_script(&["hi".into()], 10);
+        assert_eq!(
+            one,
+            PersonScript::human()
+                .pause(500)
+                .say("hi")
+                .pause(10_000)
+                .hang_up()
+        );
+        let three = load_script(&["a".into(), "b".into(), "c".into()], 5);
+        assert_eq!(
+            three,
+            PersonScript::human()
+                .pause(500)
+                .say("a")
+                .wait_quiet()
+                .say("b")
+                .wait_quiet()
+                .say("c")
+                .pause(5000)
+                .hang_up()
+        );
+    }
+
+    #[test]
+    fn load_args_keep_the_default_line_and_repeat_say() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            load: LoadArgs,
+        }
+        let default = Cli::parse_from(["load"]).load;
+        assert_eq!(
+            default.say,
+            ["Hi, I would like to book a cleaning next week."]
+        );
+        let two = Cli::parse_from(["load", "--say", "one", "--say", "two"]).load;
+        assert_eq!(two.say, ["one", "two"]);
     }
 }

@@ -36,8 +36,11 @@
 //!   coachee.
 //! - [`person`]: simulated phones and scripted people — how a phone answers
 //!   ([`person::Answer`]), what its person does ([`person::PersonScript`], JSON-serializable),
-//!   a VAD-based [`person::Listener`] that knows when the other side is quiet, and a
-//!   [`person::Recording`] of everything heard with timestamped events (WAV + JSON).
+//!   a VAD-based [`person::Listener`] that knows when the other side is quiet, a
+//!   [`person::Recording`] of everything heard with timestamped events (WAV + JSON), and
+//!   [`person::VoiceTurns`]: voice-to-voice latency per caller utterance, which the media
+//!   stream phone measures and calls log as `AgentAnswered` / `TurnUnanswered` /
+//!   `TurnOverlapped` events.
 
 pub mod error;
 pub mod faults;

@@ -55,6 +55,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::SimError;
+use crate::person::{Turn, VoiceTurns, voiced_span};
 
 /// μ-law silence: what a phone line carries when nobody speaks.
 const SILENCE: u8 = 0xFF;
@@ -215,6 +216,15 @@ struct State {
     last_media_at: Option<Instant>,
     hung_up: bool,
     closed: bool,
+    /// Caller audio bytes ever queued / ever sent (not counting padding).
+    said_total: u64,
+    sent_audio_total: u64,
+    /// Where each queued utterance's voice starts (`true`) and ends, as offsets into all
+    /// caller audio ever queued, in order.
+    utterance_marks: VecDeque<(u64, bool)>,
+    turns: VoiceTurns,
+    /// Turns decided so far.
+    turns_done: Vec<Turn>,
 }
 
 impl State {
@@ -228,9 +238,9 @@ impl State {
         }
     }
 
-    /// One 20 ms playout tick: the playing frame finishes, then the next one starts. Returns
-    /// the marks whose audio has now all played.
-    fn play_tick(&mut self) -> Vec<String> {
+    /// One 20 ms playout tick at media time `at_ms`: the playing frame finishes, then the next
+    /// one starts. Returns the marks whose audio has now all played.
+    fn play_tick(&mut self, at_ms: u64) -> Vec<String> {
         let finished = std::mem::take(&mut self.in_flight);
         self.played_total += finished.len() as u64;
         self.heard.extend_from_slice(&finished);
@@ -245,14 +255,35 @@ impl State {
         }
         let n = self.playout.len().min(FRAME_BYTES);
         self.in_flight.extend(self.playout.drain(..n));
+        if !self.in_flight.is_empty() {
+            self.turns.heard(at_ms, &self.in_flight);
+            self.turns_done.extend(self.turns.take());
+        }
         done
     }
 
-    /// The next caller frame: queued audio, padded with silence.
-    fn next_caller_frame(&mut self) -> Vec<u8> {
+    /// The next caller frame, sent at media time `at_ms`: queued audio, padded with silence.
+    fn next_caller_frame(&mut self, at_ms: u64) -> Vec<u8> {
         let n = self.caller_audio.len().min(FRAME_BYTES);
         let mut frame: Vec<u8> = self.caller_audio.drain(..n).collect();
         frame.resize(FRAME_BYTES, SILENCE);
+        let before = self.sent_audio_total;
+        let after = before + n as u64;
+        self.sent_audio_total = after;
+        // A start is in this frame when its byte is; an end when the byte before it is.
+        while let Some(&(offset, is_start)) = self.utterance_marks.front() {
+            if (is_start && offset >= after) || (!is_start && offset > after) {
+                break;
+            }
+            self.utterance_marks.pop_front();
+            let mark_ms = at_ms + offset.saturating_sub(before) / BYTES_PER_MS;
+            if is_start {
+                self.turns.utterance_started(mark_ms);
+            } else {
+                self.turns.utterance_ended(mark_ms);
+            }
+        }
+        self.turns_done.extend(self.turns.take());
         frame
     }
 }
@@ -361,6 +392,11 @@ impl MediaStreamClient {
                 last_media_at: None,
                 hung_up: false,
                 closed: false,
+                said_total: 0,
+                sent_audio_total: 0,
+                utterance_marks: VecDeque::new(),
+                turns: VoiceTurns::new(),
+                turns_done: Vec::new(),
             }),
             changed,
         });
@@ -396,9 +432,38 @@ impl MediaStreamClient {
     }
 
     /// Queues caller audio (8 kHz μ-law); it goes out 160 bytes per 20 ms after what is
-    /// already queued.
+    /// already queued. Each call is one utterance for [`MediaStreamClient::voice_turns`].
     pub fn say(&self, mulaw: Vec<u8>) {
-        self.shared.lock().caller_audio.extend(mulaw);
+        let span = voiced_span(&mulaw);
+        let mut state = self.shared.lock();
+        let queued_at = state.said_total;
+        if let Some((from, to)) = span {
+            state
+                .utterance_marks
+                .push_back((queued_at + from as u64, true));
+            state
+                .utterance_marks
+                .push_back((queued_at + to as u64, false));
+        }
+        state.said_total += mulaw.len() as u64;
+        state.caller_audio.extend(mulaw);
+    }
+
+    /// The caller turns decided so far, in order ([`VoiceTurns`] on the stream's media clock:
+    /// an utterance's voice ends where its last voiced 20 ms frame was sent; the answer is the
+    /// first voiced frame of the server's audio to start playing after that).
+    pub fn voice_turns(&self) -> Vec<Turn> {
+        self.shared.lock().turns_done.clone()
+    }
+
+    /// The call is over for turn-taking: a turn still waiting for an answer is unanswered.
+    /// Returns every turn, as [`MediaStreamClient::voice_turns`].
+    pub fn finish_voice_turns(&self) -> Vec<Turn> {
+        let mut state = self.shared.lock();
+        state.turns.finish();
+        let decided = state.turns.take();
+        state.turns_done.extend(decided);
+        state.turns_done.clone()
     }
 
     /// Queues `ms` milliseconds of a sine tone at `freq_hz`.
@@ -604,17 +669,17 @@ async fn run_line(
                 Some(Command::Shutdown) | None => return Ok(()),
             },
             _ = interval.tick() => {
+                chunk += 1;
+                let timestamp_ms = (chunk - 1) * FRAME_MS;
                 let (echoes, frame) = {
                     let mut state = shared.lock();
-                    (state.play_tick(), state.next_caller_frame())
+                    (state.play_tick(timestamp_ms), state.next_caller_frame(timestamp_ms))
                 };
                 for name in echoes {
                     send(&mut sink, &mark_echo(next_seq(), &ids.stream_sid, &name)).await?;
                     shared.record(PhoneEventKind::MarkEchoed { name });
                 }
-                chunk += 1;
                 let sequence_number = next_seq();
-                let timestamp_ms = (chunk - 1) * FRAME_MS;
                 let msg = Inbound::Media {
                     sequence_number,
                     stream_sid: ids.stream_sid.clone(),
@@ -1244,5 +1309,53 @@ mod tests {
                 .await,
             Err(SimError::Timeout(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn voice_turns_time_the_answer_on_the_media_clock() {
+        let (client, mut ws, _) = call().await;
+        let mut utterance = crate::speech::silence(100);
+        utterance.extend(crate::speech::tone(440.0, 400));
+        utterance.extend(crate::speech::silence(100));
+        client.say(utterance);
+        // The server waits for the caller's voice to end, then answers 300 ms later.
+        let mut voiced = false;
+        let end_ts = loop {
+            let msg = next_json(&mut ws).await;
+            if msg["event"] != "media" {
+                continue;
+            }
+            let frame_voiced = crate::person::is_voiced(&payload_of(&msg));
+            if frame_voiced {
+                voiced = true;
+            } else if voiced {
+                break msg["media"]["timestamp"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap();
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut answer = crate::speech::silence(40);
+        answer.extend(crate::speech::tone(300.0, 200));
+        send_out(&mut ws, Outbound::media("MZtest", &answer)).await;
+        client
+            .wait_for(|o| o.heard_bytes >= answer.len(), STEP)
+            .await
+            .unwrap();
+        let turns = client.voice_turns();
+        assert_eq!(turns.len(), 1, "{turns:?}");
+        assert_eq!((turns[0].turn, turns[0].said_end_ms), (1, end_ts));
+        // 300 ms of the server's wait + 40 ms of leading silence, up to one 20 ms tick late
+        // (plus scheduling).
+        let after = turns[0].after_ms().unwrap();
+        assert!((340..=400).contains(&after), "{turns:?}");
+        // A second utterance nobody answers is unanswered once the call is over.
+        client.say(crate::speech::tone(440.0, 100));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let turns = client.finish_voice_turns();
+        assert_eq!(turns.len(), 2, "{turns:?}");
+        assert_eq!(turns[1].outcome, crate::person::TurnOutcome::Unanswered);
     }
 }

@@ -442,6 +442,174 @@ impl QuietWait {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Voice-to-voice latency.
+
+/// A 20 ms frame is *voiced* (speech, not silence or a quiet line) when its RMS level is at
+/// least this many dBFS: the level below which the product's VAD never hears speech
+/// ([`VadConfig::min_speech_dbfs`]). μ-law silence (0xFF / 0x7F) decodes to 0 and low comfort
+/// noise stays below it.
+pub const VOICED_DBFS: f32 = -50.0;
+
+/// Whether a μ-law frame (up to 20 ms) has speech-like energy ([`VOICED_DBFS`]).
+pub fn is_voiced(mulaw_frame: &[u8]) -> bool {
+    if mulaw_frame.iter().all(|&b| b == SILENCE || b == 0x7F) {
+        return false;
+    }
+    let mut pcm = Vec::with_capacity(mulaw_frame.len());
+    mulaw::decode(mulaw_frame, &mut pcm);
+    voice::pcm::rms_dbfs(&pcm) >= VOICED_DBFS
+}
+
+/// Where the voice is in an utterance's audio: byte offsets `(start, end)` from the first
+/// voiced 20 ms frame's start to the last voiced frame's end (frames counted from the start
+/// of the audio), so leading and trailing silence a synthesizer adds is not speech. `None`
+/// when no frame is voiced.
+pub fn voiced_span(mulaw_audio: &[u8]) -> Option<(usize, usize)> {
+    let voiced: Vec<usize> = mulaw_audio
+        .chunks(FRAME)
+        .enumerate()
+        .filter(|(_, frame)| is_voiced(frame))
+        .map(|(i, _)| i)
+        .collect();
+    let (first, last) = (*voiced.first()?, *voiced.last()?);
+    Some((first * FRAME, ((last + 1) * FRAME).min(mulaw_audio.len())))
+}
+
+/// How one caller turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TurnOutcome {
+    /// The agent's first voiced frame after the caller's last one started `after_ms` later.
+    Answered { after_ms: u64 },
+    /// No voiced agent frame between the caller's last frame and the caller's next utterance
+    /// (or the end of the call).
+    Unanswered,
+    /// The agent was still talking when the caller stopped (a voiced agent frame within
+    /// [`OVERLAP_MS`] before the caller's last frame ended): no answer latency can be told.
+    Overlapped,
+}
+
+/// An agent frame this close before the caller stops makes the turn [`TurnOutcome::Overlapped`].
+pub const OVERLAP_MS: u64 = 100;
+
+/// One caller utterance and what came of it. Times are on the phone's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    /// 1-based: the caller's n-th (voiced) utterance.
+    pub turn: usize,
+    /// End of the caller's last voiced frame of the utterance.
+    pub said_end_ms: u64,
+    pub outcome: TurnOutcome,
+}
+
+impl Turn {
+    pub fn after_ms(&self) -> Option<u64> {
+        match self.outcome {
+            TurnOutcome::Answered { after_ms } => Some(after_ms),
+            _ => None,
+        }
+    }
+}
+
+/// Voice-to-voice latency per caller turn (sans-I/O): fed, in timeline order, when each of the
+/// caller's utterances starts and ends (their voiced spans, see [`voiced_span`]) and every frame
+/// the caller hears with its start time.
+///
+/// A turn opens when an utterance ends at `E`. The first heard frame starting at `t ≥ E` that
+/// is voiced ([`is_voiced`]) answers it: `after_ms = t − E`. If the caller's next utterance
+/// starts (or the call ends, [`VoiceTurns::finish`]) first, the turn is
+/// [`TurnOutcome::Unanswered`]. If the agent was heard talking within [`OVERLAP_MS`] before `E`,
+/// the turn is [`TurnOutcome::Overlapped`] (no latency: the agent had not stopped).
+#[derive(Debug, Clone, Default)]
+pub struct VoiceTurns {
+    utterances: usize,
+    /// The turn waiting for an answer: (turn, caller's end).
+    open: Option<(usize, u64)>,
+    /// End of the last voiced frame heard.
+    last_voiced_heard_end_ms: Option<u64>,
+    done: Vec<Turn>,
+}
+
+impl VoiceTurns {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The caller's next utterance starts (its first voiced frame) at `at_ms`: a turn still
+    /// waiting for an answer goes unanswered.
+    pub fn utterance_started(&mut self, _at_ms: u64) {
+        self.close_unanswered();
+    }
+
+    /// The caller's utterance ends (its last voiced frame) at `at_ms`: a turn opens.
+    pub fn utterance_ended(&mut self, at_ms: u64) {
+        self.close_unanswered();
+        self.utterances += 1;
+        let turn = self.utterances;
+        let overlapped = self
+            .last_voiced_heard_end_ms
+            .is_some_and(|end| end + OVERLAP_MS > at_ms);
+        if overlapped {
+            self.done.push(Turn {
+                turn,
+                said_end_ms: at_ms,
+                outcome: TurnOutcome::Overlapped,
+            });
+        } else {
+            self.open = Some((turn, at_ms));
+        }
+    }
+
+    /// A whole utterance (its voiced span).
+    pub fn said(&mut self, start_ms: u64, end_ms: u64) {
+        self.utterance_started(start_ms);
+        self.utterance_ended(end_ms);
+    }
+
+    /// The caller hears `mulaw_frame` (up to 20 ms) starting at `at_ms`.
+    pub fn heard(&mut self, at_ms: u64, mulaw_frame: &[u8]) {
+        if !is_voiced(mulaw_frame) {
+            return;
+        }
+        let end = at_ms + mulaw_frame.len() as u64 / SAMPLES_PER_MS;
+        self.last_voiced_heard_end_ms =
+            Some(self.last_voiced_heard_end_ms.map_or(end, |e| e.max(end)));
+        if let Some((turn, said_end_ms)) = self.open
+            && at_ms >= said_end_ms
+        {
+            self.open = None;
+            self.done.push(Turn {
+                turn,
+                said_end_ms,
+                outcome: TurnOutcome::Answered {
+                    after_ms: at_ms - said_end_ms,
+                },
+            });
+        }
+    }
+
+    /// The call is over: a turn still waiting goes unanswered.
+    pub fn finish(&mut self) {
+        self.close_unanswered();
+    }
+
+    /// Turns decided since the last call.
+    pub fn take(&mut self) -> Vec<Turn> {
+        std::mem::take(&mut self.done)
+    }
+
+    fn close_unanswered(&mut self) {
+        if let Some((turn, said_end_ms)) = self.open.take() {
+            self.done.push(Turn {
+                turn,
+                said_end_ms,
+                outcome: TurnOutcome::Unanswered,
+            });
+        }
+    }
+}
+
 /// Something that happened on a simulated phone, for the events file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -459,6 +627,20 @@ pub enum EventKind {
         digits: String,
     },
     HungUp,
+    /// The agent answered the caller's `turn`-th utterance `after_ms` after its last voiced
+    /// frame (see [`VoiceTurns`]); logged at the answer.
+    AgentAnswered {
+        turn: usize,
+        after_ms: u64,
+    },
+    /// Nothing voiced came back before the caller spoke again or the call ended.
+    TurnUnanswered {
+        turn: usize,
+    },
+    /// The agent was still talking when the caller stopped.
+    TurnOverlapped {
+        turn: usize,
+    },
     /// Anything else worth a line (a wait timed out, the other side hung up, …).
     Note {
         text: String,
@@ -493,6 +675,8 @@ impl From<Heard> for RecordingEvent {
 pub struct Recording {
     heard: Vec<u8>,
     said: Vec<u8>,
+    /// Voiced span of each utterance on the said track, in samples.
+    said_spans: Vec<(u64, u64)>,
     events: Vec<RecordingEvent>,
 }
 
@@ -522,9 +706,78 @@ impl Recording {
         place(&mut self.heard, at_ms, mulaw_audio);
     }
 
-    /// Audio the phone sent, starting at `at_ms` (kept on its own track).
+    /// Audio the phone sent, starting at `at_ms` (kept on its own track). Each call is one
+    /// utterance for [`Recording::voice_turns`].
     pub fn speak(&mut self, at_ms: u64, mulaw_audio: &[u8]) {
         place(&mut self.said, at_ms, mulaw_audio);
+        let start = (self.said.len() - mulaw_audio.len()) as u64;
+        if let Some((from, to)) = voiced_span(mulaw_audio) {
+            self.said_spans
+                .push((start + from as u64, start + to as u64));
+        }
+    }
+
+    /// Voice-to-voice latency of every utterance ([`VoiceTurns`]): the heard track is taken
+    /// in 20 ms frames from time 0; an utterance's start and end count before a frame that
+    /// starts at the same time.
+    pub fn voice_turns(&self) -> Vec<Turn> {
+        let mut marks: Vec<(u64, bool)> = self
+            .said_spans
+            .iter()
+            .flat_map(|&(start, end)| {
+                [
+                    (start / SAMPLES_PER_MS, true),
+                    (end / SAMPLES_PER_MS, false),
+                ]
+            })
+            .collect();
+        marks.sort_by_key(|&(ms, is_start)| (ms, !is_start));
+        let mut turns = VoiceTurns::new();
+        let mut marks = marks.into_iter().peekable();
+        let apply = |turns: &mut VoiceTurns, (ms, is_start): (u64, bool)| {
+            if is_start {
+                turns.utterance_started(ms);
+            } else {
+                turns.utterance_ended(ms);
+            }
+        };
+        for (i, frame) in self.heard.chunks(FRAME).enumerate() {
+            let at_ms = i as u64 * FRAME_MS;
+            while let Some(mark) = marks.next_if(|&(ms, _)| ms <= at_ms) {
+                apply(&mut turns, mark);
+            }
+            turns.heard(at_ms, frame);
+        }
+        for mark in marks {
+            apply(&mut turns, mark);
+        }
+        turns.finish();
+        turns.take()
+    }
+
+    /// Adds the [`Recording::voice_turns`] as events: an answer at the time it came, an
+    /// unanswered or overlapped turn at the caller's end.
+    pub fn record_voice_turns(&mut self) -> Vec<Turn> {
+        let turns = self.voice_turns();
+        for t in &turns {
+            let (at_ms, kind) = match t.outcome {
+                TurnOutcome::Answered { after_ms } => (
+                    t.said_end_ms + after_ms,
+                    EventKind::AgentAnswered {
+                        turn: t.turn,
+                        after_ms,
+                    },
+                ),
+                TurnOutcome::Unanswered => {
+                    (t.said_end_ms, EventKind::TurnUnanswered { turn: t.turn })
+                }
+                TurnOutcome::Overlapped => {
+                    (t.said_end_ms, EventKind::TurnOverlapped { turn: t.turn })
+                }
+            };
+            self.event(at_ms, kind);
+        }
+        turns
     }
 
     pub fn event(&mut self, at_ms: u64, kind: EventKind) {
@@ -828,5 +1081,120 @@ mod tests {
             serde_json::json!({"at_ms": 700, "event": "digits", "digits": "1"})
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Line noise at about -63 dBFS, the way comfort noise sounds: never voiced.
+    fn comfort_noise(ms: u32) -> Vec<u8> {
+        let pcm = voice::pcm::sine(150.0, 8000, ms, 0.001);
+        let mut out = Vec::new();
+        mulaw::encode(&pcm, &mut out);
+        out
+    }
+
+    #[test]
+    fn voiced_frames_and_spans() {
+        assert!(is_voiced(&speech::tone(440.0, 20)));
+        assert!(!is_voiced(&speech::silence(20)));
+        assert!(!is_voiced(&[0x7F; 160]));
+        assert!(!is_voiced(&comfort_noise(20)));
+        let mut audio = speech::silence(100);
+        audio.extend(speech::tone(440.0, 1000));
+        audio.extend(speech::silence(200));
+        assert_eq!(voiced_span(&audio), Some((800, 8800)));
+        assert_eq!(voiced_span(&speech::silence(500)), None);
+        assert_eq!(voiced_span(&comfort_noise(500)), None);
+    }
+
+    #[test]
+    fn voice_turns_answered_unanswered_overlapped() {
+        let mut t = VoiceTurns::new();
+        // Heard before any utterance: no turn.
+        t.heard(0, &speech::tone(440.0, 20));
+        t.said(500, 1500);
+        // Silence, 0x7F and comfort noise after the caller stopped do not answer...
+        t.heard(1500, &speech::silence(20));
+        t.heard(1520, &[0x7F; 160]);
+        t.heard(1540, &comfort_noise(20));
+        assert!(t.take().is_empty());
+        // ...the first voiced frame does: 1980 - 1500.
+        t.heard(1980, &speech::tone(440.0, 20));
+        t.heard(2000, &speech::tone(440.0, 20));
+        // Turn 2: nothing voiced before the caller's next utterance.
+        t.said(3000, 3800);
+        t.heard(3900, &speech::silence(20));
+        t.utterance_started(4500);
+        // Agent speech while the caller talks does not answer; it is still playing when the
+        // caller stops at 5000: overlapped.
+        t.heard(4960, &speech::tone(440.0, 20));
+        t.utterance_ended(5000);
+        // Turn 4 gets no answer before the call ends.
+        t.said(6000, 7000);
+        t.heard(6500, &speech::tone(440.0, 20));
+        t.finish();
+        let turns = t.take();
+        let outcomes: Vec<(usize, u64, TurnOutcome)> = turns
+            .iter()
+            .map(|t| (t.turn, t.said_end_ms, t.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (1, 1500, TurnOutcome::Answered { after_ms: 480 }),
+                (2, 3800, TurnOutcome::Unanswered),
+                (3, 5000, TurnOutcome::Overlapped),
+                (4, 7000, TurnOutcome::Unanswered),
+            ]
+        );
+        assert_eq!(turns[0].after_ms(), Some(480));
+        assert_eq!(turns[1].after_ms(), None);
+    }
+
+    #[test]
+    fn recording_measures_voice_to_voice_on_its_timeline() {
+        let mut r = Recording::new();
+        // The agent's greeting, then comfort noise the whole call.
+        r.hear(0, &speech::tone(300.0, 400));
+        r.hear(400, &comfort_noise(1440));
+        // Utterance 1: 100 ms lead-in silence, 1000 ms of voice, 200 ms trailing silence,
+        // sent at 500: voiced 600..1600.
+        let mut utterance = speech::silence(100);
+        utterance.extend(speech::tone(440.0, 1000));
+        utterance.extend(speech::silence(200));
+        r.speak(500, &utterance);
+        // The agent answers at 2340 (after comfort noise): 740 ms.
+        r.hear(1840, &comfort_noise(500));
+        r.hear(2340, &speech::tone(300.0, 600));
+        // Utterance 2 at 3500..4000 gets nothing back before utterance 3 starts at 5000.
+        r.speak(3500, &speech::tone(440.0, 500));
+        // Utterance 3 (5000..5300): the agent starts talking over it at 5100 and is still
+        // talking when it ends.
+        r.speak(5000, &speech::tone(440.0, 300));
+        r.hear(5100, &speech::tone(300.0, 300));
+        let turns = r.record_voice_turns();
+        let outcomes: Vec<(usize, u64, TurnOutcome)> = turns
+            .iter()
+            .map(|t| (t.turn, t.said_end_ms, t.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                (1, 1600, TurnOutcome::Answered { after_ms: 740 }),
+                (2, 4000, TurnOutcome::Unanswered),
+                (3, 5300, TurnOutcome::Overlapped),
+            ]
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.events_json()).unwrap();
+        assert_eq!(
+            v[0],
+            serde_json::json!({"at_ms": 2340, "event": "agent_answered", "turn": 1, "after_ms": 740})
+        );
+        assert_eq!(
+            v[1],
+            serde_json::json!({"at_ms": 4000, "event": "turn_unanswered", "turn": 2})
+        );
+        assert_eq!(
+            serde_json::to_value(turns[0]).unwrap(),
+            serde_json::json!({"turn": 1, "said_end_ms": 1600, "outcome": {"outcome": "answered", "after_ms": 740}})
+        );
     }
 }

@@ -74,7 +74,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::media_client::{MediaStreamClient, StreamConfig};
 use crate::mixer::{FRAME_SAMPLES, Mixer};
-use crate::person::{Action, Answer, PersonScript};
+use crate::person::{Action, Answer, PersonScript, Turn};
 use crate::speech;
 use crate::state::{
     API_VERSION, CallCommand, CallEventKind, CallRecord, CallSlot, ConferenceRecord,
@@ -1491,6 +1491,7 @@ impl CallRun {
             .drop_stream_after_ms
             .map(|ms| Instant::now() + Duration::from_millis(ms));
         let mut heard_cursor = 0usize;
+        let mut turns_reported = 0usize;
         let mut stretch_ms = 0u64;
         let mut last_sound = Instant::now();
         let mut last_check = Instant::now();
@@ -1502,6 +1503,7 @@ impl CallRun {
                     let _ = client.press(d);
                 }
                 Input::Person(Utterance::HangUp) => {
+                    self.report_turns(client.finish_voice_turns(), &mut turns_reported);
                     let _ = client.hang_up().await;
                     stream_cb("stream-stopped", None);
                     self.event(CallEventKind::Stream {
@@ -1511,6 +1513,7 @@ impl CallRun {
                     return Err(Flow::End(End::PersonHungUp));
                 }
                 Input::Command(c) => {
+                    self.report_turns(client.finish_voice_turns(), &mut turns_reported);
                     let _ = client.hang_up().await;
                     stream_cb("stream-stopped", None);
                     self.event(CallEventKind::Stream {
@@ -1538,8 +1541,10 @@ impl CallRun {
                     self.event(CallEventKind::StreamAudio { ms: stretch_ms });
                     stretch_ms = 0;
                 }
+                self.report_turns(client.voice_turns(), &mut turns_reported);
             }
             if drop_at.is_some_and(|d| now >= d) {
+                self.report_turns(client.finish_voice_turns(), &mut turns_reported);
                 drop(client);
                 let message = "fault injection: stream connection dropped".to_owned();
                 stream_cb("stream-error", Some(&message));
@@ -1548,6 +1553,7 @@ impl CallRun {
                 break Flow::Next;
             }
             if client.wait_closed(Duration::ZERO).await.is_ok() {
+                self.report_turns(client.finish_voice_turns(), &mut turns_reported);
                 if stretch_ms > 0 {
                     self.event(CallEventKind::StreamAudio { ms: stretch_ms });
                 }
@@ -1560,6 +1566,14 @@ impl CallRun {
             }
         };
         Ok(result)
+    }
+
+    /// Logs the caller turns in `turns` after the first `reported` (voice-to-voice latency).
+    fn report_turns(&self, turns: Vec<Turn>, reported: &mut usize) {
+        for turn in turns.into_iter().skip(*reported) {
+            *reported += 1;
+            self.event(CallEventKind::from(turn));
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

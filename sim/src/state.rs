@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::faults::FaultState;
-use crate::person::PersonScript;
+use crate::person::{PersonScript, Turn, TurnOutcome};
 
 /// Twilio's REST API version, in paths and webhook parameters.
 pub const API_VERSION: &str = "2010-04-01";
@@ -302,6 +302,14 @@ pub enum CallEventKind {
     StreamAudio { ms: u64 },
     /// The person said something.
     PersonSaid { text: String },
+    /// On a media stream, the agent answered the person's `turn`-th utterance (1-based)
+    /// `after_ms` after its last voiced frame: voice-to-voice latency, see
+    /// [`crate::person::VoiceTurns`].
+    AgentAnswered { turn: usize, after_ms: u64 },
+    /// Nothing voiced came back before the person's next utterance or the end of the stream.
+    TurnUnanswered { turn: usize },
+    /// The agent was still talking when the person stopped: no latency to tell.
+    TurnOverlapped { turn: usize },
     /// The person pressed keys.
     PersonPressed { digits: String },
     /// What a `<Gather>` or `<Record>` collected.
@@ -317,6 +325,19 @@ pub enum CallEventKind {
     Error { code: u32, message: String },
     /// The call ended; `by` is `person`, `call` (TwiML), `api` or `system`.
     HungUp { by: String },
+}
+
+impl From<Turn> for CallEventKind {
+    fn from(t: Turn) -> Self {
+        match t.outcome {
+            TurnOutcome::Answered { after_ms } => CallEventKind::AgentAnswered {
+                turn: t.turn,
+                after_ms,
+            },
+            TurnOutcome::Unanswered => CallEventKind::TurnUnanswered { turn: t.turn },
+            TurnOutcome::Overlapped => CallEventKind::TurnOverlapped { turn: t.turn },
+        }
+    }
 }
 
 /// Commands a running call accepts (REST update).

@@ -61,6 +61,7 @@ impl Product {
         };
         let app = Router::new()
             .route("/media", get(media))
+            .route("/media-answer", get(media_answer))
             .route("/{*path}", any(webhook))
             .with_state(product.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -202,6 +203,44 @@ async fn run_media(p: Product, mut socket: WebSocket) {
         }
     }
     let _ = socket.send(Message::Close(None)).await;
+}
+
+/// A media stream endpoint that answers every caller utterance: 300 ms after the caller's
+/// voice ends (the first unvoiced frame after voiced ones) it sends 400 ms of tone.
+async fn media_answer(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|mut socket: WebSocket| async move {
+        let mut sid = String::new();
+        let mut voiced = false;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, socket.recv()).await {
+            let Message::Text(text) = msg else { continue };
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            match v["event"].as_str() {
+                Some("start") => sid = v["streamSid"].as_str().unwrap_or_default().to_owned(),
+                Some("media") => {
+                    let payload = base64::engine::general_purpose::STANDARD
+                        .decode(v["media"]["payload"].as_str().unwrap_or_default())
+                        .unwrap_or_default();
+                    if switchboard_sim::person::is_voiced(&payload) {
+                        voiced = true;
+                    } else if voiced {
+                        voiced = false;
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        let tone = switchboard_sim::speech::tone(300.0, 400);
+                        let frame = serde_json::json!({
+                            "event": "media",
+                            "streamSid": sid,
+                            "media": {"payload": base64::engine::general_purpose::STANDARD.encode(&tone)},
+                        });
+                        let _ = socket.send(Message::Text(frame.to_string().into())).await;
+                    }
+                }
+                Some("stop") => break,
+                _ => {}
+            }
+        }
+        let _ = socket.send(Message::Close(None)).await;
+    })
 }
 
 async fn start_sim(config: SimConfig) -> (SimHandle, Product, TwilioClient) {
@@ -1502,4 +1541,67 @@ async fn conference_ends_for_everyone_when_an_end_on_exit_participant_leaves() {
         ended.reason_conference_ended.as_deref(),
         Some("participant-with-end-conference-on-exit-left")
     );
+}
+
+#[tokio::test]
+async fn stream_calls_log_the_voice_to_voice_latency_of_each_turn() {
+    let mut config = SimConfig::local();
+    let number = "+15557770001";
+    config.numbers = Vec::new();
+    let (sim, product, _client) = start_sim(config).await;
+    sim.add_number(number, &product.url("/incoming"), None);
+    let ws_url = format!("{}/media-answer", product.base.replace("http://", "ws://"));
+    product.answer(
+        "/incoming",
+        &format!("<Connect><Stream url=\"{ws_url}\"/></Connect>"),
+    );
+    let say = |label: &str, ms: u32| Action::SayAudio {
+        label: label.into(),
+        mulaw: switchboard_sim::speech::tone(440.0, ms),
+    };
+    let wait = Action::WaitForQuiet {
+        quiet_ms: 500,
+        timeout_ms: 5000,
+    };
+    let call = sim
+        .place_inbound_call(
+            "+15551112222",
+            number,
+            human(vec![
+                Action::Pause(300),
+                say("one", 400),
+                wait.clone(),
+                say("two", 300),
+                wait,
+                // Nobody answers a line said as the caller hangs up.
+                say("three", 200),
+                Action::Pause(100),
+                Action::HangUp,
+            ]),
+        )
+        .unwrap();
+    call.wait_ended(WAIT).await.unwrap();
+    let turns: Vec<CallEventKind> = call
+        .events()
+        .into_iter()
+        .map(|e| e.kind)
+        .filter(|k| {
+            matches!(
+                k,
+                CallEventKind::AgentAnswered { .. }
+                    | CallEventKind::TurnUnanswered { .. }
+                    | CallEventKind::TurnOverlapped { .. }
+            )
+        })
+        .collect();
+    assert_eq!(turns.len(), 3, "{turns:?}");
+    for (i, turn) in turns[..2].iter().enumerate() {
+        let CallEventKind::AgentAnswered { turn, after_ms } = turn else {
+            panic!("{turns:?}")
+        };
+        assert_eq!(*turn, i + 1);
+        // The endpoint's 300 ms, up to a 20 ms tick late, plus scheduling.
+        assert!((300..=420).contains(after_ms), "{turns:?}");
+    }
+    assert_eq!(turns[2], CallEventKind::TurnUnanswered { turn: 3 });
 }
