@@ -307,7 +307,7 @@ struct Speaker {
 
 impl Speaker {
     async fn speak(&self, text: String) -> SpeakOutcome {
-        let sentences = split_sentences(&text);
+        let sentences = speech_chunks(&text);
         let mut spoken = 0usize;
         let result = self.speak_sentences(&sentences, &mut spoken).await;
         let transcript = match &result {
@@ -420,6 +420,49 @@ pub fn split_sentences(text: &str) -> Vec<String> {
     sentences
 }
 
+/// A sentence longer than this is spoken in clauses.
+const LONG_SENTENCE: usize = 60;
+/// A clause shorter than this stays with the next one.
+const MIN_CLAUSE: usize = 20;
+
+/// What the engine synthesizes one request at a time: the sentences of `text`, with a long
+/// sentence cut after its commas, semicolons and colons into clauses of at least
+/// [`MIN_CLAUSE`] characters. Text-to-speech time grows with the text, so a long first sentence
+/// ("Thanks Jordan, I've taken your message for …, callback number …") would hold back the
+/// first audio; its first clause is ready in a fraction of that, and the rest is synthesized
+/// while it plays.
+pub fn speech_chunks(text: &str) -> Vec<String> {
+    let mut chunks = Vec::new();
+    for sentence in split_sentences(text) {
+        if sentence.chars().count() <= LONG_SENTENCE {
+            chunks.push(sentence);
+            continue;
+        }
+        let mut current = String::new();
+        let mut rest = sentence.as_str();
+        while let Some(cut) = rest.find([',', ';', ':']) {
+            // Only a pause in speech: "1,000" has no space after its comma.
+            let after = &rest[cut + 1..];
+            let (piece, remaining) = rest.split_at(cut + 1);
+            current.push_str(piece);
+            rest = remaining;
+            if after.starts_with(' ')
+                && current.trim().chars().count() >= MIN_CLAUSE
+                && rest.trim().chars().count() >= MIN_CLAUSE
+            {
+                chunks.push(current.trim().to_owned());
+                current.clear();
+            }
+        }
+        current.push_str(rest);
+        let last = current.trim();
+        if !last.is_empty() {
+            chunks.push(last.to_owned());
+        }
+    }
+    chunks
+}
+
 fn ends_with_abbreviation(current: &str) -> bool {
     let word = current
         .trim_end_matches(['.', '"', '\'', ')', '”', '’'])
@@ -459,5 +502,29 @@ mod tests {
             vec!["He said \"stop.\"", "Then left.", "Next line"]
         );
         assert!(split_sentences("  \n ").is_empty());
+    }
+
+    #[test]
+    fn long_sentences_are_spoken_in_clauses() {
+        assert_eq!(
+            speech_chunks(
+                "Thanks Jordan, I've taken your message for the billing team, from Jordan, \
+                 callback number 415 555 0100, saying: \"please call me back\". Is that correct?"
+            ),
+            vec![
+                "Thanks Jordan, I've taken your message for the billing team,",
+                "from Jordan, callback number 415 555 0100,",
+                "saying: \"please call me back\".",
+                "Is that correct?"
+            ]
+        );
+        // Short sentences, and commas inside numbers, are left alone.
+        assert_eq!(
+            speech_chunks("Hello, Acme Dental. It costs 1,000 dollars, give or take, in total."),
+            vec![
+                "Hello, Acme Dental.",
+                "It costs 1,000 dollars, give or take, in total."
+            ]
+        );
     }
 }
