@@ -9,7 +9,10 @@ real time, then silence, then `{"type":"CloseStream"}`) and collect the final tr
 
 Prints a per-utterance table, the WER (case, punctuation and number spelling normalized: "415",
 "four one five" and "four hundred fifteen" all become the digits 4 1 5) and the latency from the
-last voiced frame sent to the final `Results` (this includes the sidecar's endpointing silence).
+last voiced frame sent to the (last) final `Results` (this includes the sidecar's endpointing
+silence), and how many finals each utterance came back in (more than one: it was split).
+`[700ms]` in a line's `say` (or `text`) column is a pause: utterances_pauses.tsv reads phone and
+account numbers in groups the way callers do.
 
     .venv/bin/python stt-sidecar/eval/run_eval.py                 # starts its own sidecar
     .venv/bin/python stt-sidecar/eval/run_eval.py --url ws://127.0.0.1:PORT/v1/listen
@@ -81,18 +84,46 @@ def mulaw_encode(x: np.ndarray) -> bytes:
     return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
 
 
+PAUSE = re.compile(r"\[(\d+)\s*ms\]")
+
+
 def synthesize(text: str, tts: str, workdir: Path, name: str) -> np.ndarray:
-    """TTS -> telephone-band float audio at 8 kHz, peak-normalized to -6 dBFS."""
-    wav = workdir / f"{name}.wav"
-    if tts == "flite":
-        cmd = ["flite", "-voice", "slt", "-t", text, "-o", str(wav)]
-    else:
-        cmd = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    x, rate = read_wav(wav)
+    """TTS -> telephone-band float audio at 8 kHz, peak-normalized to -6 dBFS. `[700ms]` in the
+    text is a pause of that length (the parts around it are synthesized separately), like a
+    caller reading a phone number in groups."""
+    parts = PAUSE.split(text)  # text, ms, text, ms, ...
+    chunks, rate = [], None
+    for k, part in enumerate(parts):
+        if k % 2:
+            chunks.append(np.zeros(int((rate or 16000) * int(part) / 1000)))
+            continue
+        if not part.strip():
+            continue
+        wav = workdir / f"{name}.{k}.wav"
+        if tts == "flite":
+            cmd = ["flite", "-voice", "slt", "-t", part.strip(), "-o", str(wav)]
+        else:
+            cmd = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), part.strip()]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        x, rate = read_wav(wav)
+        if len(parts) > 1:
+            x = trim_silence(x, rate)  # flite pads each clip; the pause is the marker's only
+        chunks.append(x)
+    x = np.concatenate(chunks)
     y = telephone_band(x, rate)
     peak = float(np.max(np.abs(y))) or 1.0
     return y * (0.5 / peak)
+
+
+def trim_silence(x: np.ndarray, rate: int, margin_ms: int = 20) -> np.ndarray:
+    """Cut leading and trailing silence (10 ms frames more than 40 dB below the peak frame)."""
+    n = rate // 100
+    levels = np.array([np.sqrt(np.mean(x[i : i + n] ** 2)) + 1e-9 for i in range(0, len(x) - n + 1, n)])
+    if not len(levels):
+        return x
+    voiced = np.nonzero(20 * np.log10(levels) > 20 * np.log10(levels.max()) - 40)[0]
+    margin = rate * margin_ms // 1000
+    return x[max(0, voiced[0] * n - margin) : min(len(x), (voiced[-1] + 1) * n + margin)]
 
 
 def last_voiced_frame(x: np.ndarray) -> int:
@@ -219,7 +250,7 @@ async def stream_one(url: str, audio: bytes, last_voiced: int, lead_ms: int, tai
         x = decode_mulaw(payload) + noise[: len(payload)]
         payload = mulaw_encode(x)
     last_voiced_index = (len(lead) // FRAME) + last_voiced
-    result = {"text": "", "speech_started": None, "final_at": None, "messages": [], "last_voiced_at": None}
+    result = {"text": "", "speech_started": None, "final_at": None, "messages": [], "last_voiced_at": None, "finals": 0}
     sep = "&" if "?" in url else "?"
     async with connect(f"{url}{sep}{QUERY}", additional_headers={"Authorization": "Token offline"}, max_size=1 << 20) as ws:
         async def reader():
@@ -233,8 +264,8 @@ async def stream_one(url: str, audio: bytes, last_voiced: int, lead_ms: int, tai
                     text = m["channel"]["alternatives"][0]["transcript"].strip()
                     if text:
                         result["text"] = (result["text"] + " " + text).strip()
-                        if result["final_at"] is None:
-                            result["final_at"] = now
+                        result["finals"] += 1
+                        result["final_at"] = now  # the last one: a split utterance is not done early
 
         read_task = asyncio.create_task(reader())
         t0 = time.monotonic()
@@ -313,7 +344,8 @@ async def amain(args) -> int:
             wall = time.monotonic() - t_start
         errors = words = 0
         latencies = []
-        print(f"{'id':<18} {'err':>3}/{'n':<3} {'lat ms':>7}  hypothesis")
+        split = []
+        print(f"{'id':<18} {'err':>3}/{'n':<3} {'lat ms':>7} fin  hypothesis")
         for row, r in results:
             ref, hyp = normalize(row["text"]), normalize(r["text"])
             e = edit_distance(ref, hyp)
@@ -324,7 +356,9 @@ async def amain(args) -> int:
                 lat = (r["final_at"] - r["last_voiced_at"]) * 1000
                 latencies.append(lat)
             lat_s = f"{lat:7.0f}" if lat is not None else "      -"
-            print(f"{row['id']:<18} {e:>3}/{len(ref):<3} {lat_s}  {r['text']}")
+            if r["finals"] > 1:
+                split.append(row["id"])
+            print(f"{row['id']:<18} {e:>3}/{len(ref):<3} {lat_s} {r['finals']:>3}  {r['text']}")
             if e and args.verbose:
                 print(f"{'':<18}   ref: {' '.join(ref)}\n{'':<18}   hyp: {' '.join(hyp)}")
         wer = errors / max(words, 1)
@@ -335,6 +369,7 @@ async def amain(args) -> int:
             "latency end-of-speech -> final Results (ms, includes endpointing): "
             f"p50={np.percentile(lat, 50):.0f} p90={np.percentile(lat, 90):.0f} max={lat.max():.0f} mean={lat.mean():.0f}"
         )
+        print(f"split into several finals: {len(split)}" + (f" ({', '.join(split)})" if split else ""))
         print(f"wall {wall:.1f}s, concurrency {args.concurrency}, speed {args.speed}x")
         if proc is not None:
             print(f"sidecar RSS {rss_kb(proc.pid) / 1024:.0f} MiB")
