@@ -87,6 +87,9 @@ def mulaw_encode(x: np.ndarray) -> bytes:
 PAUSE = re.compile(r"\[(\d+)\s*ms\]")
 
 
+FLITE_STRETCH = 1.0
+
+
 def synthesize(text: str, tts: str, workdir: Path, name: str) -> np.ndarray:
     """TTS -> telephone-band float audio at 8 kHz, peak-normalized to -6 dBFS. `[700ms]` in the
     text is a pause of that length (the parts around it are synthesized separately), like a
@@ -101,7 +104,8 @@ def synthesize(text: str, tts: str, workdir: Path, name: str) -> np.ndarray:
             continue
         wav = workdir / f"{name}.{k}.wav"
         if tts == "flite":
-            cmd = ["flite", "-voice", "slt", "-t", part.strip(), "-o", str(wav)]
+            cmd = ["flite", "-voice", "slt", "--setf", f"duration_stretch={FLITE_STRETCH}",
+                   "-t", part.strip(), "-o", str(wav)]
         else:
             cmd = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), part.strip()]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -385,6 +389,8 @@ def main():
     p.add_argument("--url", help="a running sidecar's ws://.../v1/listen (default: start one)")
     p.add_argument("--utterances", default=str(HERE / "utterances.tsv"))
     p.add_argument("--tts", choices=["flite", "espeak-ng"], default="flite")
+    p.add_argument("--flite-stretch", type=float, default=1.0,
+                   help="flite's duration_stretch (the simulated callers use 1.2)")
     p.add_argument("--speed", type=float, default=1.0, help="1 = real time like a phone")
     p.add_argument("--concurrency", type=int, default=1, help="streams at once")
     p.add_argument("--lead-ms", type=int, default=300)
@@ -397,6 +403,8 @@ def main():
     p.add_argument("--sidecar-arg", action="append", help="extra argument for the started sidecar")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
+    global FLITE_STRETCH
+    FLITE_STRETCH = args.flite_stretch
     sys.exit(asyncio.run(amain(args)))
 
 
