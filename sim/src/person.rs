@@ -627,20 +627,6 @@ pub enum EventKind {
         digits: String,
     },
     HungUp,
-    /// The agent answered the caller's `turn`-th utterance `after_ms` after its last voiced
-    /// frame (see [`VoiceTurns`]); logged at the answer.
-    AgentAnswered {
-        turn: usize,
-        after_ms: u64,
-    },
-    /// Nothing voiced came back before the caller spoke again or the call ended.
-    TurnUnanswered {
-        turn: usize,
-    },
-    /// The agent was still talking when the caller stopped.
-    TurnOverlapped {
-        turn: usize,
-    },
     /// Anything else worth a line (a wait timed out, the other side hung up, …).
     Note {
         text: String,
@@ -675,8 +661,6 @@ impl From<Heard> for RecordingEvent {
 pub struct Recording {
     heard: Vec<u8>,
     said: Vec<u8>,
-    /// Voiced span of each utterance on the said track, in samples.
-    said_spans: Vec<(u64, u64)>,
     events: Vec<RecordingEvent>,
 }
 
@@ -706,78 +690,9 @@ impl Recording {
         place(&mut self.heard, at_ms, mulaw_audio);
     }
 
-    /// Audio the phone sent, starting at `at_ms` (kept on its own track). Each call is one
-    /// utterance for [`Recording::voice_turns`].
+    /// Audio the phone sent, starting at `at_ms` (kept on its own track).
     pub fn speak(&mut self, at_ms: u64, mulaw_audio: &[u8]) {
         place(&mut self.said, at_ms, mulaw_audio);
-        let start = (self.said.len() - mulaw_audio.len()) as u64;
-        if let Some((from, to)) = voiced_span(mulaw_audio) {
-            self.said_spans
-                .push((start + from as u64, start + to as u64));
-        }
-    }
-
-    /// Voice-to-voice latency of every utterance ([`VoiceTurns`]): the heard track is taken
-    /// in 20 ms frames from time 0; an utterance's start and end count before a frame that
-    /// starts at the same time.
-    pub fn voice_turns(&self) -> Vec<Turn> {
-        let mut marks: Vec<(u64, bool)> = self
-            .said_spans
-            .iter()
-            .flat_map(|&(start, end)| {
-                [
-                    (start / SAMPLES_PER_MS, true),
-                    (end / SAMPLES_PER_MS, false),
-                ]
-            })
-            .collect();
-        marks.sort_by_key(|&(ms, is_start)| (ms, !is_start));
-        let mut turns = VoiceTurns::new();
-        let mut marks = marks.into_iter().peekable();
-        let apply = |turns: &mut VoiceTurns, (ms, is_start): (u64, bool)| {
-            if is_start {
-                turns.utterance_started(ms);
-            } else {
-                turns.utterance_ended(ms);
-            }
-        };
-        for (i, frame) in self.heard.chunks(FRAME).enumerate() {
-            let at_ms = i as u64 * FRAME_MS;
-            while let Some(mark) = marks.next_if(|&(ms, _)| ms <= at_ms) {
-                apply(&mut turns, mark);
-            }
-            turns.heard(at_ms, frame);
-        }
-        for mark in marks {
-            apply(&mut turns, mark);
-        }
-        turns.finish();
-        turns.take()
-    }
-
-    /// Adds the [`Recording::voice_turns`] as events: an answer at the time it came, an
-    /// unanswered or overlapped turn at the caller's end.
-    pub fn record_voice_turns(&mut self) -> Vec<Turn> {
-        let turns = self.voice_turns();
-        for t in &turns {
-            let (at_ms, kind) = match t.outcome {
-                TurnOutcome::Answered { after_ms } => (
-                    t.said_end_ms + after_ms,
-                    EventKind::AgentAnswered {
-                        turn: t.turn,
-                        after_ms,
-                    },
-                ),
-                TurnOutcome::Unanswered => {
-                    (t.said_end_ms, EventKind::TurnUnanswered { turn: t.turn })
-                }
-                TurnOutcome::Overlapped => {
-                    (t.said_end_ms, EventKind::TurnOverlapped { turn: t.turn })
-                }
-            };
-            self.event(at_ms, kind);
-        }
-        turns
     }
 
     pub fn event(&mut self, at_ms: u64, kind: EventKind) {
@@ -1147,54 +1062,9 @@ mod tests {
         );
         assert_eq!(turns[0].after_ms(), Some(480));
         assert_eq!(turns[1].after_ms(), None);
-    }
-
-    #[test]
-    fn recording_measures_voice_to_voice_on_its_timeline() {
-        let mut r = Recording::new();
-        // The agent's greeting, then comfort noise the whole call.
-        r.hear(0, &speech::tone(300.0, 400));
-        r.hear(400, &comfort_noise(1440));
-        // Utterance 1: 100 ms lead-in silence, 1000 ms of voice, 200 ms trailing silence,
-        // sent at 500: voiced 600..1600.
-        let mut utterance = speech::silence(100);
-        utterance.extend(speech::tone(440.0, 1000));
-        utterance.extend(speech::silence(200));
-        r.speak(500, &utterance);
-        // The agent answers at 2340 (after comfort noise): 740 ms.
-        r.hear(1840, &comfort_noise(500));
-        r.hear(2340, &speech::tone(300.0, 600));
-        // Utterance 2 at 3500..4000 gets nothing back before utterance 3 starts at 5000.
-        r.speak(3500, &speech::tone(440.0, 500));
-        // Utterance 3 (5000..5300): the agent starts talking over it at 5100 and is still
-        // talking when it ends.
-        r.speak(5000, &speech::tone(440.0, 300));
-        r.hear(5100, &speech::tone(300.0, 300));
-        let turns = r.record_voice_turns();
-        let outcomes: Vec<(usize, u64, TurnOutcome)> = turns
-            .iter()
-            .map(|t| (t.turn, t.said_end_ms, t.outcome))
-            .collect();
-        assert_eq!(
-            outcomes,
-            vec![
-                (1, 1600, TurnOutcome::Answered { after_ms: 740 }),
-                (2, 4000, TurnOutcome::Unanswered),
-                (3, 5300, TurnOutcome::Overlapped),
-            ]
-        );
-        let v: serde_json::Value = serde_json::from_str(&r.events_json()).unwrap();
-        assert_eq!(
-            v[0],
-            serde_json::json!({"at_ms": 2340, "event": "agent_answered", "turn": 1, "after_ms": 740})
-        );
-        assert_eq!(
-            v[1],
-            serde_json::json!({"at_ms": 4000, "event": "turn_unanswered", "turn": 2})
-        );
         assert_eq!(
             serde_json::to_value(turns[0]).unwrap(),
-            serde_json::json!({"turn": 1, "said_end_ms": 1600, "outcome": {"outcome": "answered", "after_ms": 740}})
+            serde_json::json!({"turn": 1, "said_end_ms": 1500, "outcome": {"outcome": "answered", "after_ms": 480}})
         );
     }
 }
