@@ -547,7 +547,7 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         Pending::RetrySave => {
             if yes_no == Some(true) {
                 let draft = state.draft.clone().unwrap_or_default();
-                return send_message(state, draft);
+                return resume_draft(state, draft);
             }
             if yes_no == Some(false) {
                 state.close_draft();
@@ -646,23 +646,6 @@ fn transfer(state: &mut State, target: String) -> Action {
     Action::Call(ToolName::TransferCall, json!({ "target": target }))
 }
 
-/// Saves a complete draft with `take_message`: a new message, or a correction that replaces
-/// the one already saved.
-fn send_message(state: &mut State, draft: Draft) -> Action {
-    if let Some(slot) = draft.missing() {
-        state.draft = Some(draft);
-        state.pending = Pending::Slot(slot);
-        return say(slot.prompt());
-    }
-    let mut args = draft.tool_arguments();
-    if let Some(saved) = &state.saved {
-        args["replaces"] = json!(saved.message_id);
-    }
-    state.draft = Some(draft);
-    state.pending = Pending::Nothing;
-    Action::Call(ToolName::TakeMessage, args)
-}
-
 /// The caller confirmed the read-back.
 fn confirmed(state: &mut State, draft: &Draft) -> Action {
     state.close_draft();
@@ -673,20 +656,31 @@ fn confirmed(state: &mut State, draft: &Draft) -> Action {
     })
 }
 
-/// Asks for the next missing detail; once all are there, saves the message (again, if the
-/// caller changed it since it was saved), or asks again whether the saved one is right.
+/// Asks for the next missing detail; once all are there, saves the message with
+/// `take_message` (a correction replaces the one already saved), or, when the saved one is
+/// unchanged, asks again whether it is right.
 fn resume_draft(state: &mut State, draft: Draft) -> Action {
     if let Some(slot) = draft.missing() {
         state.draft = Some(draft);
         state.pending = Pending::Slot(slot);
         return say(slot.prompt());
     }
-    if state.saved.as_ref().is_some_and(|s| s.draft == draft) {
-        state.draft = Some(draft);
-        state.pending = Pending::Confirm;
-        return say("Is everything in your message correct?");
+    let saved_id = match &state.saved {
+        Some(saved) if saved.draft == draft => {
+            state.draft = Some(draft);
+            state.pending = Pending::Confirm;
+            return say("Is everything in your message correct?");
+        }
+        Some(saved) => Some(saved.message_id.clone()),
+        None => None,
+    };
+    let mut args = draft.tool_arguments();
+    if let Some(id) = saved_id {
+        args["replaces"] = json!(id);
     }
-    send_message(state, draft)
+    state.draft = Some(draft);
+    state.pending = Pending::Nothing;
+    Action::Call(ToolName::TakeMessage, args)
 }
 
 /// `lead` before what `action` says; a tool call goes first and `lead` is dropped (the tool's
