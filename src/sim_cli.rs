@@ -680,7 +680,7 @@ fn percentiles(values: Vec<u64>) -> String {
     let n = values.len();
     match percentile_values(values) {
         None => "n/a".into(),
-        Some((p50, p90, p99)) => format!("p50 {p50} ms  p90 {p90} ms  p99 {p99} ms  (n={n})"),
+        Some(p) => format!("{}  (n={n})", percentile_line(p)),
     }
 }
 
@@ -692,6 +692,10 @@ fn percentile_values(mut values: Vec<u64>) -> Option<(u64, u64, u64)> {
     values.sort_unstable();
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     Some((at(0.5), at(0.9), at(0.99)))
+}
+
+fn percentile_line((p50, p90, p99): (u64, u64, u64)) -> String {
+    format!("p50 {p50} ms  p90 {p90} ms  p99 {p99} ms")
 }
 
 /// `p50 … p90 … p99 … (n turns, m unanswered, k over agent speech)` over every caller turn.
@@ -707,7 +711,7 @@ fn voice_to_voice(outcomes: &[CallOutcome]) -> String {
         format!("({turns} turns, {unanswered} unanswered, {overlapped} over agent speech)");
     match percentile_values(latencies) {
         None => format!("n/a {counts}"),
-        Some((p50, p90, p99)) => format!("p50 {p50} ms  p90 {p90} ms  p99 {p99} ms  {counts}"),
+        Some(p) => format!("{}  {counts}", percentile_line(p)),
     }
 }
 
