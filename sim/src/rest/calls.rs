@@ -6,8 +6,8 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse as _;
 
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
-    valid_address, valid_url,
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
+    valid_url,
 };
 use crate::runner::{self, DocSource, OutboundRequest};
 use crate::state::{CallCommand, Shared};
@@ -164,7 +164,7 @@ pub(crate) async fn fetch(
     Path((_, segment)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let record = shared
         .lock()
         .call(sid)
@@ -181,7 +181,7 @@ pub(crate) async fn update(
     uri: Uri,
     body: Bytes,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let form = Form::parse(&body)?;
     let (status, commands) = {
         let state = shared.lock();

@@ -15,8 +15,8 @@ use axum::response::IntoResponse as _;
 
 use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
-    valid_address, valid_url,
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
+    valid_url,
 };
 use crate::runner::{self, DocSource, OutboundRequest};
 use crate::state::{ConferenceRecord, ParticipantRecord, Shared, SimState, rfc2822_now};
@@ -68,7 +68,7 @@ pub(crate) async fn fetch(
     Path((_, segment)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let state = shared.lock();
     let conference = state
         .conferences
@@ -236,7 +236,7 @@ pub(crate) async fn fetch_participant(
     Path((_, sid, segment)): Path<(String, String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let id = sid_in(&segment, &uri)?;
     let state = shared.lock();
     let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
     Ok(ok(&state.conferences[ci].participants[pi]))
@@ -248,7 +248,7 @@ pub(crate) async fn update_participant(
     uri: Uri,
     body: Bytes,
 ) -> ApiResult {
-    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let id = sid_in(&segment, &uri)?;
     let form = Form::parse(&body)?;
     let hold = form.bool("Hold")?;
     let muted = form.bool("Muted")?;
@@ -332,7 +332,7 @@ pub(crate) async fn remove_participant(
     Path((_, sid, segment)): Path<(String, String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let id = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let id = sid_in(&segment, &uri)?;
     let call_sid = {
         let state = shared.lock();
         let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;

@@ -9,8 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
-    valid_address,
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
 };
 use crate::state::{API_VERSION, MessageRecord, Shared, new_sid, rfc2822_now};
 use crate::webhooks::{self, Webhook};
@@ -181,7 +180,7 @@ pub(crate) async fn fetch(
     Path((_, segment)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let message = shared
         .lock()
         .messages

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -255,9 +255,12 @@ pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Strips the `.json` of a `{Sid}.json` path segment.
-pub(crate) fn strip_json(segment: &str) -> Option<&str> {
-    segment.strip_suffix(".json")
+/// The SID in a `{Sid}.json` path segment; a segment without `.json` is not a resource
+/// (404 for `uri`, as Twilio answers).
+pub(crate) fn sid_in<'a>(segment: &'a str, uri: &Uri) -> Result<&'a str, ApiError> {
+    segment
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::not_found(uri.path()))
 }
 
 /// The account part of the path.

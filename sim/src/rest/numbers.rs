@@ -12,8 +12,8 @@ use axum::response::IntoResponse as _;
 
 use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, strip_json,
-    valid_e164, valid_url,
+    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_e164,
+    valid_url,
 };
 use crate::state::{NumberRecord, Shared, rfc2822_now};
 
@@ -182,7 +182,7 @@ pub(crate) async fn fetch(
     Path((_, segment)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let state = shared.lock();
     let n = state
         .numbers
@@ -198,7 +198,7 @@ pub(crate) async fn update(
     uri: Uri,
     body: Bytes,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     let form = Form::parse(&body)?;
     let record = {
         let mut state = shared.lock();
@@ -219,7 +219,7 @@ pub(crate) async fn release(
     Path((_, segment)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let sid = strip_json(&segment).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let sid = sid_in(&segment, &uri)?;
     {
         let mut state = shared.lock();
         let before = state.numbers.len();
