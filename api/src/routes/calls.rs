@@ -17,9 +17,6 @@ use telephony::{
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-const DEFAULT_PAGE_SIZE: u64 = 20;
-const MAX_PAGE_SIZE: u64 = 100;
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/calls", get(list_calls).post(place_call))
@@ -109,13 +106,7 @@ pub async fn list_calls(
     Tenant(tenant): Tenant,
     Query(query): Query<ListCallsQuery>,
 ) -> Result<Json<CallList>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
+    let limit = super::page_limit(query.limit)?;
     let cursor = query
         .cursor
         .as_deref()

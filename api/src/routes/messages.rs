@@ -12,9 +12,6 @@ use store::MessageRecord;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-const DEFAULT_PAGE_SIZE: u64 = 20;
-const MAX_PAGE_SIZE: u64 = 100;
-
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/messages", get(list_messages))
 }
@@ -71,13 +68,7 @@ pub async fn list_messages(
     Tenant(tenant): Tenant,
     Query(query): Query<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
+    let limit = super::page_limit(query.limit)?;
     let messages = state.store.list_messages(tenant, limit).await?;
     Ok(Json(MessageList {
         data: messages.into_iter().map(MessageView::from).collect(),

@@ -5,3 +5,20 @@ pub mod health;
 pub mod media;
 pub mod messages;
 pub mod twilio;
+
+use crate::ApiError;
+
+const DEFAULT_PAGE_SIZE: u64 = 20;
+const MAX_PAGE_SIZE: u64 = 100;
+
+/// A list endpoint's `limit`: 20 when absent, else 1 to 100 or a problem naming `limit`.
+fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
+    }
+    Ok(limit)
+}
