@@ -81,7 +81,7 @@ async fn main() -> Result<()> {
             agent_id: AgentId::new(),
             agent_name: "bench".into(),
             direction: CallDirection::Inbound,
-            from: E164::parse("+14155550199")?,
+            from: E164::parse("+14155550199")?.into(),
             to: E164::parse("+15005550006")?,
             max_duration_secs: 60,
             followup_sms: None,

@@ -160,6 +160,14 @@ pub struct CallArgs {
     /// Give up waiting for the call to end after this many seconds.
     #[arg(long, default_value_t = 180)]
     pub timeout_secs: u64,
+    /// The product's API, to print what the agent said as text after the call (the caller only
+    /// hears audio). `switchboard dev` listens here by default.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+    /// An API key of the called number's tenant; default: the demo key `switchboard dev` keeps
+    /// in `.data/demo-api-key`.
+    #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 /// A caller who waits for the agent to finish, says each line in turn, presses the digits,
@@ -341,12 +349,94 @@ async fn call(args: CallArgs) -> Result<()> {
             turns.overlapped
         );
     }
+    print_conversation(&args, &sid).await;
     if let Some(path) = &args.record {
         let wav = control.heard_wav(&sid).await?;
         std::fs::write(path, wav).with_context(|| format!("writing {}", path.display()))?;
         println!("what the caller heard: {}", path.display());
     }
     Ok(())
+}
+
+/// The call's transcript as the product recorded it (`GET /v1/calls/{sid}`): what the agent
+/// said in words, which the simulated phone only hears as audio.
+async fn print_conversation(args: &CallArgs, sid: &str) {
+    let key = args.api_key.clone().or_else(|| {
+        let data_dir = std::env::var("SWITCHBOARD_DATA_DIR").unwrap_or_else(|_| ".data".into());
+        std::fs::read_to_string(PathBuf::from(data_dir).join("demo-api-key"))
+            .ok()
+            .map(|k| k.trim().to_owned())
+    });
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        println!("(pass --api-key to read what the agent said as text)");
+        return;
+    };
+    match fetch_transcript(&args.api, &key, sid).await {
+        Ok(lines) if lines.is_empty() => println!("(the product recorded no transcript)"),
+        Ok(lines) => {
+            println!("conversation (the product's transcript):");
+            for line in lines {
+                println!("  {line}");
+            }
+        }
+        Err(e) => println!("(no transcript from {}: {e:#})", args.api),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CallDetail {
+    status: String,
+    #[serde(default)]
+    transcript: Vec<TranscriptLine>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TranscriptLine {
+    speaker: String,
+    text: String,
+    start_ms: u64,
+    #[serde(default)]
+    interrupted: bool,
+}
+
+/// `[  4.1s] agent: …` lines; waits (up to 10 s) for the call's workflow to store the last
+/// transcript batch, which it does as the call ends.
+async fn fetch_transcript(api: &str, key: &str, sid: &str) -> Result<Vec<String>> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let url = format!("{}/v1/calls/{sid}", api.trim_end_matches('/'));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = http.get(&url).bearer_auth(key).send().await?;
+        let status = response.status();
+        if status.is_success() {
+            let call: CallDetail = response.json().await?;
+            let finished = !matches!(
+                call.status.as_str(),
+                "queued" | "ringing" | "in-progress" | "initiated"
+            );
+            if finished || tokio::time::Instant::now() > deadline {
+                return Ok(call
+                    .transcript
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "[{:>6.1}s] {}: {}{}",
+                            t.start_ms as f64 / 1000.0,
+                            t.speaker,
+                            t.text,
+                            if t.interrupted { " (interrupted)" } else { "" }
+                        )
+                    })
+                    .collect());
+            }
+        } else if status != reqwest::StatusCode::NOT_FOUND || tokio::time::Instant::now() > deadline
+        {
+            bail!("{url} answered {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 #[derive(Debug, Args)]

@@ -286,10 +286,20 @@ def default_model_path() -> Path:
 # now and then drops one of three equal digits; with it, "415-555-0100".
 DEFAULT_PROMPT = "My number is 415-555-0100. Account 724981. Zip 94103."
 
+# The weights are int8 in the package, but they are computed in float32 by default. int8
+# arithmetic is not the same on every CPU: CTranslate2 multiplies int8 matrices with Intel MKL
+# on Intel CPUs and with oneDNN's u8s8 kernels elsewhere (AMD EPYC: "Use Intel MKL: false,
+# GEMM_S8 backend: DNNL"), and the two round differently. On AMD, tiny.en in int8 heard the
+# simulated caller's "call me back on 415 555 0100" as "415-SI-SI-SI-SI-SI-SI-0100" (and
+# "415-SI-550000" with the AVX/generic kernels); with CT2_USE_MKL=1, or in float32, it heard
+# "415-555-0100". float32 costs tiny.en a few tens of ms per utterance on 2 cores.
+DEFAULT_COMPUTE_TYPE = "float32"
+
 
 class Transcriber:
     def __init__(self, model_path: Path, threads: int, workers: int, beam_size: int,
-                 window_s: float = 30.0, prompt: str = DEFAULT_PROMPT):
+                 window_s: float = 30.0, prompt: str = DEFAULT_PROMPT,
+                 compute_type: str = DEFAULT_COMPUTE_TYPE):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -298,12 +308,13 @@ class Transcriber:
         self.model = WhisperModel(
             str(model_path),
             device="cpu",
-            compute_type="int8",
+            compute_type=compute_type,
             cpu_threads=threads,
             num_workers=workers,
             local_files_only=True,
         )
         self.beam_size = beam_size
+        self.compute_type = compute_type
         # Encoder window in 10 ms mel frames. Whisper is trained on 30 s windows, but the
         # encoder's cost grows faster than linearly with the window (tiny.en int8 on 2 cores:
         # ~350 ms for 30 s, ~60 ms for 15 s), and phone utterances are a few seconds long.
@@ -312,12 +323,13 @@ class Transcriber:
         self.initial_prompt = prompt.strip() or None
         previous = self.tokenizer.encode(" " + self.initial_prompt) if self.initial_prompt else []
         self.prompt = self.model.get_prompt(self.tokenizer, previous, without_timestamps=True)
+        self.bare_prompt = self.model.get_prompt(self.tokenizer, [], without_timestamps=True)
         self.suppress = list(get_suppressed_tokens(self.tokenizer, [-1]))
         self._noise = np.zeros(0, dtype=np.float32)
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="whisper")
         log.info(
-            "model %s loaded in %.2fs (threads=%d workers=%d window=%.1fs)",
-            model_path, time.monotonic() - t0, threads, workers, self.window_frames / 100,
+            "model %s loaded in %.2fs (%s, threads=%d workers=%d window=%.1fs)",
+            model_path, time.monotonic() - t0, compute_type, threads, workers, self.window_frames / 100,
         )
 
     def transcribe(self, audio16k: np.ndarray) -> tuple[str, float]:
@@ -371,11 +383,21 @@ class Transcriber:
         audio[: min(len(audio16k), n * hop)] = audio16k[: n * hop]
         features = self.model.feature_extractor(audio)[:, :n]
         encoder_output = self.model.encode(features)
+        text, confidence = self._decode(encoder_output, self.prompt, duration)
+        if self.initial_prompt and is_looping(text):
+            # A decoder caught in a loop ("415-SI-SI-SI-SI-SI-SI-0100"): the number-style
+            # prompt invites copying digits, so decode once more without it rather than hand
+            # the caller's words over garbled.
+            log.info("decoder loop %r: decoding again without the prompt", text)
+            text, confidence = self._decode(encoder_output, self.bare_prompt, duration)
+        return text, confidence
+
+    def _decode(self, encoder_output, prompt: list, duration: float) -> tuple[str, float]:
         result = self.model.model.generate(
             encoder_output,
-            [self.prompt],
+            [prompt],
             beam_size=self.beam_size,
-            max_length=len(self.prompt) + self._max_new_tokens(duration),
+            max_length=len(prompt) + self._max_new_tokens(duration),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -401,6 +423,27 @@ class Transcriber:
 
     async def transcribe_async(self, audio16k: np.ndarray) -> tuple[str, float]:
         return await self.submit(audio16k)
+
+
+def is_looping(text: str) -> bool:
+    """A transcript a decoder loop made: one word (or a pair or triple of words) repeated four
+    or more times in a row ("415-SI-SI-SI-SI", "the the the the"), or text that compresses
+    like a loop does (Whisper's own test: zlib ratio above 2.4). People repeat a digit three
+    times in a phone number ("555") and say "very very", not four times."""
+    import zlib
+
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    for n in (1, 2, 3):
+        run = 1
+        for i in range(n, len(words) - n + 1, n):
+            if words[i : i + n] == words[i - n : i]:
+                run += 1
+                if run >= 4:
+                    return True
+            else:
+                run = 1
+    raw = text.encode("utf-8")
+    return len(raw) > 40 and len(raw) / len(zlib.compress(raw)) > 2.4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,11 +516,31 @@ def _results(request_id: str, utt: Utterance, text: str, confidence: float, mode
 
 
 class Server:
-    def __init__(self, transcriber: Transcriber, vad_cfg: VadConfig, model_name: str):
+    def __init__(self, transcriber: Transcriber, vad_cfg: VadConfig, model_name: str, dump_dir: Path | None = None):
         self.transcriber = transcriber
         self.vad_cfg = vad_cfg
         self.model_name = model_name
         self.active = 0
+        self.dump_dir = dump_dir
+        self.dumped = 0
+
+    def dump(self, request_id: str, utt: Utterance, rate: int, text: str) -> None:
+        """`--dump-dir`: each utterance as it was heard (16-bit WAV at the stream's rate) and a
+        line of `transcripts.tsv`, to replay a call's audio against other settings or models."""
+        if self.dump_dir is None:
+            return
+        import wave
+
+        self.dumped += 1
+        name = f"{int(time.time())}-{request_id[:8]}-{self.dumped:04d}.wav"
+        pcm = np.clip(np.round(utt.audio * 32768.0), -32768, 32767).astype("<i2")
+        with wave.open(str(self.dump_dir / name), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(pcm.tobytes())
+        with open(self.dump_dir / "transcripts.tsv", "a", encoding="utf-8") as f:
+            f.write(f"{name}\t{text}\n")
 
     def process_request(self, connection, request):
         path = urlsplit(request.path).path
@@ -545,6 +608,7 @@ class Server:
                 request_id, utt.duration_s, text, how, (t_end - decoding.started) * 1000, waited_ms,
             )
             await send(_results(request_id, utt, text, confidence, self.model_name))
+            self.dump(request_id, utt, rate, text)
             if want_utterance_end and text:
                 await send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(utt.start_s + utt.duration_s, 3)})
 
@@ -675,7 +739,9 @@ async def amain(args) -> None:
     model_path = Path(args.model) if args.model else default_model_path()
     if not (model_path / "model.bin").is_file():
         raise SystemExit(f"switchboard_stt: no CTranslate2 model at {model_path} (model.bin missing)")
-    transcriber = Transcriber(model_path, args.threads, args.workers, args.beam_size, args.window_s, args.prompt)
+    transcriber = Transcriber(
+        model_path, args.threads, args.workers, args.beam_size, args.window_s, args.prompt, args.compute_type
+    )
     # Warm up once so the first caller does not pay for lazy initialisation.
     t0 = time.monotonic()
     transcriber.transcribe(np.zeros(WHISPER_RATE, dtype=np.float32))
@@ -686,7 +752,10 @@ async def amain(args) -> None:
         speculate_ms=max(0, args.speculate_ms),
         threshold_db=args.threshold_db,
     )
-    server = Server(transcriber, vad_cfg, "whisper-tiny.en")
+    dump_dir = Path(args.dump_dir) if args.dump_dir else None
+    if dump_dir is not None:
+        dump_dir.mkdir(parents=True, exist_ok=True)
+    server = Server(transcriber, vad_cfg, "whisper-tiny.en", dump_dir)
     async with serve(
         server.handle,
         args.host,
@@ -727,6 +796,12 @@ def main(argv=None) -> None:
     p.add_argument("--workers", type=int, default=2, help="decodes that may run at once")
     p.add_argument("--beam-size", type=int, default=1)
     p.add_argument(
+        "--compute-type", default=os.environ.get("STT_COMPUTE_TYPE", DEFAULT_COMPUTE_TYPE),
+        choices=["float32", "int8", "int8_float32"],
+        help="CTranslate2 arithmetic (default $STT_COMPUTE_TYPE, else float32: int8 results differ "
+        "between Intel and AMD CPUs)",
+    )
+    p.add_argument(
         "--endpointing-ms", type=int, default=400,
         help="silence that ends an utterance whose transcript looks finished",
     )
@@ -749,6 +824,11 @@ def main(argv=None) -> None:
         help="text the decoder takes as said before each utterance (sets how numbers are written); '' for none",
     )
     p.add_argument("--threshold-db", type=float, default=12.0, help="speech level above the noise floor")
+    p.add_argument(
+        "--dump-dir", default=os.environ.get("STT_DUMP_DIR") or None,
+        help="write every utterance heard (WAV) and its transcript (transcripts.tsv) here; "
+        "default $STT_DUMP_DIR, unset: nothing is written",
+    )
     p.add_argument("--log-level", default=os.environ.get("STT_LOG", "info"))
     args = p.parse_args(argv)
     logging.basicConfig(

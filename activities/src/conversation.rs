@@ -3,9 +3,10 @@
 
 use crate::{
     call::store_failure,
-    dialog::RuleDialog,
+    dialog::{CALLER_ID_LINE, RuleDialog},
     llm::{LlmClient, LlmConfig, LlmError},
 };
+use domain::CallerId;
 use domain::conversation::{
     ChatMessage, KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, ToolSpec,
 };
@@ -102,7 +103,10 @@ impl ConversationActivitiesImpl {
             .and_then(|v| v.as_str())
             .map(str::to_owned);
         let mut messages = Vec::with_capacity(input.messages.len() + 1);
-        messages.push(ChatMessage::system(system_prompt(&agent)));
+        messages.push(ChatMessage::system(system_prompt(
+            &agent,
+            input.caller_id.as_ref(),
+        )));
         messages.extend(input.messages);
         let message = self
             .llm
@@ -141,13 +145,27 @@ impl ConversationActivitiesImpl {
     }
 }
 
-/// The system prompt of a cascaded turn: the agent's instructions plus how to behave on a phone.
-fn system_prompt(agent: &store::Agent) -> String {
+/// The system prompt of a cascaded turn: the agent's instructions, how to behave on a phone,
+/// and the caller ID line (`Caller ID: +14155550199` or `Caller ID: withheld`), which the rule
+/// dialog reads too.
+fn system_prompt(agent: &store::Agent, caller_id: Option<&CallerId>) -> String {
+    let caller = match caller_id {
+        Some(CallerId::Number(number)) => format!(
+            "\n\n{CALLER_ID_LINE} {number}\nWhen a message needs a callback number, first offer \
+             this one, saying only its last four digits, and ask for another only if the \
+             caller declines."
+        ),
+        Some(_) => format!(
+            "\n\n{CALLER_ID_LINE} withheld\nThe caller's number is unknown: ask for a callback \
+             number; they may also key it in followed by the pound key."
+        ),
+        None => String::new(),
+    };
     format!(
         "{}\n\nYou are {} on a phone call. Answer in one or two short spoken sentences, no \
          markdown or lists. Use lookup_knowledge before stating facts about the business and \
          never invent them. Confirm a message's details with the caller before take_message. \
-         When the caller is done, call end_call and then say a short goodbye.",
+         When the caller is done, call end_call and then say a short goodbye.{caller}",
         agent.instructions.trim(),
         agent.name
     )

@@ -15,7 +15,13 @@
 //! - "speak to / transfer me to / put me through to X" → `transfer_call`, and when transfers
 //!   are not available an offer to take a message for X;
 //! - yes/no in context, "repeat that", greetings and small talk, goodbyes → `end_call`;
-//! - keypad presses (`[caller pressed 1]`) against a menu declared in the agent's instructions.
+//! - keypad presses (`[caller pressed 1]`) against a menu declared in the agent's instructions;
+//! - a callback number that does not hang on speech recognition: with caller ID the agent
+//!   offers it ("is the number you're calling from, ending 0199, the best one?"), after one
+//!   failed spoken attempt it offers the keypad, keyed digits (`[caller pressed 4155550100#]`)
+//!   fill the number, it reads numbers back in groups ("four one five, five five five, …") and
+//!   the caller can correct one group ("the last four digits are 0101"). With no caller ID
+//!   (`Caller ID: withheld`) it never offers the shortcut and mentions the keypad at once.
 //!
 //! # Agent instructions it reads (optional)
 //!
@@ -25,11 +31,13 @@
 //! Greeting: Thanks for calling Acme, how can I help?
 //! Press 1: billing
 //! Press 2 for the front desk
+//! Caller ID: +14155550199
 //! ```
 //!
 //! `Press <key>: <department>` (or `Press <key> for <department>`; key `0`–`9`, `*` or `#`,
 //! optionally bulleted with `-` or `*`) declares a keypad menu: pressing the key offers to take
 //! a message for that department. `Greeting:` is what the agent says back to a bare "hello".
+//! `Caller ID:` (an E.164 number, or `withheld`) is added by the `llm_turn` activity.
 
 use domain::conversation::{ChatMessage, ChatRole, ChatToolCall, ToolName};
 use serde_json::{Value, json};
@@ -46,7 +54,14 @@ impl RuleDialog {
     /// The assistant's next message: text to speak, or one tool call.
     pub fn reply(&self, messages: &[ChatMessage]) -> ChatMessage {
         let agent = AgentHints::parse(messages);
-        let mut state = State::default();
+        let mut state = State {
+            caller_number: match &agent.caller_id {
+                CallerHint::Number(n) => Some(n.clone()),
+                CallerHint::Withheld | CallerHint::Unknown => None,
+            },
+            caller_withheld: agent.caller_id == CallerHint::Withheld,
+            ..State::default()
+        };
         let mut action = None;
         for (i, m) in messages.iter().enumerate() {
             let content = m.content.as_deref().unwrap_or("");
@@ -67,6 +82,7 @@ impl RuleDialog {
         }
         match action {
             Some(Action::Say(text)) => ChatMessage::assistant(text),
+            Some(Action::Silent) => ChatMessage::assistant(""),
             Some(Action::Repeat) => ChatMessage::assistant(last_said(messages, &agent)),
             Some(Action::Call(tool, args)) => ChatMessage {
                 role: ChatRole::Assistant,
@@ -88,7 +104,12 @@ impl RuleDialog {
     }
 }
 
+/// The system prompt line that carries the caller ID: `Caller ID: +14155550199` or
+/// `Caller ID: withheld`.
+pub const CALLER_ID_LINE: &str = "Caller ID:";
+
 const HOW_CAN_I_HELP: &str = "How can I help you today?";
+const KEYPAD_HINT: &str = "You can also key it in, followed by the pound key.";
 const CAPABILITIES: &str =
     "I can answer questions, take a message, or try to put you through to someone.";
 const ANYTHING_ELSE: &str = "Is there anything else I can help with?";
@@ -102,6 +123,18 @@ struct AgentHints {
     greeting: Option<String>,
     /// Keypad key → department.
     menu: Vec<(char, String)>,
+    caller_id: CallerHint,
+}
+
+/// What the `Caller ID:` line says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum CallerHint {
+    /// No line (or a history from before it was added).
+    #[default]
+    Unknown,
+    /// An E.164 number.
+    Number(String),
+    Withheld,
 }
 
 impl AgentHints {
@@ -117,7 +150,17 @@ impl AgentHints {
         for line in system.lines() {
             let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
             let lower = line.to_lowercase();
-            if let Some(rest) = lower.strip_prefix("greeting:") {
+            if let Some(rest) = lower.strip_prefix(&CALLER_ID_LINE.to_lowercase()) {
+                let value = rest.trim();
+                let is_number = value.strip_prefix('+').is_some_and(|d| {
+                    (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
+                });
+                hints.caller_id = if is_number {
+                    CallerHint::Number(value.to_owned())
+                } else {
+                    CallerHint::Withheld
+                };
+            } else if let Some(rest) = lower.strip_prefix("greeting:") {
                 let text = line[line.len() - rest.len()..].trim();
                 if !text.is_empty() && hints.greeting.is_none() {
                     hints.greeting = Some(text.to_owned());
@@ -176,7 +219,7 @@ impl Draft {
         }
     }
 
-    /// "for the billing team, from Jordan, callback number 415 555 0100, saying: "…"".
+    /// "for the billing team, from Jordan, callback number four one five, five five five, zero one zero zero, saying: "…"".
     fn details(&self) -> String {
         let mut parts = Vec::new();
         if let Some(f) = &self.for_whom {
@@ -244,6 +287,10 @@ enum Pending {
     Change,
     /// Yes/no on "would you like to leave a message (for X)?".
     OfferMessage(Option<String>),
+    /// Yes/no on "is the number you're calling from, ending 0199, the best one?".
+    OfferCallerId,
+    /// The caller is keying in the callback number; the digits so far are in `State::keyed`.
+    KeyingNumber,
     /// After "anything else?": a no ends the call.
     AnythingElse,
     /// Who to transfer to.
@@ -258,6 +305,14 @@ struct State {
     /// The draft's message as `take_message` saved it, while the caller may still correct it.
     saved: Option<Saved>,
     pending: Pending,
+    /// The caller ID (E.164), when the call has one.
+    caller_number: Option<String>,
+    /// The caller withheld their number: never offer the caller-ID shortcut.
+    caller_withheld: bool,
+    /// The caller-ID offer was made once this call.
+    caller_id_offered: bool,
+    /// Keys pressed for the callback number so far.
+    keyed: String,
 }
 
 #[derive(Debug, Clone)]
@@ -276,6 +331,8 @@ impl State {
 
 enum Action {
     Say(String),
+    /// Say nothing (the caller is keying in digits).
+    Silent,
     Repeat,
     Call(ToolName, Value),
 }
@@ -456,8 +513,13 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
     if u.is_repeat_request() {
         return Action::Repeat;
     }
-    if let Some(key) = dtmf_key(text) {
-        return step_dtmf(agent, state, key);
+    if let Some(keys) = dtmf_keys(text) {
+        return step_keys(agent, state, &keys);
+    }
+    if state.pending == Pending::KeyingNumber {
+        // Speaking instead of keying: the number is asked for again, by voice.
+        state.keyed.clear();
+        state.pending = Pending::Slot(Slot::Number);
     }
     if state.pending == Pending::Ended || u.has_any(STRONG_GOODBYES) {
         return end_call(state);
@@ -478,6 +540,10 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
     match state.pending.clone() {
         Pending::Confirm => {
             let mut draft = state.draft.clone().unwrap_or_default();
+            if let Some(number) = corrected_part(&draft, &u) {
+                draft.callback_number = Some(number);
+                return resume_draft(state, draft);
+            }
             let changed = fill_from(&mut draft, &u, None);
             if changed {
                 return resume_draft(state, draft);
@@ -496,6 +562,10 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
         }
         Pending::Change => {
             let mut draft = state.draft.clone().unwrap_or_default();
+            if let Some(number) = corrected_part(&draft, &u) {
+                draft.callback_number = Some(number);
+                return resume_draft(state, draft);
+            }
             if fill_from(&mut draft, &u, None) {
                 return resume_draft(state, draft);
             }
@@ -531,6 +601,33 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
                 "Sorry, which part should I change: who it's for, your name, the number, or the \
                  message?",
             );
+        }
+        Pending::OfferCallerId => {
+            let mut draft = state.draft.clone().unwrap_or_default();
+            if u.phone_number().is_some() {
+                fill_from(&mut draft, &u, None);
+                return resume_draft(state, draft);
+            }
+            if yes_no == Some(true) || (yes_no.is_none() && u.has_any(SAME_NUMBER)) {
+                draft.callback_number = state.caller_number.clone();
+                draft.number_declined = false;
+                return resume_draft(state, draft);
+            }
+            if yes_no == Some(false) {
+                state.draft = Some(draft);
+                state.pending = Pending::Slot(Slot::Number);
+                return say(format!("No problem. {}", Slot::Number.prompt()));
+            }
+        }
+        Pending::Slot(Slot::Number)
+            if state.caller_number.is_some()
+                && u.phone_number().is_none()
+                && u.has_any(SAME_NUMBER) =>
+        {
+            let mut draft = state.draft.clone().unwrap_or_default();
+            draft.callback_number = state.caller_number.clone();
+            draft.number_declined = false;
+            return resume_draft(state, draft);
         }
         Pending::Slot(slot) => {
             let mut draft = state.draft.clone().unwrap_or_default();
@@ -585,7 +682,7 @@ fn step_user(agent: &AgentHints, state: &mut State, text: &str) -> Action {
                 }
             }
         }
-        Pending::Nothing | Pending::Ended => {}
+        Pending::KeyingNumber | Pending::Nothing | Pending::Ended => {}
     }
 
     // No context claimed the turn: what does the caller want?
@@ -662,7 +759,23 @@ fn confirmed(state: &mut State, draft: &Draft) -> Action {
 fn resume_draft(state: &mut State, draft: Draft) -> Action {
     if let Some(slot) = draft.missing() {
         state.draft = Some(draft);
+        if slot == Slot::Number
+            && !state.caller_id_offered
+            && let Some(number) = &state.caller_number
+        {
+            state.caller_id_offered = true;
+            state.pending = Pending::OfferCallerId;
+            let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+            let last_four = &digits[digits.len().saturating_sub(4)..];
+            return say(format!(
+                "Is the number you're calling from, ending {}, the best one to reach you?",
+                speak_digits(last_four)
+            ));
+        }
         state.pending = Pending::Slot(slot);
+        if slot == Slot::Number && state.caller_withheld {
+            return say(format!("{} {KEYPAD_HINT}", slot.prompt()));
+        }
         return say(slot.prompt());
     }
     let saved_id = match &state.saved {
@@ -728,8 +841,92 @@ fn step_dtmf(agent: &AgentHints, state: &mut State, key: char) -> Action {
     say(format!("Sorry, {key} isn't an option. Please {options}."))
 }
 
-/// `[caller pressed 5]` → `5`.
-fn dtmf_key(text: &str) -> Option<char> {
+/// Keys the caller pressed: while a callback number is asked for they fill it, and while a
+/// message is read back a whole number keyed in replaces its callback number (a caller who
+/// hears a wrong number back keys the right one); else the first key chooses from the keypad
+/// menu.
+fn step_keys(agent: &AgentHints, state: &mut State, keys: &str) -> Action {
+    let asked = matches!(
+        state.pending,
+        Pending::Slot(Slot::Number) | Pending::OfferCallerId | Pending::KeyingNumber
+    );
+    let correcting = matches!(state.pending, Pending::Confirm | Pending::Change)
+        && keys.chars().filter(char::is_ascii_digit).count() >= 7;
+    let collecting = (asked || correcting) && state.draft.is_some();
+    if !collecting {
+        return match keys.chars().next() {
+            Some(key) => step_dtmf(agent, state, key),
+            None => Action::Silent,
+        };
+    }
+    let mut restarted = false;
+    for key in keys.chars() {
+        match key {
+            '0'..='9' => state.keyed.push(key),
+            '*' => {
+                state.keyed.clear();
+                restarted = true;
+            }
+            '#' => return finish_keyed(state),
+            _ => {}
+        }
+    }
+    if (10..=11).contains(&state.keyed.len()) {
+        // A whole number, and the caller stopped keying without the pound key.
+        return finish_keyed(state);
+    }
+    state.pending = Pending::KeyingNumber;
+    if restarted && state.keyed.is_empty() {
+        return say("Let's start again. Key in the number, then press the pound key.");
+    }
+    Action::Silent
+}
+
+/// The keyed-in number is complete (pound, or a whole number): fill it or ask again.
+fn finish_keyed(state: &mut State) -> Action {
+    let digits = std::mem::take(&mut state.keyed);
+    let mut draft = state.draft.clone().unwrap_or_default();
+    if (10..=15).contains(&digits.len()) {
+        let same = draft
+            .callback_number
+            .as_deref()
+            .is_some_and(|had| national_digits(had) == national_digits(&digits));
+        if !same {
+            draft.callback_number = Some(digits);
+        }
+        draft.number_declined = false;
+        let lead = if same {
+            "Thank you, that's the number I have."
+        } else {
+            "Thank you."
+        };
+        return prefixed(lead, resume_draft(state, draft));
+    }
+    state.draft = Some(draft);
+    state.pending = Pending::Slot(Slot::Number);
+    say(if digits.is_empty() {
+        "I didn't get any digits. Please key in the number, then press the pound key.".to_owned()
+    } else {
+        format!(
+            "I only got {} digits. Please key in the full number, including the area code, then \
+             press the pound key.",
+            digits.len()
+        )
+    })
+}
+
+/// A number's digits without a leading North American `1`: "+14155550100" and "4155550100"
+/// are the same number.
+fn national_digits(number: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    match digits.strip_prefix('1') {
+        Some(rest) if digits.len() == 11 => rest.to_owned(),
+        _ => digits,
+    }
+}
+
+/// `[caller pressed 5]` → `5`; `[caller pressed 4155550100#]` → `4155550100#`.
+fn dtmf_keys(text: &str) -> Option<String> {
     let inner = text
         .trim()
         .strip_prefix('[')?
@@ -737,10 +934,48 @@ fn dtmf_key(text: &str) -> Option<char> {
         .trim()
         .strip_prefix("caller pressed")?
         .trim();
-    inner
+    let keys: String = inner
         .chars()
-        .next()
         .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+        .collect();
+    (!keys.is_empty()).then_some(keys)
+}
+
+/// "No, the last four digits are 0101": the callback number with that one group replaced.
+/// Groups are those of a North American number (3-3-4, after an optional leading 1); the part
+/// is named ("area code", "middle", "last") or, for four digits, implied.
+fn corrected_part(draft: &Draft, u: &Utterance) -> Option<String> {
+    let number = draft.callback_number.as_deref()?;
+    if u.phone_number().is_some() {
+        return None;
+    }
+    let part = u
+        .digit_runs()
+        .into_iter()
+        .map(|(_, _, d)| d)
+        .find(|d| (3..=4).contains(&d.len()))?;
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let (country, national) = match digits.len() {
+        11 if digits.starts_with('1') => ("1", &digits[1..]),
+        10 => ("", &digits[..]),
+        _ => return None,
+    };
+    let (start, len) = if u.has_any(&["area code", "first part", "first three", "beginning"]) {
+        (0, 3)
+    } else if u.has_any(&["middle", "second part", "middle part", "next three"]) {
+        (3, 3)
+    } else if part.len() == 4 || u.has_any(&["last", "ending", "ends", "end"]) {
+        (6, 4)
+    } else {
+        return None;
+    };
+    if part.len() != len {
+        return None;
+    }
+    let fixed = format!("{}{part}{}", &national[..start], &national[start + len..]);
+    let plus = if number.starts_with('+') { "+" } else { "" };
+    let corrected = format!("{plus}{country}{fixed}");
+    (corrected != number).then_some(corrected)
 }
 
 /// Fill the asked slot from the caller's answer; `Some(reply)` when the answer did not fit.
@@ -761,11 +996,15 @@ fn fill_slot(draft: &mut Draft, slot: Slot, u: &Utterance) -> Option<String> {
             let digits = u.longest_digit_run();
             Some(if digits.len() >= 3 {
                 format!(
-                    "I only got {} digits. Could you say the full number, including the area code?",
+                    "I only got {} digits. Could you say the full number, including the area \
+                     code? {KEYPAD_HINT}",
                     digits.len()
                 )
             } else {
-                "Sorry, I didn't catch the number. Could you say it again, digit by digit?".into()
+                format!(
+                    "Sorry, I didn't catch the number. Could you say it again, digit by digit? \
+                     {KEYPAD_HINT}"
+                )
             })
         }
         Slot::ForWhom if draft.for_whom.is_none() => {
@@ -855,6 +1094,18 @@ fn fill_from(draft: &mut Draft, u: &Utterance, asked: Option<Slot>) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Understanding an utterance
+
+/// "Use the number I'm calling from."
+const SAME_NUMBER: &[&str] = &[
+    "this number",
+    "same number",
+    "calling from",
+    "this one",
+    "that one",
+    "that number",
+    "you have it",
+    "caller id",
+];
 
 const STRONG_GOODBYES: &[&str] = &[
     "bye",
@@ -1560,19 +1811,40 @@ fn capitalize(name: &str) -> String {
         .join(" ")
 }
 
-/// "4155550100" → "415 555 0100", "14155550100" → "1 415 555 0100".
-fn speak_number(digits: &str) -> String {
-    match digits.len() {
-        10 => format!("{} {} {}", &digits[..3], &digits[3..6], &digits[6..]),
-        11 => format!(
-            "{} {} {} {}",
-            &digits[..1],
-            &digits[1..4],
-            &digits[4..7],
-            &digits[7..]
-        ),
-        _ => digits.to_owned(),
-    }
+/// A number read back the way people say it, digit by digit in its groups:
+/// "4155550100" and "+14155550100" → "four one five, five five five, zero one zero zero".
+fn speak_number(number: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let national = match digits.len() {
+        11 if digits.starts_with('1') => &digits[1..],
+        _ => &digits[..],
+    };
+    let groups: Vec<&str> = match national.len() {
+        10 => vec![&national[..3], &national[3..6], &national[6..]],
+        7 => vec![&national[..3], &national[3..]],
+        _ => national
+            .as_bytes()
+            .chunks(3)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect(),
+    };
+    groups
+        .into_iter()
+        .map(speak_digits)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "0199" → "zero one nine nine".
+fn speak_digits(digits: &str) -> String {
+    const NAMES: [&str; 10] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    digits
+        .chars()
+        .filter_map(|c| c.to_digit(10).map(|d| NAMES[d as usize]))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -1599,6 +1871,15 @@ mod tests {
                 messages: vec![ChatMessage::system(SYSTEM)],
                 tools: Box::new(tools),
             }
+        }
+
+        /// The same call, with the `Caller ID:` line the `llm_turn` activity adds.
+        fn with_caller_id(caller_id: &str) -> Self {
+            let mut call = Self::workflow_tools();
+            call.messages = vec![ChatMessage::system(format!(
+                "{SYSTEM}\n\n{CALLER_ID_LINE} {caller_id}"
+            ))];
+            call
         }
 
         fn workflow_tools() -> Self {
@@ -1675,7 +1956,8 @@ mod tests {
         assert_eq!(
             reply,
             "Thanks Jordan, I've taken your message for the billing team, from Jordan, callback \
-             number 415 555 0100, saying: \"please call me back\". Is that correct?"
+             number four one five, five five five, zero one zero zero, saying: \"please call me \
+             back\". Is that correct?"
         );
 
         let (calls, reply) = call.say("yes");
@@ -1703,7 +1985,7 @@ mod tests {
         let (calls, reply) = call.say("The boiler is leaking again.");
         assert_eq!(calls[0].name, "take_message");
         assert!(
-            reply.contains("for Sam, from Jordan Lee, callback number 415 555 0100"),
+            reply.contains("for Sam, from Jordan Lee, callback number four one five, five five five, zero one zero zero"),
             "{reply}"
         );
         assert!(reply.contains("The boiler is leaking again"), "{reply}");
@@ -1724,7 +2006,10 @@ mod tests {
             reply.starts_with("Thanks, I've updated your message"),
             "{reply}"
         );
-        assert!(reply.contains("415 555 0199"), "{reply}");
+        assert!(
+            reply.contains("four one five, five five five, zero one nine nine"),
+            "{reply}"
+        );
 
         // A correction straight after the read-back works too, and nothing changed is no save.
         let (calls, reply) = call.say("no, my name is Jordan Leigh");
@@ -1790,10 +2075,133 @@ mod tests {
         let (calls, reply) = call.say("Tell them my invoice is wrong");
         assert_eq!(calls[0].name, "take_message");
         assert!(
-            reply.contains("for billing, from Priya, callback number 212 555 0142"),
+            reply.contains("for billing, from Priya, callback number two one two, five five five, zero one four two"),
             "{reply}"
         );
         assert!(reply.contains("my invoice is wrong"), "{reply}");
+    }
+
+    #[test]
+    fn a_yes_to_the_caller_id_offer_fills_the_callback_number() {
+        let mut call = Call::with_caller_id("+14155550123");
+        call.say("I'd like to leave a message for the billing team");
+        let (calls, reply) = call.say("My name is Jordan, please call me back");
+        assert!(calls.is_empty());
+        assert_eq!(
+            reply,
+            "Is the number you're calling from, ending zero one two three, the best one to reach \
+             you?"
+        );
+        let (calls, reply) = call.say("Yes, that's fine.");
+        assert_eq!(calls[0].name, "take_message");
+        assert_eq!(args(&calls[0])["callback_number"], "+14155550123");
+        assert!(
+            reply.contains("callback number four one five, five five five, zero one two three"),
+            "{reply}"
+        );
+    }
+
+    #[test]
+    fn a_no_to_the_caller_id_offer_asks_for_the_number_once() {
+        let mut call = Call::with_caller_id("+14155550123");
+        call.say("I'd like to leave a message for Sam");
+        call.say("This is Jordan, tell him the boiler is leaking");
+        let (_, reply) = call.say("no");
+        assert!(reply.contains("best number to call you back"), "{reply}");
+        let (calls, _) = call.say("it's 212 555 0142");
+        assert_eq!(args(&calls[0])["callback_number"], "2125550142");
+        // A spoken number in answer to the offer is taken as said, and the offer is not repeated.
+        let mut call = Call::with_caller_id("+14155550123");
+        call.say("I'd like to leave a message for Sam");
+        call.say("This is Jordan, tell him the boiler is leaking");
+        let (calls, _) = call.say("No, call me on 212 555 0142");
+        assert_eq!(args(&calls[0])["callback_number"], "2125550142");
+    }
+
+    #[test]
+    fn a_garbled_number_gets_the_keypad_and_keyed_digits_fill_it() {
+        let mut call = Call::with_caller_id("withheld");
+        call.say("I'd like to leave a message for the billing team");
+        // No caller ID: no shortcut, and the keypad is mentioned at once.
+        let (_, reply) = call.say("My name is Jordan, please call me back");
+        assert!(!reply.contains("calling from"), "{reply}");
+        assert!(reply.contains("key it in"), "{reply}");
+        // What a speech recognizer made of "415 555 0100" on a bad line.
+        let (calls, reply) = call.say("Please call me back on 415-SI-SI-SI-0100.");
+        assert!(calls.is_empty());
+        assert!(
+            reply.contains("key it in, followed by the pound key"),
+            "{reply}"
+        );
+        // Keys arrive as one entry or in pieces; the agent is silent until the pound key.
+        let (calls, reply) = call.say("[caller pressed 415]");
+        assert!(calls.is_empty());
+        assert_eq!(reply, "");
+        let (calls, reply) = call.say("[caller pressed 5550100#]");
+        assert_eq!(calls[0].name, "take_message");
+        assert_eq!(args(&calls[0])["callback_number"], "4155550100");
+        assert!(reply.contains("four one five, five five five"), "{reply}");
+        // After the read-back the keypad is the menu again, not a number.
+        let (calls, reply) = call.say("[caller pressed 7]");
+        assert!(calls.is_empty());
+        assert!(reply.contains("7 isn't an option"), "{reply}");
+    }
+
+    #[test]
+    fn too_few_keyed_digits_are_asked_for_again_and_star_starts_over() {
+        let mut call = Call::with_caller_id("withheld");
+        call.say("I'd like to leave a message for the billing team");
+        call.say("My name is Jordan, please call me back");
+        let (_, reply) = call.say("[caller pressed 5550100#]");
+        assert!(reply.contains("only got 7 digits"), "{reply}");
+        let (_, reply) = call.say("[caller pressed 41*]");
+        assert!(reply.contains("start again"), "{reply}");
+        let (calls, _) = call.say("[caller pressed 4155550100]");
+        assert_eq!(args(&calls[0])["callback_number"], "4155550100");
+    }
+
+    #[test]
+    fn a_number_keyed_in_at_the_read_back_replaces_a_misheard_one() {
+        let mut call = Call::workflow_tools();
+        call.say("I'd like to leave a message for the billing team");
+        // The recognizer got one group wrong; the caller hears it read back and keys the number.
+        let (calls, _) = call.say("My name is Jordan, please call me back on 415 565 0100");
+        assert_eq!(args(&calls[0])["callback_number"], "4155650100");
+        let (calls, reply) = call.say("[caller pressed 4155550100#]");
+        assert_eq!(calls[0].name, "take_message");
+        assert_eq!(args(&calls[0])["callback_number"], "4155550100");
+        assert_eq!(args(&calls[0])["replaces"], "m-1");
+        assert!(
+            reply.contains("five five five, zero one zero zero"),
+            "{reply}"
+        );
+        // The same number keyed again changes nothing and saves nothing.
+        let (calls, reply) = call.say("[caller pressed 14155550100#]");
+        assert!(calls.is_empty());
+        assert!(
+            reply.starts_with("Thank you, that's the number I have."),
+            "{reply}"
+        );
+        // A single key at the read-back is still the menu's.
+        let (calls, reply) = call.say("[caller pressed 7]");
+        assert!(calls.is_empty());
+        assert!(!reply.contains("number I have"), "{reply}");
+    }
+
+    #[test]
+    fn one_group_of_the_number_can_be_corrected() {
+        let mut call = Call::workflow_tools();
+        call.say("I'd like to leave a message for the billing team");
+        let (calls, _) = call.say("My name is Jordan, please call me back on 415 555 0100");
+        assert_eq!(calls[0].name, "take_message");
+        let (calls, reply) = call.say("No, the last four digits are 0101");
+        assert_eq!(args(&calls[0])["callback_number"], "4155550101");
+        assert_eq!(args(&calls[0])["replaces"], "m-1");
+        assert!(reply.contains("zero one zero one"), "{reply}");
+        let (calls, _) = call.say("no, the area code is 212");
+        assert_eq!(args(&calls[0])["callback_number"], "2125550101");
+        let (calls, _) = call.say("sorry, the middle part is 556");
+        assert_eq!(args(&calls[0])["callback_number"], "2125560101");
     }
 
     #[test]
@@ -1901,7 +2309,14 @@ mod tests {
             Some("4155550100")
         );
         assert_eq!(number("my number is 555 0100"), None);
-        assert_eq!(speak_number("14155550100"), "1 415 555 0100");
+        assert_eq!(
+            speak_number("14155550100"),
+            "four one five, five five five, zero one zero zero"
+        );
+        assert_eq!(
+            speak_number("+442079460958"),
+            "four four two, zero seven nine, four six zero, nine five eight"
+        );
     }
 
     #[test]

@@ -220,6 +220,10 @@ pub struct LlmTurnInput {
     pub agent_id: crate::AgentId,
     pub messages: Vec<ChatMessage>,
     pub tools: Vec<ToolSpec>,
+    /// The person on the line's caller ID (the system prompt tells the model, so it can offer
+    /// it as the callback number); `None` in histories from before it was passed.
+    #[serde(default)]
+    pub caller_id: Option<crate::CallerId>,
 }
 
 /// The assistant message the LLM produced.

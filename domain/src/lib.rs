@@ -1,7 +1,7 @@
 //! Plain types shared by every crate. No I/O, no async runtime.
 //!
 //! - [`ids`]: identifiers (`TenantId`, `AgentId`, `CallSid`) built by fallible parsers at the edge.
-//! - [`phone`]: `E164` numbers and masking for logs and workflow summaries.
+//! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
@@ -14,4 +14,4 @@ pub mod workflow_io;
 
 pub use call::{CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
 pub use ids::{AgentId, CallSid, IdError, TenantId};
-pub use phone::{E164, PhoneError};
+pub use phone::{CallerId, E164, PhoneError};

@@ -3,7 +3,8 @@
 //! part of the history format: rename with care.
 
 use crate::{
-    AgentId, CallDirection, CallOutcome, CallSid, CallStatus, E164, TenantId, TranscriptSegment,
+    AgentId, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,
+    TranscriptSegment,
 };
 use serde::{Deserialize, Serialize};
 
@@ -17,13 +18,25 @@ pub struct CallWorkflowInput {
     pub agent_id: AgentId,
     pub agent_name: String,
     pub direction: CallDirection,
-    pub from: E164,
+    /// Twilio's `From`: the caller on an inbound call (possibly withheld), our number on an
+    /// outbound one.
+    pub from: CallerId,
     pub to: E164,
     pub max_duration_secs: u32,
     /// Text the caller gets by SMS after an answered inbound call (the agent's `followup_sms`
     /// setting); `None`: no SMS.
     #[serde(default)]
     pub followup_sms: Option<String>,
+}
+
+impl CallWorkflowInput {
+    /// The person on the other end: the caller of an inbound call, the callee of an outbound one.
+    pub fn other_party(&self) -> CallerId {
+        match self.direction {
+            CallDirection::Inbound => self.from.clone(),
+            CallDirection::Outbound => CallerId::Number(self.to.clone()),
+        }
+    }
 }
 
 /// Signal: a Twilio call status callback.

@@ -6,8 +6,8 @@ use crate::{
 };
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
-    AgentId, CallDirection, CallSid, CallStatus, E164, Speaker, TenantId, TranscriptSegment,
-    workflow_io::FinishCallInput,
+    AgentId, CallDirection, CallSid, CallStatus, CallerId, E164, Speaker, TenantId,
+    TranscriptSegment, workflow_io::FinishCallInput,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -20,7 +20,8 @@ pub struct NewCall {
     pub call_sid: CallSid,
     pub agent_id: Option<AgentId>,
     pub direction: CallDirection,
-    pub from: E164,
+    /// Twilio's `From`: stored as the number, `withheld`, or the caller's identity.
+    pub from: CallerId,
     pub to: E164,
     pub status: CallStatus,
     pub started_at: DateTime<Utc>,

@@ -12,7 +12,16 @@ Prints a per-utterance table, the WER (case, punctuation and number spelling nor
 last voiced frame sent to the (last) final `Results` (this includes the sidecar's endpointing
 silence), and how many finals each utterance came back in (more than one: it was split).
 `[700ms]` in a line's `say` (or `text`) column is a pause: utterances_pauses.tsv reads phone and
-account numbers in groups the way callers do.
+account numbers in groups the way callers do; utterances_callers.tsv (48 lines) reads phone
+numbers, dates, times, names (plain and spelled), addresses, zip, account and member numbers
+the way callers say them ("oh" for zero, "double five", "March the fourteenth", "N, G, U, Y, E, N").
+The normalizer scores "oh"/"o" beside digits as 0, "double X"/"triple X" as X X (X X X), and a
+spelled-out run of letters as the word ("P-A-T-E-L" = "Patel"); the older sets score as before.
+
+When it starts its own sidecar it also reports that process's resident set (now and peak,
+VmHWM) and the CPU seconds (utime+stime) it used while the calls streamed, per call.
+`--sidecar-arg=--model=DIR` (and `--compute-type=...`) evaluates another CTranslate2 Whisper
+model; `--json-out FILE` keeps the summary and every hypothesis.
 
     .venv/bin/python stt-sidecar/eval/run_eval.py                 # starts its own sidecar
     .venv/bin/python stt-sidecar/eval/run_eval.py --url ws://127.0.0.1:PORT/v1/listen
@@ -146,7 +155,9 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
             "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
             "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
             "twentieth": 20, "thirtieth": 30}
-WORD_VALUE = {w: i for i, w in enumerate(UNITS)} | {w: 10 * i for i, w in enumerate(TENS) if w != "_"} | {"oh": 0}
+WORD_VALUE = {w: i for i, w in enumerate(UNITS)} | {w: 10 * i for i, w in enumerate(TENS) if w != "_"} | {"oh": 0, "o": 0}
+REPEATS = {"double": 2, "triple": 3}
+LETTER_WORDS = set("abcdefghijklmnopqrstuvwxyz")
 ABBREV = {"dr": "doctor", "mr": "mister", "mrs": "missus", "st": "street", "p.m.": "pm", "a.m.": "am",
           "ok": "okay", "o'clock": "", "alright": "all right"}
 
@@ -183,6 +194,50 @@ def _number_run(words: list[str]) -> str:
     return "".join(out)
 
 
+def _join_spelled(words: list[str]) -> list[str]:
+    """A run of two or more single letters is a spelled word: "n g u y e n" -> "nguyen", so a
+    name spelled out scores the same written "N-G-U-Y-E-N", "N. G. U. Y. E. N." or "NGUYEN".
+    A run of nothing but "o" stays apart: "5 o o 1" is zeros."""
+    out, run = [], []
+
+    def flush():
+        if len(run) >= 2 and set(run) != {"o"}:
+            out.append("".join(run))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for w in words:
+        if w in LETTER_WORDS:
+            run.append(w)
+        else:
+            flush()
+            out.append(w)
+    flush()
+    return out
+
+
+def _expand_repeats(words: list[str]) -> list[str]:
+    """"double five" -> "five five", "triple oh" -> "oh oh oh", "double 5" -> "5 5": how callers
+    read repeated digits, against a transcript that writes them out ("55"). A transcript's
+    "double 711" repeats the first digit: "7 711"."""
+    out, i = [], 0
+    while i < len(words):
+        w = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if w in REPEATS and nxt is not None and nxt in WORD_VALUE and WORD_VALUE[nxt] < 10:
+            out.extend([nxt] * REPEATS[w])
+            i += 2
+            continue
+        if w in REPEATS and nxt is not None and nxt.isdigit():
+            out.extend([nxt[0]] * (REPEATS[w] - 1) + [nxt])
+            i += 2
+            continue
+        out.append(w)
+        i += 1
+    return out
+
+
 def normalize(text: str) -> list[str]:
     t = text.lower().replace("’", "'")
     t = re.sub(r"(\d)[:\-/.,](?=\d)", r"\1 ", t)  # 10:30, 415-555, 3/14, 1,000 -> separate groups
@@ -191,31 +246,36 @@ def normalize(text: str) -> list[str]:
     t = re.sub(r"(\d)([ap]m)\b", r"\1 \2", t)  # 3pm -> 3 pm
     t = t.replace("-", " ")
     t = re.sub(r"[^a-z0-9' ]+", " ", t)
+    t = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", t)  # 3b -> 3 b, ab4572 -> ab 4572
     words = []
     for w in t.split():
         w = w.strip("'")
         w = ABBREV.get(w, w)
         if w:
             words.extend(w.split())
+    words = _join_spelled(words)  # "p a t e l", "P-A-T-E-L", "P. A. T. E. L." -> patel
+    words = _expand_repeats(words)  # "double five" -> "five five", "triple 0" -> "0 0 0"
     # number words -> digits
     out, run = [], []
     number_words = set(WORD_VALUE) | set(ORDINALS) | {"hundred", "thousand"}
 
-    def flush_run():
+    def flush_run(next_word: str | None):
         if run:
-            if run == ["oh"]:
-                out.append("oh")
+            if run in (["oh"], ["o"]):
+                # A lone "oh" next to digits is a zero ("415 555 oh 100"); elsewhere a word.
+                beside_digits = bool(out and out[-1].isdigit()) or bool(next_word and next_word.isdigit())
+                out.append("0" if beside_digits else "oh")
             else:
                 out.append(_number_run(run))
             run.clear()
 
     for w in words:
-        if w in number_words and not (w == "second" and not run and False):
+        if w in number_words:
             run.append(w)
         else:
-            flush_run()
+            flush_run(w)
             out.append(w)
-    flush_run()
+    flush_run(None)
     # every digit a token, so "415 555 0100" == "4155550100" == "four one five ..."
     final = []
     for w in out:
@@ -293,8 +353,8 @@ def decode_mulaw(b: bytes) -> np.ndarray:
     return np.where(sign != 0, 0x84 - mag, mag - 0x84) / 32768.0
 
 
-def start_sidecar(python: str, extra: list[str]) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([python, str(SIDECAR), "--port", "0", *extra], stdout=subprocess.PIPE, text=True)
+def start_sidecar(python: str, extra: list[str], script: Path = SIDECAR) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([python, str(script), "--port", "0", *extra], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("LISTENING "):
         proc.kill()
@@ -302,14 +362,25 @@ def start_sidecar(python: str, extra: list[str]) -> tuple[subprocess.Popen, str]
     return proc, f"ws://127.0.0.1:{line.split()[1]}/v1/listen"
 
 
-def rss_kb(pid: int) -> int:
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """VmRSS (now) or VmHWM (peak resident set) of a process, in KiB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
 
 
 async def amain(args) -> int:
@@ -322,7 +393,7 @@ async def amain(args) -> int:
     proc = None
     url = args.url
     if url is None:
-        proc, url = start_sidecar(sys.executable, args.sidecar_arg or [])
+        proc, url = start_sidecar(args.python or sys.executable, args.sidecar_arg or [], Path(args.sidecar_script))
     rng = np.random.default_rng(1)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -343,9 +414,14 @@ async def amain(args) -> int:
                 async with sem:
                     return row, await stream_one(url, audio, last, args.lead_ms, args.tail_ms, args.speed, noise)
 
+            # The sidecar's CPU time while the calls stream (model load and warm-up excluded).
+            cpu_start = cpu_seconds(proc.pid) if proc is not None else math.nan
+            load_start = os.getloadavg()[0]
             t_start = time.monotonic()
             results = await asyncio.gather(*(run(c) for c in clips))
             wall = time.monotonic() - t_start
+            load_end = os.getloadavg()[0]
+            cpu_calls = (cpu_seconds(proc.pid) - cpu_start) if proc is not None else math.nan
         errors = words = 0
         latencies = []
         split = []
@@ -374,9 +450,28 @@ async def amain(args) -> int:
             f"p50={np.percentile(lat, 50):.0f} p90={np.percentile(lat, 90):.0f} max={lat.max():.0f} mean={lat.mean():.0f}"
         )
         print(f"split into several finals: {len(split)}" + (f" ({', '.join(split)})" if split else ""))
-        print(f"wall {wall:.1f}s, concurrency {args.concurrency}, speed {args.speed}x")
+        print(f"wall {wall:.1f}s, concurrency {args.concurrency}, speed {args.speed}x, "
+              f"load average {load_start:.2f} at start, {load_end:.2f} at end ({os.cpu_count()} CPUs)")
+        summary = {
+            "utterances_file": os.path.basename(args.utterances), "utterances": len(results), "words": words,
+            "errors": errors, "wer": wer, "p50_ms": float(np.percentile(lat, 50)), "p90_ms": float(np.percentile(lat, 90)),
+            "max_ms": float(lat.max()), "mean_ms": float(lat.mean()), "split": split, "wall_s": wall,
+            "concurrency": args.concurrency, "load_start": load_start, "load_end": load_end,
+            "sidecar_args": args.sidecar_arg or [], "flite_stretch": args.flite_stretch, "tts": tts,
+            "hypotheses": {row["id"]: r["text"] for row, r in results},
+        }
         if proc is not None:
-            print(f"sidecar RSS {rss_kb(proc.pid) / 1024:.0f} MiB")
+            summary |= {
+                "rss_mib": rss_kb(proc.pid) / 1024, "rss_peak_mib": rss_kb(proc.pid, "VmHWM") / 1024,
+                "cpu_s": cpu_calls, "cpu_s_per_call": cpu_calls / max(len(results), 1),
+                "cpu_s_per_audio_s": cpu_calls / max(sum(len(c[1]) for c in clips) / RATE, 1e-9),
+            }
+            print(
+                f"sidecar RSS {summary['rss_mib']:.0f} MiB (peak {summary['rss_peak_mib']:.0f} MiB); CPU while streaming "
+                f"{cpu_calls:.1f} s = {summary['cpu_s_per_call']:.2f} s per call (utime+stime, model load excluded)"
+            )
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(summary, indent=1) + "\n")
         return 0 if wer <= args.max_wer else 1
     finally:
         if proc is not None:
@@ -400,7 +495,11 @@ def main():
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--max-wer", type=float, default=0.15, help="exit 1 above this")
     p.add_argument("--save-dir", help="also write the μ-law clips here")
-    p.add_argument("--sidecar-arg", action="append", help="extra argument for the started sidecar")
+    p.add_argument("--sidecar-arg", action="append",
+                   help="extra argument for the started sidecar, e.g. --sidecar-arg=--model=DIR")
+    p.add_argument("--sidecar-script", default=str(SIDECAR), help="the sidecar to start (default: %(default)s)")
+    p.add_argument("--python", help="interpreter for the started sidecar (default: this one)")
+    p.add_argument("--json-out", help="also write the summary (and each hypothesis) as JSON here")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args()
     global FLITE_STRETCH

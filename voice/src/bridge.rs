@@ -296,6 +296,10 @@ where
                         if reply.end_call {
                             state.end_after_next_utterance();
                         }
+                        if reply.text.trim().is_empty() {
+                            // The agent stays quiet on purpose (the caller is keying digits).
+                            continue;
+                        }
                         reply_pending_since = Some(Instant::now());
                         EngineInput::Say { text: reply.text }
                     }

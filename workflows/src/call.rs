@@ -189,11 +189,16 @@ impl CallWorkflow {
         )
         .await?;
         let answered = finish.answered_at_ms.is_some();
-        if let Some(body) = call.followup_sms.clone().filter(|_| {
-            answered
-                && call.direction == domain::CallDirection::Inbound
-                && finish.outcome == CallOutcome::Completed
-        }) {
+        // No caller ID, no SMS: a withheld number cannot be texted.
+        let caller = call.from.number().cloned();
+        if let (Some(body), Some(caller)) = (
+            call.followup_sms.clone().filter(|_| {
+                answered
+                    && call.direction == domain::CallDirection::Inbound
+                    && finish.outcome == CallOutcome::Completed
+            }),
+            caller,
+        ) {
             ctx.set_current_details("Texting the caller a follow-up");
             ctx.execute_activity(
                 CallActivities::send_followup_sms,
@@ -201,7 +206,7 @@ impl CallWorkflow {
                     tenant_id: call.tenant_id,
                     call_sid: call.call_sid.clone(),
                     from: call.to.clone(),
-                    to: call.from.clone(),
+                    to: caller,
                     body,
                 },
                 activity_options("Follow-up SMS"),
@@ -293,10 +298,10 @@ impl CallWorkflow {
         ctx: &mut WorkflowContext<Self>,
         turn: UserTurn,
     ) -> Result<TurnReply, Box<dyn std::error::Error + Send + Sync>> {
-        let (tenant_id, agent_id) = ctx.state_mut(|s| {
+        let (tenant_id, agent_id, caller_id) = ctx.state_mut(|s| {
             s.user_turns += 1;
             s.conversation.push(ChatMessage::user(turn.text.trim()));
-            (s.input.tenant_id, s.input.agent_id)
+            (s.input.tenant_id, s.input.agent_id, s.input.other_party())
         });
         ctx.set_current_details("Thinking about the caller's turn");
         let mut reply = None;
@@ -310,6 +315,7 @@ impl CallWorkflow {
                         agent_id,
                         messages,
                         tools: tool_specs(),
+                        caller_id: Some(caller_id.clone()),
                     },
                     conversation_activity_options("LLM turn"),
                 )
@@ -320,7 +326,9 @@ impl CallWorkflow {
             let message = llm.message;
             ctx.state_mut(|s| s.conversation.push(message.clone()));
             if message.tool_calls.is_empty() {
-                reply = message.content.filter(|t| !t.trim().is_empty());
+                // An empty answer is the model choosing silence (the rule dialog's, while the
+                // caller keys in digits): nothing is said, and that is not a failure.
+                reply = Some(message.content.unwrap_or_default().trim().to_owned());
                 break;
             }
             for call in &message.tool_calls {
@@ -669,7 +677,7 @@ mod tests {
                 agent_id: AgentId::new(),
                 agent_name: "Receptionist".into(),
                 direction: CallDirection::Inbound,
-                from: E164::parse("+14155550199").unwrap(),
+                from: E164::parse("+14155550199").unwrap().into(),
                 to: E164::parse("+15005550006").unwrap(),
                 max_duration_secs: 60,
                 followup_sms: None,

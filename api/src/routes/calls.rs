@@ -197,7 +197,8 @@ pub async fn place_call(
         service: "Twilio",
         detail: format!("unexpected call SID: {e}"),
     })?;
-    let input = crate::routes::twilio::call_input(&route, call_sid.clone(), true, from, to.clone());
+    let input =
+        crate::routes::twilio::call_input(&route, call_sid.clone(), true, from.into(), to.clone());
     let summary = format!("Outbound {} → {}", route.tenant_name, to.masked());
     crate::routes::twilio::start_call_workflow(&state, input, summary).await?;
     tracing::info!(%call_sid, to = %to.masked(), "outbound call placed");

@@ -10,7 +10,7 @@ use axum::{
     routing::post,
 };
 use domain::{
-    CallDirection, CallSid, CallStatus, E164,
+    CallDirection, CallSid, CallStatus, CallerId, E164,
     workflow_io::{CallStatusChanged, CallWorkflowInput},
 };
 use std::time::Instant;
@@ -111,14 +111,24 @@ pub async fn voice_webhook(
     let started = Instant::now();
     let form = SignedForm::verify(&state, &headers, &uri, &body)?;
     let call_sid = form.call_sid()?;
-    let from = form.phone("From")?;
-    let to = form.phone("To")?;
     let span = tracing::Span::current();
     span.record("call_sid", tracing::field::display(&call_sid));
     let outbound = form
         .get("Direction")
         .is_some_and(|d| d.starts_with("outbound"));
-    let (ours, theirs) = if outbound { (&from, &to) } else { (&to, &from) };
+    // An inbound caller may withhold their number (`From=anonymous`, `Restricted`, empty…):
+    // the call goes ahead without caller ID. Our own number is always E.164.
+    let from = CallerId::parse(form.get("From").unwrap_or_default());
+    let to = form.phone("To")?;
+    let (ours, theirs) = if outbound {
+        let ours = from.number().cloned().ok_or_else(|| {
+            ApiError::invalid("From", "an outbound call comes from our E.164 number")
+        })?;
+        (ours, to.masked())
+    } else {
+        (to.clone(), from.masked())
+    };
+    let ours = &ours;
 
     let Some(route) = state.store.route_inbound_number(ours).await? else {
         tracing::warn!(number = %ours.masked(), outbound, "call on a number that routes to no agent");
@@ -133,9 +143,9 @@ pub async fn voice_webhook(
 
     let input = call_input(&route, call_sid.clone(), outbound, from.clone(), to.clone());
     let summary = if outbound {
-        format!("Outbound {} → {}", route.tenant_name, theirs.masked())
+        format!("Outbound {} → {theirs}", route.tenant_name)
     } else {
-        format!("Inbound {} → {}", theirs.masked(), route.tenant_name)
+        format!("Inbound {theirs} → {}", route.tenant_name)
     };
     start_call_workflow(&state, input, summary).await?;
     open_session_now(&state, &route, &call_sid).await;
@@ -191,7 +201,7 @@ pub fn call_input(
     route: &store::InboundRoute,
     call_sid: CallSid,
     outbound: bool,
-    from: E164,
+    from: CallerId,
     to: E164,
 ) -> CallWorkflowInput {
     CallWorkflowInput {

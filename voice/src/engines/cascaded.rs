@@ -16,8 +16,11 @@
 //!   streams are dropped, which drops the HTTP bodies); nothing more is emitted for that item,
 //!   not even `AgentAudioDone` (the bridge already knows it cut it off). An interrupt for a
 //!   queued item removes it; for a finished or unknown item it is ignored;
-//! - [`EngineInput::Dtmf`] becomes `UserTurn { text: "[caller pressed 5]" }` so the LLM sees
-//!   key presses in the conversation (no `CallerTranscript`: nothing was said);
+//! - [`EngineInput::Dtmf`] keys become one `UserTurn { text: "[caller pressed 4155550100#]" }`
+//!   so the LLM sees key presses in the conversation (no `CallerTranscript`: nothing was said).
+//!   Keys are gathered as a keypad IVR does: the turn goes at `#`, or [`KEYS_GAP`] after the
+//!   last key. One turn per entry, not one per key: Updates sent 120 ms apart could reach the
+//!   workflow out of order, and a number must not;
 //! - [`EngineInput::ToolResult`] is not used (the workflow runs tools around the LLM).
 //!
 //! Settings read from [`EngineCall::settings`]: `voice` (TTS voice), `language` and
@@ -43,6 +46,9 @@ use crate::tts::{TtsError, TtsProvider, TtsStream};
 
 /// Capacity of the bridge ↔ engine channels.
 const CHANNEL_CAPACITY: usize = 256;
+
+/// Keys pressed less than this apart are one entry (a menu choice, a phone number).
+pub const KEYS_GAP: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Speech-to-text + text-to-speech as a [`VoiceEngine`].
 #[derive(Clone)]
@@ -141,9 +147,18 @@ impl Run {
     ) {
         let mut stt_audio = Some(stt_audio);
         let mut dropped_frames = 0u64;
+        // Keys pressed and not yet sent as a turn, and when they go without a `#`.
+        let mut keys = String::new();
+        let mut keys_due: Option<tokio::time::Instant> = None;
         self.start_next();
         loop {
             tokio::select! {
+                _ = async { tokio::time::sleep_until(keys_due.unwrap_or_else(tokio::time::Instant::now)).await }, if keys_due.is_some() => {
+                    keys_due = None;
+                    if self.send_keys(&mut keys).await.is_err() {
+                        break;
+                    }
+                }
                 message = input.recv() => {
                     let Some(message) = message else {
                         debug!(call_sid = %self.call_sid, "cascaded: input closed; ending session");
@@ -175,9 +190,14 @@ impl Run {
                             self.interrupt(&item_id, heard_ms);
                         }
                         EngineInput::Dtmf(digit) => {
-                            let text = format!("[caller pressed {digit}]");
-                            if self.emit(EngineEvent::UserTurn { text }).await.is_err() {
-                                break;
+                            keys.push(digit);
+                            if digit == '#' {
+                                keys_due = None;
+                                if self.send_keys(&mut keys).await.is_err() {
+                                    break;
+                                }
+                            } else {
+                                keys_due = Some(tokio::time::Instant::now() + KEYS_GAP);
                             }
                         }
                         EngineInput::ToolResult { call_id, name, .. } => {
@@ -279,6 +299,15 @@ impl Run {
         } else {
             debug!(call_sid = %self.call_sid, %item_id, "cascaded: interrupt for an item no longer speaking");
         }
+    }
+
+    /// The keys gathered so far as one user turn.
+    async fn send_keys(&self, keys: &mut String) -> Result<(), ()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let text = format!("[caller pressed {}]", std::mem::take(keys));
+        self.emit(EngineEvent::UserTurn { text }).await
     }
 
     async fn emit(&self, event: EngineEvent) -> Result<(), ()> {
