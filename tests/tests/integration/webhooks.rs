@@ -214,13 +214,14 @@ async fn a_call_to_an_unknown_number_is_told_so_and_hung_up_without_a_workflow()
 async fn a_signed_webhook_with_a_malformed_field_gets_a_problem_naming_the_field() {
     let app = spawn_app().await;
     let mut form = voice_form(&new_call_sid(), app.number.as_str());
-    form.iter_mut().find(|(k, _)| k == "From").unwrap().1 = "anonymous".into();
+    // `From` may be anything (a withheld caller ID is `anonymous`), but `To` is our number.
+    form.iter_mut().find(|(k, _)| k == "To").unwrap().1 = "not a number".into();
 
     let response = app.post_signed("/twilio/voice", &form).await;
 
     assert_eq!(response.status(), 400);
     let problem: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(problem["field"], "From");
+    assert_eq!(problem["field"], "To");
     assert_eq!(problem["status"], 400);
 }
 
@@ -257,4 +258,36 @@ async fn the_call_session_is_open_while_the_call_runs() {
     app.complete_call(&call_sid, 1).await;
     app.call_result(&call_sid).await;
     assert!(app.sessions.get(&sid).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_caller_who_withholds_their_number_reaches_the_agent() {
+    let app = spawn_app().await;
+    // Twilio's spellings of "no caller ID": each call is answered with the stream, its
+    // workflow starts, and the stored call says withheld, not a made-up number.
+    for withheld in ["anonymous", "Restricted", "Unavailable", "", "+266696687"] {
+        let call_sid = new_call_sid();
+        let form: Vec<(String, String)> = voice_form(&call_sid, app.number.as_str())
+            .into_iter()
+            .map(|(k, v)| match k.as_str() {
+                "From" | "Caller" => (k, withheld.to_owned()),
+                "FromCity" | "FromState" | "FromZip" | "CallerCity" | "CallerState"
+                | "CallerZip" => (k, String::new()),
+                _ => (k, v),
+            })
+            .collect();
+        let response = app.post_signed("/twilio/voice", &form).await;
+        assert_eq!(response.status(), 200, "From={withheld:?}");
+        let twiml = response.text().await.unwrap();
+        assert!(
+            twiml.contains("<Connect><Stream"),
+            "From={withheld:?}: {twiml}"
+        );
+        assert!(
+            app.describe(&call_sid).await.is_some(),
+            "no workflow for From={withheld:?}"
+        );
+        let row = app.wait_for_call_row(&call_sid).await;
+        assert_eq!(row.from_number, "withheld", "From={withheld:?}");
+    }
 }
