@@ -101,6 +101,29 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return y.astype(np.float32)
 
 
+# The level utterances are brought to before decoding (the RMS of their speech frames).
+# Callers arrive anywhere from -40 to -10 dBFS; tiny.en on the simulated caller's loud flite
+# voice (speech at about -13 dBFS) heard "five" as "six"/"side" and looped on it with the
+# number prompt ("415-SI-SI-SI-SI-0100"), and heard it right at -19 and -25 dBFS.
+SPEECH_DBFS = -24.0
+
+
+def normalize_level(x: np.ndarray, target_dbfs: float | None) -> np.ndarray:
+    """Scales `x` so its speech (20 ms frames within 20 dB of the loudest) has an RMS of
+    `target_dbfs`; gain limited to ±26 dB so line noise alone is not blown up. None: as is."""
+    frame = WHISPER_RATE * FRAME_MS // 1000
+    n = len(x) // frame
+    if target_dbfs is None or n == 0:
+        return x
+    rms = np.sqrt(np.mean(x[: n * frame].astype(np.float64).reshape(n, frame) ** 2, axis=1))
+    loud = rms[rms >= rms.max() * 0.1]
+    level = float(np.sqrt(np.mean(loud**2))) if len(loud) else 0.0
+    if level <= 1e-5:
+        return x
+    gain = min(max(10 ** (target_dbfs / 20) / level, 0.05), 20.0)
+    return (x * gain).astype(np.float32)
+
+
 def dbfs(frame: np.ndarray) -> float:
     rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) if len(frame) else 0.0
     return 20.0 * math.log10(max(rms, 1e-6))
@@ -299,7 +322,7 @@ DEFAULT_COMPUTE_TYPE = "float32"
 class Transcriber:
     def __init__(self, model_path: Path, threads: int, workers: int, beam_size: int,
                  window_s: float = 30.0, prompt: str = DEFAULT_PROMPT,
-                 compute_type: str = DEFAULT_COMPUTE_TYPE):
+                 compute_type: str = DEFAULT_COMPUTE_TYPE, speech_dbfs: float | None = SPEECH_DBFS):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -315,6 +338,7 @@ class Transcriber:
         )
         self.beam_size = beam_size
         self.compute_type = compute_type
+        self.speech_dbfs = speech_dbfs
         # Encoder window in 10 ms mel frames. Whisper is trained on 30 s windows, but the
         # encoder's cost grows faster than linearly with the window (tiny.en int8 on 2 cores:
         # ~350 ms for 30 s, ~60 ms for 15 s), and phone utterances are a few seconds long.
@@ -334,6 +358,7 @@ class Transcriber:
 
     def transcribe(self, audio16k: np.ndarray) -> tuple[str, float]:
         """Blocking: (text, confidence)."""
+        audio16k = normalize_level(audio16k, self.speech_dbfs)
         if self.window_frames >= 3000:
             return self._transcribe_30s(audio16k)
         return self._transcribe_window(audio16k)
@@ -740,7 +765,8 @@ async def amain(args) -> None:
     if not (model_path / "model.bin").is_file():
         raise SystemExit(f"switchboard_stt: no CTranslate2 model at {model_path} (model.bin missing)")
     transcriber = Transcriber(
-        model_path, args.threads, args.workers, args.beam_size, args.window_s, args.prompt, args.compute_type
+        model_path, args.threads, args.workers, args.beam_size, args.window_s, args.prompt, args.compute_type,
+        None if args.speech_dbfs >= 0 else args.speech_dbfs,
     )
     # Warm up once so the first caller does not pay for lazy initialisation.
     t0 = time.monotonic()
@@ -822,6 +848,10 @@ def main(argv=None) -> None:
     p.add_argument(
         "--prompt", default=DEFAULT_PROMPT,
         help="text the decoder takes as said before each utterance (sets how numbers are written); '' for none",
+    )
+    p.add_argument(
+        "--speech-dbfs", type=float, default=float(os.environ.get("STT_SPEECH_DBFS", SPEECH_DBFS)),
+        help="bring each utterance's speech to this level (dBFS) before decoding (default $STT_SPEECH_DBFS, else -24); 0: leave it as is",
     )
     p.add_argument("--threshold-db", type=float, default=12.0, help="speech level above the noise floor")
     p.add_argument(

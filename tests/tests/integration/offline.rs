@@ -117,6 +117,17 @@ fn digits_of(message: &serde_json::Value) -> String {
         .collect()
 }
 
+/// A caller who asks to leave a message for billing, then says `second` (each after the agent
+/// has finished), and waits for the answer.
+fn billing_caller(second: &str) -> PersonScript {
+    PersonScript::human()
+        .wait_quiet()
+        .say("I'd like to leave a message for the billing team.")
+        .wait_quiet()
+        .say(second)
+        .wait_quiet()
+}
+
 fn text_of(message: &serde_json::Value, field: &str) -> String {
     message[field].as_str().unwrap_or_default().to_owned()
 }
@@ -127,12 +138,7 @@ async fn the_offline_engine_takes_a_spoken_message_with_no_api_key() {
     // The two sentences; then the caller keys the number in as well, the way a caller
     // does who is not sure the agent got it: whatever the recognizer made of the spoken number
     // (right, misheard, or nothing), the message ends up with 4155550100.
-    let caller = PersonScript::human()
-        .wait_quiet()
-        .say("I'd like to leave a message for the billing team.")
-        .wait_quiet()
-        .say("My name is Jordan, please call me back on 415 555 0100.")
-        .wait_quiet()
+    let caller = billing_caller("My name is Jordan, please call me back on 415 555 0100.")
         .digits("4155550100#")
         .wait_quiet()
         .hang_up();
@@ -190,12 +196,7 @@ async fn a_withheld_caller_keys_in_the_callback_number() {
     let app = offline_app().await;
     // No number said at all: the agent, with no caller ID to offer, asks for one and mentions
     // the keypad; the caller keys it in.
-    let caller = PersonScript::human()
-        .wait_quiet()
-        .say("I'd like to leave a message for the billing team.")
-        .wait_quiet()
-        .say("My name is Jordan, please call me back.")
-        .wait_quiet()
+    let caller = billing_caller("My name is Jordan, please call me back.")
         .digits("4155550100#")
         .wait_quiet()
         .hang_up();
@@ -219,12 +220,7 @@ async fn a_withheld_caller_keys_in_the_callback_number() {
 #[tokio::test]
 async fn a_yes_to_the_caller_id_offer_makes_it_the_callback_number() {
     let app = offline_app().await;
-    let caller = PersonScript::human()
-        .wait_quiet()
-        .say("I'd like to leave a message for the billing team.")
-        .wait_quiet()
-        .say("My name is Jordan, please call me back.")
-        .wait_quiet()
+    let caller = billing_caller("My name is Jordan, please call me back.")
         .say("Yes, that's fine.")
         .wait_quiet()
         .hang_up();
