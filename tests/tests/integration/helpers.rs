@@ -30,6 +30,21 @@ pub const PUBLIC_URL: &str = "https://voice.switchboard.test";
 pub const AUTH_TOKEN: &str = "test-twilio-auth-token";
 pub const ACCOUNT_SID: &str = "AC11111111111111111111111111111111";
 pub const CALLER: &str = "+14155550199";
+
+/// Tests that load the machine: the offline calls (a Whisper sidecar decoding in real time
+/// each) share it, and the fifty-call test takes it alone, so that a call's webhook never
+/// waits on another test's speech recognition on a 2-core machine.
+static HEAVY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Held by a test that decodes speech in real time; others like it may run alongside.
+pub async fn sharing_the_cpu() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    HEAVY.read().await
+}
+
+/// Held by a test that needs the machine to itself.
+pub async fn alone_on_the_cpu() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    HEAVY.write().await
+}
 /// How long the product waits for a Twilio REST answer in tests (the simulator's timeout
 /// faults hold requests longer than this).
 pub const TWILIO_CLIENT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -134,6 +134,7 @@ fn text_of(message: &serde_json::Value, field: &str) -> String {
 
 #[tokio::test]
 async fn the_offline_engine_takes_a_spoken_message_with_no_api_key() {
+    let _cpu = sharing_the_cpu().await;
     let app = offline_app().await;
     // The two sentences; then the caller keys the number in as well, the way a caller
     // does who is not sure the agent got it: whatever the recognizer made of the spoken number
@@ -193,6 +194,7 @@ async fn the_offline_engine_takes_a_spoken_message_with_no_api_key() {
 
 #[tokio::test]
 async fn a_withheld_caller_keys_in_the_callback_number() {
+    let _cpu = sharing_the_cpu().await;
     let app = offline_app().await;
     // No number said at all: the agent, with no caller ID to offer, asks for one and mentions
     // the keypad; the caller keys it in.
@@ -219,6 +221,7 @@ async fn a_withheld_caller_keys_in_the_callback_number() {
 
 #[tokio::test]
 async fn a_yes_to_the_caller_id_offer_makes_it_the_callback_number() {
+    let _cpu = sharing_the_cpu().await;
     let app = offline_app().await;
     let caller = billing_caller("My name is Jordan, please call me back.")
         .say("Yes, that's fine.")

@@ -181,6 +181,7 @@ async fn webhooks_signed_with_another_auth_token_are_refused_and_start_nothing()
 
 #[tokio::test]
 async fn fifty_calls_complete_exactly_once_while_a_fifth_of_twilio_requests_fail() {
+    let _cpu = alone_on_the_cpu().await;
     let app = spawn_app_with(AppOptions {
         sim: Some(FaultConfig {
             seed: 7,
@@ -218,7 +219,13 @@ async fn fifty_calls_complete_exactly_once_while_a_fifth_of_twilio_requests_fail
         .collect();
     for call in &calls {
         let record = call.wait_ended(CALL_TIMEOUT).await.unwrap();
-        assert_eq!(record.status, "completed", "{}", call.sid());
+        assert_eq!(
+            record.status,
+            "completed",
+            "{}: {:#?}",
+            call.sid(),
+            call.events()
+        );
     }
     for call in &calls {
         let summary = app.call_result(call.sid()).await;
