@@ -48,7 +48,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(if url.starts_with("sqlite") { 1 } else { 20 })
+            // SQLite in WAL mode reads on any connection while one writes (the others wait
+            // up to sqlx's 5 s busy timeout for the write lock): with a single connection every
+            // webhook queued behind every activity, and 50 calls at once timed out the pool.
+            .max_connections(if url.starts_with("sqlite") { 4 } else { 20 })
             .connect_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
         let db = Database::connect(options).await?;

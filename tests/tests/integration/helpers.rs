@@ -257,7 +257,20 @@ pub async fn spawn_app_with_max_duration(max_call_duration_secs: Option<u32>) ->
     .await
 }
 
+/// The product's warnings and errors (`RUST_LOG` for more) go to the test's captured output:
+/// a failing test shows why a request failed (a webhook's 500, say), a passing one prints
+/// nothing.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    init_logs();
     let AppOptions {
         max_call_duration_secs,
         engine,
