@@ -24,7 +24,7 @@ pub use messages::MessageRecord;
 pub use tenants::{ApiKeyCreated, Tenant};
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,15 +53,20 @@ impl Store {
             // webhook queued behind every activity, and 50 calls at once timed out the pool.
             .max_connections(if url.starts_with("sqlite") { 4 } else { 20 })
             .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Every SQLite connection, not just the first: WAL (readers never wait for the
+            // writer), one writer at a time waiting up to 5 s for the lock instead of failing,
+            // and `synchronous=NORMAL`, which WAL makes safe against corruption and which does
+            // not fsync on every commit: with an fsync per commit, fifty simultaneous calls held
+            // the write lock long enough to time the pool out under the webhooks.
+            .map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
         let db = Database::connect(options).await?;
-        if url.starts_with("sqlite") {
-            // One writer at a time; wait instead of failing when the file is busy.
-            db.execute_unprepared(
-                "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
-            )
-            .await?;
-        }
         Ok(Self { db })
     }
 
