@@ -31,6 +31,13 @@ pub struct NewAgent {
     pub max_call_duration_secs: Option<u32>,
 }
 
+/// How long [`Store::route_inbound_number`] reuses an answer.
+pub const ROUTE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Number → (when it was looked up, where it routes).
+pub(crate) type RouteCache =
+    std::collections::HashMap<String, (std::time::Instant, Option<InboundRoute>)>;
+
 /// Where an inbound call to a number goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundRoute {
@@ -131,11 +138,33 @@ impl Store {
     }
 
     /// Routing edge: the tenant and agent that answer calls to `number`, if any.
-    /// A number with no agent routes nowhere.
+    /// A number with no agent routes nowhere. Answers are reused for [`ROUTE_TTL`]: a number
+    /// moved to another agent takes calls there at most that much later.
     pub async fn route_inbound_number(
         &self,
         number: &E164,
     ) -> Result<Option<InboundRoute>, StoreError> {
+        let now = std::time::Instant::now();
+        if let Some((at, route)) = self
+            .routes
+            .lock()
+            .map_err(|_| StoreError::Corrupt("route cache poisoned".into()))?
+            .get(number.as_str())
+            && now.duration_since(*at) < ROUTE_TTL
+        {
+            return Ok(route.clone());
+        }
+        let route = self.load_inbound_route(number).await?;
+        let mut cache = self
+            .routes
+            .lock()
+            .map_err(|_| StoreError::Corrupt("route cache poisoned".into()))?;
+        cache.retain(|_, (at, _)| now.duration_since(*at) < ROUTE_TTL);
+        cache.insert(number.as_str().to_owned(), (now, route.clone()));
+        Ok(route)
+    }
+
+    async fn load_inbound_route(&self, number: &E164) -> Result<Option<InboundRoute>, StoreError> {
         let Some(row) = phone_numbers::Entity::find()
             .filter(phone_numbers::Column::E164.eq(number.as_str()))
             .one(&self.db)

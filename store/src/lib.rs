@@ -41,6 +41,10 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Recent answers of [`Store::route_inbound_number`]: a burst of calls to one number
+    /// (a campaign's callbacks, a radio ad) asks the same question hundreds of times, and
+    /// Twilio waits only 15 s for the voice webhook.
+    routes: std::sync::Arc<std::sync::Mutex<agents::RouteCache>>,
 }
 
 impl Store {
@@ -48,10 +52,9 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            // SQLite in WAL mode reads on any connection while one writes (the others wait
-            // up to sqlx's 5 s busy timeout for the write lock): with a single connection every
-            // webhook queued behind every activity, and 50 calls at once timed out the pool.
-            .max_connections(if url.starts_with("sqlite") { 4 } else { 20 })
+            // One SQLite connection: with four, writers waiting for the file's write lock held
+            // their pool connections and fifty simultaneous calls timed the pool out far more.
+            .max_connections(if url.starts_with("sqlite") { 1 } else { 20 })
             .connect_timeout(Duration::from_secs(10))
             .sqlx_logging(false)
             // Every SQLite connection, not just the first: WAL (readers never wait for the
@@ -67,7 +70,10 @@ impl Store {
                     .foreign_keys(true)
             });
         let db = Database::connect(options).await?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            routes: Default::default(),
+        })
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
