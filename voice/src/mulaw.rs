@@ -59,6 +59,22 @@ pub fn encode(samples: &[i16], out: &mut Vec<u8>) {
     out.extend(samples.iter().map(|&s| encode_sample(s)));
 }
 
+/// μ-law digital silence: the byte Twilio sends for a quiet line.
+pub const SILENCE: u8 = 0xFF;
+
+/// `ms` milliseconds of μ-law silence at 8 kHz.
+pub fn silence(ms: u32) -> Vec<u8> {
+    vec![SILENCE; (ms * 8) as usize]
+}
+
+/// `ms` milliseconds of a sine at `freq_hz`, 8 kHz μ-law, its peak at `amplitude` of full scale.
+pub fn tone(freq_hz: f32, ms: u32, amplitude: f32) -> Vec<u8> {
+    let pcm = crate::pcm::sine(freq_hz, 8000, ms, amplitude);
+    let mut out = Vec::with_capacity(pcm.len());
+    encode(&pcm, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
