@@ -4,14 +4,17 @@
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
+//! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod call;
 pub mod conversation;
 pub mod ids;
 pub mod phone;
+pub mod secret;
 pub mod workflow_io;
 
 pub use call::{CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
 pub use ids::{AgentId, CallSid, IdError, TenantId};
 pub use phone::{CallerId, E164, PhoneError};
+pub use secret::Secret;
