@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
-        let s = Secret::from("sk-live-123");
+        let s: Secret = Secret::from("sk-live-123");
         assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
         assert_eq!(format!("{:?}", Some(s.clone())), "Some(Secret(<redacted>))");
         assert_eq!(s.expose(), "sk-live-123");
