@@ -85,6 +85,7 @@ async fn main() -> Result<()> {
             to: E164::parse("+15005550006")?,
             max_duration_secs: 60,
             followup_sms: None,
+            carried: None,
         };
         let options = WorkflowStartOptions::new(
             unpolled_queue.clone(),

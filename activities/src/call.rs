@@ -4,7 +4,10 @@ use crate::sessions::{CallSession, SessionStore};
 use chrono::{TimeZone, Utc};
 use domain::{
     CallStatus,
-    workflow_io::{CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput},
+    workflow_io::{
+        CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput,
+        SaveTranscriptInput,
+    },
 };
 use std::{sync::Arc, time::Duration};
 use store::{NewCall, Store, StoreError};
@@ -164,6 +167,23 @@ impl CallActivitiesImpl {
         input: FinishCallInput,
     ) -> Result<(), ActivityError> {
         self.store.finish_call(&input).await.map_err(store_failure)
+    }
+
+    #[activity(definition = call_activities::SaveTranscript)]
+    pub async fn save_transcript(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: SaveTranscriptInput,
+    ) -> Result<(), ActivityError> {
+        self.store
+            .save_transcript(
+                input.tenant_id,
+                &input.call_sid,
+                input.first_seq,
+                &input.segments,
+            )
+            .await
+            .map_err(store_failure)
     }
 
     #[activity(definition = call_activities::CloseSession)]

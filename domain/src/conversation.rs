@@ -224,6 +224,10 @@ pub struct LlmTurnInput {
     /// it as the callback number); `None` in histories from before it was passed.
     #[serde(default)]
     pub caller_id: Option<crate::CallerId>,
+    /// How many messages of the call precede `messages` (slid out of the window; see
+    /// [`crate::memory`]): 0 in histories from before the window.
+    #[serde(default)]
+    pub earlier_messages: u32,
 }
 
 /// The assistant message the LLM produced.

@@ -1,6 +1,7 @@
 //! Plain types shared by every crate. No I/O, no async runtime.
 //!
 //! - [`ids`]: identifiers (`TenantId`, `AgentId`, `CallSid`) built by fallible parsers at the edge.
+//! - [`memory`]: a cascaded conversation's bounded memory (window + notes).
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
@@ -10,6 +11,7 @@
 pub mod call;
 pub mod conversation;
 pub mod ids;
+pub mod memory;
 pub mod phone;
 pub mod secret;
 pub mod workflow_io;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The maximum call duration when an agent does not set one.
 pub const DEFAULT_MAX_CALL_DURATION_SECS: u32 = 30 * 60;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallWorkflowInput {
     pub call_sid: CallSid,
     pub tenant_id: TenantId,
@@ -27,9 +27,47 @@ pub struct CallWorkflowInput {
     /// setting); `None`: no SMS.
     #[serde(default)]
     pub followup_sms: Option<String>,
+    /// Set when a long call continues as new: what the previous run hands over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Box<CallCarryOver>>,
+}
+
+/// What a call's run hands to the next when it continues as new (long calls keep their history
+/// bounded this way): the call's clock, what Twilio said, the conversation memory and how much of
+/// the transcript is already saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallCarryOver {
+    /// Which run this is (the first run is 0).
+    pub run: u32,
+    /// Unix milliseconds (workflow time) at which the first run started.
+    pub started_at_ms: i64,
+    /// Unix milliseconds at which the maximum call duration is reached.
+    pub max_duration_deadline_ms: i64,
+    pub last_status: Option<CallStatus>,
+    pub answered_at_ms: Option<i64>,
+    pub stream_started_at_ms: Option<i64>,
+    pub answered_by: Option<String>,
+    pub tool_calls: u32,
+    pub user_turns: u32,
+    pub dtmf: String,
+    pub memory: crate::memory::ConversationMemory,
+    /// Transcript segments already saved (`save_transcript`): the next one's `seq`.
+    pub transcript_saved: u32,
+    /// Counts over the saved segments.
+    pub saved_metrics: CallMetrics,
+    /// Segments received but not yet saved when the run ended.
+    pub transcript: Vec<TranscriptSegment>,
 }
 
 impl CallWorkflowInput {
+    /// The call, for activities that need only which call it is.
+    pub fn call_ref(&self) -> CallRef {
+        CallRef {
+            tenant_id: self.tenant_id,
+            call_sid: self.call_sid.clone(),
+        }
+    }
+
     /// The person on the other end: the caller of an inbound call, the callee of an outbound one.
     pub fn other_party(&self) -> CallerId {
         match self.direction {
@@ -73,8 +111,22 @@ pub struct FinishCallInput {
     /// Twilio's answering machine detection result (`human`, `machine_end_beep` …), if any.
     #[serde(default)]
     pub answered_by: Option<String>,
+    /// The segments not saved before (a long call saves as it continues as new) …
     pub transcript: Vec<TranscriptSegment>,
+    /// … starting at this `seq`; earlier ones are kept.
+    #[serde(default)]
+    pub transcript_first_seq: u32,
     pub metrics: CallMetrics,
+}
+
+/// Activity input: save transcript segments from `first_seq` on (replacing any saved there
+/// before, so a retry changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveTranscriptInput {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+    pub first_seq: u32,
+    pub segments: Vec<TranscriptSegment>,
 }
 
 /// Activity input: a call identified within its tenant.
@@ -103,6 +155,16 @@ impl CallMetrics {
             stream_connect_ms: None,
         }
     }
+
+    /// These counts plus `other`'s (the stream connect time is kept).
+    pub fn plus(&self, other: &CallMetrics) -> Self {
+        Self {
+            caller_turns: self.caller_turns + other.caller_turns,
+            agent_turns: self.agent_turns + other.agent_turns,
+            interruptions: self.interruptions + other.interruptions,
+            stream_connect_ms: self.stream_connect_ms.or(other.stream_connect_ms),
+        }
+    }
 }
 
 /// The result of `CallWorkflow`.
@@ -116,7 +178,7 @@ pub struct CallSummary {
 }
 
 /// Activity input: create the call's row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordCallInput {
     pub call: CallWorkflowInput,
     pub workflow_id: String,

@@ -188,32 +188,14 @@ impl Store {
             .filter(calls::Column::TenantId.eq(tenant))
             .exec(&txn)
             .await?;
-        transcript_segments::Entity::delete_many()
-            .filter(transcript_segments::Column::TenantId.eq(tenant))
-            .filter(transcript_segments::Column::CallId.eq(call.id))
-            .exec(&txn)
-            .await?;
-        let segments: Vec<_> = finish
-            .transcript
-            .iter()
-            .enumerate()
-            .map(|(seq, s)| transcript_segments::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                tenant_id: Set(tenant),
-                call_id: Set(call.id),
-                seq: Set(seq as i32),
-                speaker: Set(s.speaker.as_str().to_owned()),
-                text: Set(s.text.clone()),
-                start_ms: Set(s.start_ms as i64),
-                end_ms: Set(s.end_ms as i64),
-                interrupted: Set(s.interrupted),
-            })
-            .collect();
-        if !segments.is_empty() {
-            transcript_segments::Entity::insert_many(segments)
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        replace_transcript_from(
+            &txn,
+            tenant,
+            call.id,
+            finish.transcript_first_seq,
+            &finish.transcript,
+        )
+        .await?;
         let m = &finish.metrics;
         call_metrics::Entity::insert(call_metrics::ActiveModel {
             call_id: Set(call.id),
@@ -236,6 +218,25 @@ impl Store {
         )
         .exec_without_returning(&txn)
         .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Saves transcript segments from `first_seq` on, replacing those saved there before (a
+    /// retry changes nothing). A long call saves this way each time it continues as new.
+    pub async fn save_transcript(
+        &self,
+        tenant: TenantId,
+        call_sid: &CallSid,
+        first_seq: u32,
+        segments: &[TranscriptSegment],
+    ) -> Result<(), StoreError> {
+        let call = self
+            .call_by_sid(tenant, call_sid)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "call" })?;
+        let txn = self.db.begin().await?;
+        replace_transcript_from(&txn, tenant.as_uuid(), call.id, first_seq, segments).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -268,4 +269,41 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Replaces the call's transcript segments from `first_seq` on with `segments`.
+async fn replace_transcript_from(
+    txn: &sea_orm::DatabaseTransaction,
+    tenant: Uuid,
+    call_id: Uuid,
+    first_seq: u32,
+    segments: &[TranscriptSegment],
+) -> Result<(), StoreError> {
+    transcript_segments::Entity::delete_many()
+        .filter(transcript_segments::Column::TenantId.eq(tenant))
+        .filter(transcript_segments::Column::CallId.eq(call_id))
+        .filter(transcript_segments::Column::Seq.gte(first_seq as i32))
+        .exec(txn)
+        .await?;
+    let rows: Vec<_> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| transcript_segments::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            call_id: Set(call_id),
+            seq: Set((first_seq as usize + i) as i32),
+            speaker: Set(s.speaker.as_str().to_owned()),
+            text: Set(s.text.clone()),
+            start_ms: Set(s.start_ms as i64),
+            end_ms: Set(s.end_ms as i64),
+            interrupted: Set(s.interrupted),
+        })
+        .collect();
+    if !rows.is_empty() {
+        transcript_segments::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -4,7 +4,10 @@
 
 use domain::{
     conversation::{KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, TakeMessageInput},
-    workflow_io::{CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput},
+    workflow_io::{
+        CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput,
+        SaveTranscriptInput,
+    },
 };
 use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
@@ -34,6 +37,13 @@ impl CallActivities {
     /// Persist the final status, transcript and metrics.
     #[activity(name = "finish_call")]
     pub fn finish_call(_input: FinishCallInput) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Save transcript segments from `first_seq` on, replacing any saved there before: a long
+    /// call saves its transcript as it continues as new.
+    #[activity(name = "save_transcript")]
+    pub fn save_transcript(_input: SaveTranscriptInput) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -83,7 +93,8 @@ impl ConversationActivities {
 /// The generated definition types, named so implementations can bind to them.
 pub mod call {
     pub use super::call_activities::{
-        CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall, SendFollowupSms,
+        CloseSession, FinishCall, HangUpCall, OpenSession, RecordCall, SaveTranscript,
+        SendFollowupSms,
     };
 }
 

@@ -224,6 +224,7 @@ pub fn call_input(
             .and_then(|v| v.as_str())
             .filter(|s| !s.trim().is_empty())
             .map(str::to_owned),
+        carried: None,
     }
 }
 

@@ -7,20 +7,25 @@
 //! close the session and return a summary.
 
 use crate::{
-    activities::{CallActivities, ConversationActivities, TakeMessageRequest},
+    activities::{CallActivities, ConversationActivities},
     search_attributes,
 };
 use domain::{
-    CallOutcome, CallStatus, TranscriptSegment,
+    CallStatus, TranscriptSegment,
     conversation::{
-        ChatMessage, KnowledgeQuery, LlmTurnInput, TakeMessageInput, ToolCallRequest,
-        ToolCallResult, ToolName, TurnReply, UserTurn, tool_specs,
+        ChatMessage, LlmTurnInput, ToolCallRequest, ToolCallResult, ToolName, TurnReply, UserTurn,
+        tool_specs,
     },
+    memory::ConversationMemory,
     workflow_io::{
-        CallMetrics, CallRef, CallStatusChanged, CallSummary, CallWorkflowInput, FinishCallInput,
-        FollowUpSms, OpenSessionInput, RecordCallInput, StreamStarted, TranscriptBatch,
+        CallMetrics, CallStatusChanged, CallSummary, CallWorkflowInput, StreamStarted,
+        TranscriptBatch,
     },
 };
+
+mod finish;
+mod long_calls;
+mod tools;
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
@@ -63,6 +68,8 @@ enum Ending {
     Agent,
     /// The agent's maximum call duration elapsed.
     MaxDuration,
+    /// The call goes on in a new run (its history grew long).
+    ContinueAsNew,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -83,9 +90,23 @@ pub struct CallWorkflow {
     answered_at_ms: Option<i64>,
     stream_started_at_ms: Option<i64>,
     stream_stopped: bool,
+    /// Segments received and not yet saved (a long call saves them as it continues as new).
     transcript: Vec<TranscriptSegment>,
-    /// The cascaded conversation as the LLM sees it (user, assistant and tool messages).
-    conversation: Vec<ChatMessage>,
+    /// Segments saved before `transcript`: the `seq` of its first one.
+    transcript_saved: u32,
+    /// Counts over the saved segments.
+    saved_metrics: CallMetrics,
+    /// The cascaded conversation as the LLM sees it: a window of recent messages and notes on
+    /// the earlier ones.
+    memory: ConversationMemory,
+    /// Which run of the call this is (continue-as-new starts the next).
+    run: u32,
+    /// Unix ms (workflow time) at which the call's first run started.
+    started_at_ms: Option<i64>,
+    /// Unix ms at which the maximum call duration is reached.
+    max_duration_deadline_ms: Option<i64>,
+    /// Bytes of LLM requests this run has put into history.
+    llm_request_bytes: usize,
     end_requested: bool,
     goodbye_played: bool,
     tool_calls: u32,
@@ -99,83 +120,26 @@ pub struct CallWorkflow {
 impl CallWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: CallWorkflowInput) -> Self {
-        Self {
-            input,
-            last_status: None,
-            final_status: None,
-            answered_at_ms: None,
-            stream_started_at_ms: None,
-            stream_stopped: false,
-            transcript: Vec::new(),
-            conversation: Vec::new(),
-            end_requested: false,
-            goodbye_played: false,
-            tool_calls: 0,
-            user_turns: 0,
-            dtmf: String::new(),
-            answered_by: None,
-        }
+        Self::from_input(input)
     }
 
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CallSummary> {
         let call = ctx.state(|s| s.input.clone());
-        let workflow_id = call.call_sid.workflow_id();
-        let call_ref = CallRef {
-            tenant_id: call.tenant_id,
-            call_sid: call.call_sid.clone(),
-        };
-        let started_at_ms = now_ms(ctx);
-
-        ctx.set_current_details("Recording the call");
-        ctx.execute_activity(
-            CallActivities::record_call,
-            RecordCallInput {
-                call: call.clone(),
-                workflow_id: workflow_id.clone(),
-                started_at_ms,
-            },
-            activity_options("Record call"),
-        )
-        .await?;
-        ctx.execute_activity(
-            CallActivities::open_session,
-            OpenSessionInput {
-                tenant_id: call.tenant_id,
-                call_sid: call.call_sid.clone(),
-                agent_id: call.agent_id,
-                workflow_id,
-                ttl_secs: u64::from(call.max_duration_secs) + SESSION_TTL_MARGIN_SECS,
-            },
-            activity_options("Open session"),
-        )
-        .await?;
-
-        let max_duration = Duration::from_secs(u64::from(call.max_duration_secs));
-        let ending = Self::serve_until_call_ends(ctx, max_duration).await;
-        let reached_max_duration = ending == Ending::MaxDuration;
+        if ctx.state(|s| s.run == 0) {
+            Self::open_call(ctx).await?;
+        }
+        let ending = Self::serve_until_call_ends(ctx).await;
+        if ending == Ending::ContinueAsNew {
+            return Self::continue_as_new(ctx).await;
+        }
         if ending != Ending::Twilio && ctx.state(|s| s.final_status.is_none()) {
-            ctx.set_current_details(if reached_max_duration {
-                "Maximum duration reached: hanging up"
-            } else {
-                "The agent ended the call: hanging up"
-            });
-            ctx.execute_activity(
-                CallActivities::hang_up_call,
-                call_ref.clone(),
-                activity_options("Hang up"),
-            )
-            .await?;
-            temporalio_sdk::workflows::select! {
-                _ = ctx.wait_condition(|s: &Self| s.final_status.is_some()) => {}
-                _ = ctx.timer(FINAL_STATUS_GRACE) => {}
-            };
+            Self::hang_up(ctx, ending == Ending::MaxDuration).await?;
         }
 
         ctx.set_current_details("Saving transcript and metrics");
         let ended_at_ms = now_ms(ctx);
-        let finish =
-            ctx.state(|s| s.finish_input(reached_max_duration, started_at_ms, ended_at_ms));
+        let finish = ctx.state(|s| s.finish_input(ending == Ending::MaxDuration, ended_at_ms));
         ctx.execute_activity(
             CallActivities::finish_call,
             finish.clone(),
@@ -184,35 +148,11 @@ impl CallWorkflow {
         .await?;
         ctx.execute_activity(
             CallActivities::close_session,
-            call_ref,
+            call.call_ref(),
             activity_options("Close session"),
         )
         .await?;
-        let answered = finish.answered_at_ms.is_some();
-        // No caller ID, no SMS: a withheld number cannot be texted.
-        let caller = call.from.number().cloned();
-        if let (Some(body), Some(caller)) = (
-            call.followup_sms.clone().filter(|_| {
-                answered
-                    && call.direction == domain::CallDirection::Inbound
-                    && finish.outcome == CallOutcome::Completed
-            }),
-            caller,
-        ) {
-            ctx.set_current_details("Texting the caller a follow-up");
-            ctx.execute_activity(
-                CallActivities::send_followup_sms,
-                FollowUpSms {
-                    tenant_id: call.tenant_id,
-                    call_sid: call.call_sid.clone(),
-                    from: call.to.clone(),
-                    to: caller,
-                    body,
-                },
-                activity_options("Follow-up SMS"),
-            )
-            .await?;
-        }
+        Self::send_followup_sms(ctx, &finish).await?;
         ctx.upsert_search_attributes([
             search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())
         ]);
@@ -220,23 +160,21 @@ impl CallWorkflow {
             "Ended: {} after {} s",
             finish.outcome, finish.duration_secs
         ));
-
         Ok(CallSummary {
             call_sid: finish.call_sid,
             outcome: finish.outcome,
             final_status: finish.final_status,
             duration_secs: finish.duration_secs,
-            turns: finish.transcript.len() as u32,
+            turns: finish.transcript_first_seq + finish.transcript.len() as u32,
         })
     }
 
     /// Follows the call through its phases until Twilio reports a final status, the agent ends
-    /// the call, or the maximum duration elapses.
-    async fn serve_until_call_ends(
-        ctx: &mut WorkflowContext<Self>,
-        max_duration: Duration,
-    ) -> Ending {
-        let max_duration_timer = ctx.timer(max_duration);
+    /// the call, the maximum duration elapses, or a long call's history asks for a new run.
+    async fn serve_until_call_ends(ctx: &mut WorkflowContext<Self>) -> Ending {
+        let deadline = ctx.state(|s| s.max_duration_deadline_ms.unwrap_or(0));
+        let remaining = u64::try_from(deadline - now_ms(ctx)).unwrap_or(0);
+        let max_duration_timer = ctx.timer(Duration::from_millis(remaining));
         let mut max_duration_timer = std::pin::pin!(max_duration_timer);
         loop {
             let phase = ctx.state(|s| s.phase());
@@ -251,12 +189,21 @@ impl CallWorkflow {
                     };
                     return Ending::Agent;
                 }
-                _ => {}
+                CallPhase::Streaming => {
+                    let history = ctx.clone();
+                    temporalio_sdk::workflows::select! {
+                        _ = ctx.wait_condition(move |s: &Self| s.phase() != phase) => {}
+                        _ = ctx.wait_condition(move |s: &Self| s.time_for_a_new_run(&history)) => return Ending::ContinueAsNew,
+                        _ = max_duration_timer.as_mut() => return Ending::MaxDuration,
+                    };
+                }
+                _ => {
+                    temporalio_sdk::workflows::select! {
+                        _ = ctx.wait_condition(move |s: &Self| s.phase() != phase) => {}
+                        _ = max_duration_timer.as_mut() => return Ending::MaxDuration,
+                    };
+                }
             }
-            temporalio_sdk::workflows::select! {
-                _ = ctx.wait_condition(move |s: &Self| s.phase() != phase) => {}
-                _ = max_duration_timer.as_mut() => return Ending::MaxDuration,
-            };
         }
     }
 
@@ -300,23 +247,28 @@ impl CallWorkflow {
     ) -> Result<TurnReply, Box<dyn std::error::Error + Send + Sync>> {
         let (tenant_id, agent_id, caller_id) = ctx.state_mut(|s| {
             s.user_turns += 1;
-            s.conversation.push(ChatMessage::user(turn.text.trim()));
+            s.memory.push(ChatMessage::user(turn.text.trim()));
             (s.input.tenant_id, s.input.agent_id, s.input.other_party())
         });
         ctx.set_current_details("Thinking about the caller's turn");
         let mut reply = None;
         for _ in 0..MAX_TOOL_ROUNDS {
-            let messages = ctx.state(|s| s.conversation.clone());
+            let input = ctx.state_mut(|s| {
+                let input = LlmTurnInput {
+                    tenant_id,
+                    agent_id,
+                    messages: s.memory.request(),
+                    tools: tool_specs(),
+                    caller_id: Some(caller_id.clone()),
+                    earlier_messages: s.memory.earlier,
+                };
+                s.llm_request_bytes += serde_json::to_vec(&input).map_or(0, |b| b.len());
+                input
+            });
             let llm = ctx
                 .execute_activity(
                     ConversationActivities::llm_turn,
-                    LlmTurnInput {
-                        tenant_id,
-                        agent_id,
-                        messages,
-                        tools: tool_specs(),
-                        caller_id: Some(caller_id.clone()),
-                    },
+                    input,
                     conversation_activity_options("LLM turn"),
                 )
                 .await;
@@ -324,7 +276,7 @@ impl CallWorkflow {
                 break;
             };
             let message = llm.message;
-            ctx.state_mut(|s| s.conversation.push(message.clone()));
+            ctx.state_mut(|s| s.memory.push(message.clone()));
             if message.tool_calls.is_empty() {
                 // An empty answer is the model choosing silence (the rule dialog's, while the
                 // caller keys in digits): nothing is said, and that is not a failure.
@@ -334,7 +286,7 @@ impl CallWorkflow {
             for call in &message.tool_calls {
                 let output = Self::run_tool(ctx, &call.id, &call.name, &call.arguments).await;
                 ctx.state_mut(|s| {
-                    s.conversation
+                    s.memory
                         .push(ChatMessage::tool_result(call.id.clone(), output))
                 });
             }
@@ -421,7 +373,7 @@ impl CallWorkflow {
         CallProgress {
             phase: self.phase(),
             last_status: self.last_status,
-            transcript_segments: self.transcript.len(),
+            transcript_segments: self.transcript_saved as usize + self.transcript.len(),
             tool_calls: self.tool_calls,
             user_turns: self.user_turns,
             dtmf: self.dtmf.clone(),
@@ -430,6 +382,37 @@ impl CallWorkflow {
 }
 
 impl CallWorkflow {
+    /// The state of a new run: the first, or one continuing a long call.
+    fn from_input(mut input: CallWorkflowInput) -> Self {
+        let carried = input.carried.take();
+        let mut call = Self {
+            input,
+            last_status: None,
+            final_status: None,
+            answered_at_ms: None,
+            stream_started_at_ms: None,
+            stream_stopped: false,
+            transcript: Vec::new(),
+            transcript_saved: 0,
+            saved_metrics: CallMetrics::default(),
+            memory: ConversationMemory::default(),
+            run: 0,
+            started_at_ms: None,
+            max_duration_deadline_ms: None,
+            llm_request_bytes: 0,
+            end_requested: false,
+            goodbye_played: false,
+            tool_calls: 0,
+            user_turns: 0,
+            dtmf: String::new(),
+            answered_by: None,
+        };
+        if let Some(carried) = carried {
+            call.resume(*carried);
+        }
+        call
+    }
+
     fn apply_status(&mut self, update: CallStatusChanged, now: i64) {
         if self.final_status.is_some() {
             return;
@@ -469,147 +452,6 @@ impl CallWorkflow {
             return Err("the call has ended".into());
         }
         Ok(())
-    }
-
-    /// Runs one tool and returns the JSON text the model gets back. Tool failures are answers
-    /// too (`{"error": …}`), so the model can tell the caller instead of the call breaking.
-    async fn run_tool(
-        ctx: &mut WorkflowContext<Self>,
-        call_id: &str,
-        name: &str,
-        arguments: &str,
-    ) -> String {
-        let (tenant_id, call_sid) = ctx.state_mut(|s| {
-            s.tool_calls += 1;
-            (s.input.tenant_id, s.input.call_sid.clone())
-        });
-        let args: serde_json::Value =
-            serde_json::from_str(arguments).unwrap_or(serde_json::Value::Null);
-        let text = |key: &str| {
-            args.get(key)
-                .and_then(|v| v.as_str())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let output = match ToolName::parse(name) {
-            None => serde_json::json!({"error": format!("unknown tool {name}")}),
-            Some(ToolName::EndCall) => {
-                ctx.state_mut(|s| s.end_requested = true);
-                ctx.set_current_details(CallPhase::AgentEnding.describe());
-                serde_json::json!({"ok": true, "next": "Say a short goodbye now; the call ends after it."})
-            }
-            Some(ToolName::TransferCall) => serde_json::json!({
-                "ok": false,
-                "error": "Transfers are not available yet. Offer to take a message instead."
-            }),
-            Some(ToolName::LookupKnowledge) => match text("query") {
-                None => serde_json::json!({"error": "query is required"}),
-                Some(query) => {
-                    ctx.set_current_details("Looking up the knowledge base");
-                    let hits = ctx
-                        .execute_activity(
-                            ConversationActivities::lookup_knowledge,
-                            KnowledgeQuery {
-                                tenant_id,
-                                query,
-                                limit: 3,
-                            },
-                            conversation_activity_options("Look up knowledge"),
-                        )
-                        .await;
-                    match hits {
-                        Ok(hits) if hits.is_empty() => serde_json::json!({
-                            "results": [],
-                            "note": "Nothing in the knowledge base answers this. Say you don't know; offer to take a message."
-                        }),
-                        Ok(hits) => serde_json::json!({"results": hits}),
-                        Err(_) => serde_json::json!({"error": "the knowledge base is unavailable"}),
-                    }
-                }
-            },
-            Some(ToolName::TakeMessage) => match (text("caller_name"), text("message")) {
-                (Some(caller_name), Some(message)) => {
-                    ctx.set_current_details("Taking a message");
-                    let taken = ctx
-                        .execute_activity(
-                            ConversationActivities::take_message,
-                            TakeMessageRequest {
-                                request_key: format!("{call_sid}/{call_id}"),
-                                message: TakeMessageInput {
-                                    tenant_id,
-                                    call_sid,
-                                    for_whom: text("for_whom"),
-                                    caller_name,
-                                    callback_number: text("callback_number"),
-                                    message,
-                                    replaces: text("replaces"),
-                                },
-                            },
-                            conversation_activity_options("Take message"),
-                        )
-                        .await;
-                    match taken {
-                        Ok(id) => serde_json::json!({"ok": true, "message_id": id}),
-                        Err(_) => {
-                            serde_json::json!({"ok": false, "error": "the message could not be saved"})
-                        }
-                    }
-                }
-                _ => serde_json::json!({"error": "caller_name and message are required"}),
-            },
-        };
-        if !ctx.state(|s| s.end_requested) {
-            ctx.set_current_details(CallPhase::Streaming.describe());
-        }
-        output.to_string()
-    }
-
-    fn finish_input(
-        &self,
-        reached_max_duration: bool,
-        started_at_ms: i64,
-        ended_at_ms: i64,
-    ) -> FinishCallInput {
-        let final_status = self
-            .final_status
-            .as_ref()
-            .map(|f| f.status)
-            .unwrap_or(CallStatus::Completed);
-        let outcome = if reached_max_duration {
-            CallOutcome::MaxDurationReached
-        } else if self
-            .answered_by
-            .as_deref()
-            .is_some_and(|a| a.starts_with("machine"))
-        {
-            CallOutcome::Voicemail
-        } else {
-            CallOutcome::from_final_status(final_status)
-        };
-        let measured_secs =
-            |from: i64| u32::try_from((ended_at_ms - from).max(0) / 1000).unwrap_or(0);
-        let duration_secs = self
-            .final_status
-            .as_ref()
-            .and_then(|f| f.duration_secs)
-            .unwrap_or_else(|| self.answered_at_ms.map(measured_secs).unwrap_or(0));
-        let mut metrics = CallMetrics::from_transcript(&self.transcript);
-        metrics.stream_connect_ms = self
-            .stream_started_at_ms
-            .map(|s| (s - started_at_ms).max(0) as u64);
-        FinishCallInput {
-            tenant_id: self.input.tenant_id,
-            call_sid: self.input.call_sid.clone(),
-            final_status,
-            outcome,
-            duration_secs,
-            answered_at_ms: self.answered_at_ms,
-            ended_at_ms,
-            answered_by: self.answered_by.clone(),
-            transcript: self.transcript.clone(),
-            metrics,
-        }
     }
 }
 
@@ -662,85 +504,4 @@ fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
 
 fn sync_now_ms(ctx: &SyncWorkflowContext<CallWorkflow>) -> i64 {
     unix_ms(ctx.workflow_time())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::{AgentId, CallDirection, CallSid, E164, TenantId};
-
-    fn answered_call(final_status: Option<CallStatusChanged>) -> CallWorkflow {
-        CallWorkflow {
-            input: CallWorkflowInput {
-                call_sid: CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
-                tenant_id: TenantId::new(),
-                agent_id: AgentId::new(),
-                agent_name: "Receptionist".into(),
-                direction: CallDirection::Inbound,
-                from: E164::parse("+14155550199").unwrap().into(),
-                to: E164::parse("+15005550006").unwrap(),
-                max_duration_secs: 60,
-                followup_sms: None,
-            },
-            last_status: None,
-            final_status,
-            answered_at_ms: Some(2_000),
-            stream_started_at_ms: Some(2_500),
-            stream_stopped: false,
-            transcript: Vec::new(),
-            conversation: Vec::new(),
-            end_requested: false,
-            goodbye_played: false,
-            tool_calls: 0,
-            user_turns: 0,
-            dtmf: String::new(),
-            answered_by: None,
-        }
-    }
-
-    #[test]
-    fn without_twilios_call_duration_the_duration_is_measured_from_answer_to_end() {
-        let finish = answered_call(None).finish_input(true, 1_000, 62_000);
-        assert_eq!(finish.duration_secs, 60);
-        assert_eq!(finish.ended_at_ms, 62_000);
-        assert_eq!(finish.outcome, CallOutcome::MaxDurationReached);
-        assert_eq!(finish.metrics.stream_connect_ms, Some(1_500));
-    }
-
-    #[test]
-    fn twilios_call_duration_wins_over_the_measured_one() {
-        let reported = CallStatusChanged {
-            status: CallStatus::Completed,
-            duration_secs: Some(42),
-        };
-        let finish = answered_call(Some(reported)).finish_input(false, 1_000, 62_000);
-        assert_eq!(finish.duration_secs, 42);
-        assert_eq!(finish.outcome, CallOutcome::Completed);
-    }
-
-    #[test]
-    fn a_completed_call_was_answered_even_if_its_stream_never_connected() {
-        let mut call = answered_call(None);
-        call.answered_at_ms = None;
-        call.stream_started_at_ms = None;
-        call.apply_status(
-            CallStatusChanged {
-                status: CallStatus::Completed,
-                duration_secs: Some(3),
-            },
-            10_000,
-        );
-        assert_eq!(call.answered_at_ms, Some(7_000));
-
-        let mut unanswered = answered_call(None);
-        unanswered.answered_at_ms = None;
-        unanswered.apply_status(
-            CallStatusChanged {
-                status: CallStatus::NoAnswer,
-                duration_secs: Some(0),
-            },
-            10_000,
-        );
-        assert_eq!(unanswered.answered_at_ms, None);
-    }
 }
