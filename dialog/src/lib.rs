@@ -2327,19 +2327,6 @@ mod tests {
         assert_eq!(name("I'm calling about my invoice"), None);
         assert_eq!(name("this is urgent"), None);
     }
-
-    #[test]
-    fn rules_provider_is_chosen_without_a_key_on_openai() {
-        use crate::llm::LlmConfig;
-        let mut config = LlmConfig::openai(String::new(), "gpt-4o-mini");
-        config.api_key = None;
-        assert!(!config.is_configured());
-        config.api_key = Some("sk-test".into());
-        assert!(config.is_configured());
-        config.api_key = None;
-        config.base_url = "http://localhost:11434/v1".into();
-        assert!(config.is_configured());
-    }
 }
 
 #[cfg(test)]
