@@ -4,6 +4,7 @@
 use crate::draft::{Draft, Slot};
 use crate::extract::capitalize;
 use crate::lexicon::{NAME_LEADS, NOT_NAMES};
+use crate::phone::split_country;
 use crate::phrases::KEYPAD_HINT;
 use crate::utterance::{Utterance, clean_target};
 
@@ -32,12 +33,10 @@ fn corrected_part(draft: &Draft, u: &Utterance) -> Option<String> {
         .into_iter()
         .map(|(_, _, d)| d)
         .find(|d| (3..=4).contains(&d.len()))?;
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let (country, national) = match digits.len() {
-        11 if digits.starts_with('1') => ("1", &digits[1..]),
-        10 => ("", &digits[..]),
-        _ => return None,
-    };
+    let (country, national) = split_country(number);
+    if national.len() != 10 {
+        return None;
+    }
     let (start, len) = if u.has_any(&["area code", "first part", "first three", "beginning"]) {
         (0, 3)
     } else if u.has_any(&["middle", "second part", "middle part", "next three"]) {

@@ -5,6 +5,7 @@ use crate::action::{Action, prefixed, say};
 use crate::draft::{Draft, Slot};
 use crate::hints::AgentHints;
 use crate::moves::resume_draft;
+use crate::phone::national_digits;
 use crate::phrases::HOW_CAN_I_HELP;
 use crate::state::{Pending, State};
 
@@ -96,16 +97,6 @@ fn finish_keyed(state: &mut State) -> Action {
             digits.len()
         )
     })
-}
-
-/// A number's digits without a leading North American `1`: "+14155550100" and "4155550100"
-/// are the same number.
-fn national_digits(number: &str) -> String {
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    match digits.strip_prefix('1') {
-        Some(rest) if digits.len() == 11 => rest.to_owned(),
-        _ => digits,
-    }
 }
 
 /// A key pressed outside a number: the department of the agent's menu it chooses.

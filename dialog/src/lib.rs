@@ -56,6 +56,7 @@
 //! - `utterance`, `extract`, `lexicon`, `speak`: the language pieces — a turn's words and
 //!   intents, the details it carries (numbers, names, recipients, messages), the word lists, and
 //!   numbers read back.
+//! - `phone`: a phone number's digits, with or without the North American country code.
 
 mod action;
 mod draft;
@@ -66,6 +67,7 @@ mod keypad;
 mod lexicon;
 mod moves;
 mod pending;
+mod phone;
 mod phrases;
 mod policy;
 mod speak;

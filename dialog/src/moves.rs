@@ -4,6 +4,7 @@
 use crate::action::{Action, prefixed, say};
 use crate::draft::{Draft, Slot};
 use crate::fill::fill_from;
+use crate::phone::national_digits;
 use crate::phrases::{ANYTHING_ELSE, KEYPAD_HINT};
 use crate::speak::speak_digits;
 use crate::state::{Pending, State};
@@ -65,7 +66,7 @@ fn ask_for(state: &mut State, slot: Slot) -> Action {
     {
         state.caller_id_offered = true;
         state.pending = Pending::OfferCallerId;
-        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        let digits = national_digits(number);
         let last_four = &digits[digits.len().saturating_sub(4)..];
         return say(format!(
             "Is the number you're calling from, ending {}, the best one to reach you?",

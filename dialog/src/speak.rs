@@ -1,13 +1,11 @@
 //! Numbers read back the way people say them.
 
+use crate::phone::national_digits;
+
 /// A number read back the way people say it, digit by digit in its groups:
 /// "4155550100" and "+14155550100" → "four one five, five five five, zero one zero zero".
 pub(crate) fn speak_number(number: &str) -> String {
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let national = match digits.len() {
-        11 if digits.starts_with('1') => &digits[1..],
-        _ => &digits[..],
-    };
+    let national = national_digits(number);
     let groups: Vec<&str> = match national.len() {
         10 => vec![&national[..3], &national[3..6], &national[6..]],
         7 => vec![&national[..3], &national[3..]],
