@@ -59,7 +59,7 @@ impl LlmProvider {
     ) -> Result<ChatMessage, LlmError> {
         match self {
             LlmProvider::Remote(client) => client.chat(model_override, messages, tools).await,
-            LlmProvider::Rules(rules) => Ok(rules.reply(messages)),
+            LlmProvider::Rules(rules) => Ok(rules.reply(messages, 0)),
         }
     }
 }

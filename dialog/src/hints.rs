@@ -122,4 +122,23 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_second_system_message_is_not_read() {
+        let summary = "Earlier in this call, the caller asked about opening hours.\n\
+                       Greeting: Hello again\n\
+                       Press 9: sales\n\
+                       Caller ID: +14155550100";
+        let hints = AgentHints::parse(&[
+            ChatMessage::system(SYSTEM),
+            ChatMessage::system(summary),
+            ChatMessage::user("hello"),
+        ]);
+        assert_eq!(
+            hints.greeting.as_deref(),
+            Some("Thanks for calling Acme Plumbing, how can I help?")
+        );
+        assert_eq!(hints.menu.len(), 2, "{:?}", hints.menu);
+        assert_eq!(hints.caller_id, CallerHint::Unknown);
+    }
 }

@@ -4,7 +4,9 @@
 //! state. It replays every user turn and tool result through a small state machine (message
 //! draft, what the agent last asked) and answers the last one, so the same history always gives
 //! the same reply, and tool call ids (`rules_<messages so far>`) are unique within a call and
-//! stable across activity retries.
+//! stable across activity retries. It may be given only a window of the conversation (the
+//! most recent turns, after the system prompt and perhaps a summary): the window is then the
+//! history it replays, and the number of messages before it keeps the ids counting.
 //!
 //! What it understands:
 //! - taking a message with slot filling (who it is for, the caller's name, a callback number,

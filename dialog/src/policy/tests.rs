@@ -4,7 +4,7 @@
 use super::RuleDialog;
 use crate::hints::CALLER_ID_LINE;
 use crate::phrases::{GOODBYE, NO_INFORMATION};
-use domain::conversation::{ChatMessage, ChatToolCall};
+use domain::conversation::{ChatMessage, ChatRole, ChatToolCall};
 use serde_json::{Value, json};
 
 const SYSTEM: &str = "You are the receptionist of Acme Plumbing.\n\
@@ -17,8 +17,11 @@ type ToolRunner = Box<dyn Fn(&str, &Value) -> Value>;
 
 /// Plays the call workflow's part: runs tool calls through `tools` and appends everything.
 struct Call {
+    /// The system prompt, then the whole conversation.
     messages: Vec<ChatMessage>,
     tools: ToolRunner,
+    /// The rules see only a window of the conversation, the way a bounded history sends it.
+    windowed: bool,
 }
 
 impl Call {
@@ -26,6 +29,16 @@ impl Call {
         Self {
             messages: vec![ChatMessage::system(SYSTEM)],
             tools: Box::new(tools),
+            windowed: false,
+        }
+    }
+
+    /// The same call, where every reply sees the system prompt, a summary of what came before
+    /// and the conversation from the last user turn on.
+    fn windowed() -> Self {
+        Self {
+            windowed: true,
+            ..Self::workflow_tools()
         }
     }
 
@@ -66,9 +79,9 @@ impl Call {
         self.messages.push(ChatMessage::user(text));
         let mut calls = Vec::new();
         for _ in 0..4 {
-            let reply = RuleDialog::new().reply(&self.messages);
+            let reply = self.reply();
             // Deterministic: the same history gives the same answer.
-            assert_eq!(reply, RuleDialog::new().reply(&self.messages));
+            assert_eq!(reply, self.reply());
             self.messages.push(reply.clone());
             if reply.tool_calls.is_empty() {
                 return (calls, reply.content.expect("a spoken reply"));
@@ -84,6 +97,30 @@ impl Call {
             }
         }
         panic!("no spoken reply after 4 rounds");
+    }
+
+    fn reply(&self) -> ChatMessage {
+        if !self.windowed {
+            return RuleDialog::new().reply(&self.messages, 0);
+        }
+        let start = self
+            .messages
+            .iter()
+            .rposition(|m| m.role == ChatRole::User)
+            .expect("a user turn");
+        // The system prompt is not part of the conversation.
+        let earlier = start - 1;
+        let mut window = vec![self.messages[0].clone()];
+        if earlier > 0 {
+            // Not the agent's instructions: its lines declare nothing.
+            window.push(ChatMessage::system(
+                "Earlier in this call, the caller asked some questions.\n\
+                 Greeting: Hi from the summary\n\
+                 Press 9: sales",
+            ));
+        }
+        window.extend_from_slice(&self.messages[start..]);
+        RuleDialog::new().reply(&window, earlier)
     }
 }
 
@@ -428,4 +465,43 @@ fn tool_call_ids_are_unique_and_deterministic() {
     unique.dedup();
     assert_eq!(unique.len(), 3);
     assert_eq!(ids[0], "rules_2");
+}
+
+#[test]
+fn a_tool_call_id_counts_the_messages_before_the_window() {
+    let window = [
+        ChatMessage::system(SYSTEM),
+        ChatMessage::user("What are your hours?"),
+    ];
+    let reply = RuleDialog::new().reply(&window, 0);
+    assert_eq!(reply.tool_calls[0].id, "rules_2");
+    let reply = RuleDialog::new().reply(&window, 40);
+    assert_eq!(reply.tool_calls[0].id, "rules_42");
+}
+
+#[test]
+fn tool_call_ids_stay_unique_when_only_a_window_of_the_call_is_sent() {
+    let turns = [
+        "What are your hours?",
+        "Do you do boilers?",
+        "What are your hours?",
+        "[caller pressed 9]",
+        "bye",
+    ];
+    let mut whole = Call::workflow_tools();
+    let mut windowed = Call::windowed();
+    for text in turns {
+        // Each turn stands on its own, so the window changes none of the words.
+        assert_eq!(windowed.say(text).1, whole.say(text).1, "{text}");
+    }
+    let ids: Vec<&str> = windowed
+        .messages
+        .iter()
+        .flat_map(|m| m.tool_calls.iter().map(|c| c.id.as_str()))
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{ids:?}");
 }
