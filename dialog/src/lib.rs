@@ -27,7 +27,8 @@
 //!
 //! # Agent instructions it reads (optional)
 //!
-//! The system message (the agent's instructions) may contain, one per line:
+//! The first system message (the agent's instructions; a later one, such as a summary of
+//! earlier turns, is not read for these) may contain, one per line:
 //!
 //! ```text
 //! Greeting: Thanks for calling Acme, how can I help?

@@ -20,12 +20,12 @@ impl RuleDialog {
 
     /// The assistant's next message: text to speak, or one tool call.
     ///
-    /// `messages` is the system prompt (the agent's instructions, the only system message read for hints),
-    /// perhaps a summary of earlier turns, and a window of the conversation that starts at a
-    /// user turn; `earlier` is how many messages of the conversation come before the window.
-    /// A tool call's id is `rules_{earlier + messages.len()}`: it grows with the conversation,
-    /// so ids stay unique within the call when the window slides, and a retried activity gets
-    /// the same one.
+    /// `messages` is the system prompt (the agent's instructions, the only system message read
+    /// for hints), perhaps a summary of earlier turns, and a window of the conversation that
+    /// starts at a user turn; `earlier` is how many messages of the conversation come before
+    /// the window. A tool call's id is `rules_{earlier + messages.len()}`: it grows with the
+    /// conversation, so ids stay unique within the call when the window slides (as long as the
+    /// summary, once there, stays), and a retried activity gets the same one.
     pub fn reply(&self, messages: &[ChatMessage], earlier: usize) -> ChatMessage {
         let agent = AgentHints::parse(messages);
         let action = replay(&agent, messages);

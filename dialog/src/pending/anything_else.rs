@@ -1,5 +1,4 @@
-//! [`Pending::AnythingElse`](crate::state::Pending::AnythingElse): "is there anything else I can
-//! help with?". A bare no ends the call.
+//! [`Pending::AnythingElse`]: "is there anything else I can help with?". A bare no ends the call.
 
 use crate::action::{Action, say};
 use crate::moves::end_call;

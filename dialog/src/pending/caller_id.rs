@@ -1,5 +1,5 @@
-//! [`Pending::OfferCallerId`](crate::state::Pending::OfferCallerId): "is the number you're
-//! calling from the best one?" — and "this number" said when the callback number is asked for.
+//! [`Pending::OfferCallerId`]: "is the number you're calling from the best one?" — and "this
+//! number" said when the callback number is asked for.
 
 use crate::action::{Action, say};
 use crate::draft::Slot;

@@ -1,6 +1,5 @@
-//! [`Pending::Change`](crate::state::Pending::Change): the caller said the read-back is wrong
-//! and is asked which part to change. A correction in the answer is taken at once; a part named
-//! is asked for again.
+//! [`Pending::Change`]: the caller said the read-back is wrong and is asked which part to change. A
+//! correction in the answer is taken at once; a part named is asked for again.
 
 use crate::action::{Action, say};
 use crate::draft::{Draft, Slot};

@@ -1,5 +1,5 @@
-//! [`Pending::Confirm`](crate::state::Pending::Confirm): the saved message was read back ("Is
-//! that correct?"). A correction saves it again; yes settles it; no asks what to change.
+//! [`Pending::Confirm`]: the saved message was read back ("Is that correct?"). A correction saves
+//! it again; yes settles it; no asks what to change.
 
 use crate::action::{Action, say};
 use crate::fill::corrected_draft;

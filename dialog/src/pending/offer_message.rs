@@ -1,6 +1,5 @@
-//! [`Pending::OfferMessage`](crate::state::Pending::OfferMessage): "would you like to leave a
-//! message (for X)?", after a question the knowledge base could not answer or a transfer that
-//! could not be made.
+//! [`Pending::OfferMessage`]: "would you like to leave a message (for X)?", after a question the
+//! knowledge base could not answer or a transfer that could not be made.
 
 use crate::action::{Action, say};
 use crate::draft::Draft;

@@ -1,5 +1,4 @@
-//! [`Pending::RetrySave`](crate::state::Pending::RetrySave): saving the message failed; "shall I
-//! try again?".
+//! [`Pending::RetrySave`]: saving the message failed; "shall I try again?".
 
 use crate::action::{Action, say};
 use crate::moves::resume_draft;

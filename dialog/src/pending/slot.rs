@@ -1,6 +1,6 @@
-//! [`Pending::Slot`](crate::state::Pending::Slot): a detail of the message was asked for. An
-//! answer that fits fills it and the message carries on; one that does not is asked again,
-//! unless it is a question of its own.
+//! [`Pending::Slot`](crate::state::Pending::Slot): a detail of the message was asked for. An answer
+//! that fits fills it and the message carries on; one that does not is asked again, unless it is a
+//! question of its own.
 
 use crate::action::{Action, say};
 use crate::draft::Slot;

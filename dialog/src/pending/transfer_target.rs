@@ -1,5 +1,5 @@
-//! [`Pending::TransferTarget`](crate::state::Pending::TransferTarget): "who would you like to
-//! speak to?". The answer is the target, unless it is a yes, a no, a question or a message.
+//! [`Pending::TransferTarget`](crate::state::Pending::TransferTarget): "who would you like to speak
+//! to?". The answer is the target, unless it is a yes, a no, a question or a message.
 
 use crate::action::Action;
 use crate::moves::transfer;
