@@ -3,9 +3,9 @@
 
 use crate::{
     call::store_failure,
-    dialog::{CALLER_ID_LINE, RuleDialog},
     llm::{LlmClient, LlmConfig, LlmError},
 };
+use dialog::{CALLER_ID_LINE, RuleDialog};
 use domain::CallerId;
 use domain::conversation::{
     ChatMessage, KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, ToolSpec,
@@ -59,7 +59,7 @@ impl LlmProvider {
     ) -> Result<ChatMessage, LlmError> {
         match self {
             LlmProvider::Remote(client) => client.chat(model_override, messages, tools).await,
-            LlmProvider::Rules(rules) => Ok(rules.reply(messages)),
+            LlmProvider::Rules(rules) => Ok(rules.reply(messages, 0)),
         }
     }
 }
@@ -169,4 +169,21 @@ fn system_prompt(agent: &store::Agent, caller_id: Option<&CallerId>) -> String {
         agent.instructions.trim(),
         agent.name
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::llm::LlmConfig;
+
+    #[test]
+    fn rules_provider_is_chosen_without_a_key_on_openai() {
+        let mut config = LlmConfig::openai(String::new(), "gpt-4o-mini");
+        config.api_key = None;
+        assert!(!config.is_configured());
+        config.api_key = Some("sk-test".into());
+        assert!(config.is_configured());
+        config.api_key = None;
+        config.base_url = "http://localhost:11434/v1".into();
+        assert!(config.is_configured());
+    }
 }

@@ -1,8 +1,8 @@
 //! Activity implementations: every side effect a workflow asks for.
 //!
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
-//! - [`conversation`]: the LLM turn of cascaded engines and the tools models call.
-//! - [`dialog`]: a rule-based receptionist standing in for the LLM when none is configured.
+//! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
+//!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
 //!
@@ -12,7 +12,6 @@
 
 pub mod call;
 pub mod conversation;
-pub mod dialog;
 pub mod llm;
 pub mod sessions;
 
