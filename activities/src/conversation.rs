@@ -50,16 +50,18 @@ impl LlmProvider {
     }
 
     /// The assistant's next message; the rules ignore the model override and the tool list
-    /// (they only call the tools every agent offers).
+    /// (they only call the tools every agent offers). `earlier`: how many messages of the call
+    /// precede `messages` (the workflow sends a window of the conversation).
     pub async fn chat(
         &self,
         model_override: Option<&str>,
         messages: &[ChatMessage],
         tools: &[ToolSpec],
+        earlier: usize,
     ) -> Result<ChatMessage, LlmError> {
         match self {
             LlmProvider::Remote(client) => client.chat(model_override, messages, tools).await,
-            LlmProvider::Rules(rules) => Ok(rules.reply(messages, 0)),
+            LlmProvider::Rules(rules) => Ok(rules.reply(messages, earlier)),
         }
     }
 }
@@ -110,7 +112,12 @@ impl ConversationActivitiesImpl {
         messages.extend(input.messages);
         let message = self
             .llm
-            .chat(model.as_deref(), &messages, &input.tools)
+            .chat(
+                model.as_deref(),
+                &messages,
+                &input.tools,
+                input.earlier_messages as usize,
+            )
             .await
             .map_err(llm_failure)?;
         Ok(LlmTurnOutput { message })

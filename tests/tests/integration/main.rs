@@ -9,6 +9,7 @@ mod helpers;
 mod api;
 mod call_workflow;
 mod conversations;
+mod long_calls;
 mod media;
 mod offline;
 mod simulated;
