@@ -1,11 +1,11 @@
 //! The activities of `CallWorkflow`.
 
-use crate::sessions::{CallSession, SessionStore};
 use chrono::{TimeZone, Utc};
 use domain::{
     CallStatus,
     workflow_io::{CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput},
 };
+use sessions::{CallSession, SessionStore};
 use std::{sync::Arc, time::Duration};
 use store::{NewCall, Store, StoreError};
 use telephony::{TwilioClient, TwilioError, rest::UpdateCall};

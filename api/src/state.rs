@@ -1,7 +1,7 @@
 //! Shared state of the API.
 
 use crate::metrics::Metrics;
-use activities::SessionStore;
+use sessions::SessionStore;
 use std::sync::Arc;
 use store::Store;
 use temporalio_client::Client;

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 /// The maximum call duration when an agent does not set one.
 pub const DEFAULT_MAX_CALL_DURATION_SECS: u32 = 30 * 60;
 
+/// A call's live session outlives the call's maximum duration by this much, whether the
+/// webhook or the workflow opens it.
+pub const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallWorkflowInput {
     pub call_sid: CallSid,

@@ -32,8 +32,6 @@ use temporalio_sdk::{
 const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// After we ask Twilio to hang up, how long we wait for its final status callback.
 const FINAL_STATUS_GRACE: Duration = Duration::from_secs(120);
-/// The session outlives the call's maximum duration by this much.
-const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 /// After `end_call`, how long we wait for the goodbye to be heard before hanging up anyway.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Rounds of LLM → tools → LLM within one caller turn.
@@ -145,7 +143,8 @@ impl CallWorkflow {
                 call_sid: call.call_sid.clone(),
                 agent_id: call.agent_id,
                 workflow_id,
-                ttl_secs: u64::from(call.max_duration_secs) + SESSION_TTL_MARGIN_SECS,
+                ttl_secs: u64::from(call.max_duration_secs)
+                    + domain::workflow_io::SESSION_TTL_MARGIN_SECS,
             },
             activity_options("Open session"),
         )

@@ -125,7 +125,7 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
 
 /// The call's live session, waiting briefly for it: the stream may arrive a moment before
 /// the session is visible (e.g. a Redis replica).
-async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<activities::CallSession> {
+async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<sessions::CallSession> {
     let deadline = tokio::time::Instant::now() + SESSION_WAIT;
     loop {
         match state.sessions.get(call_sid).await {

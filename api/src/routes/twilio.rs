@@ -11,7 +11,7 @@ use axum::{
 };
 use domain::{
     CallDirection, CallSid, CallStatus, CallerId, E164,
-    workflow_io::{CallStatusChanged, CallWorkflowInput},
+    workflow_io::{CallStatusChanged, CallWorkflowInput, SESSION_TTL_MARGIN_SECS},
 };
 use std::time::Instant;
 use telephony::{TwiML, twiml::StreamParameter, validate_signature};
@@ -179,7 +179,7 @@ pub async fn voice_webhook(
 /// the activity then refreshes it). A failure here is logged: the stream handler still waits
 /// for the workflow's copy.
 async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_sid: &CallSid) {
-    let session = activities::CallSession {
+    let session = sessions::CallSession {
         tenant_id: route.tenant_id,
         call_sid: call_sid.clone(),
         agent_id: route.agent.id,
@@ -192,9 +192,6 @@ async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_si
         tracing::warn!(error = %e, "could not open the call session from the webhook");
     }
 }
-
-/// A session outlives the call's maximum duration by this much (as the workflow's does).
-const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 
 /// The workflow input of a call on one of our numbers.
 pub fn call_input(

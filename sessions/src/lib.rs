@@ -1,5 +1,12 @@
 //! Live call sessions: what an API node needs to know about a call while its media stream
 //! runs. Any API node may take the stream, so in production they live in Redis.
+//!
+//! Used by the worker's activities (`open_session` / `close_session`) and by the API (the voice
+//! webhook opens the session early, the media stream reads it). It sits below both so the API
+//! does not link the activities.
+//!
+//! - [`SessionStore`]: the interface; [`CallSession`]: the record.
+//! - [`RedisSessionStore`]: production; [`InProcessSessionStore`]: `switchboard dev`.
 
 use async_trait::async_trait;
 use domain::{AgentId, CallSid, TenantId};
