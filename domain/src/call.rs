@@ -1,4 +1,5 @@
-//! Calls: direction, Twilio's call status, how a call ended, and transcript segments.
+//! Calls: direction, Twilio's call status, who answered, how a call ended, and transcript
+//! segments.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -131,6 +132,89 @@ impl fmt::Display for CallOutcome {
     }
 }
 
+/// Who picked up, by Twilio's answering machine detection (`AnsweredBy`).
+///
+/// Serialized as Twilio's spelling: the `answered_by` signal and [`FinishCallInput`] carry it
+/// in workflow histories as that JSON string, and the calls table stores it. A spelling Twilio
+/// adds later is kept as [`AnsweredBy::Other`] rather than refused.
+///
+/// [`FinishCallInput`]: crate::workflow_io::FinishCallInput
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum AnsweredBy {
+    Human,
+    MachineStart,
+    MachineEndBeep,
+    MachineEndSilence,
+    MachineEndOther,
+    Fax,
+    Unknown,
+    Other(String),
+}
+
+impl AnsweredBy {
+    /// Reads Twilio's `AnsweredBy`: never fails.
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "human" => Self::Human,
+            "machine_start" => Self::MachineStart,
+            "machine_end_beep" => Self::MachineEndBeep,
+            "machine_end_silence" => Self::MachineEndSilence,
+            "machine_end_other" => Self::MachineEndOther,
+            "fax" => Self::Fax,
+            "unknown" => Self::Unknown,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Human => "human",
+            Self::MachineStart => "machine_start",
+            Self::MachineEndBeep => "machine_end_beep",
+            Self::MachineEndSilence => "machine_end_silence",
+            Self::MachineEndOther => "machine_end_other",
+            Self::Fax => "fax",
+            Self::Unknown => "unknown",
+            Self::Other(raw) => raw,
+        }
+    }
+
+    /// An answering machine: the caller gets the voicemail message, the outcome is
+    /// [`CallOutcome::Voicemail`]. A spelling we do not know counts when it starts `machine`.
+    pub fn is_machine(&self) -> bool {
+        match self {
+            Self::MachineStart
+            | Self::MachineEndBeep
+            | Self::MachineEndSilence
+            | Self::MachineEndOther => true,
+            Self::Other(raw) => raw.starts_with("machine"),
+            Self::Human | Self::Fax | Self::Unknown => false,
+        }
+    }
+}
+
+impl From<String> for AnsweredBy {
+    fn from(value: String) -> Self {
+        Self::parse(&value)
+    }
+}
+
+impl From<AnsweredBy> for String {
+    fn from(value: AnsweredBy) -> Self {
+        match value {
+            AnsweredBy::Other(raw) => raw,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for AnsweredBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Speaker {
@@ -179,6 +263,42 @@ mod tests {
             assert_eq!(CallStatus::parse(s).unwrap().as_str(), s);
         }
         assert!(CallStatus::parse("done").is_none());
+    }
+
+    #[test]
+    fn answered_by_keeps_twilios_spelling_on_the_wire() {
+        for raw in [
+            "human",
+            "machine_start",
+            "machine_end_beep",
+            "machine_end_silence",
+            "machine_end_other",
+            "fax",
+            "unknown",
+            "machine_end_whistle",
+            "robot",
+        ] {
+            let json = format!("\"{raw}\"");
+            let parsed: AnsweredBy = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed, AnsweredBy::parse(raw));
+            assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
+            assert_eq!(parsed.to_string(), raw);
+        }
+        assert_eq!(
+            AnsweredBy::parse("machine_end_beep"),
+            AnsweredBy::MachineEndBeep
+        );
+    }
+
+    #[test]
+    fn machines_are_the_machine_spellings_known_or_not() {
+        assert!(AnsweredBy::MachineStart.is_machine());
+        assert!(AnsweredBy::MachineEndBeep.is_machine());
+        assert!(AnsweredBy::parse("machine_end_whistle").is_machine());
+        assert!(!AnsweredBy::Human.is_machine());
+        assert!(!AnsweredBy::Fax.is_machine());
+        assert!(!AnsweredBy::Unknown.is_machine());
+        assert!(!AnsweredBy::parse("robot").is_machine());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! part of the history format: rename with care.
 
 use crate::{
-    AgentId, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,
+    AgentId, AnsweredBy, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,
     TranscriptSegment,
 };
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,7 @@ pub struct FinishCallInput {
     pub ended_at_ms: i64,
     /// Twilio's answering machine detection result (`human`, `machine_end_beep` …), if any.
     #[serde(default)]
-    pub answered_by: Option<String>,
+    pub answered_by: Option<AnsweredBy>,
     pub transcript: Vec<TranscriptSegment>,
     pub metrics: CallMetrics,
 }

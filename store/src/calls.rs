@@ -178,7 +178,7 @@ impl Store {
                 outcome: Set(Some(finish.outcome.as_str().to_owned())),
                 answered_at: Set(finish.answered_at_ms.map(from_unix_ms)),
                 ended_at: Set(Some(from_unix_ms(finish.ended_at_ms))),
-                answered_by: Set(finish.answered_by.clone()),
+                answered_by: Set(finish.answered_by.as_ref().map(|a| a.as_str().to_owned())),
                 duration_secs: Set(Some(
                     i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
                 )),

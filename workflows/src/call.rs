@@ -90,7 +90,7 @@ pub struct CallWorkflow {
     user_turns: u32,
     dtmf: String,
     /// Twilio's answering machine detection result.
-    answered_by: Option<String>,
+    answered_by: Option<domain::AnsweredBy>,
 }
 
 #[workflow_methods]
@@ -367,7 +367,11 @@ impl CallWorkflow {
 
     /// Twilio's answering machine detection said who picked up (`human`, `machine_end_beep` …).
     #[signal]
-    pub fn answered_by(&mut self, _ctx: &mut SyncWorkflowContext<Self>, answered_by: String) {
+    pub fn answered_by(
+        &mut self,
+        _ctx: &mut SyncWorkflowContext<Self>,
+        answered_by: domain::AnsweredBy,
+    ) {
         self.answered_by.get_or_insert(answered_by);
     }
 
@@ -579,8 +583,8 @@ impl CallWorkflow {
             CallOutcome::MaxDurationReached
         } else if self
             .answered_by
-            .as_deref()
-            .is_some_and(|a| a.starts_with("machine"))
+            .as_ref()
+            .is_some_and(domain::AnsweredBy::is_machine)
         {
             CallOutcome::Voicemail
         } else {

@@ -10,7 +10,7 @@ use axum::{
     routing::post,
 };
 use domain::{
-    CallDirection, CallSid, CallStatus, CallerId, E164,
+    AnsweredBy, CallDirection, CallSid, CallStatus, CallerId, E164,
     workflow_io::{CallStatusChanged, CallWorkflowInput, SESSION_TTL_MARGIN_SECS},
 };
 use std::time::Instant;
@@ -150,9 +150,9 @@ pub async fn voice_webhook(
     start_call_workflow(&state, input, summary).await?;
     open_session_now(&state, &route, &call_sid).await;
 
-    if let Some(answered_by) = form.get("AnsweredBy") {
-        signal_answered_by(&state, &call_sid, answered_by).await;
-        if answered_by.starts_with("machine") {
+    if let Some(answered_by) = form.get("AnsweredBy").map(AnsweredBy::parse) {
+        signal_answered_by(&state, &call_sid, &answered_by).await;
+        if answered_by.is_machine() {
             observe(&state, "voice", started);
             let message = voicemail_message(&route);
             return Ok(twiml_response(&TwiML::new().say(&message).hangup()));
@@ -240,14 +240,14 @@ fn voicemail_message(route: &store::InboundRoute) -> String {
         })
 }
 
-async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &str) {
+async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
     let handle = state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
     if let Err(e) = handle
         .signal(
             CallWorkflow::answered_by,
-            answered_by.to_owned(),
+            answered_by.clone(),
             WorkflowSignalOptions::default(),
         )
         .await
