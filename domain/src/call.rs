@@ -12,6 +12,14 @@ pub enum CallDirection {
 }
 
 impl CallDirection {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "inbound" => Some(Self::Inbound),
+            "outbound" => Some(Self::Outbound),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Inbound => "inbound",
@@ -103,6 +111,16 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
+    pub const ALL: [CallOutcome; 7] = [
+        Self::Completed,
+        Self::MaxDurationReached,
+        Self::Busy,
+        Self::NoAnswer,
+        Self::Failed,
+        Self::Canceled,
+        Self::Voicemail,
+    ];
+
     pub fn from_final_status(status: CallStatus) -> Self {
         match status {
             CallStatus::Busy => Self::Busy,
@@ -111,6 +129,10 @@ impl CallOutcome {
             CallStatus::Canceled => Self::Canceled,
             _ => Self::Completed,
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == raw)
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -223,6 +245,14 @@ pub enum Speaker {
 }
 
 impl Speaker {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "caller" => Some(Self::Caller),
+            "agent" => Some(Self::Agent),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Caller => "caller",
@@ -263,6 +293,22 @@ mod tests {
             assert_eq!(CallStatus::parse(s).unwrap().as_str(), s);
         }
         assert!(CallStatus::parse("done").is_none());
+    }
+
+    #[test]
+    fn directions_outcomes_and_speakers_parse_their_own_spelling() {
+        for d in [CallDirection::Inbound, CallDirection::Outbound] {
+            assert_eq!(CallDirection::parse(d.as_str()), Some(d));
+        }
+        for o in CallOutcome::ALL {
+            assert_eq!(CallOutcome::parse(o.as_str()), Some(o));
+        }
+        for s in [Speaker::Caller, Speaker::Agent] {
+            assert_eq!(Speaker::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(CallDirection::parse("sideways"), None);
+        assert_eq!(CallOutcome::parse("max-duration-reached"), None);
+        assert_eq!(Speaker::parse("narrator"), None);
     }
 
     #[test]
