@@ -214,30 +214,18 @@ pub fn call_input(
         from,
         to,
         max_duration_secs: route.agent.max_call_duration_secs,
-        followup_sms: route
-            .agent
-            .engine_settings
-            .get("followup_sms")
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_owned),
+        followup_sms: route.agent.settings().followup_sms,
     }
 }
 
 /// What an answering machine hears: the agent's `voicemail_message` setting, or a default.
 fn voicemail_message(route: &store::InboundRoute) -> String {
-    route
-        .agent
-        .engine_settings
-        .get("voicemail_message")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "Hello, this is {} from {}. Sorry we missed you; please call us back. Goodbye.",
-                route.agent.name, route.tenant_name
-            )
-        })
+    route.agent.settings().voicemail_message.unwrap_or_else(|| {
+        format!(
+            "Hello, this is {} from {}. Sorry we missed you; please call us back. Goodbye.",
+            route.agent.name, route.tenant_name
+        )
+    })
 }
 
 async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
