@@ -1,6 +1,7 @@
 //! Shared state of the API.
 
 use crate::metrics::Metrics;
+use axum::extract::FromRef;
 use sessions::SessionStore;
 use std::sync::Arc;
 use store::Store;
@@ -42,6 +43,12 @@ impl ApiConfig {
 
     /// `wss://{host}/twilio/media`: where Twilio opens the call's media stream.
     pub fn media_stream_url(&self) -> String {
+        self.stream_url_for("/twilio/media")
+    }
+
+    /// The WebSocket URL of `path_and_query` on our public host, as Twilio signs an upgrade:
+    /// `ws://` when `PUBLIC_URL` is `http://`, else `wss://`.
+    pub fn stream_url_for(&self, path_and_query: &str) -> String {
         let scheme = if self.public_url.scheme() == "http" {
             "ws"
         } else {
@@ -49,9 +56,16 @@ impl ApiConfig {
         };
         let host = self.public_url.host_str().unwrap_or("localhost");
         match self.public_url.port() {
-            Some(port) => format!("{scheme}://{host}:{port}/twilio/media"),
-            None => format!("{scheme}://{host}/twilio/media"),
+            Some(port) => format!("{scheme}://{host}:{port}{path_and_query}"),
+            None => format!("{scheme}://{host}{path_and_query}"),
         }
+    }
+}
+
+/// What [`crate::twilio_signed::TwilioSigned`] needs of the state.
+impl FromRef<AppState> for Arc<ApiConfig> {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.clone()
     }
 }
 
