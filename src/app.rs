@@ -40,9 +40,9 @@ pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
     let auth = match &settings.twilio_api_key {
         Some((sid, secret)) => TwilioAuth::ApiKey {
             sid: sid.clone(),
-            secret: secret.clone(),
+            secret: secret.clone().into(),
         },
-        None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone()),
+        None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone().into()),
     };
     Ok(TwilioClient::new(
         &settings.twilio_api_base,
@@ -69,7 +69,7 @@ pub async fn api_state(
         sessions,
         config: Arc::new(ApiConfig {
             public_url: settings.public_url.clone(),
-            twilio_auth_token: settings.twilio_auth_token.clone(),
+            twilio_auth_token: settings.twilio_auth_token.clone().into(),
             task_queue: settings.task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),

@@ -75,7 +75,7 @@ impl VoiceSettings {
         let mut llm =
             activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
         llm.base_url = var_or("LLM_BASE_URL", &llm.base_url);
-        llm.api_key = var("LLM_API_KEY").or(openai_key);
+        llm.api_key = var("LLM_API_KEY").or(openai_key).map(Into::into);
         let stt_sidecar = match (var("STT_SIDECAR_PYTHON"), var("STT_SIDECAR_SCRIPT")) {
             (Some(python), Some(script)) => Some((python.into(), script.into())),
             _ => None,

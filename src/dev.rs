@@ -152,13 +152,13 @@ async fn seed_demo_tenant(
     }
     let key = store.create_api_key(tenant.id, "demo").await?;
     let path = settings.data_dir.join("demo-api-key");
-    std::fs::write(&path, format!("{}\n", key.secret))?;
+    std::fs::write(&path, format!("{}\n", key.secret.expose()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(Some(key.secret))
+    Ok(Some(key.secret.into_inner()))
 }
 
 fn print_banner(

@@ -2,6 +2,7 @@
 
 use crate::metrics::Metrics;
 use axum::extract::FromRef;
+use domain::Secret;
 use sessions::SessionStore;
 use std::sync::Arc;
 use store::Store;
@@ -10,25 +11,15 @@ use url::Url;
 use voice::catalog::EngineCatalog;
 
 /// What the API needs to know about its deployment.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ApiConfig {
     /// The URL Twilio reaches us at (`https://voice.example.com`). Webhook signatures are
     /// computed over it, and the media stream URL is derived from it.
     pub public_url: Url,
     /// Twilio auth token: the key of webhook signatures.
-    pub twilio_auth_token: String,
+    pub twilio_auth_token: Secret<String>,
     /// The task queue call workflows run on.
     pub task_queue: String,
-}
-
-impl std::fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field("public_url", &self.public_url.as_str())
-            .field("twilio_auth_token", &"<redacted>")
-            .field("task_queue", &self.task_queue)
-            .finish()
-    }
 }
 
 impl ApiConfig {

@@ -65,7 +65,7 @@ fn verify(
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|provided| {
-            validate_signature(&config.twilio_auth_token, url, &params, provided)
+            validate_signature(config.twilio_auth_token.expose(), url, &params, provided)
         });
     if !signed {
         tracing::warn!(
