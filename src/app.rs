@@ -14,11 +14,12 @@ use telephony::{TwilioAuth, TwilioClient};
 use temporalio_client::Client;
 
 pub async fn open_store(settings: &Settings) -> Result<Store> {
-    if settings.database_url.starts_with("sqlite") {
+    let database_url = settings.database_url.expose();
+    if database_url.starts_with("sqlite") {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
-    let store = Store::connect(&settings.database_url)
+    let store = Store::connect(database_url)
         .await
         .context("connecting to the database")?;
     store.migrate_up().await.context("running migrations")?;
@@ -28,7 +29,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 pub async fn open_sessions(settings: &Settings) -> Result<Arc<dyn SessionStore>> {
     Ok(match &settings.redis_url {
         Some(url) => Arc::new(
-            RedisSessionStore::connect(url)
+            RedisSessionStore::connect(url.expose())
                 .await
                 .context("connecting to Redis")?,
         ),
@@ -40,9 +41,9 @@ pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
     let auth = match &settings.twilio_api_key {
         Some((sid, secret)) => TwilioAuth::ApiKey {
             sid: sid.clone(),
-            secret: secret.clone().into(),
+            secret: secret.clone(),
         },
-        None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone().into()),
+        None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone()),
     };
     Ok(TwilioClient::new(
         &settings.twilio_api_base,
@@ -69,7 +70,7 @@ pub async fn api_state(
         sessions,
         config: Arc::new(ApiConfig {
             public_url: settings.public_url.clone(),
-            twilio_auth_token: settings.twilio_auth_token.clone().into(),
+            twilio_auth_token: settings.twilio_auth_token.clone(),
             task_queue: settings.task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),

@@ -15,7 +15,7 @@ pub const DEMO_NUMBER: &str = "+15005550006";
 pub async fn run(mut settings: Settings) -> Result<()> {
     // Without a Twilio account, Twilio is the simulator, in this process.
     let simulator = if settings.twilio_api_base == crate::config::TWILIO_API_BASE
-        && settings.twilio_auth_token == crate::config::DEV_TWILIO_AUTH_TOKEN
+        && settings.twilio_auth_token.expose() == crate::config::DEV_TWILIO_AUTH_TOKEN
     {
         let bind = std::env::var("SIM_BIND")
             .unwrap_or_else(|_| crate::sim_cli::DEFAULT_SIM_BIND.to_owned())
