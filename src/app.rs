@@ -14,11 +14,12 @@ use telephony::{TwilioAuth, TwilioClient};
 use temporalio_client::Client;
 
 pub async fn open_store(settings: &Settings) -> Result<Store> {
-    if settings.database_url.starts_with("sqlite") {
+    let database_url = settings.database_url.expose();
+    if database_url.starts_with("sqlite") {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
-    let store = Store::connect(&settings.database_url)
+    let store = Store::connect(database_url)
         .await
         .context("connecting to the database")?;
     store.migrate_up().await.context("running migrations")?;
@@ -28,7 +29,7 @@ pub async fn open_store(settings: &Settings) -> Result<Store> {
 pub async fn open_sessions(settings: &Settings) -> Result<Arc<dyn SessionStore>> {
     Ok(match &settings.redis_url {
         Some(url) => Arc::new(
-            RedisSessionStore::connect(url)
+            RedisSessionStore::connect(url.expose())
                 .await
                 .context("connecting to Redis")?,
         ),

@@ -1,15 +1,17 @@
 //! Typed settings from environment variables (and `.env`, loaded by `main`).
-//! `.env.example` documents every variable. Secrets are kept out of `Debug`.
+//! `.env.example` documents every variable. Secrets (and URLs that may carry a password) are
+//! [`Secret`]s, so `Debug` never shows them.
 
 use anyhow::{Context, Result};
+use domain::Secret;
 use std::{net::SocketAddr, path::PathBuf};
 use url::Url;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    pub database_url: String,
-    pub redis_url: Option<String>,
+    pub database_url: Secret<String>,
+    pub redis_url: Option<Secret<String>>,
     pub temporal_address: String,
     pub temporal_namespace: String,
     pub task_queue: String,
@@ -18,8 +20,9 @@ pub struct Settings {
     pub api_bind: SocketAddr,
     pub public_url: Url,
     pub twilio_account_sid: String,
-    pub twilio_auth_token: String,
-    pub twilio_api_key: Option<(String, String)>,
+    pub twilio_auth_token: Secret<String>,
+    /// An API key's SID and secret, used instead of the auth token for Twilio's REST API.
+    pub twilio_api_key: Option<(String, Secret<String>)>,
     pub twilio_api_base: String,
     pub log_json: bool,
     /// Voice engines and the LLM of cascaded turns.
@@ -75,7 +78,7 @@ impl VoiceSettings {
         let mut llm =
             activities::llm::LlmConfig::openai(String::new(), var_or("LLM_MODEL", "gpt-4o-mini"));
         llm.base_url = var_or("LLM_BASE_URL", &llm.base_url);
-        llm.api_key = var("LLM_API_KEY").or(openai_key);
+        llm.api_key = var("LLM_API_KEY").or(openai_key).map(Into::into);
         let stt_sidecar = match (var("STT_SIDECAR_PYTHON"), var("STT_SIDECAR_SCRIPT")) {
             (Some(python), Some(script)) => Some((python.into(), script.into())),
             _ => None,
@@ -89,26 +92,6 @@ impl VoiceSettings {
             offline: var_or("OFFLINE_ENGINE", "on") != "off",
             stt_sidecar,
         }
-    }
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("data_dir", &self.data_dir)
-            .field(
-                "database",
-                &self.database_url.split(':').next().unwrap_or("?"),
-            )
-            .field("redis", &self.redis_url.is_some())
-            .field("temporal_address", &self.temporal_address)
-            .field("temporal_namespace", &self.temporal_namespace)
-            .field("task_queue", &self.task_queue)
-            .field("api_bind", &self.api_bind)
-            .field("public_url", &self.public_url.as_str())
-            .field("twilio_api_base", &self.twilio_api_base)
-            .field("voice", &self.voice)
-            .finish_non_exhaustive()
     }
 }
 
@@ -139,13 +122,13 @@ impl Settings {
         let public_url = Url::parse(&var_or("PUBLIC_URL", &format!("http://{api_bind}")))
             .context("PUBLIC_URL must be an absolute URL, e.g. https://voice.example.com")?;
         let twilio_api_key = match (var("TWILIO_API_KEY_SID"), var("TWILIO_API_KEY_SECRET")) {
-            (Some(sid), Some(secret)) => Some((sid, secret)),
+            (Some(sid), Some(secret)) => Some((sid, Secret::new(secret))),
             (None, None) => None,
             _ => anyhow::bail!("set both TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET, or neither"),
         };
         Ok(Self {
-            database_url: var("DATABASE_URL").unwrap_or(default_db),
-            redis_url: var("REDIS_URL"),
+            database_url: Secret::new(var("DATABASE_URL").unwrap_or(default_db)),
+            redis_url: var("REDIS_URL").map(Secret::new),
             temporal_address: var_or("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
             temporal_namespace: var_or("TEMPORAL_NAMESPACE", "default"),
             task_queue: var_or("TEMPORAL_TASK_QUEUE", workflows::DEFAULT_TASK_QUEUE),
@@ -156,7 +139,7 @@ impl Settings {
             api_bind,
             public_url,
             twilio_account_sid: var_or("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),
-            twilio_auth_token: var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
+            twilio_auth_token: Secret::new(var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN)),
             twilio_api_key,
             twilio_api_base: var_or("TWILIO_API_BASE", TWILIO_API_BASE),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
@@ -165,3 +148,6 @@ impl Settings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,7 +39,7 @@ pub async fn post_signed(
         "{}{path}",
         settings.public_url.as_str().trim_end_matches('/')
     );
-    let signature = compute_signature(&settings.twilio_auth_token, &public, params);
+    let signature = compute_signature(settings.twilio_auth_token.expose(), &public, params);
     let local = format!("http://{}{path}", settings.api_bind);
     http.post(local)
         .header("X-Twilio-Signature", signature)

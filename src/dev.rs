@@ -15,7 +15,7 @@ pub const DEMO_NUMBER: &str = "+15005550006";
 pub async fn run(mut settings: Settings) -> Result<()> {
     // Without a Twilio account, Twilio is the simulator, in this process.
     let simulator = if settings.twilio_api_base == crate::config::TWILIO_API_BASE
-        && settings.twilio_auth_token == crate::config::DEV_TWILIO_AUTH_TOKEN
+        && settings.twilio_auth_token.expose() == crate::config::DEV_TWILIO_AUTH_TOKEN
     {
         let bind = std::env::var("SIM_BIND")
             .unwrap_or_else(|_| crate::sim_cli::DEFAULT_SIM_BIND.to_owned())
@@ -152,13 +152,13 @@ async fn seed_demo_tenant(
     }
     let key = store.create_api_key(tenant.id, "demo").await?;
     let path = settings.data_dir.join("demo-api-key");
-    std::fs::write(&path, format!("{}\n", key.secret))?;
+    std::fs::write(&path, format!("{}\n", key.secret.expose()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(Some(key.secret))
+    Ok(Some(key.secret.into_inner()))
 }
 
 fn print_banner(

@@ -1,7 +1,6 @@
 //! The activities of `CallWorkflow`.
 
-use crate::sessions::{CallSession, SessionStore};
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use domain::{
     CallStatus,
     workflow_io::{
@@ -9,8 +8,9 @@ use domain::{
         SaveTranscriptInput,
     },
 };
+use sessions::{CallSession, SessionStore};
 use std::{sync::Arc, time::Duration};
-use store::{NewCall, Store, StoreError};
+use store::{CallCounts, FinishedCall, NewCall, Store, StoreError};
 use telephony::{TwilioClient, TwilioError, rest::UpdateCall};
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
@@ -55,6 +55,36 @@ fn twilio_failure(err: TwilioError) -> ActivityError {
     }
 }
 
+/// Workflow time (Unix milliseconds) as a timestamp; a value out of range reads as now.
+fn from_unix_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+/// What the store writes when the workflow closes the call.
+fn finished_call(input: FinishCallInput) -> FinishedCall {
+    let m = input.metrics;
+    FinishedCall {
+        tenant_id: input.tenant_id,
+        call_sid: input.call_sid,
+        final_status: input.final_status,
+        outcome: input.outcome,
+        duration_secs: input.duration_secs,
+        answered_at: input.answered_at_ms.map(from_unix_ms),
+        ended_at: from_unix_ms(input.ended_at_ms),
+        answered_by: input.answered_by,
+        transcript: input.transcript,
+        transcript_first_seq: input.transcript_first_seq,
+        metrics: CallCounts {
+            caller_turns: m.caller_turns,
+            agent_turns: m.agent_turns,
+            interruptions: m.interruptions,
+            stream_connect_ms: m.stream_connect_ms,
+        },
+    }
+}
+
 #[activities]
 impl CallActivitiesImpl {
     #[activity(definition = call_activities::RecordCall)]
@@ -64,10 +94,7 @@ impl CallActivitiesImpl {
         input: RecordCallInput,
     ) -> Result<(), ActivityError> {
         let call = input.call;
-        let started_at = Utc
-            .timestamp_millis_opt(input.started_at_ms)
-            .single()
-            .unwrap_or_else(Utc::now);
+        let started_at = from_unix_ms(input.started_at_ms);
         self.store
             .record_call_started(
                 call.tenant_id,
@@ -166,7 +193,10 @@ impl CallActivitiesImpl {
         _ctx: ActivityContext,
         input: FinishCallInput,
     ) -> Result<(), ActivityError> {
-        self.store.finish_call(&input).await.map_err(store_failure)
+        self.store
+            .finish_call(&finished_call(input))
+            .await
+            .map_err(store_failure)
     }
 
     #[activity(definition = call_activities::SaveTranscript)]

@@ -99,11 +99,7 @@ impl ConversationActivitiesImpl {
             .agent(input.tenant_id, input.agent_id)
             .await
             .map_err(store_failure)?;
-        let model = agent
-            .engine_settings
-            .get("llm_model")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
+        let model = agent.settings().llm_model;
         let mut messages = Vec::with_capacity(input.messages.len() + 1);
         messages.push(ChatMessage::system(system_prompt(
             &agent,

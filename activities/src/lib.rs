@@ -4,7 +4,9 @@
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
-//! - [`sessions`]: the live call session store — Redis in production, in-process for `dev`.
+//!
+//! The live call session store lives in the `sessions` crate (the API uses it too); it is
+//! re-exported here for the worker's wiring.
 //!
 //! Each implementation is bound to its declaration in `workflows::activities` with
 //! `#[activity(definition = …)]`, so a type mismatch is a compile error. Errors are classified
@@ -13,7 +15,6 @@
 pub mod call;
 pub mod conversation;
 pub mod llm;
-pub mod sessions;
 
 pub use call::CallActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};

@@ -11,7 +11,10 @@
 
 use std::time::Duration;
 
-use domain::conversation::{ChatMessage, ChatRole, ChatToolCall, ToolSpec};
+use domain::{
+    Secret,
+    conversation::{ChatMessage, ChatRole, ChatToolCall, ToolSpec},
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -19,12 +22,12 @@ use serde_json::{Value, json};
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 
 /// Where the model lives and how to ask it.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct LlmConfig {
     /// API root without the trailing `/chat/completions`, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
     /// Bearer token; `None` for local servers that need none.
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret<String>>,
     /// Default model, overridable per call.
     pub model: String,
     pub temperature: Option<f32>,
@@ -38,8 +41,8 @@ impl LlmConfig {
     pub fn is_configured(&self) -> bool {
         let has_key = self
             .api_key
-            .as_deref()
-            .is_some_and(|k| !k.trim().is_empty());
+            .as_ref()
+            .is_some_and(|k| !k.expose().trim().is_empty());
         has_key || self.base_url.trim_end_matches('/') != OPENAI_BASE_URL
     }
 
@@ -47,7 +50,7 @@ impl LlmConfig {
     pub fn openai(api_key: impl Into<String>, model: impl Into<String>) -> Self {
         Self {
             base_url: OPENAI_BASE_URL.into(),
-            api_key: Some(api_key.into()),
+            api_key: Some(Secret::new(api_key.into())),
             model: model.into(),
             temperature: None,
             timeout: Duration::from_secs(30),
@@ -134,7 +137,13 @@ impl LlmClient {
         let model = model_override.unwrap_or(&self.config.model);
         let body = request_body(model, self.config.temperature, messages, tools);
         let mut request = self.http.post(&self.endpoint).json(&body);
-        if let Some(key) = self.config.api_key.as_deref().filter(|k| !k.is_empty()) {
+        if let Some(key) = self
+            .config
+            .api_key
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|k| !k.is_empty())
+        {
             request = request.bearer_auth(key);
         }
         let started = std::time::Instant::now();
@@ -327,19 +336,6 @@ fn truncate(s: &str, max: usize) -> &str {
     }
 }
 
-/// Never prints the API key.
-impl std::fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("temperature", &self.temperature)
-            .field("timeout", &self.timeout)
-            .field("api_key", &"<redacted>")
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +374,17 @@ mod tests {
         );
         assert_eq!(m[3]["role"], "tool");
         assert_eq!(m[3]["tool_call_id"], "call_1");
+    }
+
+    #[test]
+    fn debug_never_shows_the_api_key() {
+        let config = LlmConfig::openai("sk-live-123", "gpt-4o-mini");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sk-live-123"), "{shown}");
+        assert!(
+            shown.contains("<redacted>") && shown.contains("gpt-4o-mini"),
+            "{shown}"
+        );
     }
 
     #[test]

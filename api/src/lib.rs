@@ -5,9 +5,10 @@
 //!   Streams WebSocket and its bridge), `calls` (`/v1/calls`),
 //!   `health` (`/healthz`, `/readyz`, `/metrics`).
 //! - [`control`]: the bridge's handle on the call workflow (Temporal Signals and Updates).
+//! - [`twilio_signed`]: the `TwilioSigned` extractor: a valid `X-Twilio-Signature` or 403.
 //! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
-//! - [`metrics`]: Prometheus metrics.
+//! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
 //!
 //! [`router`] builds the whole app so tests can drive it; [`serve`] runs it on a listener the
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod twilio_signed;
 
 pub use error::ApiError;
 pub use state::{ApiConfig, AppState};
@@ -35,7 +37,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(routes::twilio::router())
+        .merge(routes::twilio::router(state.metrics.clone()))
         .merge(routes::media::router())
         .merge(routes::calls::router())
         .merge(routes::messages::router())

@@ -1,10 +1,17 @@
-//! Prometheus metrics, exposed at `/metrics`.
+//! Prometheus metrics, exposed at `/metrics`, and [`time_webhook`], the middleware that
+//! records every webhook's latency.
 
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::Response,
+};
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
+use std::{sync::Arc, time::Instant};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WebhookLabels {
@@ -105,5 +112,70 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// The state of [`time_webhook`]: which webhook a route is, and where to record it.
+#[derive(Clone)]
+pub struct WebhookTimer {
+    pub metrics: Arc<Metrics>,
+    pub webhook: &'static str,
+}
+
+/// Middleware (`axum::middleware::from_fn_with_state`): observes
+/// [`Metrics::webhook_latency`] for every answer of the webhook — TwiML, 204, and errors
+/// (403, 400, 500) alike — from the request arriving to the response leaving the handler.
+pub async fn time_webhook(
+    State(timer): State<WebhookTimer>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    timer
+        .metrics
+        .webhook_latency
+        .get_or_create(&WebhookLabels {
+            webhook: timer.webhook,
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{Router, body::Body, http::StatusCode, middleware, routing::post};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn every_answer_of_a_timed_webhook_is_observed_errors_included() {
+        let metrics = Arc::new(Metrics::new());
+        let timer = WebhookTimer {
+            metrics: metrics.clone(),
+            webhook: "status",
+        };
+        let app = Router::new().route(
+            "/twilio/status",
+            post(|body: String| async move {
+                if body.is_empty() {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            })
+            .layer(middleware::from_fn_with_state(timer, time_webhook)),
+        );
+        for body in ["", "CallStatus=completed", ""] {
+            let request = Request::post("/twilio/status")
+                .body(Body::from(body))
+                .unwrap();
+            app.clone().oneshot(request).await.unwrap();
+        }
+        let rendered = metrics.render();
+        assert!(
+            rendered.contains("switchboard_webhook_latency_seconds_count{webhook=\"status\"} 3"),
+            "{rendered}"
+        );
     }
 }

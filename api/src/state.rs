@@ -1,7 +1,9 @@
 //! Shared state of the API.
 
 use crate::metrics::Metrics;
-use activities::SessionStore;
+use axum::extract::FromRef;
+use domain::Secret;
+use sessions::SessionStore;
 use std::sync::Arc;
 use store::Store;
 use temporalio_client::Client;
@@ -9,25 +11,15 @@ use url::Url;
 use voice::catalog::EngineCatalog;
 
 /// What the API needs to know about its deployment.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ApiConfig {
     /// The URL Twilio reaches us at (`https://voice.example.com`). Webhook signatures are
     /// computed over it, and the media stream URL is derived from it.
     pub public_url: Url,
     /// Twilio auth token: the key of webhook signatures.
-    pub twilio_auth_token: String,
+    pub twilio_auth_token: Secret<String>,
     /// The task queue call workflows run on.
     pub task_queue: String,
-}
-
-impl std::fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field("public_url", &self.public_url.as_str())
-            .field("twilio_auth_token", &"<redacted>")
-            .field("task_queue", &self.task_queue)
-            .finish()
-    }
 }
 
 impl ApiConfig {
@@ -42,6 +34,12 @@ impl ApiConfig {
 
     /// `wss://{host}/twilio/media`: where Twilio opens the call's media stream.
     pub fn media_stream_url(&self) -> String {
+        self.stream_url_for("/twilio/media")
+    }
+
+    /// The WebSocket URL of `path_and_query` on our public host, as Twilio signs an upgrade:
+    /// `ws://` when `PUBLIC_URL` is `http://`, else `wss://`.
+    pub fn stream_url_for(&self, path_and_query: &str) -> String {
         let scheme = if self.public_url.scheme() == "http" {
             "ws"
         } else {
@@ -49,9 +47,16 @@ impl ApiConfig {
         };
         let host = self.public_url.host_str().unwrap_or("localhost");
         match self.public_url.port() {
-            Some(port) => format!("{scheme}://{host}:{port}/twilio/media"),
-            None => format!("{scheme}://{host}/twilio/media"),
+            Some(port) => format!("{scheme}://{host}:{port}{path_and_query}"),
+            None => format!("{scheme}://{host}{path_and_query}"),
         }
+    }
+}
+
+/// What [`crate::twilio_signed::TwilioSigned`] needs of the state.
+impl FromRef<AppState> for Arc<ApiConfig> {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.clone()
     }
 }
 

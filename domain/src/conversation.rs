@@ -57,44 +57,61 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
-/// The tools every agent offers today.
+/// The tools every agent offers today, in [`ToolName::ALL`]'s order.
 pub fn tool_specs() -> Vec<ToolSpec> {
-    use serde_json::json;
-    vec![
+    ToolName::ALL.into_iter().map(ToolName::spec).collect()
+}
+
+impl ToolName {
+    /// What the model is offered for this tool.
+    pub fn spec(self) -> ToolSpec {
         ToolSpec {
-            name: ToolName::EndCall.as_str().into(),
-            description: "End the call. Call this once the caller has nothing more to ask; then \
-                          say a short goodbye and the line is hung up after it."
-                .into(),
-            parameters: json!({
+            name: self.as_str().into(),
+            description: self.description().into(),
+            parameters: self.parameters(),
+        }
+    }
+
+    /// When and how the model should use the tool.
+    fn description(self) -> &'static str {
+        match self {
+            ToolName::EndCall => {
+                "End the call. Call this once the caller has nothing more to ask; then \
+                 say a short goodbye and the line is hung up after it."
+            }
+            ToolName::LookupKnowledge => {
+                "Search the business's knowledge base (hours, services, prices, \
+                 policies, locations). Use it before answering factual questions; never \
+                 guess."
+            }
+            ToolName::TakeMessage => {
+                "Take a message for someone at the business, then read the details back \
+                 to the caller. If the caller corrects a message already taken in this \
+                 call, call this again with `replaces` set to its `message_id`."
+            }
+            ToolName::TransferCall => "Transfer the caller to a person or department.",
+        }
+    }
+
+    /// The JSON Schema of the tool's arguments.
+    fn parameters(self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            ToolName::EndCall => json!({
                 "type": "object",
                 "properties": {
                     "reason": {"type": "string", "description": "Why the call ends."}
                 },
                 "required": []
             }),
-        },
-        ToolSpec {
-            name: ToolName::LookupKnowledge.as_str().into(),
-            description: "Search the business's knowledge base (hours, services, prices, \
-                          policies, locations). Use it before answering factual questions; never \
-                          guess."
-                .into(),
-            parameters: json!({
+            ToolName::LookupKnowledge => json!({
                 "type": "object",
                 "properties": {
                     "query": {"type": "string", "description": "What the caller wants to know."}
                 },
                 "required": ["query"]
             }),
-        },
-        ToolSpec {
-            name: ToolName::TakeMessage.as_str().into(),
-            description: "Take a message for someone at the business, then read the details back \
-                          to the caller. If the caller corrects a message already taken in this \
-                          call, call this again with `replaces` set to its `message_id`."
-                .into(),
-            parameters: json!({
+            ToolName::TakeMessage => json!({
                 "type": "object",
                 "properties": {
                     "for_whom": {"type": "string", "description": "Person or department the message is for."},
@@ -105,19 +122,15 @@ pub fn tool_specs() -> Vec<ToolSpec> {
                 },
                 "required": ["caller_name", "message"]
             }),
-        },
-        ToolSpec {
-            name: ToolName::TransferCall.as_str().into(),
-            description: "Transfer the caller to a person or department.".into(),
-            parameters: json!({
+            ToolName::TransferCall => json!({
                 "type": "object",
                 "properties": {
                     "target": {"type": "string", "description": "Person or department."}
                 },
                 "required": ["target"]
             }),
-        },
-    ]
+        }
+    }
 }
 
 /// A model's request to run a tool, as the bridge forwards it to the call workflow (an Update).

@@ -3,11 +3,13 @@
 //! - [`ids`]: identifiers (`TenantId`, `AgentId`, `CallSid`) built by fallible parsers at the edge.
 //! - [`memory`]: a cascaded conversation's bounded memory (window + notes).
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
-//! - [`call`]: call direction, Twilio call status, outcome, transcript segments.
+//! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
+//! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
+pub mod agent;
 pub mod call;
 pub mod conversation;
 pub mod ids;
@@ -16,7 +18,8 @@ pub mod phone;
 pub mod secret;
 pub mod workflow_io;
 
-pub use call::{CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
+pub use agent::AgentSettings;
+pub use call::{AnsweredBy, CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
 pub use ids::{AgentId, CallSid, IdError, TenantId};
 pub use phone::{CallerId, E164, PhoneError};
 pub use secret::Secret;

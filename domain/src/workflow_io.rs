@@ -3,13 +3,17 @@
 //! part of the history format: rename with care.
 
 use crate::{
-    AgentId, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,
+    AgentId, AnsweredBy, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,
     TranscriptSegment,
 };
 use serde::{Deserialize, Serialize};
 
 /// The maximum call duration when an agent does not set one.
 pub const DEFAULT_MAX_CALL_DURATION_SECS: u32 = 30 * 60;
+
+/// A call's live session outlives the call's maximum duration by this much, whether the
+/// webhook or the workflow opens it.
+pub const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallWorkflowInput {
@@ -46,7 +50,7 @@ pub struct CallCarryOver {
     pub last_status: Option<CallStatus>,
     pub answered_at_ms: Option<i64>,
     pub stream_started_at_ms: Option<i64>,
-    pub answered_by: Option<String>,
+    pub answered_by: Option<AnsweredBy>,
     pub tool_calls: u32,
     pub user_turns: u32,
     pub dtmf: String,
@@ -110,7 +114,7 @@ pub struct FinishCallInput {
     pub ended_at_ms: i64,
     /// Twilio's answering machine detection result (`human`, `machine_end_beep` …), if any.
     #[serde(default)]
-    pub answered_by: Option<String>,
+    pub answered_by: Option<AnsweredBy>,
     /// The segments not saved before (a long call saves as it continues as new) …
     pub transcript: Vec<TranscriptSegment>,
     /// … starting at this `seq`; earlier ones are kept.

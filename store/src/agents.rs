@@ -5,7 +5,7 @@ use crate::{
     entities::{agents, phone_numbers, tenants},
 };
 use chrono::Utc;
-use domain::{AgentId, E164, TenantId, workflow_io::DEFAULT_MAX_CALL_DURATION_SECS};
+use domain::{AgentId, AgentSettings, E164, TenantId, workflow_io::DEFAULT_MAX_CALL_DURATION_SECS};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,13 @@ pub struct InboundRoute {
     pub tenant_id: TenantId,
     pub tenant_name: String,
     pub agent: Agent,
+}
+
+impl Agent {
+    /// The settings the platform reads from [`Agent::engine_settings`].
+    pub fn settings(&self) -> AgentSettings {
+        AgentSettings::from_json(&self.engine_settings)
+    }
 }
 
 impl From<agents::Model> for Agent {

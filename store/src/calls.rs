@@ -4,14 +4,14 @@ use crate::{
     Store, StoreError,
     entities::{call_metrics, calls, transcript_segments},
 };
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use domain::{
-    AgentId, CallDirection, CallSid, CallStatus, CallerId, E164, Speaker, TenantId,
-    TranscriptSegment, workflow_io::FinishCallInput,
+    AgentId, AnsweredBy, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, Speaker,
+    TenantId, TranscriptSegment,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -28,22 +28,52 @@ pub struct NewCall {
     pub workflow_id: String,
 }
 
+/// How a call ended: what [`Store::finish_call`] writes.
+#[derive(Debug, Clone)]
+pub struct FinishedCall {
+    pub tenant_id: TenantId,
+    pub call_sid: CallSid,
+    pub final_status: CallStatus,
+    pub outcome: CallOutcome,
+    pub duration_secs: u32,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: DateTime<Utc>,
+    /// Twilio's answering machine detection result, if any.
+    pub answered_by: Option<AnsweredBy>,
+    /// The segments not saved before (a long call saves as it goes) …
+    pub transcript: Vec<TranscriptSegment>,
+    /// … starting at this `seq`; earlier ones are kept.
+    pub transcript_first_seq: u32,
+    pub metrics: CallCounts,
+}
+
+/// A call's turn counts and stream timing, stored in `call_metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub caller_turns: u32,
+    pub agent_turns: u32,
+    pub interruptions: u32,
+    /// Milliseconds from call start to the media stream connecting.
+    pub stream_connect_ms: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
     pub id: Uuid,
     pub tenant_id: TenantId,
     pub agent_id: Option<AgentId>,
-    pub call_sid: String,
-    pub direction: String,
-    pub from_number: String,
-    pub to_number: String,
-    pub status: String,
-    pub outcome: Option<String>,
+    pub call_sid: CallSid,
+    pub direction: CallDirection,
+    /// Twilio's `From`: a number, withheld, or the caller's identity.
+    pub from_number: CallerId,
+    pub to_number: E164,
+    pub status: CallStatus,
+    pub outcome: Option<CallOutcome>,
     pub started_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub duration_secs: Option<u32>,
-    pub answered_by: Option<String>,
+    pub answered_by: Option<AnsweredBy>,
     pub workflow_id: String,
 }
 
@@ -54,32 +84,40 @@ pub struct CallPage {
     pub next_cursor: Option<Uuid>,
 }
 
-impl From<calls::Model> for CallRecord {
-    fn from(row: calls::Model) -> Self {
-        Self {
+/// A stored value we did not write: the row is corrupt.
+fn corrupt(column: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("calls.{column} `{value}`"))
+}
+
+impl TryFrom<calls::Model> for CallRecord {
+    type Error = StoreError;
+
+    fn try_from(row: calls::Model) -> Result<Self, StoreError> {
+        let outcome = match row.outcome.as_deref() {
+            Some(raw) => Some(CallOutcome::parse(raw).ok_or_else(|| corrupt("outcome", raw))?),
+            None => None,
+        };
+        Ok(Self {
             id: row.id,
             tenant_id: row.tenant_id.into(),
             agent_id: row.agent_id.map(AgentId::from),
-            call_sid: row.call_sid,
-            direction: row.direction,
-            from_number: row.from_number,
-            to_number: row.to_number,
-            status: row.status,
-            outcome: row.outcome,
+            call_sid: CallSid::parse(&row.call_sid)
+                .map_err(|_| corrupt("call_sid", &row.call_sid))?,
+            direction: CallDirection::parse(&row.direction)
+                .ok_or_else(|| corrupt("direction", &row.direction))?,
+            from_number: CallerId::parse(&row.from_number),
+            to_number: E164::parse(&row.to_number)
+                .map_err(|_| corrupt("to_number", &row.to_number))?,
+            status: CallStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+            outcome,
             started_at: row.started_at,
             answered_at: row.answered_at,
             ended_at: row.ended_at,
             duration_secs: row.duration_secs.and_then(|d| u32::try_from(d).ok()),
-            answered_by: row.answered_by,
+            answered_by: row.answered_by.as_deref().map(AnsweredBy::parse),
             workflow_id: row.workflow_id,
-        }
+        })
     }
-}
-
-fn from_unix_ms(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_else(Utc::now)
 }
 
 impl Store {
@@ -123,7 +161,7 @@ impl Store {
             .filter(calls::Column::CallSid.eq(sid.as_str()))
             .one(&self.db)
             .await?;
-        Ok(row.map(CallRecord::from))
+        row.map(CallRecord::try_from).transpose()
     }
 
     pub async fn call(&self, tenant: TenantId, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
@@ -131,7 +169,7 @@ impl Store {
             .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
             .one(&self.db)
             .await?;
-        Ok(row.map(CallRecord::from))
+        row.map(CallRecord::try_from).transpose()
     }
 
     /// Newest first. `before` is the cursor returned with the previous page.
@@ -158,14 +196,17 @@ impl Store {
             None
         };
         Ok(CallPage {
-            calls: rows.into_iter().map(CallRecord::from).collect(),
+            calls: rows
+                .into_iter()
+                .map(CallRecord::try_from)
+                .collect::<Result<_, _>>()?,
             next_cursor,
         })
     }
 
     /// Closes the call: final status, outcome, times, transcript and metrics, in one transaction.
     /// Safe to repeat: the transcript and metrics are replaced, not appended.
-    pub async fn finish_call(&self, finish: &FinishCallInput) -> Result<(), StoreError> {
+    pub async fn finish_call(&self, finish: &FinishedCall) -> Result<(), StoreError> {
         let tenant = finish.tenant_id.as_uuid();
         let call = self
             .call_by_sid(finish.tenant_id, &finish.call_sid)
@@ -176,9 +217,9 @@ impl Store {
             .set(calls::ActiveModel {
                 status: Set(finish.final_status.as_str().to_owned()),
                 outcome: Set(Some(finish.outcome.as_str().to_owned())),
-                answered_at: Set(finish.answered_at_ms.map(from_unix_ms)),
-                ended_at: Set(Some(from_unix_ms(finish.ended_at_ms))),
-                answered_by: Set(finish.answered_by.clone()),
+                answered_at: Set(finish.answered_at),
+                ended_at: Set(Some(finish.ended_at)),
+                answered_by: Set(finish.answered_by.as_ref().map(|a| a.as_str().to_owned())),
                 duration_secs: Set(Some(
                     i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
                 )),
@@ -196,28 +237,7 @@ impl Store {
             &finish.transcript,
         )
         .await?;
-        let m = &finish.metrics;
-        call_metrics::Entity::insert(call_metrics::ActiveModel {
-            call_id: Set(call.id),
-            tenant_id: Set(tenant),
-            caller_turns: Set(m.caller_turns as i32),
-            agent_turns: Set(m.agent_turns as i32),
-            interruptions: Set(m.interruptions as i32),
-            stream_connect_ms: Set(m.stream_connect_ms.map(|v| v as i64)),
-            created_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::column(call_metrics::Column::CallId)
-                .update_columns([
-                    call_metrics::Column::CallerTurns,
-                    call_metrics::Column::AgentTurns,
-                    call_metrics::Column::Interruptions,
-                    call_metrics::Column::StreamConnectMs,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+        upsert_metrics(&txn, tenant, call.id, &finish.metrics).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -254,11 +274,8 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|r| {
-                let speaker = match r.speaker.as_str() {
-                    "caller" => Speaker::Caller,
-                    "agent" => Speaker::Agent,
-                    other => return Err(StoreError::Corrupt(format!("speaker `{other}`"))),
-                };
+                let speaker = Speaker::parse(&r.speaker)
+                    .ok_or_else(|| StoreError::Corrupt(format!("speaker `{}`", r.speaker)))?;
                 Ok(TranscriptSegment {
                     speaker,
                     text: r.text,
@@ -271,9 +288,10 @@ impl Store {
     }
 }
 
-/// Replaces the call's transcript segments from `first_seq` on with `segments`.
+/// The call's transcript segments from `first_seq` on become `segments` (a retried
+/// activity's earlier attempt at them goes).
 async fn replace_transcript_from(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &DatabaseTransaction,
     tenant: Uuid,
     call_id: Uuid,
     first_seq: u32,
@@ -306,4 +324,156 @@ async fn replace_transcript_from(
             .await?;
     }
     Ok(())
+}
+
+/// Writes the call's metrics row, or overwrites it with these counts.
+async fn upsert_metrics(
+    txn: &DatabaseTransaction,
+    tenant: Uuid,
+    call_id: Uuid,
+    m: &CallCounts,
+) -> Result<(), StoreError> {
+    call_metrics::Entity::insert(call_metrics::ActiveModel {
+        call_id: Set(call_id),
+        tenant_id: Set(tenant),
+        caller_turns: Set(m.caller_turns as i32),
+        agent_turns: Set(m.agent_turns as i32),
+        interruptions: Set(m.interruptions as i32),
+        stream_connect_ms: Set(m.stream_connect_ms.map(|v| v as i64)),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(call_metrics::Column::CallId)
+            .update_columns([
+                call_metrics::Column::CallerTurns,
+                call_metrics::Column::AgentTurns,
+                call_metrics::Column::Interruptions,
+                call_metrics::Column::StreamConnectMs,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An in-memory database with one tenant and one call in progress.
+    async fn store_with_call() -> (Store, TenantId, CallSid) {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate_up().await.unwrap();
+        let tenant = store.create_tenant("Acme").await.unwrap().id;
+        let sid = CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap();
+        let call = NewCall {
+            call_sid: sid.clone(),
+            agent_id: None,
+            direction: CallDirection::Outbound,
+            from: CallerId::Withheld,
+            to: E164::parse("+14155550100").unwrap(),
+            status: CallStatus::InProgress,
+            started_at: Utc::now(),
+            workflow_id: sid.workflow_id(),
+        };
+        store.record_call_started(tenant, call).await.unwrap();
+        (store, tenant, sid)
+    }
+
+    #[tokio::test]
+    async fn a_finished_call_reads_back_as_domain_types() {
+        let (store, tenant, sid) = store_with_call().await;
+        let in_progress = store.call_by_sid(tenant, &sid).await.unwrap().unwrap();
+        assert_eq!(in_progress.status, CallStatus::InProgress);
+        assert_eq!(in_progress.outcome, None);
+
+        let finish = FinishedCall {
+            tenant_id: tenant,
+            call_sid: sid.clone(),
+            final_status: CallStatus::Completed,
+            outcome: CallOutcome::Voicemail,
+            duration_secs: 12,
+            answered_at: None,
+            ended_at: Utc::now(),
+            answered_by: Some(AnsweredBy::MachineEndBeep),
+            transcript: vec![TranscriptSegment {
+                speaker: Speaker::Agent,
+                text: "Hello".into(),
+                start_ms: 0,
+                end_ms: 500,
+                interrupted: false,
+            }],
+            transcript_first_seq: 0,
+            metrics: CallCounts {
+                agent_turns: 1,
+                ..CallCounts::default()
+            },
+        };
+        store.finish_call(&finish).await.unwrap();
+        store.finish_call(&finish).await.unwrap();
+
+        let row = store.call_by_sid(tenant, &sid).await.unwrap().unwrap();
+        assert_eq!(row.call_sid, sid);
+        assert_eq!(row.direction, CallDirection::Outbound);
+        assert_eq!(row.from_number, CallerId::Withheld);
+        assert_eq!(row.to_number.as_str(), "+14155550100");
+        assert_eq!(row.status, CallStatus::Completed);
+        assert_eq!(row.outcome, Some(CallOutcome::Voicemail));
+        assert_eq!(row.answered_by, Some(AnsweredBy::MachineEndBeep));
+        assert_eq!(row.duration_secs, Some(12));
+        let transcript = store.transcript(tenant, row.id).await.unwrap();
+        assert_eq!(
+            transcript, finish.transcript,
+            "a repeated finish replaces, not appends"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_calls_transcript_is_saved_in_parts_and_a_retry_changes_nothing() {
+        let (store, tenant, sid) = store_with_call().await;
+        let segment = |n: u64| TranscriptSegment {
+            speaker: if n % 2 == 0 {
+                Speaker::Caller
+            } else {
+                Speaker::Agent
+            },
+            text: format!("segment {n}"),
+            start_ms: n * 1000,
+            end_ms: n * 1000 + 500,
+            interrupted: false,
+        };
+        let first: Vec<_> = (0..3).map(segment).collect();
+        let second: Vec<_> = (3..5).map(segment).collect();
+        store
+            .save_transcript(tenant, &sid, 0, &first)
+            .await
+            .unwrap();
+        store
+            .save_transcript(tenant, &sid, 0, &first)
+            .await
+            .unwrap();
+        store
+            .save_transcript(tenant, &sid, 3, &second)
+            .await
+            .unwrap();
+        let finish = FinishedCall {
+            tenant_id: tenant,
+            call_sid: sid.clone(),
+            final_status: CallStatus::Completed,
+            outcome: CallOutcome::Completed,
+            duration_secs: 5,
+            answered_at: None,
+            ended_at: Utc::now(),
+            answered_by: None,
+            transcript: vec![segment(5)],
+            transcript_first_seq: 5,
+            metrics: CallCounts::default(),
+        };
+        store.finish_call(&finish).await.unwrap();
+        store.finish_call(&finish).await.unwrap();
+        let row = store.call_by_sid(tenant, &sid).await.unwrap().unwrap();
+        let saved = store.transcript(tenant, row.id).await.unwrap();
+        assert_eq!(saved, (0..6).map(segment).collect::<Vec<_>>());
+    }
 }

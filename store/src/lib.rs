@@ -18,7 +18,7 @@ pub mod messages;
 pub mod tenants;
 
 pub use agents::{Agent, InboundRoute, NewAgent};
-pub use calls::{CallPage, CallRecord, NewCall};
+pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
 pub use knowledge::NewKnowledge;
 pub use messages::MessageRecord;
 pub use tenants::{ApiKeyCreated, Tenant};

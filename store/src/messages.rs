@@ -2,7 +2,7 @@
 
 use crate::{Store, StoreError, entities::messages};
 use chrono::{DateTime, Utc};
-use domain::{TenantId, conversation::TakeMessageInput};
+use domain::{CallSid, TenantId, conversation::TakeMessageInput};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
@@ -11,7 +11,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
     pub id: Uuid,
-    pub call_sid: Option<String>,
+    pub call_sid: Option<CallSid>,
     pub for_whom: Option<String>,
     pub caller_name: String,
     pub callback_number: Option<String>,
@@ -20,18 +20,27 @@ pub struct MessageRecord {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<messages::Model> for MessageRecord {
-    fn from(row: messages::Model) -> Self {
-        Self {
+impl TryFrom<messages::Model> for MessageRecord {
+    type Error = StoreError;
+
+    fn try_from(row: messages::Model) -> Result<Self, StoreError> {
+        let call_sid = match row.call_sid.as_deref() {
+            Some(raw) => Some(
+                CallSid::parse(raw)
+                    .map_err(|_| StoreError::Corrupt(format!("messages.call_sid `{raw}`")))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
             id: row.id,
-            call_sid: row.call_sid,
+            call_sid,
             for_whom: row.for_whom,
             caller_name: row.caller_name,
             callback_number: row.callback_number,
             body: row.body,
             status: row.status,
             created_at: row.created_at,
-        }
+        })
     }
 }
 
@@ -67,8 +76,8 @@ impl Store {
             .filter(messages::Column::RequestKey.eq(request_key))
             .one(&self.db)
             .await?
-            .map(MessageRecord::from)
-            .ok_or(StoreError::NotFound { entity: "message" })
+            .ok_or(StoreError::NotFound { entity: "message" })?
+            .try_into()
     }
 
     async fn correct_message(
@@ -105,8 +114,8 @@ impl Store {
         messages::Entity::find_by_id(id)
             .one(&self.db)
             .await?
-            .map(MessageRecord::from)
-            .ok_or(not_found)
+            .ok_or(not_found)?
+            .try_into()
     }
 
     /// The tenant's messages, newest first.
@@ -116,14 +125,14 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<MessageRecord>, StoreError> {
         use sea_orm::QuerySelect;
-        Ok(messages::Entity::find()
+        messages::Entity::find()
             .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .order_by_desc(messages::Column::Id)
             .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(MessageRecord::from)
-            .collect())
+            .map(MessageRecord::try_from)
+            .collect()
     }
 }

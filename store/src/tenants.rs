@@ -5,7 +5,7 @@ use crate::{
     entities::{api_keys, tenants},
 };
 use chrono::Utc;
-use domain::TenantId;
+use domain::{Secret, TenantId};
 use rand::RngCore;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -17,20 +17,11 @@ pub struct Tenant {
 }
 
 /// A freshly created API key. `secret` is shown once and never stored.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ApiKeyCreated {
     pub id: uuid::Uuid,
     pub prefix: String,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for ApiKeyCreated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKeyCreated")
-            .field("id", &self.id)
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
+    pub secret: Secret<String>,
 }
 
 const API_KEY_PREFIX_LEN: usize = 11;
@@ -99,7 +90,11 @@ impl Store {
         })
         .exec_without_returning(&self.db)
         .await?;
-        Ok(ApiKeyCreated { id, prefix, secret })
+        Ok(ApiKeyCreated {
+            id,
+            prefix,
+            secret: Secret::new(secret),
+        })
     }
 
     /// Authentication edge: which tenant owns this (unrevoked) key? The lookup is by hash,
@@ -117,6 +112,24 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_created_api_keys_debug_never_shows_its_secret() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        store.migrate_up().await.unwrap();
+        let tenant = store.create_tenant("Acme").await.unwrap();
+        let key = store.create_api_key(tenant.id, "ci").await.unwrap();
+        let shown = format!("{key:?}");
+        assert!(!shown.contains(key.secret.expose().as_str()), "{shown}");
+        assert!(shown.contains(&key.prefix), "{shown}");
+        assert_eq!(
+            store
+                .authenticate_api_key(key.secret.expose())
+                .await
+                .unwrap(),
+            Some(tenant.id)
+        );
+    }
 
     #[test]
     fn api_key_hash_is_stable_and_hides_the_secret() {

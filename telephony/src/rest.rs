@@ -1,23 +1,15 @@
 //! The Twilio REST client. One concrete client pointed at a configurable base URL: production
 //! uses `https://api.twilio.com`, the simulator and test fakes serve the same paths locally.
 
+use domain::Secret;
 use serde::Deserialize;
 use std::time::Duration;
 
 /// How we authenticate to Twilio: the account's auth token, or an API key + secret.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum TwilioAuth {
-    AuthToken(String),
-    ApiKey { sid: String, secret: String },
-}
-
-impl std::fmt::Debug for TwilioAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::AuthToken(_) => f.write_str("AuthToken(<redacted>)"),
-            Self::ApiKey { sid, .. } => write!(f, "ApiKey {{ sid: {sid}, secret: <redacted> }}"),
-        }
-    }
+    AuthToken(Secret<String>),
+    ApiKey { sid: String, secret: Secret<String> },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,8 +232,10 @@ impl TwilioClient {
         request: reqwest::RequestBuilder,
     ) -> Result<T, TwilioError> {
         let request = match &self.auth {
-            TwilioAuth::AuthToken(token) => request.basic_auth(&self.account_sid, Some(token)),
-            TwilioAuth::ApiKey { sid, secret } => request.basic_auth(sid, Some(secret)),
+            TwilioAuth::AuthToken(token) => {
+                request.basic_auth(&self.account_sid, Some(token.expose()))
+            }
+            TwilioAuth::ApiKey { sid, secret } => request.basic_auth(sid, Some(secret.expose())),
         };
         let response = request.send().await.map_err(TwilioError::Transport)?;
         let status = response.status();
@@ -262,5 +256,32 @@ impl TwilioClient {
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
             more_info: body.more_info,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_auth_token_or_key_secret() {
+        let token = TwilioAuth::AuthToken("tok-123".into());
+        let key = TwilioAuth::ApiKey {
+            sid: "SK0123".into(),
+            secret: "shh-456".into(),
+        };
+        let client = TwilioClient::new("http://127.0.0.1:1", "AC1", token.clone()).unwrap();
+        for shown in [
+            format!("{token:?}"),
+            format!("{key:?}"),
+            format!("{client:?}"),
+        ] {
+            assert!(
+                !shown.contains("tok-123") && !shown.contains("shh-456"),
+                "{shown}"
+            );
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert!(format!("{key:?}").contains("SK0123"));
     }
 }

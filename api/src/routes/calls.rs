@@ -78,18 +78,18 @@ impl From<CallRecord> for CallView {
     fn from(c: CallRecord) -> Self {
         Self {
             id: c.id,
-            call_sid: c.call_sid,
+            call_sid: c.call_sid.to_string(),
             agent_id: c.agent_id.map(|a| a.as_uuid()),
-            direction: c.direction,
-            from: c.from_number,
-            to: c.to_number,
-            status: c.status,
-            outcome: c.outcome,
+            direction: c.direction.as_str().to_owned(),
+            from: c.from_number.to_string(),
+            to: c.to_number.to_string(),
+            status: c.status.as_str().to_owned(),
+            outcome: c.outcome.map(|o| o.as_str().to_owned()),
             started_at: c.started_at,
             answered_at: c.answered_at,
             ended_at: c.ended_at,
             duration_secs: c.duration_secs,
-            answered_by: c.answered_by,
+            answered_by: c.answered_by.map(String::from),
             workflow_id: c.workflow_id,
         }
     }

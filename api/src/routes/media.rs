@@ -6,21 +6,19 @@
 //! parameters we put in the TwiML must agree with the session), the agent's engine is started,
 //! and the [bridge](voice::bridge) runs until the stream stops.
 
-use crate::{ApiError, AppState, control::TemporalCallControl};
+use crate::{AppState, control::TemporalCallControl, twilio_signed::TwilioSigned};
 use axum::{
     Router,
     extract::{
-        OriginalUri, State,
+        State,
         ws::{Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
 };
 use domain::{CallSid, TenantId, conversation::tool_specs};
 use futures::{SinkExt, StreamExt};
 use std::{sync::Arc, time::Duration};
-use telephony::validate_signature;
 use tokio::sync::mpsc;
 use voice::{
     bridge::{StreamStart, await_start, run_bridge},
@@ -43,22 +41,9 @@ pub fn router() -> Router<AppState> {
               (status = 403, description = "Invalid Twilio signature", body = crate::error::Problem)))]
 pub(crate) async fn media_stream(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: OriginalUri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    _signed: TwilioSigned,
 ) -> Response {
-    let query = uri.0.query().map(|q| format!("?{q}")).unwrap_or_default();
-    let url = format!("{}{query}", state.config.media_stream_url());
-    let signed = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|provided| {
-            validate_signature(&state.config.twilio_auth_token, &url, &[], provided)
-        });
-    if !signed {
-        tracing::warn!("refused a media stream upgrade with a missing or invalid signature");
-        return ApiError::InvalidSignature.into_response();
-    }
     match ws {
         Ok(ws) => ws.on_upgrade(move |socket| serve_stream(state, socket)),
         Err(rejection) => rejection.into_response(),
@@ -125,7 +110,7 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
 
 /// The call's live session, waiting briefly for it: the stream may arrive a moment before
 /// the session is visible (e.g. a Redis replica).
-async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<activities::CallSession> {
+async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<sessions::CallSession> {
     let deadline = tokio::time::Instant::now() + SESSION_WAIT;
     loop {
         match state.sessions.get(call_sid).await {

@@ -41,7 +41,7 @@ impl From<MessageRecord> for MessageView {
     fn from(m: MessageRecord) -> Self {
         Self {
             id: m.id,
-            call_sid: m.call_sid,
+            call_sid: m.call_sid.map(|sid| sid.to_string()),
             for_whom: m.for_whom,
             caller_name: m.caller_name,
             callback_number: m.callback_number,

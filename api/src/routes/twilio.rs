@@ -1,20 +1,26 @@
 //! Twilio webhooks. Every request must carry a valid `X-Twilio-Signature` computed over our
-//! public URL; anything else gets 403 and starts nothing.
+//! public URL ([`TwilioSigned`]); anything else gets 403 and starts nothing. Each webhook's
+//! latency is recorded for every answer, errors included ([`time_webhook`]).
 
-use crate::{ApiError, AppState, metrics::WebhookLabels};
+use crate::{
+    ApiError, AppState,
+    metrics::{Metrics, WebhookTimer, time_webhook},
+    twilio_signed::TwilioSigned,
+};
 use axum::{
     Router,
-    extract::{OriginalUri, RawForm, State},
-    http::{HeaderMap, StatusCode, header},
+    extract::State,
+    http::{StatusCode, header},
+    middleware,
     response::{IntoResponse, Response},
     routing::post,
 };
 use domain::{
-    CallDirection, CallSid, CallStatus, CallerId, E164,
-    workflow_io::{CallStatusChanged, CallWorkflowInput},
+    AnsweredBy, CallDirection, CallSid, CallStatus, CallerId, E164,
+    workflow_io::{CallStatusChanged, CallWorkflowInput, SESSION_TTL_MARGIN_SECS},
 };
-use std::time::Instant;
-use telephony::{TwiML, twiml::StreamParameter, validate_signature};
+use std::sync::Arc;
+use telephony::{TwiML, twiml::StreamParameter};
 use temporalio_client::{
     WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions,
     errors::{WorkflowInteractionError, WorkflowStartError},
@@ -22,60 +28,20 @@ use temporalio_client::{
 use temporalio_common::search_attributes::SearchAttributes;
 use workflows::{CallWorkflow, search_attributes as sa};
 
-pub fn router() -> Router<AppState> {
+pub fn router(metrics: Arc<Metrics>) -> Router<AppState> {
+    let timed = |webhook| {
+        let timer = WebhookTimer {
+            metrics: metrics.clone(),
+            webhook,
+        };
+        middleware::from_fn_with_state(timer, time_webhook)
+    };
     Router::new()
-        .route("/twilio/voice", post(voice_webhook))
-        .route("/twilio/status", post(status_webhook))
-}
-
-/// The form fields of a signed Twilio request.
-struct SignedForm(Vec<(String, String)>);
-
-impl SignedForm {
-    fn verify(
-        state: &AppState,
-        headers: &HeaderMap,
-        uri: &OriginalUri,
-        body: &[u8],
-    ) -> Result<Self, ApiError> {
-        let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|e| ApiError::invalid("body", e.to_string()))?;
-        let provided = headers
-            .get("x-twilio-signature")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::InvalidSignature)?;
-        let path_and_query = uri.0.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let url = state.config.public_url_for(path_and_query);
-        if !validate_signature(&state.config.twilio_auth_token, &url, &params, provided) {
-            tracing::warn!(
-                path = uri.0.path(),
-                "rejected webhook with an invalid Twilio signature"
-            );
-            return Err(ApiError::InvalidSignature);
-        }
-        Ok(Self(params))
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn required(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.get(name)
-            .ok_or_else(|| ApiError::invalid(name, "is required"))
-    }
-
-    fn call_sid(&self) -> Result<CallSid, ApiError> {
-        CallSid::parse(self.required("CallSid")?)
-            .map_err(|e| ApiError::invalid("CallSid", e.to_string()))
-    }
-
-    fn phone(&self, name: &'static str) -> Result<E164, ApiError> {
-        E164::parse(self.required(name)?).map_err(|e| ApiError::invalid(name, e.to_string()))
-    }
+        .route("/twilio/voice", post(voice_webhook).layer(timed("voice")))
+        .route(
+            "/twilio/status",
+            post(status_webhook).layer(timed("status")),
+        )
 }
 
 fn twiml_response(twiml: &TwiML) -> Response {
@@ -84,14 +50,6 @@ fn twiml_response(twiml: &TwiML) -> Response {
         twiml.build(),
     )
         .into_response()
-}
-
-fn observe(state: &AppState, webhook: &'static str, started: Instant) {
-    state
-        .metrics
-        .webhook_latency
-        .get_or_create(&WebhookLabels { webhook })
-        .observe(started.elapsed().as_secs_f64());
 }
 
 /// `POST /twilio/voice`: a call arrived at one of our numbers, or one we placed was answered.
@@ -104,35 +62,14 @@ fn observe(state: &AppState, webhook: &'static str, started: Instant) {
               (status = 403, description = "Invalid Twilio signature", body = crate::error::Problem)))]
 pub async fn voice_webhook(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: OriginalUri,
-    RawForm(body): RawForm,
+    form: TwilioSigned,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let form = SignedForm::verify(&state, &headers, &uri, &body)?;
     let call_sid = form.call_sid()?;
     let span = tracing::Span::current();
     span.record("call_sid", tracing::field::display(&call_sid));
-    let outbound = form
-        .get("Direction")
-        .is_some_and(|d| d.starts_with("outbound"));
-    // An inbound caller may withhold their number (`From=anonymous`, `Restricted`, empty…):
-    // the call goes ahead without caller ID. Our own number is always E.164.
-    let from = CallerId::parse(form.get("From").unwrap_or_default());
-    let to = form.phone("To")?;
-    let (ours, theirs) = if outbound {
-        let ours = from.number().cloned().ok_or_else(|| {
-            ApiError::invalid("From", "an outbound call comes from our E.164 number")
-        })?;
-        (ours, to.masked())
-    } else {
-        (to.clone(), from.masked())
-    };
-    let ours = &ours;
-
-    let Some(route) = state.store.route_inbound_number(ours).await? else {
-        tracing::warn!(number = %ours.masked(), outbound, "call on a number that routes to no agent");
-        observe(&state, "voice", started);
+    let parties = CallParties::read(&form)?;
+    let Some(route) = state.store.route_inbound_number(&parties.ours).await? else {
+        tracing::warn!(number = %parties.ours.masked(), outbound = parties.outbound, "call on a number that routes to no agent");
         return Ok(twiml_response(
             &TwiML::new()
                 .say("Sorry, the number you have called is not in service. Goodbye.")
@@ -141,24 +78,78 @@ pub async fn voice_webhook(
     };
     span.record("tenant_id", tracing::field::display(route.tenant_id));
 
-    let input = call_input(&route, call_sid.clone(), outbound, from.clone(), to.clone());
-    let summary = if outbound {
-        format!("Outbound {} → {theirs}", route.tenant_name)
-    } else {
-        format!("Inbound {theirs} → {}", route.tenant_name)
-    };
+    let summary = parties.summary(&route.tenant_name);
+    let input = call_input(
+        &route,
+        call_sid.clone(),
+        parties.outbound,
+        parties.from,
+        parties.to,
+    );
     start_call_workflow(&state, input, summary).await?;
     open_session_now(&state, &route, &call_sid).await;
 
-    if let Some(answered_by) = form.get("AnsweredBy") {
-        signal_answered_by(&state, &call_sid, answered_by).await;
-        if answered_by.starts_with("machine") {
-            observe(&state, "voice", started);
+    if let Some(answered_by) = form.get("AnsweredBy").map(AnsweredBy::parse) {
+        signal_answered_by(&state, &call_sid, &answered_by).await;
+        if answered_by.is_machine() {
             let message = voicemail_message(&route);
             return Ok(twiml_response(&TwiML::new().say(&message).hangup()));
         }
     }
+    Ok(twiml_response(&connect_stream(&state, &route, &call_sid)))
+}
 
+/// Who a voice webhook's call is between, as Twilio's `Direction`, `From` and `To` say.
+struct CallParties {
+    outbound: bool,
+    /// Twilio's `From`: the caller (possibly withheld), or our number on an outbound call.
+    from: CallerId,
+    to: E164,
+    /// Our number: the one dialled, or the one an outbound call comes from.
+    ours: E164,
+    /// The other party, masked, for the workflow's summary.
+    theirs: String,
+}
+
+impl CallParties {
+    fn read(form: &TwilioSigned) -> Result<Self, ApiError> {
+        let outbound = form
+            .get("Direction")
+            .is_some_and(|d| d.starts_with("outbound"));
+        // An inbound caller may withhold their number (`From=anonymous`, `Restricted`, empty…):
+        // the call goes ahead without caller ID. Our own number is always E.164.
+        let from = CallerId::parse(form.get("From").unwrap_or_default());
+        let to = form.phone("To")?;
+        let (ours, theirs) = if outbound {
+            let ours = from.number().cloned().ok_or_else(|| {
+                ApiError::invalid("From", "an outbound call comes from our E.164 number")
+            })?;
+            (ours, to.masked())
+        } else {
+            (to.clone(), from.masked())
+        };
+        Ok(Self {
+            outbound,
+            from,
+            to,
+            ours,
+            theirs,
+        })
+    }
+
+    /// The workflow's static summary: `Inbound +1•••••0199 → Acme Dental`.
+    fn summary(&self, tenant_name: &str) -> String {
+        if self.outbound {
+            format!("Outbound {tenant_name} → {}", self.theirs)
+        } else {
+            format!("Inbound {} → {tenant_name}", self.theirs)
+        }
+    }
+}
+
+/// `<Connect><Stream>` to our media stream URL, with the parameters the stream handler checks
+/// against the call's session.
+fn connect_stream(state: &AppState, route: &store::InboundRoute, call_sid: &CallSid) -> TwiML {
     let parameters = [
         StreamParameter {
             name: "callSid".into(),
@@ -169,9 +160,7 @@ pub async fn voice_webhook(
             value: route.tenant_id.to_string(),
         },
     ];
-    let twiml = TwiML::new().connect_stream(&state.config.media_stream_url(), None, &parameters);
-    observe(&state, "voice", started);
-    Ok(twiml_response(&twiml))
+    TwiML::new().connect_stream(&state.config.media_stream_url(), None, &parameters)
 }
 
 /// Twilio opens the media stream as soon as it has our TwiML, often before the workflow's
@@ -179,7 +168,7 @@ pub async fn voice_webhook(
 /// the activity then refreshes it). A failure here is logged: the stream handler still waits
 /// for the workflow's copy.
 async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_sid: &CallSid) {
-    let session = activities::CallSession {
+    let session = sessions::CallSession {
         tenant_id: route.tenant_id,
         call_sid: call_sid.clone(),
         agent_id: route.agent.id,
@@ -192,9 +181,6 @@ async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_si
         tracing::warn!(error = %e, "could not open the call session from the webhook");
     }
 }
-
-/// A session outlives the call's maximum duration by this much (as the workflow's does).
-const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 
 /// The workflow input of a call on one of our numbers.
 pub fn call_input(
@@ -217,41 +203,29 @@ pub fn call_input(
         from,
         to,
         max_duration_secs: route.agent.max_call_duration_secs,
-        followup_sms: route
-            .agent
-            .engine_settings
-            .get("followup_sms")
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_owned),
+        followup_sms: route.agent.settings().followup_sms,
         carried: None,
     }
 }
 
 /// What an answering machine hears: the agent's `voicemail_message` setting, or a default.
 fn voicemail_message(route: &store::InboundRoute) -> String {
-    route
-        .agent
-        .engine_settings
-        .get("voicemail_message")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "Hello, this is {} from {}. Sorry we missed you; please call us back. Goodbye.",
-                route.agent.name, route.tenant_name
-            )
-        })
+    route.agent.settings().voicemail_message.unwrap_or_else(|| {
+        format!(
+            "Hello, this is {} from {}. Sorry we missed you; please call us back. Goodbye.",
+            route.agent.name, route.tenant_name
+        )
+    })
 }
 
-async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &str) {
+async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
     let handle = state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
     if let Err(e) = handle
         .signal(
             CallWorkflow::answered_by,
-            answered_by.to_owned(),
+            answered_by.clone(),
             WorkflowSignalOptions::default(),
         )
         .await
@@ -309,35 +283,15 @@ pub async fn start_call_workflow(
               (status = 403, description = "Invalid Twilio signature", body = crate::error::Problem)))]
 pub async fn status_webhook(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: OriginalUri,
-    RawForm(body): RawForm,
+    form: TwilioSigned,
 ) -> Result<StatusCode, ApiError> {
-    let started = Instant::now();
-    let form = SignedForm::verify(&state, &headers, &uri, &body)?;
     let call_sid = form.call_sid()?;
     tracing::Span::current().record("call_sid", tracing::field::display(&call_sid));
-    let raw_status = form.required("CallStatus")?;
-    let status = CallStatus::parse(raw_status).ok_or_else(|| {
-        ApiError::invalid(
-            "CallStatus",
-            format!("`{raw_status}` is not a Twilio call status"),
-        )
-    })?;
-    let duration_secs = match form.get("CallDuration") {
-        Some(raw) => Some(
-            raw.parse::<u32>()
-                .map_err(|_| ApiError::invalid("CallDuration", "must be whole seconds"))?,
-        ),
-        None => None,
-    };
+    let update = status_changed(&form)?;
+    let status = update.status;
     let handle = state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
-    let update = CallStatusChanged {
-        status,
-        duration_secs,
-    };
     match handle
         .signal(
             CallWorkflow::call_status_changed,
@@ -360,6 +314,27 @@ pub async fn status_webhook(
             ));
         }
     }
-    observe(&state, "status", started);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The Signal of a status callback: Twilio's `CallStatus` and, on the last one, `CallDuration`.
+fn status_changed(form: &TwilioSigned) -> Result<CallStatusChanged, ApiError> {
+    let raw_status = form.required("CallStatus")?;
+    let status = CallStatus::parse(raw_status).ok_or_else(|| {
+        ApiError::invalid(
+            "CallStatus",
+            format!("`{raw_status}` is not a Twilio call status"),
+        )
+    })?;
+    let duration_secs = match form.get("CallDuration") {
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .map_err(|_| ApiError::invalid("CallDuration", "must be whole seconds"))?,
+        ),
+        None => None,
+    };
+    Ok(CallStatusChanged {
+        status,
+        duration_secs,
+    })
 }

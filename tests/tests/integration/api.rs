@@ -13,7 +13,8 @@ async fn a_tenants_api_key_sees_its_own_calls_and_gets_404_for_another_tenants_c
         .create_api_key(other.id, "other")
         .await
         .unwrap()
-        .secret;
+        .secret
+        .into_inner();
 
     let own = app
         .get_api(&format!("/v1/calls/{}", call.id), &app.api_key)

@@ -22,7 +22,7 @@ async fn a_call_completes_after_its_worker_is_stopped_mid_call_and_a_new_one_sta
     assert_eq!(summary.outcome, domain::CallOutcome::Completed);
     assert_eq!(summary.duration_secs, 17);
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.status, "completed");
+    assert_eq!(row.status, domain::CallStatus::Completed);
 }
 
 #[tokio::test]
@@ -46,7 +46,7 @@ async fn the_max_duration_timer_hangs_up_through_the_twilio_rest_api() {
     assert_eq!(summary.outcome, domain::CallOutcome::MaxDurationReached);
     record_history(&app, &call_sid, "SWITCHBOARD_RECORD_MAX_DURATION_HISTORY").await;
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.outcome.as_deref(), Some("max_duration_reached"));
+    assert_eq!(row.outcome, Some(domain::CallOutcome::MaxDurationReached));
 }
 
 /// The call's history as JSON; also written to the file named by `env_var`, if set.

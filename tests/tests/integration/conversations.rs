@@ -120,7 +120,10 @@ async fn converse_and_check(app: &TestApp, call_sid: &str, phone: MediaStreamCli
     assert_eq!(messages[0].caller_name, "Jordan");
     assert_eq!(messages[0].for_whom.as_deref(), Some("billing"));
     assert_eq!(messages[0].callback_number.as_deref(), Some("415 555 0100"));
-    assert_eq!(messages[0].call_sid.as_deref(), Some(call_sid));
+    assert_eq!(
+        messages[0].call_sid.as_ref().map(|s| s.as_str()),
+        Some(call_sid)
+    );
 
     let call: serde_json::Value = app
         .get_api(&format!("/v1/calls/{call_sid}"), &app.api_key)

@@ -340,7 +340,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .create_api_key(tenant.id, "test")
         .await
         .unwrap()
-        .secret;
+        .secret
+        .into_inner();
 
     let state = AppState {
         store: store.clone(),

@@ -216,7 +216,7 @@ async fn a_withheld_caller_keys_in_the_callback_number() {
     );
     // The call is stored as withheld, not as a made-up number, and no SMS went to nobody.
     let row = app.wait_for_call_row(&sid).await;
-    assert_eq!(row.from_number, "withheld", "{row:?}");
+    assert_eq!(row.from_number, domain::CallerId::Withheld, "{row:?}");
 }
 
 #[tokio::test]

@@ -70,7 +70,7 @@ async fn an_inbound_call_through_the_simulator_talks_both_ways_and_completes() {
     let summary = app.call_result(call.sid()).await;
     assert_eq!(summary.outcome, domain::CallOutcome::Completed);
     let row = app.wait_for_call_row(call.sid()).await;
-    assert_eq!(row.status, "completed");
+    assert_eq!(row.status, domain::CallStatus::Completed);
     assert!(row.duration_secs.is_some());
 }
 
@@ -104,8 +104,8 @@ async fn an_outbound_call_placed_through_our_api_is_answered_by_a_simulated_pers
     let summary = app.call_result(&call_sid).await;
     assert_eq!(summary.outcome, domain::CallOutcome::Completed);
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.direction, "outbound");
-    assert_eq!(row.to_number, callee);
+    assert_eq!(row.direction, domain::CallDirection::Outbound);
+    assert_eq!(row.to_number.as_str(), callee);
 }
 
 #[tokio::test]
@@ -136,8 +136,8 @@ async fn an_answering_machine_reaches_us_as_machine_end_beep_and_gets_a_voicemai
     let summary = app.call_result(&call_sid).await;
     assert_eq!(summary.outcome, domain::CallOutcome::Voicemail);
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.answered_by.as_deref(), Some("machine_end_beep"));
-    assert_eq!(row.outcome.as_deref(), Some("voicemail"));
+    assert_eq!(row.answered_by, Some(domain::AnsweredBy::MachineEndBeep));
+    assert_eq!(row.outcome, Some(domain::CallOutcome::Voicemail));
     let history = record_history(&app, &call_sid, "SWITCHBOARD_RECORD_VOICEMAIL_HISTORY").await;
     replay(&history).await.expect("the voicemail call replays");
 }

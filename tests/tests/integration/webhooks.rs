@@ -80,7 +80,7 @@ async fn signed_voice_webhook_connects_a_stream_and_starts_the_call_workflow_whi
     );
     assert!(keyword(&description, "AgentId").is_some());
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.status, "in-progress");
+    assert_eq!(row.status, domain::CallStatus::InProgress);
 
     app.complete_call(&call_sid, 42).await;
 
@@ -88,8 +88,8 @@ async fn signed_voice_webhook_connects_a_stream_and_starts_the_call_workflow_whi
     assert_eq!(summary.outcome, domain::CallOutcome::Completed);
     assert_eq!(summary.duration_secs, 42);
     let row = app.wait_for_call_row(&call_sid).await;
-    assert_eq!(row.status, "completed");
-    assert_eq!(row.outcome.as_deref(), Some("completed"));
+    assert_eq!(row.status, domain::CallStatus::Completed);
+    assert_eq!(row.outcome, Some(domain::CallOutcome::Completed));
     assert_eq!(row.duration_secs, Some(42));
     assert!(row.ended_at.is_some());
     let sid = domain::CallSid::parse(&call_sid).unwrap();
@@ -288,6 +288,10 @@ async fn a_caller_who_withholds_their_number_reaches_the_agent() {
             "no workflow for From={withheld:?}"
         );
         let row = app.wait_for_call_row(&call_sid).await;
-        assert_eq!(row.from_number, "withheld", "From={withheld:?}");
+        assert_eq!(
+            row.from_number,
+            domain::CallerId::Withheld,
+            "From={withheld:?}"
+        );
     }
 }

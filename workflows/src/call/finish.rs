@@ -111,8 +111,8 @@ impl CallWorkflow {
             CallOutcome::MaxDurationReached
         } else if self
             .answered_by
-            .as_deref()
-            .is_some_and(|a| a.starts_with("machine"))
+            .as_ref()
+            .is_some_and(domain::AnsweredBy::is_machine)
         {
             CallOutcome::Voicemail
         } else {

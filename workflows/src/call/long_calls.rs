@@ -2,10 +2,11 @@
 //! limits, handing the next run the call's clock, what Twilio said, the conversation memory and
 //! how much of the transcript is already saved.
 
-use super::{CallPhase, CallWorkflow, SESSION_TTL_MARGIN_SECS, activity_options, now_ms};
+use super::{CallPhase, CallWorkflow, activity_options, now_ms};
 use crate::activities::CallActivities;
 use domain::workflow_io::{
-    CallCarryOver, CallMetrics, CallSummary, OpenSessionInput, RecordCallInput, SaveTranscriptInput,
+    CallCarryOver, CallMetrics, CallSummary, OpenSessionInput, RecordCallInput,
+    SESSION_TTL_MARGIN_SECS, SaveTranscriptInput,
 };
 use temporalio_sdk::{ContinueAsNewOptions, WorkflowContext, WorkflowResult};
 

@@ -37,8 +37,6 @@ use temporalio_sdk::{
 const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// After we ask Twilio to hang up, how long we wait for its final status callback.
 const FINAL_STATUS_GRACE: Duration = Duration::from_secs(120);
-/// The session outlives the call's maximum duration by this much.
-const SESSION_TTL_MARGIN_SECS: u64 = 15 * 60;
 /// After `end_call`, how long we wait for the goodbye to be heard before hanging up anyway.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Rounds of LLM → tools → LLM within one caller turn.
@@ -113,7 +111,7 @@ pub struct CallWorkflow {
     user_turns: u32,
     dtmf: String,
     /// Twilio's answering machine detection result.
-    answered_by: Option<String>,
+    answered_by: Option<domain::AnsweredBy>,
 }
 
 #[workflow_methods]
@@ -320,7 +318,11 @@ impl CallWorkflow {
 
     /// Twilio's answering machine detection said who picked up (`human`, `machine_end_beep` …).
     #[signal]
-    pub fn answered_by(&mut self, _ctx: &mut SyncWorkflowContext<Self>, answered_by: String) {
+    pub fn answered_by(
+        &mut self,
+        _ctx: &mut SyncWorkflowContext<Self>,
+        answered_by: domain::AnsweredBy,
+    ) {
         self.answered_by.get_or_insert(answered_by);
     }
 

@@ -1,8 +1,15 @@
 //! Live call sessions: what an API node needs to know about a call while its media stream
 //! runs. Any API node may take the stream, so in production they live in Redis.
+//!
+//! Used by the worker's activities (`open_session` / `close_session`) and by the API (the voice
+//! webhook opens the session early, the media stream reads it). It sits below both so the API
+//! does not link the activities.
+//!
+//! - [`SessionStore`]: the interface; [`CallSession`]: the record.
+//! - [`RedisSessionStore`]: production; [`InProcessSessionStore`]: `switchboard dev`.
 
 use async_trait::async_trait;
-use domain::{AgentId, CallSid, TenantId};
+use domain::{AgentId, CallSid, Secret, TenantId};
 use serde::{Deserialize, Serialize};
 use std::{
     collections::HashMap,
@@ -81,15 +88,10 @@ impl SessionStore for InProcessSessionStore {
 }
 
 /// Sessions in Redis, one JSON value per call with a TTL, under `switchboard:session:{sid}`.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisSessionStore {
-    connection: redis::aio::ConnectionManager,
-}
-
-impl std::fmt::Debug for RedisSessionStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RedisSessionStore")
-    }
+    /// Kept out of `Debug`: the connection knows the Redis URL, password included.
+    connection: Secret<redis::aio::ConnectionManager>,
 }
 
 fn session_key(call_sid: &CallSid) -> String {
@@ -100,7 +102,9 @@ impl RedisSessionStore {
     pub async fn connect(url: &str) -> Result<Self, SessionError> {
         let client = redis::Client::open(url)?;
         let connection = redis::aio::ConnectionManager::new(client).await?;
-        Ok(Self { connection })
+        Ok(Self {
+            connection: Secret::new(connection),
+        })
     }
 }
 
@@ -108,7 +112,7 @@ impl RedisSessionStore {
 impl SessionStore for RedisSessionStore {
     async fn open(&self, session: &CallSession, ttl: Duration) -> Result<(), SessionError> {
         let value = serde_json::to_string(session)?;
-        let mut conn = self.connection.clone();
+        let mut conn = self.connection.expose().clone();
         redis::cmd("SET")
             .arg(session_key(&session.call_sid))
             .arg(value)
@@ -120,7 +124,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn get(&self, call_sid: &CallSid) -> Result<Option<CallSession>, SessionError> {
-        let mut conn = self.connection.clone();
+        let mut conn = self.connection.expose().clone();
         let value: Option<String> = redis::cmd("GET")
             .arg(session_key(call_sid))
             .query_async(&mut conn)
@@ -129,7 +133,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn close(&self, call_sid: &CallSid) -> Result<(), SessionError> {
-        let mut conn = self.connection.clone();
+        let mut conn = self.connection.expose().clone();
         redis::cmd("DEL")
             .arg(session_key(call_sid))
             .query_async::<()>(&mut conn)
@@ -138,7 +142,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn ping(&self) -> Result<(), SessionError> {
-        let mut conn = self.connection.clone();
+        let mut conn = self.connection.expose().clone();
         redis::cmd("PING").query_async::<String>(&mut conn).await?;
         Ok(())
     }

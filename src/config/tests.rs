@@ -1,0 +1,37 @@
+use super::*;
+
+#[test]
+fn debug_never_shows_secrets_or_credentials_in_urls() {
+    let settings = Settings {
+        data_dir: ".data".into(),
+        database_url: Secret::new("postgres://app:pw-database@db/switchboard".into()),
+        redis_url: Some(Secret::new("redis://:pw-redis@cache:6379".into())),
+        temporal_address: "127.0.0.1:7233".into(),
+        temporal_namespace: "default".into(),
+        task_queue: "calls".into(),
+        temporal_cli_path: None,
+        temporal_ui_port: 8233,
+        api_bind: "127.0.0.1:8080".parse().unwrap(),
+        public_url: Url::parse("https://voice.example.com").unwrap(),
+        twilio_account_sid: DEV_TWILIO_ACCOUNT_SID.into(),
+        twilio_auth_token: Secret::new("pw-auth-token".into()),
+        twilio_api_key: Some(("SK0123".into(), Secret::new("pw-key-secret".into()))),
+        twilio_api_base: TWILIO_API_BASE.into(),
+        log_json: false,
+        voice: VoiceSettings {
+            openai_realtime: None,
+            gemini_live: None,
+            deepgram: None,
+            tts: None,
+            llm: activities::llm::LlmConfig::openai("pw-llm-key", "gpt-4o-mini"),
+            offline: false,
+            stt_sidecar: None,
+        },
+    };
+    let shown = format!("{settings:?}");
+    assert!(!shown.contains("pw-"), "{shown}");
+    assert!(
+        shown.contains("voice.example.com") && shown.contains("SK0123"),
+        "{shown}"
+    );
+}
