@@ -10,12 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use domain::{CallStatus, Secret};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::faults::FaultState;
-use crate::person::{PersonScript, Turn, TurnOutcome};
+use crate::mixer::MixCmd;
+use crate::person::{Ear, PersonScript, Turn, TurnOutcome};
 
 /// Twilio's REST API version, in paths and webhook parameters.
 pub const API_VERSION: &str = "2010-04-01";
@@ -45,7 +47,7 @@ pub struct CallRecord {
     pub from: String,
     pub from_formatted: String,
     pub phone_number_sid: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
     pub duration: Option<String>,
@@ -86,7 +88,7 @@ impl CallRecord {
             from: from.to_owned(),
             from_formatted: from.to_owned(),
             phone_number_sid: None,
-            status: "queued".into(),
+            status: CallStatus::Queued,
             start_time: None,
             end_time: None,
             duration: None,
@@ -119,16 +121,8 @@ impl CallRecord {
 
     /// Whether the call has reached a final status.
     pub fn is_final(&self) -> bool {
-        is_final_status(&self.status)
+        self.status.is_final()
     }
-}
-
-/// `completed`, `busy`, `no-answer`, `failed` and `canceled` are final.
-pub fn is_final_status(status: &str) -> bool {
-    matches!(
-        status,
-        "completed" | "busy" | "no-answer" | "failed" | "canceled"
-    )
 }
 
 /// A message as `GET …/Messages/{Sid}.json` returns it.
@@ -280,7 +274,7 @@ pub struct CallEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CallEventKind {
     /// The call's status changed.
-    Status { status: String },
+    Status { status: CallStatus },
     /// Answering machine detection finished.
     AnsweredBy { answered_by: String },
     /// The sim fetched TwiML or posted a callback.
@@ -348,7 +342,7 @@ pub(crate) enum CallCommand {
     /// Fetch TwiML from this URL (method) instead of the current verb.
     Url(String, String),
     /// `Status=completed` / `canceled`.
-    Hangup(String),
+    Hangup(CallStatus),
 }
 
 /// Per-call bookkeeping beside the public record.
@@ -363,7 +357,7 @@ pub(crate) struct CallSlot {
     /// Conference the call is in (conference sid), with a way to kick it out.
     pub conference_kick: Option<mpsc::UnboundedSender<()>>,
     /// What the person on this call has heard.
-    pub heard: Option<crate::runner::Ear>,
+    pub heard: Option<Ear>,
 }
 
 /// Everything the sim holds.
@@ -380,7 +374,7 @@ pub(crate) struct SimState {
     pub recordings: HashMap<String, Vec<u8>>,
     /// Per live conference: its mixer task; per conference: requested callback events,
     /// callback sequence.
-    pub conference_mixers: HashMap<String, mpsc::UnboundedSender<crate::runner::MixCmd>>,
+    pub conference_mixers: HashMap<String, mpsc::UnboundedSender<MixCmd>>,
     pub conference_events: HashMap<String, Vec<String>>,
     pub conference_seq: HashMap<String, u32>,
 }
@@ -399,12 +393,12 @@ impl SimState {
     }
 }
 
-/// The resolved configuration the server and runners share.
+/// The resolved configuration the server and calls share.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub account_sid: String,
-    pub auth_token: String,
-    pub api_keys: Vec<(String, String)>,
+    pub auth_token: Secret<String>,
+    pub api_keys: Vec<(String, Secret<String>)>,
     /// Where the sim's REST API listens (what the product uses as its Twilio base URL).
     pub base_url: String,
 }

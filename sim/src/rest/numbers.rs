@@ -12,7 +12,7 @@ use axum::response::IntoResponse as _;
 
 use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_e164,
+    ApiError, ApiResult, Form, Query, account_path, created, ok, page, sid_in, valid_e164,
     valid_url,
 };
 use crate::state::{NumberRecord, Shared, rfc2822_now};
@@ -35,12 +35,8 @@ pub(crate) async fn available_local(
     Path((_, country)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let area = query
-        .iter()
-        .find(|(k, _)| k == "AreaCode")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "415".into());
+    let query = Query::parse(uri.query());
+    let area = query.get("AreaCode").unwrap_or_else(|| "415".into());
     if area.len() != 3 || !area.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::bad(21452, format!("Invalid AreaCode: {area}")));
     }
@@ -150,14 +146,8 @@ pub(crate) async fn buy(State(shared): State<Shared>, body: Bytes) -> ApiResult 
 
 /// `GET IncomingPhoneNumbers.json` with `PhoneNumber` and `FriendlyName` filters.
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (phone, name) = (get("PhoneNumber"), get("FriendlyName"));
+    let query = Query::parse(uri.query());
+    let (phone, name) = (query.get("PhoneNumber"), query.get("FriendlyName"));
     let numbers: Vec<NumberRecord> = shared
         .lock()
         .numbers

@@ -6,6 +6,10 @@
 //! A coach (Twilio's `coaching`/`callSidToCoach`) is heard only by the participant it coaches,
 //! while it hears everybody. A participant who pushed nothing this tick is silent.
 
+pub(crate) mod task;
+
+pub(crate) use task::{ConfOut, MixCmd, spawn_mixer};
+
 /// Samples per tick: 20 ms at 8 kHz.
 pub const FRAME_SAMPLES: usize = 160;
 
