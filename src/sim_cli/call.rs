@@ -192,15 +192,8 @@ async fn fetch_transcript(api: &str, key: &str, sid: &str) -> Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim_cli::load::tests::event;
     use sim::CallStatus;
-
-    fn event(seq: usize, kind: CallEventKind) -> CallEvent {
-        CallEvent {
-            seq,
-            at_ms: seq as u64 * 100,
-            kind,
-        }
-    }
 
     #[test]
     fn the_caller_waits_for_quiet_before_each_line() {

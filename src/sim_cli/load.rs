@@ -420,10 +420,11 @@ fn voice_to_voice(outcomes: &[CallOutcome]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn event(seq: usize, kind: CallEventKind) -> CallEvent {
+    /// An event at `seq` × 100 ms.
+    pub(in crate::sim_cli) fn event(seq: usize, kind: CallEventKind) -> CallEvent {
         CallEvent {
             seq,
             at_ms: seq as u64 * 100,

@@ -8,11 +8,11 @@ use axum::response::IntoResponse as _;
 use domain::CallStatus;
 
 use super::{
-    ApiError, ApiResult, Form, Query, account_path, created, ok, page, sid_in, valid_address,
-    valid_url,
+    ApiError, ApiResult, Form, Query, Resource, created, list_page, method_param, to_param,
+    valid_address, valid_url,
 };
 use crate::call::{self, DocSource, OutboundRequest};
-use crate::state::{CallCommand, CallRecord, Shared};
+use crate::state::{CallCommand, Shared};
 
 /// `POST Calls.json`: place an outbound call.
 pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResult {
@@ -39,15 +39,7 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
 
 /// `To` and `From`, both required and valid.
 fn parties(form: &Form) -> Result<(&str, &str), ApiError> {
-    let to = form
-        .get("To")
-        .ok_or_else(|| ApiError::bad(21201, "No 'To' number is specified"))?;
-    if !valid_address(to) {
-        return Err(ApiError::bad(
-            21211,
-            format!("Invalid 'To' Phone Number: {to}"),
-        ));
-    }
+    let to = to_param(form, ApiError::bad(21201, "No 'To' number is specified"))?;
     let from = form
         .get("From")
         .ok_or_else(|| ApiError::bad(21213, "No 'From' number is specified"))?;
@@ -124,16 +116,6 @@ fn timeout_secs(form: &Form) -> Result<u32, ApiError> {
     }
 }
 
-/// `Method`-like parameters: `GET` or `POST` (default).
-pub(crate) fn method_param(form: &Form, name: &str) -> Result<String, ApiError> {
-    match form.get(name) {
-        None => Ok("POST".into()),
-        Some(m) if m.eq_ignore_ascii_case("GET") => Ok("GET".into()),
-        Some(m) if m.eq_ignore_ascii_case("POST") => Ok("POST".into()),
-        Some(m) => Err(ApiError::bad(21626, format!("Invalid {name}: {m}"))),
-    }
-}
-
 /// `GET Calls.json` with `To`, `From`, `Status`, `ParentCallSid` filters, newest first.
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
     let query = Query::parse(uri.query());
@@ -158,43 +140,21 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
                 .is_none_or(|p| c.parent_call_sid.as_ref() == Some(p))
         })
         .collect();
-    let path = format!("{}/Calls.json", account_path(&shared.settings.account_sid));
-    page("calls", &path, &query, calls)
+    list_page(&shared, "calls", "Calls", &query, calls)
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
-    Ok(ok(&call_record(&shared, sid, &uri)?))
-}
-
-/// The call as the REST API shows it; 404 when there is none.
-fn call_record(shared: &Shared, sid: &str, uri: &Uri) -> Result<CallRecord, ApiError> {
-    shared
-        .lock()
-        .call(sid)
-        .map(|c| c.record.clone())
-        .ok_or_else(|| ApiError::not_found(uri.path()))
+pub(crate) async fn fetch(State(shared): State<Shared>, call: Resource) -> ApiResult {
+    call.found(shared.lock().call(&call.sid).map(|c| &c.record))
 }
 
 /// `POST Calls/{Sid}.json`: `Twiml` / `Url` (+`Method`) redirect a live call,
 /// `Status=completed` hangs it up, `Status=canceled` cancels it if it has not been answered.
-pub(crate) async fn update(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn update(State(shared): State<Shared>, call: Resource, body: Bytes) -> ApiResult {
+    let sid = call.sid.as_str();
     let form = Form::parse(&body)?;
     let (status, commands) = {
         let state = shared.lock();
-        let slot = state
-            .call(sid)
-            .ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let slot = state.call(sid).ok_or_else(|| call.not_found())?;
         (slot.record.status, slot.commands.clone())
     };
     if let Some(command) = update_command(&form, status)? {
@@ -219,7 +179,7 @@ pub(crate) async fn update(
             _ => {}
         }
     }
-    Ok(ok(&call_record(&shared, sid, &uri)?))
+    call.found(shared.lock().call(sid).map(|c| &c.record))
 }
 
 fn not_in_progress() -> ApiError {

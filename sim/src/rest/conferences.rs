@@ -13,10 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse as _;
 
-use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, Query, account_path, created, ok, page, sid_in, valid_address,
-    valid_url,
+    ApiError, ApiResult, Form, Query, Resource, account_path, created, list_page, method_param, ok,
+    page, to_param, valid_url,
 };
 use crate::call::{self, DocSource, OutboundRequest};
 use crate::conference::{self, Joining};
@@ -37,11 +36,7 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .filter(|c| status.as_ref().is_none_or(|s| &c.status == s))
         .cloned()
         .collect();
-    let path = format!(
-        "{}/Conferences.json",
-        account_path(&shared.settings.account_sid)
-    );
-    page("conferences", &path, &query, conferences)
+    list_page(&shared, "conferences", "Conferences", &query, conferences)
 }
 
 /// A conference by SID, or (for adding participants) by friendly name.
@@ -60,19 +55,9 @@ fn find_conference<'a>(state: &'a SimState, id: &str) -> Option<&'a ConferenceRe
         })
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn fetch(State(shared): State<Shared>, conference: Resource) -> ApiResult {
     let state = shared.lock();
-    let conference = state
-        .conferences
-        .iter()
-        .find(|c| c.sid == sid)
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(conference))
+    conference.found(state.conferences.iter().find(|c| c.sid == conference.sid))
 }
 
 pub(crate) async fn list_participants(
@@ -114,15 +99,10 @@ pub(crate) async fn add_participant(
     let from = form
         .get("From")
         .ok_or_else(|| ApiError::bad(21603, "A 'From' phone number is required."))?;
-    let to = form
-        .get("To")
-        .ok_or_else(|| ApiError::bad(21604, "A 'To' phone number is required."))?;
-    if !valid_address(to) {
-        return Err(ApiError::bad(
-            21211,
-            format!("Invalid 'To' Phone Number: {to}"),
-        ));
-    }
+    let to = to_param(
+        &form,
+        ApiError::bad(21604, "A 'To' phone number is required."),
+    )?;
     let status_callback = form.status_callback()?;
     let joining = Joining {
         label: form.get("Label").map(str::to_owned),
@@ -216,27 +196,27 @@ fn locate(state: &SimState, conference_sid: &str, id: &str) -> Option<(usize, us
 
 pub(crate) async fn fetch_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let state = shared.lock();
-    let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
     Ok(ok(&state.conferences[ci].participants[pi]))
 }
 
 pub(crate) async fn update_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
     body: Bytes,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let form = Form::parse(&body)?;
     let change = ParticipantChange::of(&form)?;
     let participant = {
         let mut state = shared.lock();
-        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
         if change.coaching == Some(true) {
             check_coachee(&state.conferences[ci], &form)?;
         }
@@ -336,16 +316,16 @@ fn check_coachee(conf: &ConferenceRecord, form: &Form) -> Result<(), ApiError> {
 
 pub(crate) async fn remove_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let call_sid = {
         let state = shared.lock();
-        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
         let p = &state.conferences[ci].participants[pi];
         if p.status == "complete" {
-            return Err(ApiError::not_found(uri.path()));
+            return Err(participant.not_found());
         }
         p.call_sid.clone()
     };

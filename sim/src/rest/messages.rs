@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Uri;
 
 use super::{
-    ApiError, ApiResult, Form, Query, account_path, created, ok, page, sid_in, valid_address,
+    ApiError, ApiResult, Form, Query, Resource, account_path, created, list_page, valid_address,
 };
 use crate::state::{API_VERSION, MessageRecord, Shared, new_sid, rfc2822_now};
 use crate::webhooks::{self, Webhook};
@@ -179,25 +179,10 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .filter(|m| after.is_none_or(|d| sent_day(m).is_some_and(|s| s >= d)))
         .cloned()
         .collect();
-    let path = format!(
-        "{}/Messages.json",
-        account_path(&shared.settings.account_sid)
-    );
-    page("messages", &path, &query, messages)
+    list_page(&shared, "messages", "Messages", &query, messages)
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
-    let message = shared
-        .lock()
-        .messages
-        .iter()
-        .find(|m| m.sid == sid)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(&message))
+pub(crate) async fn fetch(State(shared): State<Shared>, message: Resource) -> ApiResult {
+    let state = shared.lock();
+    message.found(state.messages.iter().find(|m| m.sid == message.sid))
 }

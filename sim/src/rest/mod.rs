@@ -21,7 +21,8 @@ pub(crate) mod numbers;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -144,6 +145,16 @@ impl Form {
                 format!("Invalid value for {name}: {v}"),
             )),
         }
+    }
+}
+
+/// `Method`-like parameters: `GET` or `POST` (default).
+pub(crate) fn method_param(form: &Form, name: &str) -> Result<String, ApiError> {
+    match form.get(name) {
+        None => Ok("POST".into()),
+        Some(m) if m.eq_ignore_ascii_case("GET") => Ok("GET".into()),
+        Some(m) if m.eq_ignore_ascii_case("POST") => Ok("POST".into()),
+        Some(m) => Err(ApiError::bad(21626, format!("Invalid {name}: {m}"))),
     }
 }
 
@@ -292,12 +303,67 @@ pub(crate) fn page<T: Serialize>(
     Ok(ok(&serde_json::Value::Object(body)))
 }
 
-/// The SID in a `{Sid}.json` path segment; a segment without `.json` is not a resource
-/// (404 for `uri`, as Twilio answers).
-pub(crate) fn sid_in<'a>(segment: &'a str, uri: &Uri) -> Result<&'a str, ApiError> {
-    segment
-        .strip_suffix(".json")
-        .ok_or_else(|| ApiError::not_found(uri.path()))
+/// A list resource's page: `GET {account}/{resource}.json` with its items under `key`.
+pub(crate) fn list_page<T: Serialize>(
+    shared: &Shared,
+    key: &str,
+    resource: &str,
+    query: &Query,
+    items: Vec<T>,
+) -> ApiResult {
+    let path = format!(
+        "{}/{resource}.json",
+        account_path(&shared.settings.account_sid)
+    );
+    page(key, &path, query, items)
+}
+
+/// `To`: required (`missing` when it is not there) and a valid address (21211).
+pub(crate) fn to_param(form: &Form, missing: ApiError) -> Result<&str, ApiError> {
+    let to = form.get("To").ok_or(missing)?;
+    if !valid_address(to) {
+        return Err(ApiError::bad(
+            21211,
+            format!("Invalid 'To' Phone Number: {to}"),
+        ));
+    }
+    Ok(to)
+}
+
+/// The resource a path names: the SID in its last `{Sid}.json` segment (a segment without
+/// `.json` is not a resource: 404, as Twilio answers), and the path, for 404s.
+pub(crate) struct Resource {
+    pub sid: String,
+    pub uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Resource {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let uri = parts.uri.clone();
+        let not_found = || ApiError::not_found(uri.path());
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        let sid = params
+            .last()
+            .and_then(|(_, segment)| segment.strip_suffix(".json"))
+            .ok_or_else(not_found)?
+            .to_owned();
+        Ok(Self { sid, uri })
+    }
+}
+
+impl Resource {
+    /// The resource, or 404.
+    pub(crate) fn found<T: Serialize>(&self, item: Option<&T>) -> ApiResult {
+        item.map(ok).ok_or_else(|| self.not_found())
+    }
+
+    pub(crate) fn not_found(&self) -> ApiError {
+        ApiError::not_found(self.uri.path())
+    }
 }
 
 /// The account part of the path.
