@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 use crate::mixer::task::JoinCmd;
 use crate::mixer::{ConfOut, MixCmd, spawn_mixer};
 use crate::state::{
-    API_VERSION, CallCommand, CallEventKind, ConferenceRecord, ParticipantRecord, Shared, SimState,
-    new_sid, rfc2822_now,
+    API_VERSION, CallCommand, CallEventKind, ConferenceRecord, ConferenceStatus, ParticipantRecord,
+    ParticipantStatus, Shared, SimState, new_sid, rfc2822_now,
 };
 use crate::twiml::ConferenceSpec;
 use crate::webhooks::{self, Webhook};
@@ -47,7 +47,7 @@ pub(crate) fn started(shared: &Shared, conf_sid: &str) -> bool {
         .conferences
         .iter()
         .find(|c| c.sid == conf_sid)
-        .is_some_and(|c| c.status == "in-progress")
+        .is_some_and(|c| c.status == ConferenceStatus::InProgress)
 }
 
 /// The live (not completed) conference named `name`, created if needed; returns its index.
@@ -55,7 +55,7 @@ fn live_conference(state: &mut SimState, account: &str, name: &str) -> usize {
     if let Some(i) = state
         .conferences
         .iter()
-        .position(|c| c.friendly_name == name && c.status != "completed")
+        .position(|c| c.friendly_name == name && c.status != ConferenceStatus::Completed)
     {
         return i;
     }
@@ -70,7 +70,7 @@ fn live_conference(state: &mut SimState, account: &str, name: &str) -> usize {
         friendly_name: name.to_owned(),
         region: "us1".into(),
         sid: sid.clone(),
-        status: "init".into(),
+        status: ConferenceStatus::Init,
         uri: format!("{base}.json"),
         subresource_uris: serde_json::json!({
             "participants": format!("{base}/Participants.json"),
@@ -91,7 +91,7 @@ fn new_participant(
     conf: &ConferenceRecord,
     call_sid: &str,
     joining: &Joining,
-    status: &str,
+    status: ParticipantStatus,
 ) -> ParticipantRecord {
     let now = rfc2822_now();
     ParticipantRecord {
@@ -107,7 +107,7 @@ fn new_participant(
         muted: joining.muted,
         hold: false,
         start_conference_on_enter: joining.start_on_enter,
-        status: status.to_owned(),
+        status,
         queue_time: None,
         uri: format!(
             "/{API_VERSION}/Accounts/{account}/Conferences/{}/Participants/{call_sid}.json",
@@ -132,7 +132,7 @@ pub(crate) fn prepare_participant(
         if conf.status_callback.is_none() {
             conf.status_callback = status_callback;
         }
-        let p = new_participant(&account, conf, call_sid, joining, "queued");
+        let p = new_participant(&account, conf, call_sid, joining, ParticipantStatus::Queued);
         conf.participants.push(p.clone());
         p
     };
@@ -235,10 +235,10 @@ fn enter(
     let starts = conf
         .participants
         .iter()
-        .any(|p| p.status == "connected" && p.start_conference_on_enter);
-    let started_now = starts && conf.status == "init";
+        .any(|p| p.status == ParticipantStatus::Connected && p.start_conference_on_enter);
+    let started_now = starts && conf.status == ConferenceStatus::Init;
     if started_now {
-        conf.status = "in-progress".into();
+        conf.status = ConferenceStatus::InProgress;
         conf.date_updated = rfc2822_now();
     }
     let sid = conf.sid.clone();
@@ -271,7 +271,7 @@ fn connect_participant(
         .iter_mut()
         .find(|p| p.call_sid == call_sid)
     {
-        p.status = "connected".into();
+        p.status = ParticipantStatus::Connected;
         p.date_updated = rfc2822_now();
         return p.clone();
     }
@@ -281,7 +281,13 @@ fn connect_participant(
         end_on_exit: spec.end_conference_on_exit,
         muted: spec.muted,
     };
-    let p = new_participant(account, conf, call_sid, &joining, "connected");
+    let p = new_participant(
+        account,
+        conf,
+        call_sid,
+        &joining,
+        ParticipantStatus::Connected,
+    );
     conf.participants.push(p.clone());
     p
 }
@@ -415,19 +421,19 @@ fn depart(state: &mut SimState, conf_sid: &str, call_sid: &str) -> Option<Depart
         .iter_mut()
         .find(|p| p.call_sid == call_sid)
     {
-        if p.status == "complete" {
+        if p.status == ParticipantStatus::Complete {
             return None;
         }
-        p.status = "complete".into();
+        p.status = ParticipantStatus::Complete;
         p.date_updated = rfc2822_now();
         ends_it = p.end_conference_on_exit;
     }
     let remaining = conf
         .participants
         .iter()
-        .filter(|p| p.status == "connected")
+        .filter(|p| p.status == ParticipantStatus::Connected)
         .count();
-    let ended = conf.status != "completed" && (ends_it || remaining == 0);
+    let ended = conf.status != ConferenceStatus::Completed && (ends_it || remaining == 0);
     if ended {
         end_conference(conf, call_sid, ends_it);
     }
@@ -447,7 +453,7 @@ fn depart(state: &mut SimState, conf_sid: &str, call_sid: &str) -> Option<Depart
 }
 
 fn end_conference(conf: &mut ConferenceRecord, call_sid: &str, by_end_on_exit: bool) {
-    conf.status = "completed".into();
+    conf.status = ConferenceStatus::Completed;
     conf.date_updated = rfc2822_now();
     conf.reason_conference_ended = Some(if by_end_on_exit {
         "participant-with-end-conference-on-exit-left".into()

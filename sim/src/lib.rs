@@ -67,6 +67,6 @@ pub use media_client::{
 };
 pub use server::{CallHandle, NumberConfig, Sim, SimConfig, SimHandle};
 pub use state::{
-    CallEvent, CallEventKind, CallRecord, ConferenceRecord, MessageRecord, Notification,
-    NumberRecord, ParticipantRecord,
+    CallEvent, CallEventKind, CallRecord, ConferenceRecord, ConferenceStatus, MessageRecord,
+    Notification, NumberRecord, ParticipantRecord, ParticipantStatus,
 };

@@ -168,9 +168,40 @@ pub struct ParticipantRecord {
     pub muted: bool,
     pub hold: bool,
     pub start_conference_on_enter: bool,
-    pub status: String,
+    pub status: ParticipantStatus,
     pub queue_time: Option<String>,
     pub uri: String,
+}
+
+/// A participant's status: `queued` while its call rings (added over REST), `connected`, and
+/// `complete` once it has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticipantStatus {
+    Queued,
+    Connected,
+    Complete,
+}
+
+/// A conference's status: `init` until a participant who starts it is in, `in-progress`,
+/// then `completed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConferenceStatus {
+    Init,
+    InProgress,
+    Completed,
+}
+
+impl ConferenceStatus {
+    /// Twilio's spelling (`Status` filter of `GET Conferences.json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConferenceStatus::Init => "init",
+            ConferenceStatus::InProgress => "in-progress",
+            ConferenceStatus::Completed => "completed",
+        }
+    }
 }
 
 /// A conference as `…/Conferences/{Sid}.json` returns it.
@@ -183,8 +214,7 @@ pub struct ConferenceRecord {
     pub friendly_name: String,
     pub region: String,
     pub sid: String,
-    /// `init`, `in-progress` or `completed`.
-    pub status: String,
+    pub status: ConferenceStatus,
     pub uri: String,
     pub subresource_uris: serde_json::Value,
     pub reason_conference_ended: Option<String>,
@@ -482,6 +512,47 @@ impl Inner {
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) | Err(_) => return check(&self.lock()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_spelled_as_twilio_spells_them() {
+        let json = |v: &dyn erased::Json| v.json();
+        assert_eq!(json(&CallStatus::NoAnswer), "\"no-answer\"");
+        assert_eq!(json(&ConferenceStatus::InProgress), "\"in-progress\"");
+        assert_eq!(json(&ConferenceStatus::Init), "\"init\"");
+        assert_eq!(json(&ParticipantStatus::Complete), "\"complete\"");
+        assert_eq!(json(&ParticipantStatus::Queued), "\"queued\"");
+        for status in [
+            ConferenceStatus::Init,
+            ConferenceStatus::InProgress,
+            ConferenceStatus::Completed,
+        ] {
+            assert_eq!(json(&status), format!("\"{}\"", status.as_str()));
+        }
+        let event = CallEventKind::Status {
+            status: CallStatus::Ringing,
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({"type": "status", "status": "ringing"})
+        );
+    }
+
+    mod erased {
+        pub(super) trait Json {
+            fn json(&self) -> String;
+        }
+
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap()
             }
         }
     }

@@ -16,7 +16,8 @@ use axum::routing::{any, get};
 use base64::Engine as _;
 use switchboard_sim::person::{Action, Answer, PersonScript};
 use switchboard_sim::{
-    CallEventKind, CallStatus, FaultConfig, RestFailure, Sim, SimConfig, SimHandle,
+    CallEventKind, CallStatus, ConferenceStatus, FaultConfig, ParticipantStatus, RestFailure, Sim,
+    SimConfig, SimHandle,
 };
 use telephony::rest::{CallInstructions, CreateCall, UpdateCall};
 use telephony::{TwilioAuth, TwilioClient, TwilioError};
@@ -879,7 +880,7 @@ async fn conference_participants_add_update_remove() {
     while sim
         .participants(&conf.sid)
         .iter()
-        .filter(|p| p.status == "connected")
+        .filter(|p| p.status == ParticipantStatus::Connected)
         .count()
         < 2
     {
@@ -1248,12 +1249,12 @@ async fn conference_of(
         let conf = sim
             .conferences()
             .into_iter()
-            .find(|c| c.friendly_name == room && c.status != "completed");
+            .find(|c| c.friendly_name == room && c.status != ConferenceStatus::Completed);
         if let Some(conf) = conf {
             let connected = sim
                 .participants(&conf.sid)
                 .iter()
-                .filter(|p| p.status == "connected")
+                .filter(|p| p.status == ParticipantStatus::Connected)
                 .count();
             if connected == calls.len() {
                 return (calls, conf.sid);
@@ -1499,7 +1500,7 @@ async fn conference_beeps_on_join_and_waits_with_music_for_a_starter() {
             .find(|c| c.sid == conf)
             .unwrap()
             .status,
-        "init"
+        ConferenceStatus::Init
     );
     // A starter joins (with a beep): the music stops; the first hears the beep, then silence.
     product.answer(
@@ -1551,7 +1552,7 @@ async fn conference_ends_for_everyone_when_an_end_on_exit_participant_leaves() {
         .into_iter()
         .find(|c| c.sid == conf)
         .unwrap();
-    assert_eq!(ended.status, "completed");
+    assert_eq!(ended.status, ConferenceStatus::Completed);
     assert_eq!(
         ended.reason_conference_ended.as_deref(),
         Some("participant-with-end-conference-on-exit-left")

@@ -1,6 +1,7 @@
 //! A [`PersonScript`]: how a simulated phone answers ([`Answer`]) and what its person then
 //! does ([`Action`]s). Plain data with JSON (serde) forms.
 
+use domain::CallStatus;
 use serde::{Deserialize, Serialize};
 
 use super::SAMPLES_PER_MS;
@@ -30,12 +31,12 @@ impl Answer {
     }
 
     /// Twilio's final `CallStatus` when the call is not answered; `None` when it is.
-    pub fn refusal_status(&self) -> Option<&'static str> {
+    pub fn refusal_status(&self) -> Option<CallStatus> {
         match self {
             Answer::Human | Answer::Machine { .. } => None,
-            Answer::Busy => Some("busy"),
-            Answer::Fail => Some("failed"),
-            Answer::NoAnswer => Some("no-answer"),
+            Answer::Busy => Some(CallStatus::Busy),
+            Answer::Fail => Some(CallStatus::Failed),
+            Answer::NoAnswer => Some(CallStatus::NoAnswer),
         }
     }
 

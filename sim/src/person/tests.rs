@@ -1,5 +1,6 @@
 use super::*;
 use crate::speech;
+use domain::CallStatus;
 use voice::mulaw;
 
 /// Feeds `audio` to the listener in 20 ms frames from `start_ms`; returns the end time.
@@ -42,11 +43,17 @@ fn builder_makes_the_script() {
         PersonScript::machine(3000).answer,
         Answer::Machine { greeting_ms: 3000 }
     );
-    assert_eq!(PersonScript::busy().answer.refusal_status(), Some("busy"));
-    assert_eq!(PersonScript::fail().answer.refusal_status(), Some("failed"));
+    assert_eq!(
+        PersonScript::busy().answer.refusal_status(),
+        Some(CallStatus::Busy)
+    );
+    assert_eq!(
+        PersonScript::fail().answer.refusal_status(),
+        Some(CallStatus::Failed)
+    );
     assert_eq!(
         PersonScript::no_answer().answer.refusal_status(),
-        Some("no-answer")
+        Some(CallStatus::NoAnswer)
     );
     assert!(Answer::Machine { greeting_ms: 1 }.answers());
     assert_eq!(Answer::Human.answered_by(), Some("human"));

@@ -190,14 +190,14 @@ fn not_in_progress() -> ApiError {
 /// only a call that is not yet answered), `Twiml` / `Url` redirect; `None` for nothing.
 fn update_command(form: &Form, status: CallStatus) -> Result<Option<CallCommand>, ApiError> {
     if let Some(s) = form.get("Status") {
-        return match s {
-            "completed" => Ok(Some(CallCommand::Hangup(CallStatus::Completed))),
+        return match CallStatus::parse(s) {
+            Some(CallStatus::Completed) => Ok(Some(CallCommand::Hangup(CallStatus::Completed))),
             // Twilio: `canceled` only affects calls that are queued or ringing.
-            "canceled" if status == CallStatus::InProgress => Ok(None),
-            "canceled" => Ok(Some(CallCommand::Hangup(CallStatus::Canceled))),
-            other => Err(ApiError::bad(
+            Some(CallStatus::Canceled) if status == CallStatus::InProgress => Ok(None),
+            Some(CallStatus::Canceled) => Ok(Some(CallCommand::Hangup(CallStatus::Canceled))),
+            _ => Err(ApiError::bad(
                 21626,
-                format!("Invalid Status: {other}; use completed or canceled"),
+                format!("Invalid Status: {s}; use completed or canceled"),
             )),
         };
     }

@@ -20,7 +20,8 @@ use super::{
 use crate::call::{self, DocSource, OutboundRequest};
 use crate::conference::{self, Joining};
 use crate::state::{
-    CallEventKind, ConferenceRecord, ParticipantRecord, Shared, SimState, rfc2822_now,
+    CallEventKind, ConferenceRecord, ConferenceStatus, ParticipantRecord, ParticipantStatus,
+    Shared, SimState, rfc2822_now,
 };
 use telephony::twiml::escape_xml as escape;
 
@@ -33,7 +34,7 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .iter()
         .rev()
         .filter(|c| name.as_ref().is_none_or(|n| &c.friendly_name == n))
-        .filter(|c| status.as_ref().is_none_or(|s| &c.status == s))
+        .filter(|c| status.as_ref().is_none_or(|s| c.status.as_str() == s))
         .cloned()
         .collect();
     list_page(&shared, "conferences", "Conferences", &query, conferences)
@@ -51,7 +52,7 @@ fn find_conference<'a>(state: &'a SimState, id: &str) -> Option<&'a ConferenceRe
                 .conferences
                 .iter()
                 .rev()
-                .find(|c| c.friendly_name == id && c.status != "completed")
+                .find(|c| c.friendly_name == id && c.status != ConferenceStatus::Completed)
         })
 }
 
@@ -81,7 +82,7 @@ pub(crate) async fn list_participants(
         conference
             .participants
             .iter()
-            .filter(|p| p.status != "complete")
+            .filter(|p| p.status != ParticipantStatus::Complete)
             .filter(|p| flag(&muted, p.muted) && flag(&hold, p.hold) && flag(&coaching, p.coaching))
             .cloned()
             .collect()
@@ -324,7 +325,7 @@ pub(crate) async fn remove_participant(
         let state = shared.lock();
         let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
         let p = &state.conferences[ci].participants[pi];
-        if p.status == "complete" {
+        if p.status == ParticipantStatus::Complete {
             return Err(participant.not_found());
         }
         p.call_sid.clone()

@@ -6,6 +6,8 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use domain::CallStatus;
+
 use tokio::time::Instant;
 
 use super::DialOutcome;
@@ -36,7 +38,7 @@ pub(crate) async fn run(call: &mut CallRun, spec: &ConferenceSpec) -> Step<DialO
     conference::leave(&call.shared, &joined.sid, &call.sid);
     let caller_gone = stayed?;
     ControlFlow::Continue(DialOutcome {
-        status: "completed".into(),
+        status: CallStatus::Completed,
         call_sid: None,
         duration: started.elapsed().as_secs(),
         caller_gone,

@@ -4,6 +4,8 @@
 
 use std::ops::ControlFlow;
 
+use domain::CallStatus;
+
 use super::{DialOutcome, conference, number};
 use crate::call::{CallRun, DocSource, End, Exit, Step};
 use crate::state::CallEventKind;
@@ -34,7 +36,7 @@ pub(crate) async fn run(call: &mut CallRun, dial: &Dial) -> Step {
                 message: format!("the sim cannot dial {c}"),
             });
             DialOutcome {
-                status: "failed".into(),
+                status: CallStatus::Failed,
                 call_sid: None,
                 duration: 0,
                 caller_gone: false,
@@ -68,7 +70,7 @@ fn after_dial(call: &CallRun, dial: &Dial, outcome: DialOutcome) -> Step {
 }
 
 fn dial_params(outcome: &DialOutcome) -> Vec<(String, String)> {
-    let mut extra = vec![("DialCallStatus".to_owned(), outcome.status.clone())];
+    let mut extra = vec![("DialCallStatus".to_owned(), outcome.status.to_string())];
     if let Some(child) = &outcome.call_sid {
         extra.push(("DialCallSid".into(), child.clone()));
         extra.push(("DialCallDuration".into(), outcome.duration.to_string()));
@@ -83,7 +85,7 @@ mod tests {
     #[test]
     fn the_action_gets_the_child_call() {
         let bridged = DialOutcome {
-            status: "completed".into(),
+            status: CallStatus::Completed,
             call_sid: Some("CA1".into()),
             duration: 42,
             caller_gone: false,

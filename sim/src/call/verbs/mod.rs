@@ -28,6 +28,8 @@ pub(crate) mod stream;
 
 use std::ops::ControlFlow;
 
+use domain::CallStatus;
+
 use super::person::Utterance;
 use super::{CallRun, Step};
 use crate::state::CallEventKind;
@@ -77,7 +79,8 @@ pub(crate) async fn prompt(
 
 /// How a `<Dial>` went.
 pub(crate) struct DialOutcome {
-    pub status: String,
+    /// `DialCallStatus`: the child call's final status.
+    pub status: CallStatus,
     pub call_sid: Option<String>,
     pub duration: u64,
     /// The caller hung up during the dial.

@@ -43,7 +43,7 @@ pub(crate) async fn run(call: &mut CallRun, leg: Leg<'_>) -> Step<DialOutcome> {
     if let Ring::Ended(status) = outcome {
         finish(&call.shared, &child, status, &StatusCallbacks::none());
         return ControlFlow::Continue(DialOutcome {
-            status: status.to_string(),
+            status,
             call_sid: Some(child),
             duration: 0,
             caller_gone: false,
@@ -73,7 +73,7 @@ pub(crate) async fn run(call: &mut CallRun, leg: Leg<'_>) -> Step<DialOutcome> {
     });
     let caller_gone = bridged?;
     ControlFlow::Continue(DialOutcome {
-        status: CallStatus::Completed.to_string(),
+        status: CallStatus::Completed,
         call_sid: Some(child),
         duration,
         caller_gone,
