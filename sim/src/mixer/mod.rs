@@ -204,7 +204,7 @@ fn chime_sample(i: usize) -> i16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use voice::pcm::{goertzel_power, rms_dbfs, sine};
+    use voice::pcm::{goertzel_power, rms_dbfs};
 
     fn frame_of(pcm: &[i16]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -213,7 +213,7 @@ mod tests {
     }
 
     fn tone_frame(freq: f32, amplitude: f32) -> Vec<u8> {
-        frame_of(&sine(freq, 8000, 20, amplitude))
+        voice::mulaw::tone(freq, 20, amplitude)
     }
 
     fn heard(mix: &[(String, Vec<u8>)], id: &str) -> Vec<i16> {

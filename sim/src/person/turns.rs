@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use voice::mulaw;
 
+use super::ear::is_silent;
 use super::{FRAME, SAMPLES_PER_MS};
 
 /// A 20 ms frame is *voiced* (speech, not silence or a quiet line) when its RMS level is at
@@ -14,10 +15,7 @@ pub const VOICED_DBFS: f32 = -50.0;
 
 /// Whether a μ-law frame (up to 20 ms) has speech-like energy ([`VOICED_DBFS`]).
 pub fn is_voiced(mulaw_frame: &[u8]) -> bool {
-    if mulaw_frame
-        .iter()
-        .all(|&b| b == mulaw::SILENCE || b == 0x7F)
-    {
+    if is_silent(mulaw_frame) {
         return false;
     }
     let mut pcm = Vec::with_capacity(mulaw_frame.len());
