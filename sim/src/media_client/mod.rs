@@ -26,7 +26,7 @@
 //! and updates the shared state. Every message therefore leaves through one task, so sequence
 //! numbers are in wire order.
 //!
-//! The interval uses [`MissedTickBehavior::Burst`]: a phone line's media clock does not slow
+//! The interval uses [`MissedTickBehavior::Burst`](tokio::time::MissedTickBehavior::Burst): a phone line's media clock does not slow
 //! down when our process is descheduled — the late packets arrive back to back. Burst keeps the
 //! long-run rate at exactly 50 frames/s, keeps `timestamp` (media time) in step with wall-clock
 //! time since the start, and keeps playout (and so mark echoes) at real time. `Delay` would make
@@ -238,7 +238,7 @@ impl MediaStreamClient {
         state.caller_audio.extend(mulaw);
     }
 
-    /// The caller turns decided so far, in order ([`VoiceTurns`] on the stream's media clock:
+    /// The caller turns decided so far, in order ([`VoiceTurns`](crate::person::VoiceTurns) on the stream's media clock:
     /// an utterance's voice ends where its last voiced 20 ms frame was sent; the answer is the
     /// first voiced frame of the server's audio to start playing after that).
     pub fn voice_turns(&self) -> Vec<Turn> {

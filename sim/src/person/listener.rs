@@ -1,5 +1,5 @@
 //! The person's ear as a VAD: [`Listener`] tells when the other side talks and how long it
-//! has been quiet; [`QuietWait`] is one [`Action::WaitForQuiet`](super::Action::WaitForQuiet).
+//! has been quiet; [`QuietWait`] is one [`Action::WaitForQuiet`](super::Action::WaitForQuiet)(super::Action::WaitForQuiet).
 
 use voice::mulaw;
 use voice::vad::{Vad, VadConfig, VadEvent};
@@ -146,7 +146,7 @@ impl Listener {
     }
 }
 
-/// How an [`Action::WaitForQuiet`] ended.
+/// How an [`Action::WaitForQuiet`](super::Action::WaitForQuiet) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
     /// The other side talked, then was quiet for the required time.
@@ -155,7 +155,7 @@ pub enum WaitOutcome {
     TimedOut,
 }
 
-/// The state of one [`Action::WaitForQuiet`]: it is satisfied once the other side has talked
+/// The state of one [`Action::WaitForQuiet`](super::Action::WaitForQuiet): it is satisfied once the other side has talked
 /// (since the wait began, or was talking when it began) and then been quiet for `quiet_ms`.
 /// Waiting for talk first keeps a person from speaking into a greeting that has not begun.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -99,7 +99,7 @@ impl Recording {
         self.events.push(RecordingEvent { at_ms, kind });
     }
 
-    /// Adds what a [`Listener`] reported.
+    /// Adds what a [`Listener`](super::Listener) reported.
     pub fn heard_events(&mut self, heard: impl IntoIterator<Item = Heard>) {
         self.events
             .extend(heard.into_iter().map(RecordingEvent::from));

@@ -81,7 +81,7 @@ pub enum Action {
         mulaw: Vec<u8>,
     },
     /// Wait until the other side has talked and then been quiet for `quiet_ms`, giving up
-    /// after `timeout_ms` (see [`QuietWait`]).
+    /// after `timeout_ms` (see [`QuietWait`](super::QuietWait)).
     WaitForQuiet { quiet_ms: u32, timeout_ms: u32 },
     /// Press DTMF digits (`0-9`, `*`, `#`, `A-D`).
     Digits(String),
