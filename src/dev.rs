@@ -9,8 +9,8 @@ use store::{NewAgent, Store};
 use tokio::sync::watch;
 
 pub const DEMO_TENANT: &str = "Acme Dental";
-/// Twilio's magic "valid number" for test credentials.
-pub const DEMO_NUMBER: &str = "+15005550006";
+/// The demo tenant's number: the one the simulated account owns.
+pub use crate::sim_cli::DEMO_NUMBER;
 
 pub async fn run(mut settings: Settings) -> Result<()> {
     // Without a Twilio account, Twilio is the simulator, in this process.

@@ -70,7 +70,7 @@ impl Default for FaultConfig {
 }
 
 /// How many REST failures the sim has injected, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultCounts {
     pub too_many_requests: u64,
     pub server_errors: u64,

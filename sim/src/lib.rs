@@ -7,27 +7,29 @@
 //!
 //! Module map:
 //! - [`server`]: [`Sim::start`] / [`SimConfig`], the [`SimHandle`] and [`CallHandle`] tests
-//!   drive, and the `/_sim/` control API (place calls, long-poll call transcripts, register
-//!   phones, summary).
+//!   drive, and the `/_sim/` control API, whose request and response types are [`control`]'s
+//!   (shared with the `switchboard sim` client).
 //! - `rest` (private): Twilio's REST API — Calls, Messages, Conferences + Participants,
 //!   AvailablePhoneNumbers, IncomingPhoneNumbers, Recordings — with Basic auth (auth token or
 //!   API key), Twilio's error JSON and codes, paging fields, and fault injection.
-//! - `runner` (private): the call lifecycle (ringing, answer, AMD, status callbacks) and the
-//!   TwiML interpreter (Say, Play, Pause, Gather, Dial Number/Conference, Connect/Stream,
-//!   Record, Redirect, Hangup, Reject) with the person on the line.
+//! - `call` (private): the call lifecycle (ringing, answer, AMD, status callbacks, typed
+//!   [`CallStatus`]), the person on the line, and the TwiML interpreter with one module per
+//!   verb (Say, Play, Pause, Gather, Dial Number/Conference, Connect/Stream, Record,
+//!   Redirect, Hangup, Reject).
+//! - `conference` (private): conferences and their participants, each live conference with a
+//!   mixer task ([`mixer`]).
 //! - `webhooks` (private): signed form POSTs / GETs, `#rc=` and configured retries, delays,
 //!   duplicates.
 //! - [`state`]: the resources as Twilio's JSON ([`CallRecord`], [`MessageRecord`], …), call
 //!   transcripts ([`CallEvent`]) and error [`Notification`]s.
 //! - [`faults`]: [`FaultConfig`] — seeded REST failures (429/500/timeout), webhook delay,
 //!   duplicates and retries, dropped media streams.
-//!
-//! Built so far:
 //! - [`media_client`]: the phone side of a bidirectional Media Stream — connects to our
 //!   `/twilio/media` exactly as Twilio does, sends caller audio in real time, plays what the
 //!   server sends at real time and echoes marks when their audio has played.
-//! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`]) with Twilio's attribute names,
-//!   defaults, nesting rules and error codes (12100 parse failure, 12200 schema).
+//! - [`twiml`]: TwiML documents → a verb AST ([`twiml::Verb`], one struct per verb) with
+//!   Twilio's attribute names, defaults, nesting rules and error codes (12100 parse failure,
+//!   12200 schema).
 //! - [`speech`]: what the simulated network says — deterministic speech-like audio whose
 //!   duration follows the text, `espeak-ng` speech for simulated callers when installed
 //!   ([`speech::speak`], `SIM_VOICE`), tones, the beep, silence.
@@ -42,19 +44,22 @@
 //!   stream phone measures and calls log as `AgentAnswered` / `TurnUnanswered` /
 //!   `TurnOverlapped` events.
 
+mod call;
+mod conference;
+pub mod control;
 pub mod error;
 pub mod faults;
 pub mod media_client;
 pub mod mixer;
 pub mod person;
 mod rest;
-mod runner;
 pub mod server;
 pub mod speech;
 pub mod state;
 pub mod twiml;
 mod webhooks;
 
+pub use domain::CallStatus;
 pub use error::SimError;
 pub use faults::{FaultConfig, FaultCounts, RestFailure};
 pub use media_client::{
@@ -62,6 +67,6 @@ pub use media_client::{
 };
 pub use server::{CallHandle, NumberConfig, Sim, SimConfig, SimHandle};
 pub use state::{
-    CallEvent, CallEventKind, CallRecord, ConferenceRecord, MessageRecord, Notification,
-    NumberRecord, ParticipantRecord,
+    CallEvent, CallEventKind, CallRecord, ConferenceRecord, ConferenceStatus, MessageRecord,
+    Notification, NumberRecord, ParticipantRecord, ParticipantStatus,
 };

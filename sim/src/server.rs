@@ -1,16 +1,8 @@
 //! Starting the simulator, and the handles tests and the CLI drive it with.
 //!
 //! [`Sim::start`] binds one HTTP server that serves Twilio's REST API (the private `rest` module) and a
-//! small control API of its own under `/_sim/` (JSON, no auth — it is a local test tool):
-//!
-//! - `POST /_sim/calls` `{from, to, person}` → `{sid}`: an inbound call from a simulated person
-//!   to one of the sim's numbers.
-//! - `GET /_sim/calls/{sid}/events?after=N&wait_ms=M` → `{events, status, next}`: the call's
-//!   transcript from event `N`; with `wait_ms` it long-polls until there is something new or
-//!   the call has ended.
-//! - `GET /_sim/calls/{sid}/heard.wav`: what the person has heard so far (8 kHz WAV).
-//! - `POST /_sim/phones` `{number, person}`: registers a phone (the callee of outbound calls).
-//! - `GET /_sim/summary`: counts of calls by status, messages, conferences, numbers, errors.
+//! small control API of its own under `/_sim/` (JSON, no auth — it is a local test tool); its
+//! requests and answers are the types of [`crate::control`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,11 +14,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use domain::{CallStatus, Secret};
+
 use crate::SimError;
+use crate::control::{
+    ControlError, EventPage, EventsQuery, PlaceCall, Placed, RegisterPhone, Registered, Summary,
+};
 use crate::faults::{FaultConfig, FaultState};
 use crate::person::PersonScript;
 use crate::state::{
@@ -43,9 +39,9 @@ pub struct SimConfig {
     /// Where to listen; `127.0.0.1:0` picks a free port.
     pub bind: SocketAddr,
     pub account_sid: String,
-    pub auth_token: String,
+    pub auth_token: Secret<String>,
     /// API keys (`SK…`, secret) also accepted for REST auth.
-    pub api_keys: Vec<(String, String)>,
+    pub api_keys: Vec<(String, Secret<String>)>,
     /// Numbers the account owns from the start, so tests need no REST setup.
     pub numbers: Vec<NumberConfig>,
     pub faults: FaultConfig,
@@ -59,7 +55,7 @@ impl SimConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             account_sid: "AC0123456789abcdef0123456789abcdef".into(),
-            auth_token: "sim-auth-token".into(),
+            auth_token: Secret::from("sim-auth-token"),
             api_keys: Vec::new(),
             numbers: Vec::new(),
             faults: FaultConfig::default(),
@@ -92,7 +88,7 @@ impl Sim {
             .map_err(|e| SimError::Start(e.to_string()))?;
         let mut state = SimState::default();
         for (number, voice_url, status_callback) in &config.numbers {
-            let mut record = crate::state::NumberRecord::new(&config.account_sid, number);
+            let mut record = NumberRecord::new(&config.account_sid, number);
             record.voice_url = Some(voice_url.clone());
             record.status_callback = status_callback.clone();
             state.numbers.push(record);
@@ -166,7 +162,7 @@ impl SimHandle {
     }
 
     pub fn auth_token(&self) -> &str {
-        &self.shared.settings.auth_token
+        self.shared.settings.auth_token.expose()
     }
 
     /// Makes `number` a simulated phone that behaves as `script` when called.
@@ -191,7 +187,7 @@ impl SimHandle {
         to: &str,
         person: PersonScript,
     ) -> Result<CallHandle, SimError> {
-        let sid = crate::runner::place_inbound(&self.shared, from, to, person)?;
+        let sid = crate::call::place_inbound(&self.shared, from, to, person)?;
         Ok(self.call(&sid))
     }
 
@@ -306,7 +302,7 @@ impl CallHandle {
         self.shared.lock().call(&self.sid).map(|c| c.record.clone())
     }
 
-    pub fn status(&self) -> Option<String> {
+    pub fn status(&self) -> Option<CallStatus> {
         self.record().map(|r| r.status)
     }
 
@@ -356,7 +352,7 @@ impl CallHandle {
     /// Waits until the call's status is `status`.
     pub async fn wait_for_status(
         &self,
-        status: &str,
+        status: CallStatus,
         timeout: Duration,
     ) -> Result<CallRecord, SimError> {
         let sid = self.sid.clone();
@@ -391,39 +387,28 @@ impl CallHandle {
 // The control API.
 
 fn control_router(shared: Shared) -> Router {
+    use crate::control::{CALLS_PATH, PHONES_PATH, SUMMARY_PATH};
     Router::new()
-        .route("/_sim/calls", post(control_place_call))
-        .route("/_sim/calls/{sid}/events", get(control_events))
-        .route("/_sim/calls/{sid}/heard.wav", get(control_heard_wav))
-        .route("/_sim/phones", post(control_register_phone))
-        .route("/_sim/summary", get(control_summary))
+        .route(CALLS_PATH, post(control_place_call))
+        .route(&format!("{CALLS_PATH}/{{sid}}/events"), get(control_events))
+        .route(
+            &format!("{CALLS_PATH}/{{sid}}/heard.wav"),
+            get(control_heard_wav),
+        )
+        .route(PHONES_PATH, post(control_register_phone))
+        .route(SUMMARY_PATH, get(control_summary))
         .with_state(shared)
 }
 
-#[derive(Deserialize)]
-struct PlaceCall {
-    from: String,
-    to: String,
-    person: PersonScript,
-}
-
 fn control_error(status: StatusCode, message: String) -> Response {
-    (status, Json(serde_json::json!({ "error": message }))).into_response()
+    (status, Json(ControlError { error: message })).into_response()
 }
 
 async fn control_place_call(State(shared): State<Shared>, Json(body): Json<PlaceCall>) -> Response {
-    match crate::runner::place_inbound(&shared, &body.from, &body.to, body.person) {
-        Ok(sid) => (StatusCode::CREATED, Json(serde_json::json!({ "sid": sid }))).into_response(),
+    match crate::call::place_inbound(&shared, &body.from, &body.to, body.person) {
+        Ok(sid) => (StatusCode::CREATED, Json(Placed { sid })).into_response(),
         Err(e) => control_error(StatusCode::BAD_REQUEST, e.to_string()),
     }
-}
-
-#[derive(Deserialize)]
-struct EventsQuery {
-    #[serde(default)]
-    after: usize,
-    #[serde(default)]
-    wait_ms: u64,
 }
 
 async fn control_events(
@@ -446,13 +431,12 @@ async fn control_events(
     let Some(slot) = state.call(&sid) else {
         return control_error(StatusCode::NOT_FOUND, format!("no call {sid}"));
     };
-    let events: Vec<&CallEvent> = slot.events.iter().skip(q.after).collect();
-    Json(serde_json::json!({
-        "events": events,
-        "status": slot.record.status,
-        "ended": slot.record.is_final(),
-        "next": slot.events.len(),
-    }))
+    Json(EventPage {
+        events: slot.events.iter().skip(q.after).cloned().collect(),
+        status: slot.record.status,
+        ended: slot.record.is_final(),
+        next: slot.events.len(),
+    })
     .into_response()
 }
 
@@ -477,12 +461,6 @@ async fn control_heard_wav(State(shared): State<Shared>, Path(sid): Path<String>
         .into_response()
 }
 
-#[derive(Deserialize)]
-struct RegisterPhone {
-    number: String,
-    person: PersonScript,
-}
-
 async fn control_register_phone(
     State(shared): State<Shared>,
     Json(body): Json<RegisterPhone>,
@@ -491,32 +469,33 @@ async fn control_register_phone(
         .lock()
         .phones
         .insert(body.number.clone(), body.person);
-    (
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "number": body.number })),
-    )
-        .into_response()
+    let registered = Registered {
+        number: body.number,
+    };
+    (StatusCode::CREATED, Json(registered)).into_response()
 }
 
 async fn control_summary(State(shared): State<Shared>) -> Response {
     let state = shared.lock();
-    let mut by_status = serde_json::Map::new();
+    let mut calls_by_status = std::collections::BTreeMap::new();
     for c in &state.calls {
-        let n = by_status
-            .get(&c.record.status)
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        by_status.insert(c.record.status.clone(), (n + 1).into());
+        *calls_by_status
+            .entry(c.record.status.to_string())
+            .or_insert(0) += 1;
     }
-    Json(serde_json::json!({
-        "calls": state.calls.len(),
-        "calls_by_status": by_status,
-        "messages": state.messages.len(),
-        "conferences": state.conferences.len(),
-        "numbers": state.numbers.iter().map(|n| &n.phone_number).collect::<Vec<_>>(),
-        "phones": state.phones.keys().collect::<Vec<_>>(),
-        "notifications": state.notifications.len(),
-        "faults_injected": shared.faults().injected,
-    }))
+    Json(Summary {
+        calls: state.calls.len(),
+        calls_by_status,
+        conferences: state.conferences.len(),
+        faults_injected: shared.faults().injected,
+        messages: state.messages.len(),
+        notifications: state.notifications.len(),
+        numbers: state
+            .numbers
+            .iter()
+            .map(|n| n.phone_number.clone())
+            .collect(),
+        phones: state.phones.keys().cloned().collect(),
+    })
     .into_response()
 }

@@ -45,16 +45,12 @@ fn samples_for_ms(ms: u32) -> usize {
 }
 
 /// `ms` milliseconds of μ-law silence.
-pub fn silence(ms: u32) -> Vec<u8> {
-    vec![mulaw::encode_sample(0); samples_for_ms(ms)]
-}
+pub use voice::mulaw::silence;
 
-/// A sine tone of `freq_hz` for `ms` milliseconds, μ-law.
+/// A sine tone of `freq_hz` for `ms` milliseconds, μ-law, at the level of the network's
+/// tones.
 pub fn tone(freq_hz: f32, ms: u32) -> Vec<u8> {
-    let pcm = voice::pcm::sine(freq_hz, SAMPLE_RATE, ms, TONE_AMPLITUDE);
-    let mut out = Vec::with_capacity(pcm.len());
-    mulaw::encode(&pcm, &mut out);
-    out
+    mulaw::tone(freq_hz, ms, TONE_AMPLITUDE)
 }
 
 /// The beep of a voicemail or a conference entry: [`BEEP_HZ`] for [`BEEP_MS`].

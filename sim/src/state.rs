@@ -10,12 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use domain::{CallStatus, Secret};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::faults::FaultState;
-use crate::person::{PersonScript, Turn, TurnOutcome};
+use crate::mixer::MixCmd;
+use crate::person::{Ear, PersonScript, Turn, TurnOutcome};
 
 /// Twilio's REST API version, in paths and webhook parameters.
 pub const API_VERSION: &str = "2010-04-01";
@@ -45,7 +47,7 @@ pub struct CallRecord {
     pub from: String,
     pub from_formatted: String,
     pub phone_number_sid: Option<String>,
-    pub status: String,
+    pub status: CallStatus,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
     pub duration: Option<String>,
@@ -86,7 +88,7 @@ impl CallRecord {
             from: from.to_owned(),
             from_formatted: from.to_owned(),
             phone_number_sid: None,
-            status: "queued".into(),
+            status: CallStatus::Queued,
             start_time: None,
             end_time: None,
             duration: None,
@@ -119,16 +121,8 @@ impl CallRecord {
 
     /// Whether the call has reached a final status.
     pub fn is_final(&self) -> bool {
-        is_final_status(&self.status)
+        self.status.is_final()
     }
-}
-
-/// `completed`, `busy`, `no-answer`, `failed` and `canceled` are final.
-pub fn is_final_status(status: &str) -> bool {
-    matches!(
-        status,
-        "completed" | "busy" | "no-answer" | "failed" | "canceled"
-    )
 }
 
 /// A message as `GET …/Messages/{Sid}.json` returns it.
@@ -174,9 +168,40 @@ pub struct ParticipantRecord {
     pub muted: bool,
     pub hold: bool,
     pub start_conference_on_enter: bool,
-    pub status: String,
+    pub status: ParticipantStatus,
     pub queue_time: Option<String>,
     pub uri: String,
+}
+
+/// A participant's status: `queued` while its call rings (added over REST), `connected`, and
+/// `complete` once it has left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParticipantStatus {
+    Queued,
+    Connected,
+    Complete,
+}
+
+/// A conference's status: `init` until a participant who starts it is in, `in-progress`,
+/// then `completed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConferenceStatus {
+    Init,
+    InProgress,
+    Completed,
+}
+
+impl ConferenceStatus {
+    /// Twilio's spelling (`Status` filter of `GET Conferences.json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConferenceStatus::Init => "init",
+            ConferenceStatus::InProgress => "in-progress",
+            ConferenceStatus::Completed => "completed",
+        }
+    }
 }
 
 /// A conference as `…/Conferences/{Sid}.json` returns it.
@@ -189,8 +214,7 @@ pub struct ConferenceRecord {
     pub friendly_name: String,
     pub region: String,
     pub sid: String,
-    /// `init`, `in-progress` or `completed`.
-    pub status: String,
+    pub status: ConferenceStatus,
     pub uri: String,
     pub subresource_uris: serde_json::Value,
     pub reason_conference_ended: Option<String>,
@@ -280,7 +304,7 @@ pub struct CallEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CallEventKind {
     /// The call's status changed.
-    Status { status: String },
+    Status { status: CallStatus },
     /// Answering machine detection finished.
     AnsweredBy { answered_by: String },
     /// The sim fetched TwiML or posted a callback.
@@ -348,7 +372,7 @@ pub(crate) enum CallCommand {
     /// Fetch TwiML from this URL (method) instead of the current verb.
     Url(String, String),
     /// `Status=completed` / `canceled`.
-    Hangup(String),
+    Hangup(CallStatus),
 }
 
 /// Per-call bookkeeping beside the public record.
@@ -363,7 +387,7 @@ pub(crate) struct CallSlot {
     /// Conference the call is in (conference sid), with a way to kick it out.
     pub conference_kick: Option<mpsc::UnboundedSender<()>>,
     /// What the person on this call has heard.
-    pub heard: Option<crate::runner::Ear>,
+    pub heard: Option<Ear>,
 }
 
 /// Everything the sim holds.
@@ -380,7 +404,7 @@ pub(crate) struct SimState {
     pub recordings: HashMap<String, Vec<u8>>,
     /// Per live conference: its mixer task; per conference: requested callback events,
     /// callback sequence.
-    pub conference_mixers: HashMap<String, mpsc::UnboundedSender<crate::runner::MixCmd>>,
+    pub conference_mixers: HashMap<String, mpsc::UnboundedSender<MixCmd>>,
     pub conference_events: HashMap<String, Vec<String>>,
     pub conference_seq: HashMap<String, u32>,
 }
@@ -399,12 +423,12 @@ impl SimState {
     }
 }
 
-/// The resolved configuration the server and runners share.
+/// The resolved configuration the server and calls share.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub account_sid: String,
-    pub auth_token: String,
-    pub api_keys: Vec<(String, String)>,
+    pub auth_token: Secret<String>,
+    pub api_keys: Vec<(String, Secret<String>)>,
     /// Where the sim's REST API listens (what the product uses as its Twilio base URL).
     pub base_url: String,
 }
@@ -488,6 +512,47 @@ impl Inner {
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) | Err(_) => return check(&self.lock()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_spelled_as_twilio_spells_them() {
+        let json = |v: &dyn erased::Json| v.json();
+        assert_eq!(json(&CallStatus::NoAnswer), "\"no-answer\"");
+        assert_eq!(json(&ConferenceStatus::InProgress), "\"in-progress\"");
+        assert_eq!(json(&ConferenceStatus::Init), "\"init\"");
+        assert_eq!(json(&ParticipantStatus::Complete), "\"complete\"");
+        assert_eq!(json(&ParticipantStatus::Queued), "\"queued\"");
+        for status in [
+            ConferenceStatus::Init,
+            ConferenceStatus::InProgress,
+            ConferenceStatus::Completed,
+        ] {
+            assert_eq!(json(&status), format!("\"{}\"", status.as_str()));
+        }
+        let event = CallEventKind::Status {
+            status: CallStatus::Ringing,
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::json!({"type": "status", "status": "ringing"})
+        );
+    }
+
+    mod erased {
+        pub(super) trait Json {
+            fn json(&self) -> String;
+        }
+
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap()
             }
         }
     }

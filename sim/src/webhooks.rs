@@ -56,10 +56,9 @@ pub(crate) struct WebhookError {
     pub message: String,
 }
 
-/// A successful answer.
+/// A successful answer: its body.
 #[derive(Debug, Clone)]
 pub(crate) struct WebhookAnswer {
-    pub status: u16,
     pub body: String,
 }
 
@@ -91,89 +90,109 @@ async fn send(
     };
     let (base, rc) = split_overrides(&hook.url);
     let retries = rc.max(config_retries);
-    let (url, signed_params) = if hook.method == "GET" {
-        let mut url = base.to_owned();
-        if !hook.params.is_empty() {
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&serde_urlencoded::to_string(&hook.params).unwrap_or_default());
-        }
-        (url, Vec::new())
-    } else {
-        (base.to_owned(), hook.params.clone())
-    };
-    let signature = telephony::compute_signature(&shared.settings.auth_token, &url, &signed_params);
+    let signed = Signed::new(shared, hook, base);
     let mut attempt = 0;
     loop {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        let mut request = if hook.method == "GET" {
-            shared.http.get(&url)
-        } else {
-            shared.http.post(&url).form(&hook.params)
-        };
-        request = request
-            .timeout(WEBHOOK_TIMEOUT)
-            .header("X-Twilio-Signature", &signature)
-            .header("I-Twilio-Idempotency-Token", token)
-            .header("User-Agent", "TwilioProxy/1.1");
-        let sent_at = std::time::Instant::now();
-        let result = request.send().await;
-        let latency_ms = sent_at.elapsed().as_millis() as u64;
-        let (outcome, retryable) = match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap_or_default();
-                if (200..300).contains(&status) {
-                    (Ok(WebhookAnswer { status, body }), false)
-                } else {
-                    (
-                        Err((
-                            Some(status),
-                            WebhookError {
-                                code: 11200,
-                                message: format!("HTTP retrieval failure: {url} answered {status}"),
-                            },
-                        )),
-                        status >= 500,
-                    )
-                }
-            }
-            Err(e) => {
-                let code = if e.is_timeout() { 11205 } else { 11200 };
-                (
-                    Err((
-                        None,
-                        WebhookError {
-                            code,
-                            message: format!("HTTP connection failure: {url}: {e}"),
-                        },
-                    )),
-                    true,
-                )
-            }
-        };
+        let tried = signed.attempt(shared, hook, token).await;
         if let Some(sid) = call_sid {
             shared.event(
                 sid,
                 CallEventKind::Webhook {
                     purpose: hook.purpose.clone(),
-                    url: url.clone(),
-                    status: match &outcome {
-                        Ok(a) => Some(a.status),
-                        Err((s, _)) => *s,
-                    },
-                    latency_ms,
+                    url: signed.url.clone(),
+                    status: tried.status,
+                    latency_ms: tried.latency_ms,
                 },
             );
         }
-        match outcome {
+        match tried.outcome {
             Ok(answer) => return Ok(answer),
-            Err((_, error)) if retryable && attempt < retries => {
+            Err(error) if tried.retryable && attempt < retries => {
                 attempt += 1;
-                tracing::debug!(%url, attempt, message = %error.message, "retrying webhook");
+                tracing::debug!(url = %signed.url, attempt, message = %error.message, "retrying webhook");
             }
-            Err((_, error)) => return Err(error),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The request as sent: its URL (a `GET`'s with the parameters) and its signature.
+struct Signed {
+    url: String,
+    signature: String,
+}
+
+/// One attempt: its outcome, whether another may follow, the HTTP status and the latency.
+struct Attempt {
+    outcome: Result<WebhookAnswer, WebhookError>,
+    retryable: bool,
+    status: Option<u16>,
+    latency_ms: u64,
+}
+
+impl Signed {
+    /// A `POST` signs its URL and parameters; a `GET` carries them in the URL it signs.
+    fn new(shared: &Shared, hook: &Webhook, base: &str) -> Self {
+        let (url, signed_params) = if hook.method == "GET" {
+            let mut url = base.to_owned();
+            if !hook.params.is_empty() {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(&serde_urlencoded::to_string(&hook.params).unwrap_or_default());
+            }
+            (url, Vec::new())
+        } else {
+            (base.to_owned(), hook.params.clone())
+        };
+        let signature =
+            telephony::compute_signature(shared.settings.auth_token.expose(), &url, &signed_params);
+        Self { url, signature }
+    }
+
+    async fn attempt(&self, shared: &Shared, hook: &Webhook, token: &str) -> Attempt {
+        let request = if hook.method == "GET" {
+            shared.http.get(&self.url)
+        } else {
+            shared.http.post(&self.url).form(&hook.params)
+        };
+        let request = request
+            .timeout(WEBHOOK_TIMEOUT)
+            .header("X-Twilio-Signature", &self.signature)
+            .header("I-Twilio-Idempotency-Token", token)
+            .header("User-Agent", "TwilioProxy/1.1");
+        let sent_at = std::time::Instant::now();
+        let result = request.send().await;
+        let latency_ms = sent_at.elapsed().as_millis() as u64;
+        let response = match result {
+            Ok(response) => response,
+            Err(e) => {
+                let code = if e.is_timeout() { 11205 } else { 11200 };
+                let message = format!("HTTP connection failure: {}: {e}", self.url);
+                return Attempt {
+                    outcome: Err(WebhookError { code, message }),
+                    retryable: true,
+                    status: None,
+                    latency_ms,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        let outcome = if (200..300).contains(&status) {
+            Ok(WebhookAnswer { body })
+        } else {
+            Err(WebhookError {
+                code: 11200,
+                message: format!("HTTP retrieval failure: {} answered {status}", self.url),
+            })
+        };
+        Attempt {
+            retryable: outcome.is_err() && status >= 500,
+            outcome,
+            status: Some(status),
+            latency_ms,
         }
     }
 }

@@ -15,7 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use base64::Engine as _;
 use switchboard_sim::person::{Action, Answer, PersonScript};
-use switchboard_sim::{CallEventKind, FaultConfig, RestFailure, Sim, SimConfig, SimHandle};
+use switchboard_sim::{
+    CallEventKind, CallStatus, ConferenceStatus, FaultConfig, ParticipantStatus, RestFailure, Sim,
+    SimConfig, SimHandle,
+};
 use telephony::rest::{CallInstructions, CreateCall, UpdateCall};
 use telephony::{TwilioAuth, TwilioClient, TwilioError};
 
@@ -291,7 +294,7 @@ async fn outbound_call_sends_signed_status_callbacks_and_the_person_hears_say() 
     assert_eq!(call.direction.as_deref(), Some("outbound-api"));
 
     let ended = sim.call(&call.sid).wait_ended(WAIT).await.unwrap();
-    assert_eq!(ended.status, "completed");
+    assert_eq!(ended.status, CallStatus::Completed);
     let hooks = product.wait_hooks("/status", 4).await;
     let statuses: Vec<&str> = hooks
         .iter()
@@ -405,7 +408,10 @@ async fn busy_no_answer_and_failed_numbers() {
     for sid in &sids {
         finals.push(sim.call(sid).wait_ended(WAIT).await.unwrap().status);
     }
-    assert_eq!(finals, ["busy", "no-answer", "failed"]);
+    assert_eq!(
+        finals,
+        [CallStatus::Busy, CallStatus::NoAnswer, CallStatus::Failed]
+    );
     let hooks = product.wait_hooks("/status", 3).await;
     for (sid, status) in sids.iter().zip(["busy", "no-answer", "failed"]) {
         let hook = hooks.iter().find(|h| &h.params["CallSid"] == sid).unwrap();
@@ -512,7 +518,7 @@ async fn inbound_connect_stream_carries_parameters_and_audio_both_ways() {
         )
         .unwrap();
     let record = call.wait_ended(WAIT).await.unwrap();
-    assert_eq!(record.status, "completed");
+    assert_eq!(record.status, CallStatus::Completed);
     assert_eq!(record.direction, "inbound");
     let incoming = product.hooks("/incoming");
     assert_eq!(incoming[0].params["CallStatus"], "ringing");
@@ -874,7 +880,7 @@ async fn conference_participants_add_update_remove() {
     while sim
         .participants(&conf.sid)
         .iter()
-        .filter(|p| p.status == "connected")
+        .filter(|p| p.status == ParticipantStatus::Connected)
         .count()
         < 2
     {
@@ -931,7 +937,7 @@ async fn conference_participants_add_update_remove() {
     for sid in &call_sids {
         assert_eq!(
             sim.call(sid).wait_ended(WAIT).await.unwrap().status,
-            "completed"
+            CallStatus::Completed
         );
     }
     let fetched: serde_json::Value =
@@ -959,7 +965,7 @@ async fn bad_twiml_and_unreachable_urls_end_the_call_with_notifications() {
         .unwrap();
     assert_eq!(
         sim.call(&call.sid).wait_ended(WAIT).await.unwrap().status,
-        "completed"
+        CallStatus::Completed
     );
     let call2 = client
         .create_call(&create(
@@ -996,7 +1002,10 @@ async fn rest_update_redirects_and_hangs_up_live_calls() {
         .await
         .unwrap();
     let handle = sim.call(&call.sid);
-    handle.wait_for_status("in-progress", WAIT).await.unwrap();
+    handle
+        .wait_for_status(CallStatus::InProgress, WAIT)
+        .await
+        .unwrap();
     client
         .update_call(
             &call.sid,
@@ -1035,7 +1044,7 @@ async fn rest_update_redirects_and_hangs_up_live_calls() {
         .await
         .unwrap();
     sim.call(&ringing.sid)
-        .wait_for_status("ringing", WAIT)
+        .wait_for_status(CallStatus::Ringing, WAIT)
         .await
         .unwrap();
     let canceled = client
@@ -1240,12 +1249,12 @@ async fn conference_of(
         let conf = sim
             .conferences()
             .into_iter()
-            .find(|c| c.friendly_name == room && c.status != "completed");
+            .find(|c| c.friendly_name == room && c.status != ConferenceStatus::Completed);
         if let Some(conf) = conf {
             let connected = sim
                 .participants(&conf.sid)
                 .iter()
-                .filter(|p| p.status == "connected")
+                .filter(|p| p.status == ParticipantStatus::Connected)
                 .count();
             if connected == calls.len() {
                 return (calls, conf.sid);
@@ -1491,7 +1500,7 @@ async fn conference_beeps_on_join_and_waits_with_music_for_a_starter() {
             .find(|c| c.sid == conf)
             .unwrap()
             .status,
-        "init"
+        ConferenceStatus::Init
     );
     // A starter joins (with a beep): the music stops; the first hears the beep, then silence.
     product.answer(
@@ -1502,7 +1511,10 @@ async fn conference_beeps_on_join_and_waits_with_music_for_a_starter() {
     let starter = sim
         .place_inbound_call("+15556669999", "+15557779999", human(vec![]))
         .unwrap();
-    starter.wait_for_status("in-progress", WAIT).await.unwrap();
+    starter
+        .wait_for_status(CallStatus::InProgress, WAIT)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let heard = calls[0].heard_audio();
     let tail = &heard[heard.len() - 8 * 500..];
@@ -1530,14 +1542,17 @@ async fn conference_ends_for_everyone_when_an_end_on_exit_participant_leaves() {
     )
     .await;
     for call in &calls {
-        assert_eq!(call.wait_ended(WAIT).await.unwrap().status, "completed");
+        assert_eq!(
+            call.wait_ended(WAIT).await.unwrap().status,
+            CallStatus::Completed
+        );
     }
     let ended = sim
         .conferences()
         .into_iter()
         .find(|c| c.sid == conf)
         .unwrap();
-    assert_eq!(ended.status, "completed");
+    assert_eq!(ended.status, ConferenceStatus::Completed);
     assert_eq!(
         ended.reason_conference_ended.as_deref(),
         Some("participant-with-end-conference-on-exit-left")

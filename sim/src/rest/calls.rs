@@ -5,25 +5,41 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::IntoResponse as _;
 
+use domain::CallStatus;
+
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
-    valid_url,
+    ApiError, ApiResult, Form, Query, Resource, created, list_page, method_param, to_param,
+    valid_address, valid_url,
 };
-use crate::runner::{self, DocSource, OutboundRequest};
+use crate::call::{self, DocSource, OutboundRequest};
 use crate::state::{CallCommand, Shared};
 
 /// `POST Calls.json`: place an outbound call.
 pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResult {
     let form = Form::parse(&body)?;
-    let to = form
-        .get("To")
-        .ok_or_else(|| ApiError::bad(21201, "No 'To' number is specified"))?;
-    if !valid_address(to) {
-        return Err(ApiError::bad(
-            21211,
-            format!("Invalid 'To' Phone Number: {to}"),
-        ));
-    }
+    let (to, from) = parties(&form)?;
+    let request = OutboundRequest {
+        to: to.to_owned(),
+        from: from.to_owned(),
+        doc: document(&form)?,
+        status_callback: form.status_callback()?,
+        status_callback_method: method_param(&form, "StatusCallbackMethod")?,
+        status_callback_events: status_callback_events(&form)?,
+        machine_detection: machine_detection(&form)?,
+        async_amd: form.bool("AsyncAmd")?.unwrap_or(false),
+        async_amd_callback: form.get("AsyncAmdStatusCallback").map(str::to_owned),
+        async_amd_callback_method: method_param(&form, "AsyncAmdStatusCallbackMethod")?,
+        timeout_secs: timeout_secs(&form)?,
+        parent_call_sid: None,
+        direction: "outbound-api".into(),
+    };
+    let record = call::spawn_outbound(&shared, request);
+    Ok(created(&record))
+}
+
+/// `To` and `From`, both required and valid.
+fn parties(form: &Form) -> Result<(&str, &str), ApiError> {
+    let to = to_param(form, ApiError::bad(21201, "No 'To' number is specified"))?;
     let from = form
         .get("From")
         .ok_or_else(|| ApiError::bad(21213, "No 'From' number is specified"))?;
@@ -33,112 +49,81 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
             format!("Invalid 'From' Phone Number: {from}"),
         ));
     }
-    let method = method_param(&form, "Method")?;
-    let doc = match (form.get("Twiml"), form.get("Url")) {
-        (Some(twiml), _) => DocSource::Twiml(twiml.to_owned()),
-        (None, Some(url)) if valid_url(url) => DocSource::Url {
+    Ok((to, from))
+}
+
+/// The call's TwiML: `Twiml`, or `Url` (+`Method`).
+fn document(form: &Form) -> Result<DocSource, ApiError> {
+    let method = method_param(form, "Method")?;
+    match (form.get("Twiml"), form.get("Url")) {
+        (Some(twiml), _) => Ok(DocSource::Twiml(twiml.to_owned())),
+        (None, Some(url)) if valid_url(url) => Ok(DocSource::Url {
             url: url.to_owned(),
             method,
             extra: Vec::new(),
-        },
-        (None, Some(url)) => {
-            return Err(ApiError::bad(
-                21205,
-                format!("Url is not a valid URL: {url}"),
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::bad(
-                21205,
-                "Either Url, Twiml or ApplicationSid is required",
-            ));
-        }
-    };
-    let status_callback = form.status_callback()?;
-    // Twilio accepts the parameter repeated, and SDKs sometimes send it space-separated.
-    let mut events: Vec<String> = form
-        .all("StatusCallbackEvent")
-        .iter()
-        .flat_map(|v| v.split([' ', ',']))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect();
-    for e in &events {
-        if !matches!(
+        }),
+        (None, Some(url)) => Err(ApiError::bad(
+            21205,
+            format!("Url is not a valid URL: {url}"),
+        )),
+        (None, None) => Err(ApiError::bad(
+            21205,
+            "Either Url, Twiml or ApplicationSid is required",
+        )),
+    }
+}
+
+/// `StatusCallbackEvent`s (default `completed`). Twilio accepts the parameter repeated, and
+/// SDKs sometimes send it space-separated.
+fn status_callback_events(form: &Form) -> Result<Vec<String>, ApiError> {
+    let mut events: Vec<String> = form.list("StatusCallbackEvent", &[' ', ',']);
+    if let Some(e) = events.iter().find(|e| {
+        !matches!(
             e.as_str(),
             "initiated" | "ringing" | "answered" | "completed"
-        ) {
-            return Err(ApiError::bad(
-                21626,
-                format!("Invalid StatusCallbackEvent: {e}"),
-            ));
-        }
+        )
+    }) {
+        return Err(ApiError::bad(
+            21626,
+            format!("Invalid StatusCallbackEvent: {e}"),
+        ));
     }
     if events.is_empty() {
         events.push("completed".into());
     }
-    let machine_detection = match form.get("MachineDetection") {
-        None => None,
-        Some(v @ ("Enable" | "DetectMessageEnd")) => Some(v.to_owned()),
-        Some(v) => {
-            return Err(ApiError::bad(
-                21626,
-                format!("Invalid MachineDetection value: {v}"),
-            ));
-        }
-    };
-    let async_amd = form.bool("AsyncAmd")?.unwrap_or(false);
-    let async_amd_callback = form.get("AsyncAmdStatusCallback").map(str::to_owned);
-    let timeout_secs = match form.get("Timeout") {
-        None => 60,
-        Some(v) => v
-            .parse::<u32>()
-            .map_err(|_| ApiError::bad(21626, format!("Invalid Timeout: {v}")))?
-            .clamp(5, 600),
-    };
-    let request = OutboundRequest {
-        to: to.to_owned(),
-        from: from.to_owned(),
-        doc,
-        status_callback,
-        status_callback_method: method_param(&form, "StatusCallbackMethod")?,
-        status_callback_events: events,
-        machine_detection,
-        async_amd,
-        async_amd_callback,
-        async_amd_callback_method: method_param(&form, "AsyncAmdStatusCallbackMethod")?,
-        timeout_secs,
-        parent_call_sid: None,
-        direction: "outbound-api".into(),
-    };
-    let record = runner::spawn_outbound(&shared, request);
-    Ok(created(&record))
+    Ok(events)
 }
 
-/// `Method`-like parameters: `GET` or `POST` (default).
-pub(crate) fn method_param(form: &Form, name: &str) -> Result<String, ApiError> {
-    match form.get(name) {
-        None => Ok("POST".into()),
-        Some(m) if m.eq_ignore_ascii_case("GET") => Ok("GET".into()),
-        Some(m) if m.eq_ignore_ascii_case("POST") => Ok("POST".into()),
-        Some(m) => Err(ApiError::bad(21626, format!("Invalid {name}: {m}"))),
+fn machine_detection(form: &Form) -> Result<Option<String>, ApiError> {
+    match form.get("MachineDetection") {
+        None => Ok(None),
+        Some(v @ ("Enable" | "DetectMessageEnd")) => Ok(Some(v.to_owned())),
+        Some(v) => Err(ApiError::bad(
+            21626,
+            format!("Invalid MachineDetection value: {v}"),
+        )),
+    }
+}
+
+/// `Timeout` (ring time): default 60, kept within 5–600.
+fn timeout_secs(form: &Form) -> Result<u32, ApiError> {
+    match form.get("Timeout") {
+        None => Ok(60),
+        Some(v) => Ok(v
+            .parse::<u32>()
+            .map_err(|_| ApiError::bad(21626, format!("Invalid Timeout: {v}")))?
+            .clamp(5, 600)),
     }
 }
 
 /// `GET Calls.json` with `To`, `From`, `Status`, `ParentCallSid` filters, newest first.
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let filter = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let query = Query::parse(uri.query());
     let (to, from, status, parent) = (
-        filter("To"),
-        filter("From"),
-        filter("Status"),
-        filter("ParentCallSid"),
+        query.get("To"),
+        query.get("From"),
+        query.get("Status"),
+        query.get("ParentCallSid"),
     );
     let calls: Vec<_> = shared
         .lock()
@@ -148,95 +133,40 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .map(|c| c.record.clone())
         .filter(|c| to.as_ref().is_none_or(|t| &c.to == t))
         .filter(|c| from.as_ref().is_none_or(|f| &c.from == f))
-        .filter(|c| status.as_ref().is_none_or(|s| &c.status == s))
+        .filter(|c| status.as_ref().is_none_or(|s| c.status.as_str() == s))
         .filter(|c| {
             parent
                 .as_ref()
                 .is_none_or(|p| c.parent_call_sid.as_ref() == Some(p))
         })
         .collect();
-    let path = format!("{}/Calls.json", account_path(&shared.settings.account_sid));
-    page("calls", &path, &query, calls)
+    list_page(&shared, "calls", "Calls", &query, calls)
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
-    let record = shared
-        .lock()
-        .call(sid)
-        .map(|c| c.record.clone())
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(&record))
+pub(crate) async fn fetch(State(shared): State<Shared>, call: Resource) -> ApiResult {
+    call.found(shared.lock().call(&call.sid).map(|c| &c.record))
 }
 
 /// `POST Calls/{Sid}.json`: `Twiml` / `Url` (+`Method`) redirect a live call,
 /// `Status=completed` hangs it up, `Status=canceled` cancels it if it has not been answered.
-pub(crate) async fn update(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-    body: Bytes,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn update(State(shared): State<Shared>, call: Resource, body: Bytes) -> ApiResult {
+    let sid = call.sid.as_str();
     let form = Form::parse(&body)?;
     let (status, commands) = {
         let state = shared.lock();
-        let slot = state
-            .call(sid)
-            .ok_or_else(|| ApiError::not_found(uri.path()))?;
-        (slot.record.status.clone(), slot.commands.clone())
+        let slot = state.call(sid).ok_or_else(|| call.not_found())?;
+        (slot.record.status, slot.commands.clone())
     };
-    let command = if let Some(s) = form.get("Status") {
-        match s {
-            "completed" | "canceled" => {
-                // Twilio: `canceled` only affects calls that are queued or ringing.
-                if s == "canceled" && status == "in-progress" {
-                    None
-                } else {
-                    Some(CallCommand::Hangup(s.to_owned()))
-                }
-            }
-            other => {
-                return Err(ApiError::bad(
-                    21626,
-                    format!("Invalid Status: {other}; use completed or canceled"),
-                ));
-            }
-        }
-    } else if let Some(twiml) = form.get("Twiml") {
-        Some(CallCommand::Twiml(twiml.to_owned()))
-    } else if let Some(url) = form.get("Url") {
-        if !valid_url(url) {
-            return Err(ApiError::bad(
-                21205,
-                format!("Url is not a valid URL: {url}"),
-            ));
-        }
-        Some(CallCommand::Url(
-            url.to_owned(),
-            method_param(&form, "Method")?,
-        ))
-    } else {
-        None
-    };
-    if let Some(command) = command {
+    if let Some(command) = update_command(&form, status)? {
         let redirect = !matches!(command, CallCommand::Hangup(_));
-        if redirect && status != "in-progress" {
-            return Err(ApiError::bad(
-                21220,
-                "Call is not in-progress. Cannot redirect.",
-            ));
+        if redirect && status != CallStatus::InProgress {
+            return Err(not_in_progress());
         }
-        let final_status = crate::state::is_final_status(&status);
         match commands {
-            Some(tx) if !final_status => {
+            Some(tx) if !status.is_final() => {
                 let _ = tx.send(command);
-                // Let the runner apply a hangup before we answer, as Twilio's answer shows
-                // the new status.
+                // Let the call apply a hangup before we answer, as Twilio's answer shows the
+                // new status.
                 if !redirect {
                     shared
                         .wait_until(std::time::Duration::from_secs(2), |s| {
@@ -245,21 +175,48 @@ pub(crate) async fn update(
                         .await;
                 }
             }
-            _ if redirect => {
-                return Err(ApiError::bad(
-                    21220,
-                    "Call is not in-progress. Cannot redirect.",
-                ));
-            }
+            _ if redirect => return Err(not_in_progress()),
             _ => {}
         }
     }
-    let record = shared
-        .lock()
-        .call(sid)
-        .map(|c| c.record.clone())
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(&record))
+    call.found(shared.lock().call(sid).map(|c| &c.record))
+}
+
+fn not_in_progress() -> ApiError {
+    ApiError::bad(21220, "Call is not in-progress. Cannot redirect.")
+}
+
+/// What an update asks of a call in `status`: `Status=completed|canceled` hangs up (`canceled`
+/// only a call that is not yet answered), `Twiml` / `Url` redirect; `None` for nothing.
+fn update_command(form: &Form, status: CallStatus) -> Result<Option<CallCommand>, ApiError> {
+    if let Some(s) = form.get("Status") {
+        return match CallStatus::parse(s) {
+            Some(CallStatus::Completed) => Ok(Some(CallCommand::Hangup(CallStatus::Completed))),
+            // Twilio: `canceled` only affects calls that are queued or ringing.
+            Some(CallStatus::Canceled) if status == CallStatus::InProgress => Ok(None),
+            Some(CallStatus::Canceled) => Ok(Some(CallCommand::Hangup(CallStatus::Canceled))),
+            _ => Err(ApiError::bad(
+                21626,
+                format!("Invalid Status: {s}; use completed or canceled"),
+            )),
+        };
+    }
+    if let Some(twiml) = form.get("Twiml") {
+        return Ok(Some(CallCommand::Twiml(twiml.to_owned())));
+    }
+    let Some(url) = form.get("Url") else {
+        return Ok(None);
+    };
+    if !valid_url(url) {
+        return Err(ApiError::bad(
+            21205,
+            format!("Url is not a valid URL: {url}"),
+        ));
+    }
+    Ok(Some(CallCommand::Url(
+        url.to_owned(),
+        method_param(form, "Method")?,
+    )))
 }
 
 /// `GET Recordings/{Sid}.wav` (or `.json`-less / `.mp3`-less): the recording as μ-law WAV.

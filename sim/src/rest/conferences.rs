@@ -1,7 +1,7 @@
 //! `Conferences.json`, `Conferences/{Sid}.json` and their `Participants`.
 //!
 //! Conferences come into being when a call runs `<Dial><Conference>` (or a participant is
-//! added by name); the runner keeps their participants. Adding a participant over REST places
+//! added by name); `crate::conference` keeps their participants. Adding a participant over REST places
 //! an outbound call (`From`, `To`, status callbacks, `Timeout`, AMD) whose TwiML joins the
 //! conference; it is listed at once with status `queued` → `connected` once it answers.
 //! `Participants/{CallSid or Label}.json` can be fetched, updated (`Hold`, `HoldUrl`, `Muted`,
@@ -13,38 +13,31 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse as _;
 
-use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
-    valid_url,
+    ApiError, ApiResult, Form, Query, Resource, account_path, created, list_page, method_param, ok,
+    page, to_param, valid_url,
 };
-use crate::runner::{self, DocSource, OutboundRequest};
-use crate::state::{ConferenceRecord, ParticipantRecord, Shared, SimState, rfc2822_now};
+use crate::call::{self, DocSource, OutboundRequest};
+use crate::conference::{self, Joining};
+use crate::state::{
+    CallEventKind, ConferenceRecord, ConferenceStatus, ParticipantRecord, ParticipantStatus,
+    Shared, SimState, rfc2822_now,
+};
 use telephony::twiml::escape_xml as escape;
 
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (name, status) = (get("FriendlyName"), get("Status"));
+    let query = Query::parse(uri.query());
+    let (name, status) = (query.get("FriendlyName"), query.get("Status"));
     let conferences: Vec<ConferenceRecord> = shared
         .lock()
         .conferences
         .iter()
         .rev()
         .filter(|c| name.as_ref().is_none_or(|n| &c.friendly_name == n))
-        .filter(|c| status.as_ref().is_none_or(|s| &c.status == s))
+        .filter(|c| status.as_ref().is_none_or(|s| c.status.as_str() == s))
         .cloned()
         .collect();
-    let path = format!(
-        "{}/Conferences.json",
-        account_path(&shared.settings.account_sid)
-    );
-    page("conferences", &path, &query, conferences)
+    list_page(&shared, "conferences", "Conferences", &query, conferences)
 }
 
 /// A conference by SID, or (for adding participants) by friendly name.
@@ -59,23 +52,13 @@ fn find_conference<'a>(state: &'a SimState, id: &str) -> Option<&'a ConferenceRe
                 .conferences
                 .iter()
                 .rev()
-                .find(|c| c.friendly_name == id && c.status != "completed")
+                .find(|c| c.friendly_name == id && c.status != ConferenceStatus::Completed)
         })
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn fetch(State(shared): State<Shared>, conference: Resource) -> ApiResult {
     let state = shared.lock();
-    let conference = state
-        .conferences
-        .iter()
-        .find(|c| c.sid == sid)
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(conference))
+    conference.found(state.conferences.iter().find(|c| c.sid == conference.sid))
 }
 
 pub(crate) async fn list_participants(
@@ -83,14 +66,8 @@ pub(crate) async fn list_participants(
     Path((_, sid)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (muted, hold, coaching) = (get("Muted"), get("Hold"), get("Coaching"));
+    let query = Query::parse(uri.query());
+    let (muted, hold, coaching) = (query.get("Muted"), query.get("Hold"), query.get("Coaching"));
     let flag = |want: &Option<String>, have: bool| {
         want.as_ref()
             .is_none_or(|w| w.eq_ignore_ascii_case(if have { "true" } else { "false" }))
@@ -105,7 +82,7 @@ pub(crate) async fn list_participants(
         conference
             .participants
             .iter()
-            .filter(|p| p.status != "complete")
+            .filter(|p| p.status != ParticipantStatus::Complete)
             .filter(|p| flag(&muted, p.muted) && flag(&hold, p.hold) && flag(&coaching, p.coaching))
             .cloned()
             .collect()
@@ -123,64 +100,19 @@ pub(crate) async fn add_participant(
     let from = form
         .get("From")
         .ok_or_else(|| ApiError::bad(21603, "A 'From' phone number is required."))?;
-    let to = form
-        .get("To")
-        .ok_or_else(|| ApiError::bad(21604, "A 'To' phone number is required."))?;
-    if !valid_address(to) {
-        return Err(ApiError::bad(
-            21211,
-            format!("Invalid 'To' Phone Number: {to}"),
-        ));
-    }
+    let to = to_param(
+        &form,
+        ApiError::bad(21604, "A 'To' phone number is required."),
+    )?;
     let status_callback = form.status_callback()?;
-    let label = form.get("Label").map(str::to_owned);
-    let bool_attr = |name: &str, default: bool| -> Result<bool, ApiError> {
-        Ok(form.bool(name)?.unwrap_or(default))
+    let joining = Joining {
+        label: form.get("Label").map(str::to_owned),
+        start_on_enter: form.bool("StartConferenceOnEnter")?.unwrap_or(true),
+        end_on_exit: form.bool("EndConferenceOnExit")?.unwrap_or(false),
+        muted: form.bool("Muted")?.unwrap_or(false),
     };
-    let start_on_enter = bool_attr("StartConferenceOnEnter", true)?;
-    let end_on_exit = bool_attr("EndConferenceOnExit", false)?;
-    let muted = bool_attr("Muted", false)?;
-    let beep = form.get("Beep").unwrap_or("true").to_owned();
-    let conference_cb = form.get("ConferenceStatusCallback").map(str::to_owned);
-    // The conference name: an existing conference's, or the path's when it is a name.
-    let name = {
-        let state = shared.lock();
-        match find_conference(&state, &id) {
-            Some(c) => c.friendly_name.clone(),
-            None if id.starts_with("CF") && id.len() == 34 => {
-                return Err(ApiError::not_found(&format!(
-                    "{}/Conferences/{id}/Participants.json",
-                    account_path(&shared.settings.account_sid)
-                )));
-            }
-            None => id.clone(),
-        }
-    };
-    let mut conf_attrs = format!(
-        " startConferenceOnEnter=\"{start_on_enter}\" endConferenceOnExit=\"{end_on_exit}\" muted=\"{muted}\" beep=\"{}\"",
-        escape(&beep)
-    );
-    if let Some(cb) = &conference_cb {
-        conf_attrs.push_str(&format!(" statusCallback=\"{}\"", escape(cb)));
-        let events = form.all("ConferenceStatusCallbackEvent").join(" ");
-        if !events.is_empty() {
-            conf_attrs.push_str(&format!(" statusCallbackEvent=\"{}\"", escape(&events)));
-        }
-    }
-    if let Some(wait) = form.get("WaitUrl") {
-        conf_attrs.push_str(&format!(" waitUrl=\"{}\"", escape(wait)));
-    }
-    let twiml = format!(
-        "<Response><Dial><Conference{conf_attrs}>{}</Conference></Dial></Response>",
-        escape(&name)
-    );
-    let mut events: Vec<String> = form
-        .all("StatusCallbackEvent")
-        .iter()
-        .flat_map(|v| v.split(' '))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let name = conference_name(&shared, &id)?;
+    let mut events = form.list("StatusCallbackEvent", &[' ']);
     if events.is_empty() {
         events.push("completed".into());
     }
@@ -192,7 +124,7 @@ pub(crate) async fn add_participant(
     let request = OutboundRequest {
         to: to.to_owned(),
         from: from.to_owned(),
-        doc: DocSource::Twiml(twiml),
+        doc: DocSource::Twiml(join_twiml(&form, &name, &joining)),
         status_callback,
         status_callback_method: method_param(&form, "StatusCallbackMethod")?,
         status_callback_events: events,
@@ -204,18 +136,50 @@ pub(crate) async fn add_participant(
         parent_call_sid: None,
         direction: "outbound-api".into(),
     };
-    let call = runner::spawn_outbound(&shared, request);
-    let participant = runner::conference_prepare_participant(
-        &shared,
-        &name,
-        &call.sid,
-        label,
-        start_on_enter,
-        end_on_exit,
-        muted,
-        conference_cb,
-    );
+    let call = call::spawn_outbound(&shared, request);
+    let conference_cb = form.get("ConferenceStatusCallback").map(str::to_owned);
+    let participant =
+        conference::prepare_participant(&shared, &name, &call.sid, &joining, conference_cb);
     Ok(created(&participant))
+}
+
+/// The conference name: an existing conference's, or the path's when it is a name.
+fn conference_name(shared: &Shared, id: &str) -> Result<String, ApiError> {
+    let state = shared.lock();
+    match find_conference(&state, id) {
+        Some(c) => Ok(c.friendly_name.clone()),
+        None if id.starts_with("CF") && id.len() == 34 => Err(ApiError::not_found(&format!(
+            "{}/Conferences/{id}/Participants.json",
+            account_path(&shared.settings.account_sid)
+        ))),
+        None => Ok(id.to_owned()),
+    }
+}
+
+/// The TwiML that puts the participant's call into the conference.
+fn join_twiml(form: &Form, name: &str, joining: &Joining) -> String {
+    let beep = form.get("Beep").unwrap_or("true");
+    let mut attrs = format!(
+        " startConferenceOnEnter=\"{}\" endConferenceOnExit=\"{}\" muted=\"{}\" beep=\"{}\"",
+        joining.start_on_enter,
+        joining.end_on_exit,
+        joining.muted,
+        escape(beep)
+    );
+    if let Some(cb) = form.get("ConferenceStatusCallback") {
+        attrs.push_str(&format!(" statusCallback=\"{}\"", escape(cb)));
+        let events = form.all("ConferenceStatusCallbackEvent").join(" ");
+        if !events.is_empty() {
+            attrs.push_str(&format!(" statusCallbackEvent=\"{}\"", escape(&events)));
+        }
+    }
+    if let Some(wait) = form.get("WaitUrl") {
+        attrs.push_str(&format!(" waitUrl=\"{}\"", escape(wait)));
+    }
+    format!(
+        "<Response><Dial><Conference{attrs}>{}</Conference></Dial></Response>",
+        escape(name)
+    )
 }
 
 /// Finds a participant by call SID or label; returns (conference index, participant index).
@@ -233,82 +197,43 @@ fn locate(state: &SimState, conference_sid: &str, id: &str) -> Option<(usize, us
 
 pub(crate) async fn fetch_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let state = shared.lock();
-    let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+    let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
     Ok(ok(&state.conferences[ci].participants[pi]))
 }
 
 pub(crate) async fn update_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
     body: Bytes,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let form = Form::parse(&body)?;
-    let hold = form.bool("Hold")?;
-    let muted = form.bool("Muted")?;
-    let coaching = form.bool("Coaching")?;
-    if let Some(url) = form.get("HoldUrl")
-        && !valid_url(url)
-    {
-        return Err(ApiError::bad(21205, format!("Invalid HoldUrl: {url}")));
-    }
+    let change = ParticipantChange::of(&form)?;
     let participant = {
         let mut state = shared.lock();
-        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
-        if coaching == Some(true) {
-            let target = form.get("CallSidToCoach").ok_or_else(|| {
-                ApiError::bad(21626, "CallSidToCoach is required when Coaching is true")
-            })?;
-            if !state.conferences[ci]
-                .participants
-                .iter()
-                .any(|p| p.call_sid == target)
-            {
-                return Err(ApiError::bad(
-                    21626,
-                    format!("CallSidToCoach {target} is not a participant"),
-                ));
-            }
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
+        if change.coaching == Some(true) {
+            check_coachee(&state.conferences[ci], &form)?;
         }
         let p = &mut state.conferences[ci].participants[pi];
-        if let Some(h) = hold {
-            p.hold = h;
-        }
-        if let Some(m) = muted {
-            p.muted = m;
-        }
-        if let Some(c) = coaching {
-            p.coaching = c;
-            p.call_sid_to_coach = if c {
-                form.get("CallSidToCoach").map(str::to_owned)
-            } else {
-                None
-            };
-        }
-        if let Some(label) = form.get("Label") {
-            p.label = Some(label.to_owned());
-        }
-        if let Some(end) = form.bool("EndConferenceOnExit")? {
-            p.end_conference_on_exit = end;
-        }
-        p.date_updated = rfc2822_now();
+        change.apply(p, &form);
         p.clone()
     };
     shared.bump();
-    runner::conference_update(&shared, &participant.conference_sid, &participant);
+    conference::update(&shared, &participant.conference_sid, &participant);
     if participant.hold
         && let Some(url) = form.get("HoldUrl")
     {
         // The mixer plays its built-in hold music whatever the HoldUrl serves.
         shared.event(
             &participant.call_sid,
-            crate::state::CallEventKind::CallPlayed {
+            CallEventKind::CallPlayed {
                 what: format!("hold music ({url})"),
                 ms: 0,
             },
@@ -316,7 +241,7 @@ pub(crate) async fn update_participant(
     }
     shared.event(
         &participant.call_sid,
-        crate::state::CallEventKind::Bridge {
+        CallEventKind::Bridge {
             event: "participant-updated".into(),
             detail: format!(
                 "hold={} muted={} coaching={}",
@@ -327,21 +252,84 @@ pub(crate) async fn update_participant(
     Ok(ok(&participant))
 }
 
+/// What a participant update changes (validated before anything is).
+struct ParticipantChange {
+    hold: Option<bool>,
+    muted: Option<bool>,
+    coaching: Option<bool>,
+    end_on_exit: Option<bool>,
+}
+
+impl ParticipantChange {
+    fn of(form: &Form) -> Result<Self, ApiError> {
+        let change = Self {
+            hold: form.bool("Hold")?,
+            muted: form.bool("Muted")?,
+            coaching: form.bool("Coaching")?,
+            end_on_exit: form.bool("EndConferenceOnExit")?,
+        };
+        if let Some(url) = form.get("HoldUrl")
+            && !valid_url(url)
+        {
+            return Err(ApiError::bad(21205, format!("Invalid HoldUrl: {url}")));
+        }
+        Ok(change)
+    }
+
+    fn apply(&self, p: &mut ParticipantRecord, form: &Form) {
+        if let Some(h) = self.hold {
+            p.hold = h;
+        }
+        if let Some(m) = self.muted {
+            p.muted = m;
+        }
+        if let Some(c) = self.coaching {
+            p.coaching = c;
+            p.call_sid_to_coach = if c {
+                form.get("CallSidToCoach").map(str::to_owned)
+            } else {
+                None
+            };
+        }
+        if let Some(label) = form.get("Label") {
+            p.label = Some(label.to_owned());
+        }
+        if let Some(end) = self.end_on_exit {
+            p.end_conference_on_exit = end;
+        }
+        p.date_updated = rfc2822_now();
+    }
+}
+
+/// `Coaching=true` needs a `CallSidToCoach` who is in the conference.
+fn check_coachee(conf: &ConferenceRecord, form: &Form) -> Result<(), ApiError> {
+    let target = form
+        .get("CallSidToCoach")
+        .ok_or_else(|| ApiError::bad(21626, "CallSidToCoach is required when Coaching is true"))?;
+    if !conf.participants.iter().any(|p| p.call_sid == target) {
+        return Err(ApiError::bad(
+            21626,
+            format!("CallSidToCoach {target} is not a participant"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn remove_participant(
     State(shared): State<Shared>,
-    Path((_, sid, segment)): Path<(String, String, String)>,
-    uri: Uri,
+    Path((_, sid, _)): Path<(String, String, String)>,
+    participant: Resource,
 ) -> ApiResult {
-    let id = sid_in(&segment, &uri)?;
+    let id = participant.sid.as_str();
     let call_sid = {
         let state = shared.lock();
-        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| ApiError::not_found(uri.path()))?;
+        let (ci, pi) = locate(&state, &sid, id).ok_or_else(|| participant.not_found())?;
         let p = &state.conferences[ci].participants[pi];
-        if p.status == "complete" {
-            return Err(ApiError::not_found(uri.path()));
+        if p.status == ParticipantStatus::Complete {
+            return Err(participant.not_found());
         }
         p.call_sid.clone()
     };
-    runner::conference_kick(&shared, &sid, &call_sid);
+    conference::kick(&shared, &sid, &call_sid);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Uri;
 
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_address,
+    ApiError, ApiResult, Form, Query, Resource, account_path, created, list_page, valid_address,
 };
 use crate::state::{API_VERSION, MessageRecord, Shared, new_sid, rfc2822_now};
 use crate::webhooks::{self, Webhook};
@@ -25,6 +25,27 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
             format!("Invalid 'To' Phone Number: {to}"),
         ));
     }
+    let (from, service) = sender(&form)?;
+    let body_text = form.get("Body").unwrap_or_default();
+    if body_text.is_empty() && form.get("MediaUrl").is_none() {
+        return Err(ApiError::bad(21602, "Message body is required."));
+    }
+    if body_text.chars().count() > 1600 {
+        return Err(ApiError::bad(
+            21617,
+            "The concatenated message body exceeds the 1600 character limit.",
+        ));
+    }
+    let mut record = new_message(&shared.settings.account_sid, to, from, service, body_text);
+    record.status_callback = form.status_callback()?;
+    shared.lock().messages.push(record.clone());
+    shared.bump();
+    tokio::spawn(deliver(shared.clone(), record.sid.clone()));
+    Ok(created(&record))
+}
+
+/// `From` and/or a valid `MessagingServiceSid`.
+fn sender(form: &Form) -> Result<(Option<&str>, Option<&str>), ApiError> {
     let from = form.get("From");
     let service = form.get("MessagingServiceSid");
     if from.is_none() && service.is_none() {
@@ -39,26 +60,30 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
             "The Messaging Service Sid is invalid.",
         ));
     }
-    let body_text = form.get("Body").unwrap_or_default();
-    if body_text.is_empty() && form.get("MediaUrl").is_none() {
-        return Err(ApiError::bad(21602, "Message body is required."));
-    }
-    if body_text.chars().count() > 1600 {
-        return Err(ApiError::bad(
-            21617,
-            "The concatenated message body exceeds the 1600 character limit.",
-        ));
-    }
-    let status_callback = form.status_callback()?;
-    let account = shared.settings.account_sid.clone();
+    Ok((from, service))
+}
+
+/// A new outbound message: `queued`, or `accepted` when a Messaging Service picks the sender.
+fn new_message(
+    account: &str,
+    to: &str,
+    from: Option<&str>,
+    service: Option<&str>,
+    body: &str,
+) -> MessageRecord {
     let sid = new_sid("SM");
     let now = rfc2822_now();
-    let uri = format!("{}/Messages/{sid}.json", account_path(&account));
-    let segments = body_text.chars().count().max(1).div_ceil(160);
-    let record = MessageRecord {
-        account_sid: account,
+    let uri = format!("{}/Messages/{sid}.json", account_path(account));
+    let segments = body.chars().count().max(1).div_ceil(160);
+    let status = if service.is_some() && from.is_none() {
+        "accepted"
+    } else {
+        "queued"
+    };
+    MessageRecord {
+        account_sid: account.to_owned(),
         api_version: API_VERSION.into(),
-        body: body_text.to_owned(),
+        body: body.to_owned(),
         date_created: now.clone(),
         date_updated: now,
         date_sent: None,
@@ -72,23 +97,15 @@ pub(crate) async fn create(State(shared): State<Shared>, body: Bytes) -> ApiResu
         num_segments: segments.to_string(),
         price: None,
         price_unit: "USD".into(),
-        status: if service.is_some() && from.is_none() {
-            "accepted".into()
-        } else {
-            "queued".into()
-        },
+        status: status.into(),
         subresource_uris: serde_json::json!({
             "media": uri.replace(".json", "/Media.json"),
             "feedback": uri.replace(".json", "/Feedback.json"),
         }),
         uri,
-        sid: sid.clone(),
-        status_callback,
-    };
-    shared.lock().messages.push(record.clone());
-    shared.bump();
-    tokio::spawn(deliver(shared.clone(), sid));
-    Ok(created(&record))
+        sid,
+        status_callback: None,
+    }
 }
 
 /// `sent` then `delivered`, each with a status callback.
@@ -132,14 +149,8 @@ async fn deliver(shared: Shared, sid: String) {
 /// `GET Messages.json` with `To`, `From`, `DateSent` (`YYYY-MM-DD`, also `DateSent<` and
 /// `DateSent>`) filters, newest first.
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (to, from) = (get("To"), get("From"));
+    let query = Query::parse(uri.query());
+    let (to, from) = (query.get("To"), query.get("From"));
     let parse_day = |v: Option<String>| -> Result<Option<chrono::NaiveDate>, ApiError> {
         v.map(|d| {
             chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
@@ -147,9 +158,9 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         })
         .transpose()
     };
-    let on = parse_day(get("DateSent"))?;
-    let before = parse_day(get("DateSent<"))?;
-    let after = parse_day(get("DateSent>"))?;
+    let on = parse_day(query.get("DateSent"))?;
+    let before = parse_day(query.get("DateSent<"))?;
+    let after = parse_day(query.get("DateSent>"))?;
     let sent_day = |m: &MessageRecord| {
         m.date_sent
             .as_deref()
@@ -168,25 +179,10 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .filter(|m| after.is_none_or(|d| sent_day(m).is_some_and(|s| s >= d)))
         .cloned()
         .collect();
-    let path = format!(
-        "{}/Messages.json",
-        account_path(&shared.settings.account_sid)
-    );
-    page("messages", &path, &query, messages)
+    list_page(&shared, "messages", "Messages", &query, messages)
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
-    let message = shared
-        .lock()
-        .messages
-        .iter()
-        .find(|m| m.sid == sid)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(&message))
+pub(crate) async fn fetch(State(shared): State<Shared>, message: Resource) -> ApiResult {
+    let state = shared.lock();
+    message.found(state.messages.iter().find(|m| m.sid == message.sid))
 }

@@ -21,7 +21,8 @@ pub(crate) mod numbers;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -96,7 +97,6 @@ impl Form {
             .map_err(|e| ApiError::bad(20001, format!("Invalid form body: {e}")))
     }
 
-    /// The first value of `name`, if present and not empty.
     /// `StatusCallback`, if given; 21609 when it is not an http(s) URL.
     pub(crate) fn status_callback(&self) -> Result<Option<String>, ApiError> {
         match self.get("StatusCallback") {
@@ -108,6 +108,7 @@ impl Form {
         }
     }
 
+    /// The first value of `name`, if present and not empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -124,6 +125,16 @@ impl Form {
             .collect()
     }
 
+    /// Every value of a repeated parameter, each split at `separators`, empty parts dropped.
+    pub(crate) fn list(&self, name: &str, separators: &[char]) -> Vec<String> {
+        self.all(name)
+            .iter()
+            .flat_map(|v| v.split(separators))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub(crate) fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.get(name) {
             None => Ok(None),
@@ -134,6 +145,16 @@ impl Form {
                 format!("Invalid value for {name}: {v}"),
             )),
         }
+    }
+}
+
+/// `Method`-like parameters: `GET` or `POST` (default).
+pub(crate) fn method_param(form: &Form, name: &str) -> Result<String, ApiError> {
+    match form.get(name) {
+        None => Ok("POST".into()),
+        Some(m) if m.eq_ignore_ascii_case("GET") => Ok("GET".into()),
+        Some(m) if m.eq_ignore_ascii_case("POST") => Ok("POST".into()),
+        Some(m) => Err(ApiError::bad(21626, format!("Invalid {name}: {m}"))),
     }
 }
 
@@ -167,43 +188,78 @@ pub(crate) fn valid_url(s: &str) -> bool {
     url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
 }
 
+/// A request's query, repeated keys kept.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub(crate) fn parse(query: Option<&str>) -> Self {
+        Query(
+            query
+                .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The first value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        self.get_str(name).map(str::to_owned)
+    }
+
+    fn get_str(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Which page of a list: `Page` (from 0) of `PageSize` (1–1000, default 50).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PageRequest {
+    page: usize,
+    size: usize,
+}
+
+impl PageRequest {
+    fn of(query: &Query) -> Result<Self, ApiError> {
+        let size = match query.get_str("PageSize") {
+            None => 50,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| ApiError::bad(20001, format!("Invalid PageSize: {v}")))?,
+        };
+        let page = match query.get_str("Page") {
+            None => 0,
+            Some(v) => v
+                .parse()
+                .map_err(|_| ApiError::bad(20001, format!("Invalid Page: {v}")))?,
+        };
+        Ok(Self { page, size })
+    }
+}
+
 /// One page of a list, with Twilio's paging fields. `key` is the list's field name
 /// (`calls`, `messages`, …); `path` is the list's URI without query.
 pub(crate) fn page<T: Serialize>(
     key: &str,
     path: &str,
-    query: &[(String, String)],
+    query: &Query,
     items: Vec<T>,
 ) -> Result<Response, ApiError> {
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let page_size: usize = match get("PageSize") {
-        None => 50,
-        Some(v) => v
-            .parse()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::bad(20001, format!("Invalid PageSize: {v}")))?,
-    };
-    let page_no: usize = match get("Page") {
-        None => 0,
-        Some(v) => v
-            .parse()
-            .map_err(|_| ApiError::bad(20001, format!("Invalid Page: {v}")))?,
-    };
+    let req = PageRequest::of(query)?;
     // Filters other than paging go into every page URI.
     let filters: Vec<(String, String)> = query
+        .0
         .iter()
         .filter(|(k, _)| k != "Page" && k != "PageSize" && k != "PageToken")
         .cloned()
         .collect();
     let uri_for = |p: usize| {
         let mut q = filters.clone();
-        q.push(("PageSize".into(), page_size.to_string()));
+        q.push(("PageSize".into(), req.size.to_string()));
         q.push(("Page".into(), p.to_string()));
         format!(
             "{path}?{}",
@@ -211,12 +267,19 @@ pub(crate) fn page<T: Serialize>(
         )
     };
     let total = items.len();
-    let start = page_no * page_size;
-    let page_items: Vec<T> = items.into_iter().skip(start).take(page_size).collect();
+    let start = req.page * req.size;
+    let page_items: Vec<T> = items.into_iter().skip(start).take(req.size).collect();
     let end = if page_items.is_empty() {
         start
     } else {
         start + page_items.len() - 1
+    };
+    let uri_if = |cond: bool, p: usize| {
+        if cond {
+            uri_for(p).into()
+        } else {
+            serde_json::Value::Null
+        }
     };
     let mut body = serde_json::Map::new();
     body.insert(
@@ -227,40 +290,80 @@ pub(crate) fn page<T: Serialize>(
     body.insert("first_page_uri".into(), uri_for(0).into());
     body.insert(
         "next_page_uri".into(),
-        if start + page_size < total {
-            uri_for(page_no + 1).into()
-        } else {
-            serde_json::Value::Null
-        },
+        uri_if(start + req.size < total, req.page + 1),
     );
-    body.insert("page".into(), page_no.into());
-    body.insert("page_size".into(), page_size.into());
+    body.insert("page".into(), req.page.into());
+    body.insert("page_size".into(), req.size.into());
     body.insert(
         "previous_page_uri".into(),
-        if page_no > 0 {
-            uri_for(page_no - 1).into()
-        } else {
-            serde_json::Value::Null
-        },
+        uri_if(req.page > 0, req.page.saturating_sub(1)),
     );
     body.insert("start".into(), start.into());
-    body.insert("uri".into(), uri_for(page_no).into());
+    body.insert("uri".into(), uri_for(req.page).into());
     Ok(ok(&serde_json::Value::Object(body)))
 }
 
-/// Query pairs of a request URI (repeated keys kept).
-pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .unwrap_or_default()
+/// A list resource's page: `GET {account}/{resource}.json` with its items under `key`.
+pub(crate) fn list_page<T: Serialize>(
+    shared: &Shared,
+    key: &str,
+    resource: &str,
+    query: &Query,
+    items: Vec<T>,
+) -> ApiResult {
+    let path = format!(
+        "{}/{resource}.json",
+        account_path(&shared.settings.account_sid)
+    );
+    page(key, &path, query, items)
 }
 
-/// The SID in a `{Sid}.json` path segment; a segment without `.json` is not a resource
-/// (404 for `uri`, as Twilio answers).
-pub(crate) fn sid_in<'a>(segment: &'a str, uri: &Uri) -> Result<&'a str, ApiError> {
-    segment
-        .strip_suffix(".json")
-        .ok_or_else(|| ApiError::not_found(uri.path()))
+/// `To`: required (`missing` when it is not there) and a valid address (21211).
+pub(crate) fn to_param(form: &Form, missing: ApiError) -> Result<&str, ApiError> {
+    let to = form.get("To").ok_or(missing)?;
+    if !valid_address(to) {
+        return Err(ApiError::bad(
+            21211,
+            format!("Invalid 'To' Phone Number: {to}"),
+        ));
+    }
+    Ok(to)
+}
+
+/// The resource a path names: the SID in its last `{Sid}.json` segment (a segment without
+/// `.json` is not a resource: 404, as Twilio answers), and the path, for 404s.
+pub(crate) struct Resource {
+    pub sid: String,
+    pub uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Resource {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let uri = parts.uri.clone();
+        let not_found = || ApiError::not_found(uri.path());
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| not_found())?;
+        let sid = params
+            .last()
+            .and_then(|(_, segment)| segment.strip_suffix(".json"))
+            .ok_or_else(not_found)?
+            .to_owned();
+        Ok(Self { sid, uri })
+    }
+}
+
+impl Resource {
+    /// The resource, or 404.
+    pub(crate) fn found<T: Serialize>(&self, item: Option<&T>) -> ApiResult {
+        item.map(ok).ok_or_else(|| self.not_found())
+    }
+
+    pub(crate) fn not_found(&self) -> ApiError {
+        ApiError::not_found(self.uri.path())
+    }
 }
 
 /// The account part of the path.
@@ -333,8 +436,10 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> bool {
         return false;
     };
     let s = &shared.settings;
-    (user == s.account_sid && pass == s.auth_token)
-        || s.api_keys.iter().any(|(k, v)| k == user && v == pass)
+    (user == s.account_sid && pass == s.auth_token.expose())
+        || s.api_keys
+            .iter()
+            .any(|(k, v)| k == user && pass == v.expose())
 }
 
 /// Authentication, the account check and fault injection, before any handler.

@@ -10,9 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse as _;
 
-use super::calls::method_param;
 use super::{
-    ApiError, ApiResult, Form, account_path, created, ok, page, query_pairs, sid_in, valid_e164,
+    ApiError, ApiResult, Form, Query, Resource, created, list_page, method_param, ok, valid_e164,
     valid_url,
 };
 use crate::state::{NumberRecord, Shared, rfc2822_now};
@@ -35,12 +34,8 @@ pub(crate) async fn available_local(
     Path((_, country)): Path<(String, String)>,
     uri: Uri,
 ) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let area = query
-        .iter()
-        .find(|(k, _)| k == "AreaCode")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "415".into());
+    let query = Query::parse(uri.query());
+    let area = query.get("AreaCode").unwrap_or_else(|| "415".into());
     if area.len() != 3 || !area.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::bad(21452, format!("Invalid AreaCode: {area}")));
     }
@@ -150,14 +145,8 @@ pub(crate) async fn buy(State(shared): State<Shared>, body: Bytes) -> ApiResult 
 
 /// `GET IncomingPhoneNumbers.json` with `PhoneNumber` and `FriendlyName` filters.
 pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
-    let query = query_pairs(uri.query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let (phone, name) = (get("PhoneNumber"), get("FriendlyName"));
+    let query = Query::parse(uri.query());
+    let (phone, name) = (query.get("PhoneNumber"), query.get("FriendlyName"));
     let numbers: Vec<NumberRecord> = shared
         .lock()
         .numbers
@@ -170,35 +159,26 @@ pub(crate) async fn list(State(shared): State<Shared>, uri: Uri) -> ApiResult {
         .filter(|n| name.as_ref().is_none_or(|f| &n.friendly_name == f))
         .cloned()
         .collect();
-    let path = format!(
-        "{}/IncomingPhoneNumbers.json",
-        account_path(&shared.settings.account_sid)
-    );
-    page("incoming_phone_numbers", &path, &query, numbers)
+    list_page(
+        &shared,
+        "incoming_phone_numbers",
+        "IncomingPhoneNumbers",
+        &query,
+        numbers,
+    )
 }
 
-pub(crate) async fn fetch(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn fetch(State(shared): State<Shared>, number: Resource) -> ApiResult {
     let state = shared.lock();
-    let n = state
-        .numbers
-        .iter()
-        .find(|n| n.sid == sid)
-        .ok_or_else(|| ApiError::not_found(uri.path()))?;
-    Ok(ok(n))
+    number.found(state.numbers.iter().find(|n| n.sid == number.sid))
 }
 
 pub(crate) async fn update(
     State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
+    number: Resource,
     body: Bytes,
 ) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+    let sid = number.sid.as_str();
     let form = Form::parse(&body)?;
     let record = {
         let mut state = shared.lock();
@@ -206,7 +186,7 @@ pub(crate) async fn update(
             .numbers
             .iter_mut()
             .find(|n| n.sid == sid)
-            .ok_or_else(|| ApiError::not_found(uri.path()))?;
+            .ok_or_else(|| number.not_found())?;
         apply(&form, n)?;
         n.clone()
     };
@@ -214,18 +194,14 @@ pub(crate) async fn update(
     Ok(ok(&record))
 }
 
-pub(crate) async fn release(
-    State(shared): State<Shared>,
-    Path((_, segment)): Path<(String, String)>,
-    uri: Uri,
-) -> ApiResult {
-    let sid = sid_in(&segment, &uri)?;
+pub(crate) async fn release(State(shared): State<Shared>, number: Resource) -> ApiResult {
+    let sid = number.sid.as_str();
     {
         let mut state = shared.lock();
         let before = state.numbers.len();
         state.numbers.retain(|n| n.sid != sid);
         if state.numbers.len() == before {
-            return Err(ApiError::not_found(uri.path()));
+            return Err(number.not_found());
         }
     }
     shared.bump();

@@ -477,7 +477,7 @@ impl TestApp {
                 PUBLIC_URL.replacen("https://", "wss://", 1)
             ),
         );
-        config.auth_token = auth_token.map(str::to_owned);
+        config.auth_token = auth_token.map(Into::into);
         config.account_sid = ACCOUNT_SID.into();
         config.call_sid = call_sid.into();
         config.custom_parameters = [

@@ -65,7 +65,7 @@ async fn call_and_take_message(
         .place_inbound_call(from, "+15005550006", caller)
         .unwrap();
     let record = call.wait_ended(Duration::from_secs(150)).await.unwrap();
-    assert_eq!(record.status, "completed");
+    assert_eq!(record.status, sim::CallStatus::Completed);
     let summary = app.call_result(call.sid()).await;
     assert_eq!(
         summary.outcome,

@@ -40,7 +40,7 @@ async fn an_inbound_call_through_the_simulator_talks_both_ways_and_completes() {
         .place_inbound_call(CALLER, OUR_NUMBER, short_caller())
         .unwrap();
     let record = call.wait_ended(CALL_TIMEOUT).await.unwrap();
-    assert_eq!(record.status, "completed");
+    assert_eq!(record.status, sim::CallStatus::Completed);
 
     // Both ways: the agent heard the caller (the echo engine says it back) and the caller
     // heard the agent.
@@ -97,7 +97,7 @@ async fn an_outbound_call_placed_through_our_api_is_answered_by_a_simulated_pers
 
     let call = sim.call(&call_sid);
     let record = call.wait_ended(CALL_TIMEOUT).await.unwrap();
-    assert_eq!(record.status, "completed");
+    assert_eq!(record.status, sim::CallStatus::Completed);
     assert_eq!(record.direction, "outbound-api");
     assert!(heard_sound(&call.heard_audio()) > 8 * 1000);
 
@@ -223,7 +223,7 @@ async fn fifty_calls_complete_exactly_once_while_a_fifth_of_twilio_requests_fail
         let record = call.wait_ended(CALL_TIMEOUT).await.unwrap();
         assert_eq!(
             record.status,
-            "completed",
+            sim::CallStatus::Completed,
             "{}: {:#?}",
             call.sid(),
             call.events()

@@ -6,6 +6,10 @@
 //! A coach (Twilio's `coaching`/`callSidToCoach`) is heard only by the participant it coaches,
 //! while it hears everybody. A participant who pushed nothing this tick is silent.
 
+pub(crate) mod task;
+
+pub(crate) use task::{ConfOut, MixCmd, spawn_mixer};
+
 /// Samples per tick: 20 ms at 8 kHz.
 pub const FRAME_SAMPLES: usize = 160;
 
@@ -200,7 +204,7 @@ fn chime_sample(i: usize) -> i16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use voice::pcm::{goertzel_power, rms_dbfs, sine};
+    use voice::pcm::{goertzel_power, rms_dbfs};
 
     fn frame_of(pcm: &[i16]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -209,7 +213,7 @@ mod tests {
     }
 
     fn tone_frame(freq: f32, amplitude: f32) -> Vec<u8> {
-        frame_of(&sine(freq, 8000, 20, amplitude))
+        voice::mulaw::tone(freq, 20, amplitude)
     }
 
     fn heard(mix: &[(String, Vec<u8>)], id: &str) -> Vec<i16> {
