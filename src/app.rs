@@ -45,10 +45,11 @@ pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
         },
         None => TwilioAuth::AuthToken(settings.twilio_auth_token.clone()),
     };
-    Ok(TwilioClient::new(
+    Ok(TwilioClient::with_timeout(
         &settings.twilio_api_base,
         &settings.twilio_account_sid,
         auth,
+        settings.twilio_timeout,
     )?)
 }
 
@@ -64,6 +65,18 @@ pub async fn api_state(
     temporal: Client,
     sessions: Arc<dyn SessionStore>,
 ) -> Result<AppState> {
+    let engines = voice_engines(settings).await;
+    api_state_with_engines(settings, store, temporal, sessions, engines)
+}
+
+/// The API's state with these voice engines (the tests offer fakes of the providers).
+pub fn api_state_with_engines(
+    settings: &Settings,
+    store: Store,
+    temporal: Client,
+    sessions: Arc<dyn SessionStore>,
+    engines: voice::catalog::EngineCatalog,
+) -> Result<AppState> {
     Ok(AppState {
         store,
         temporal,
@@ -74,7 +87,7 @@ pub async fn api_state(
             task_queue: settings.task_queue.clone(),
         }),
         metrics: Arc::new(Metrics::new()),
-        engines: Arc::new(voice_engines(settings).await),
+        engines: Arc::new(engines),
         twilio: twilio_client(settings)?,
     })
 }
@@ -129,14 +142,19 @@ async fn offline_engine(settings: &Settings) -> Result<voice::engines::offline::
     Ok(OfflineEngine::new(Arc::new(sidecar), tts))
 }
 
+/// Binds `API_BIND` (port 0 picks a free port).
+pub async fn bind_api(settings: &Settings) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(settings.api_bind)
+        .await
+        .with_context(|| format!("binding the API to {}", settings.api_bind))
+}
+
 pub async fn serve_api(
     settings: &Settings,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(settings.api_bind)
-        .await
-        .with_context(|| format!("binding the API to {}", settings.api_bind))?;
+    let listener = bind_api(settings).await?;
     api::serve(listener, state, shutdown).await?;
     Ok(())
 }
@@ -150,20 +168,7 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let runtime = worker::runtime()?;
-    let activities = CallActivitiesImpl::new(store.clone(), sessions, twilio_client(settings)?);
-    // Without an LLM key (and with OpenAI's default base URL) the rule-based receptionist
-    // answers cascaded calls instead of a model.
-    let llm = activities::LlmProvider::from_config(settings.voice.llm.clone())
-        .context("configuring the LLM client")?;
-    tracing::info!(llm = %llm.describe(), "cascaded dialog policy");
-    let conversation = ConversationActivitiesImpl::new(store, llm);
-    let mut worker = worker::build_worker(
-        &runtime,
-        temporal,
-        &settings.task_queue,
-        activities,
-        conversation,
-    )?;
+    let mut worker = build_worker(settings, &runtime, store, temporal, sessions)?;
     let stop = worker.shutdown_handle();
     tokio::spawn(async move {
         shutdown.await;
@@ -171,6 +176,29 @@ pub async fn run_worker(
     });
     worker.run().await.context("worker stopped with an error")?;
     Ok(())
+}
+
+/// The worker: every workflow and activity on `TEMPORAL_TASK_QUEUE`. Without an LLM key (and
+/// with OpenAI's default base URL) the rule-based receptionist answers cascaded calls.
+pub fn build_worker(
+    settings: &Settings,
+    runtime: &worker::Runtime,
+    store: Store,
+    temporal: Client,
+    sessions: Arc<dyn SessionStore>,
+) -> Result<worker::Worker> {
+    let activities = CallActivitiesImpl::new(store.clone(), sessions, twilio_client(settings)?);
+    let llm = activities::LlmProvider::from_config(settings.voice.llm.clone())
+        .context("configuring the LLM client")?;
+    tracing::info!(llm = %llm.describe(), "cascaded dialog policy");
+    let conversation = ConversationActivitiesImpl::new(store, llm);
+    Ok(worker::build_worker(
+        runtime,
+        temporal,
+        &settings.task_queue,
+        activities,
+        conversation,
+    )?)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

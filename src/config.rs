@@ -24,6 +24,8 @@ pub struct Settings {
     /// An API key's SID and secret, used instead of the auth token for Twilio's REST API.
     pub twilio_api_key: Option<(String, Secret<String>)>,
     pub twilio_api_base: String,
+    /// How long a Twilio REST request may take (`TWILIO_TIMEOUT_MS`, default 15 s).
+    pub twilio_timeout: std::time::Duration,
     pub log_json: bool,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
@@ -142,6 +144,11 @@ impl Settings {
             twilio_auth_token: Secret::new(var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN)),
             twilio_api_key,
             twilio_api_base: var_or("TWILIO_API_BASE", TWILIO_API_BASE),
+            twilio_timeout: std::time::Duration::from_millis(
+                var_or("TWILIO_TIMEOUT_MS", "15000")
+                    .parse()
+                    .context("TWILIO_TIMEOUT_MS must be a number of milliseconds")?,
+            ),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
             voice: VoiceSettings::from_env(),
             data_dir,

@@ -17,6 +17,7 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         twilio_auth_token: Secret::new("pw-auth-token".into()),
         twilio_api_key: Some(("SK0123".into(), Secret::new("pw-key-secret".into()))),
         twilio_api_base: TWILIO_API_BASE.into(),
+        twilio_timeout: std::time::Duration::from_secs(15),
         log_json: false,
         voice: VoiceSettings {
             openai_realtime: None,

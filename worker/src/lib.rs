@@ -11,7 +11,8 @@ use temporalio_common::protos::temporal::api::{
     enums::v1::IndexedValueType, operatorservice::v1::AddSearchAttributesRequest,
     operatorservice::v1::ListSearchAttributesRequest,
 };
-use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use temporalio_sdk::WorkerOptions;
+pub use temporalio_sdk::{Runtime, Worker};
 use workflows::{CallWorkflow, search_attributes};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,11 +1,7 @@
 //! `spawn_app()`: a fresh database, a unique task queue, a fake Twilio REST API, the real API
 //! on port 0 and a real worker — per test.
 
-use activities::{
-    CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
-    SessionStore,
-};
-use api::{ApiConfig, AppState, metrics::Metrics};
+use activities::SessionStore;
 use axum::{
     Router,
     extract::{Path, State},
@@ -20,6 +16,10 @@ use std::{
     time::Duration,
 };
 use store::{NewAgent, Store};
+use switchboard::{
+    app,
+    config::{Settings, VoiceSettings},
+};
 use telephony::{TwilioAuth, TwilioClient, compute_signature};
 use temporalio_client::{Client, WorkflowDescribeOptions};
 use uuid::Uuid;
@@ -87,15 +87,54 @@ async fn fresh_database() -> String {
     }
 }
 
-async fn sessions() -> Arc<dyn SessionStore> {
-    match env("SWITCHBOARD_TEST_REDIS_URL") {
-        Some(url) => Arc::new(
-            RedisSessionStore::connect(&url)
-                .await
-                .expect("connect to the test Redis"),
-        ),
-        None => Arc::new(InProcessSessionStore::new()),
+/// The settings a user would give `switchboard api` and `switchboard worker`, pointing at this
+/// test's database, Redis (if any), Temporal, Twilio and LLM; the harness boots the production
+/// wiring (`switchboard::app`) with them.
+fn test_settings(
+    database_url: String,
+    task_queue: &str,
+    twilio_base_url: &str,
+    llm: activities::llm::LlmConfig,
+) -> Settings {
+    Settings {
+        data_dir: std::env::temp_dir(),
+        database_url: database_url.into(),
+        redis_url: env("SWITCHBOARD_TEST_REDIS_URL").map(Into::into),
+        temporal_address: temporal_address(),
+        temporal_namespace: "default".into(),
+        task_queue: task_queue.into(),
+        temporal_cli_path: None,
+        temporal_ui_port: 0,
+        api_bind: "127.0.0.1:0".parse().unwrap(),
+        public_url: url::Url::parse(PUBLIC_URL).unwrap(),
+        twilio_account_sid: ACCOUNT_SID.into(),
+        twilio_auth_token: AUTH_TOKEN.into(),
+        twilio_api_key: None,
+        twilio_api_base: twilio_base_url.into(),
+        twilio_timeout: TWILIO_CLIENT_TIMEOUT,
+        log_json: false,
+        voice: VoiceSettings {
+            openai_realtime: None,
+            gemini_live: None,
+            deepgram: None,
+            tts: None,
+            llm,
+            offline: false,
+            stt_sidecar: None,
+        },
     }
+}
+
+/// The LLM of cascaded turns: the rule-based receptionist (no key, OpenAI's URL: what a user
+/// without a key gets), or the OpenAI-compatible server at `base_url`.
+fn llm_config(rules_dialog: bool, base_url: &str) -> activities::llm::LlmConfig {
+    let mut config = activities::llm::LlmConfig::openai("", "test-model");
+    if !rules_dialog {
+        config.base_url = base_url.into();
+        config.api_key = Some("test-llm-key".into());
+        config.timeout = Duration::from_secs(10);
+    }
+    config
 }
 
 /// One request the fake Twilio received.
@@ -185,17 +224,15 @@ pub struct TestApp {
     pub store: Store,
     pub temporal: Client,
     pub sessions: Arc<dyn SessionStore>,
-    pub task_queue: String,
     pub twilio: FakeTwilio,
-    pub twilio_base_url: String,
     /// The Twilio simulator, when the app was spawned with one.
     pub sim: Option<sim::SimHandle>,
-    pub rules_dialog: bool,
     pub tenant: TenantId,
-    pub llm_base_url: String,
     pub number: E164,
     pub api_key: String,
     pub http: reqwest::Client,
+    /// What the API and the worker were booted with (`switchboard::app`).
+    pub settings: Settings,
     worker: Option<RunningWorker>,
 }
 
@@ -281,22 +318,23 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         sim: sim_faults,
         rules_dialog,
     } = options;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (twilio, fake_base_url) = FakeTwilio::start().await;
+    let task_queue = format!("test-{}", Uuid::new_v4().simple());
+    let mut settings = test_settings(
+        fresh_database().await,
+        &task_queue,
+        &fake_base_url,
+        llm_config(rules_dialog, &llm_base_url),
+    );
+    let listener = app::bind_api(&settings).await.expect("bind the API");
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let store = Store::connect(&fresh_database().await)
-        .await
-        .expect("connect store");
-    store.migrate_up().await.expect("migrate");
-    let sessions = sessions().await;
-    let temporal = worker::connect(&temporal_address(), "default")
+    let store = app::open_store(&settings).await.expect("open the store");
+    let sessions = app::open_sessions(&settings).await.expect("open sessions");
+    let temporal = app::temporal_client(&settings)
         .await
         .expect("connect Temporal");
-    worker::ensure_search_attributes(&temporal, "default")
-        .await
-        .expect("search attributes");
-    let (twilio, fake_base_url) = FakeTwilio::start().await;
-    let (public_url, simulator, twilio_base_url) = match sim_faults {
-        None => (PUBLIC_URL.to_owned(), None, fake_base_url),
+    let simulator = match sim_faults {
+        None => None,
         Some(faults) => {
             let config = sim::SimConfig {
                 account_sid: ACCOUNT_SID.into(),
@@ -310,11 +348,12 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
                 ..sim::SimConfig::local()
             };
             let simulator = sim::Sim::start(config).await.expect("simulator starts");
-            let base = simulator.base_url().to_owned();
-            (address.clone(), Some(simulator), base)
+            // Twilio is the simulator: webhooks reach the API's real address.
+            settings.twilio_api_base = simulator.base_url().to_owned();
+            settings.public_url = url::Url::parse(&address).unwrap();
+            Some(simulator)
         }
     };
-    let task_queue = format!("test-{}", Uuid::new_v4().simple());
 
     let tenant = store.create_tenant("Acme Dental").await.unwrap();
     let agent = store
@@ -343,19 +382,14 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .secret
         .into_inner();
 
-    let state = AppState {
-        store: store.clone(),
-        temporal: temporal.clone(),
-        sessions: sessions.clone(),
-        config: Arc::new(ApiConfig {
-            public_url: url::Url::parse(&public_url).unwrap(),
-            twilio_auth_token: AUTH_TOKEN.into(),
-            task_queue: task_queue.clone(),
-        }),
-        metrics: Arc::new(Metrics::new()),
-        engines: Arc::new(engines),
-        twilio: twilio_client(&twilio_base_url),
-    };
+    let state = app::api_state_with_engines(
+        &settings,
+        store.clone(),
+        temporal.clone(),
+        sessions.clone(),
+        engines,
+    )
+    .expect("API state");
     tokio::spawn(api::serve(listener, state, std::future::pending()));
 
     let mut app = TestApp {
@@ -363,16 +397,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         store,
         temporal,
         sessions,
-        task_queue,
         twilio,
-        twilio_base_url,
         sim: simulator,
-        rules_dialog,
         tenant: tenant.id,
-        llm_base_url,
         number,
         api_key,
         http: reqwest::Client::new(),
+        settings,
         worker: None,
     };
     app.start_worker();
@@ -554,27 +585,12 @@ impl TestApp {
     /// Runs a worker on its own thread: the SDK's worker future is not `Send`.
     pub fn start_worker(&mut self) {
         assert!(self.worker.is_none(), "a worker is already running");
-        let activities = CallActivitiesImpl::new(
+        let settings = self.settings.clone();
+        let (store, client, sessions) = (
             self.store.clone(),
+            self.temporal.clone(),
             self.sessions.clone(),
-            twilio_client(&self.twilio_base_url),
         );
-        let llm = activities::llm::LlmClient::new(activities::llm::LlmConfig {
-            base_url: self.llm_base_url.clone(),
-            api_key: Some("test-llm-key".into()),
-            model: "test-model".into(),
-            temperature: None,
-            timeout: Duration::from_secs(10),
-        })
-        .unwrap();
-        let provider = if self.rules_dialog {
-            activities::LlmProvider::Rules(activities::RuleDialog::new())
-        } else {
-            activities::LlmProvider::Remote(llm)
-        };
-        let conversation = ConversationActivitiesImpl::new(self.store.clone(), provider);
-        let client = self.temporal.clone();
-        let task_queue = self.task_queue.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -583,9 +599,8 @@ impl TestApp {
                 .unwrap();
             rt.block_on(async move {
                 let runtime = worker::runtime().expect("SDK runtime");
-                let mut w =
-                    worker::build_worker(&runtime, client, &task_queue, activities, conversation)
-                        .unwrap();
+                let mut w = app::build_worker(&settings, &runtime, store, client, sessions)
+                    .expect("the worker builds");
                 stop_tx.send(Box::new(w.shutdown_handle())).unwrap();
                 w.run().await.expect("worker run");
             });
