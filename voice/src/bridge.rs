@@ -18,7 +18,10 @@
 //!   start/stop and "the goodbye was heard" go to the workflow as Signals, in order;
 //! - a malformed frame is logged and skipped; it never ends the call.
 
-use crate::engine::{EngineEvent, EngineInput, EngineSession};
+use crate::{
+    engine::{EngineEvent, EngineInput, EngineSession},
+    mulaw::SILENCE,
+};
 use domain::{
     Speaker, TranscriptSegment,
     conversation::{ToolCallRequest, ToolCallResult, TurnReply, UserTurn},
@@ -37,8 +40,6 @@ use tokio::{
     time::{Instant, MissedTickBehavior},
 };
 
-/// μ-law silence, used to pad the last frame of an utterance.
-const MULAW_SILENCE: u8 = 0xFF;
 /// Segments are sent to the workflow when this many are waiting …
 const TRANSCRIPT_BATCH_SEGMENTS: usize = 4;
 /// … or when the oldest has waited this long.
@@ -613,7 +614,7 @@ impl BridgeState {
         if let Some(Queued::Audio { item, bytes }) = self.queue.front_mut() {
             let n = bytes.len().min(FRAME_BYTES);
             let mut frame: Vec<u8> = bytes.drain(..n).collect();
-            frame.resize(FRAME_BYTES, MULAW_SILENCE);
+            frame.resize(FRAME_BYTES, SILENCE);
             let item = item.clone();
             if bytes.is_empty() {
                 self.queue.pop_front();
@@ -833,7 +834,7 @@ mod tests {
         assert_eq!(&frame[..80], &[1u8; 80][..]);
         assert_eq!(
             &frame[80..],
-            &[MULAW_SILENCE; 80][..],
+            &[SILENCE; 80][..],
             "last frame padded with silence"
         );
         assert!(matches!(&last[1], Paced::Mark(name) if name.ends_with(":a")));
