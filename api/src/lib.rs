@@ -5,6 +5,8 @@
 //!   Streams WebSocket and its bridge), `calls` (`/v1/calls`),
 //!   `health` (`/healthz`, `/readyz`, `/metrics`).
 //! - [`control`]: the bridge's handle on the call workflow (Temporal Signals and Updates).
+//! - [`twilio_media`]: Twilio Media Streams framing for the bridge (JSON frames ↔ typed
+//!   transport events and commands).
 //! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
 //! - [`metrics`]: Prometheus metrics.
@@ -20,6 +22,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod twilio_media;
 
 pub use error::ApiError;
 pub use state::{ApiConfig, AppState};

@@ -11,6 +11,14 @@
 //! its database and Temporal lookups: `await_start`, start the engine, spawn a socket writer,
 //! `run_bridge` with a `CallControl` that does nothing. It prints numbers; it asserts nothing.
 
+// The API's Twilio framing, compiled here as is (it uses only `voice` and `telephony`), so the
+// server half runs the production adapter without linking the API crate. Its unit tests are
+// compiled out here but their `use` is not, hence the allow.
+extern crate switchboard_voice as voice;
+#[allow(unused_imports)]
+#[path = "../../api/src/twilio_media.rs"]
+pub mod twilio_media;
+
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use domain::TranscriptSegment;
 use domain::conversation::{ToolCallRequest, ToolCallResult, TurnReply, UserTurn};
@@ -27,7 +35,7 @@ use std::{
     time::Duration,
 };
 use switchboard_voice::{
-    bridge::{CallControl, ControlError, await_start, run_bridge},
+    bridge::{CallControl, ControlError, TransportCommand, await_start, run_bridge},
     echo::EchoEngine,
     engine::{EngineCall, VoiceEngine},
 };
@@ -145,19 +153,19 @@ async fn serve_stream(tcp: TcpStream) {
     let (mut sink, stream) = socket.split();
     let mut inbound = Box::pin(stream.filter_map(|message| async move {
         match message {
-            Ok(Message::Text(text)) => Some(Some(text.to_string())),
+            Ok(Message::Text(text)) => Some(Some(twilio_media::inbound_event(&text))),
             Ok(Message::Close(_)) | Err(_) => Some(None),
             Ok(_) => None,
         }
     }))
     .take_while(|m| std::future::ready(m.is_some()))
-    .map(|m| m.unwrap_or_default());
+    .filter_map(std::future::ready);
 
     let Ok(start) = await_start(&mut inbound, START_TIMEOUT).await else {
         return;
     };
     let call = EngineCall {
-        call_sid: start.start.call_sid.clone(),
+        call_sid: start.call_sid.clone(),
         instructions: String::new(),
         greeting: String::new(),
         settings: serde_json::Value::Null,
@@ -166,9 +174,11 @@ async fn serve_stream(tcp: TcpStream) {
     let Ok(session) = EchoEngine.start(call).await else {
         return;
     };
-    let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOUND_BUFFER);
+    let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+    let stream_sid = start.stream_sid.clone();
     let writer = tokio::spawn(async move {
-        while let Some(text) = out_rx.recv().await {
+        while let Some(command) = out_rx.recv().await {
+            let text = twilio_media::outbound_frame(&stream_sid, command);
             if sink.send(Message::text(text)).await.is_err() {
                 break;
             }
@@ -216,6 +226,8 @@ impl DriverOptions {
                 "--drain-ms" => o.drain = Duration::from_millis(value()?.parse()?),
                 "--driver-threads" => o.driver_threads = value()?.parse()?,
                 "--server-nodelay" => o.server_nodelay = true,
+                // `cargo bench` appends it.
+                "--bench" => {}
                 "-h" | "--help" => {
                     println!(
                         "bench-bridge [--streams 50,200,500,1000] [--seconds 10] [--stagger-ms 1000] \
