@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use domain::Secret;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -43,12 +44,12 @@ const OUTPUT_RATE: u32 = 24_000;
 const INPUT_MIME: &str = "audio/pcm;rate=16000";
 
 /// Where and how to reach Gemini Live.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct GeminiLiveConfig {
     /// WebSocket endpoint, without query (`key` is appended).
     pub url: String,
     /// Sent as the `key` query parameter.
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// Default model (`models/…`); an agent's `settings.model` overrides it.
     pub model: String,
     /// Default prebuilt voice; an agent's `settings.voice` overrides it.
@@ -64,21 +65,10 @@ impl GeminiLiveConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             url: Self::DEFAULT_URL.to_owned(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: Self::DEFAULT_MODEL.to_owned(),
             voice: Self::DEFAULT_VOICE.to_owned(),
         }
-    }
-}
-
-impl std::fmt::Debug for GeminiLiveConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeminiLiveConfig")
-            .field("url", &self.url)
-            .field("api_key", &"<redacted>")
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .finish()
     }
 }
 
@@ -140,7 +130,8 @@ impl VoiceEngine for GeminiLive {
 
         let mut url = url::Url::parse(&config.url)
             .map_err(|e| EngineError::NotConfigured(format!("invalid Gemini Live URL: {e}")))?;
-        url.query_pairs_mut().append_pair("key", &config.api_key);
+        url.query_pairs_mut()
+            .append_pair("key", config.api_key.expose());
         // The URL carries the key: never log it or put it in an error.
         let request = url
             .as_str()

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use domain::Secret;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -32,11 +33,11 @@ use crate::engine::{
 };
 
 /// Where and how to reach OpenAI Realtime.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct OpenAiRealtimeConfig {
     /// WebSocket endpoint, without query (`model` is appended).
     pub url: String,
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// Default model; an agent's `settings.model` overrides it.
     pub model: String,
     /// Default voice; an agent's `settings.voice` overrides it.
@@ -55,23 +56,11 @@ impl OpenAiRealtimeConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             url: Self::DEFAULT_URL.to_owned(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: Self::DEFAULT_MODEL.to_owned(),
             voice: Self::DEFAULT_VOICE.to_owned(),
             transcription_model: Self::DEFAULT_TRANSCRIPTION_MODEL.to_owned(),
         }
-    }
-}
-
-impl std::fmt::Debug for OpenAiRealtimeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiRealtimeConfig")
-            .field("url", &self.url)
-            .field("api_key", &"<redacted>")
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .field("transcription_model", &self.transcription_model)
-            .finish()
     }
 }
 
@@ -119,8 +108,8 @@ impl VoiceEngine for OpenAiRealtime {
             .as_str()
             .into_client_request()
             .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", config.api_key)).map_err(|_| {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
+            .map_err(|_| {
                 EngineError::NotConfigured("OpenAI API key is not a valid header value".into())
             })?;
         auth.set_sensitive(true);
