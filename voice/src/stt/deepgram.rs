@@ -284,43 +284,46 @@ impl TurnAssembler {
                 debug!(?request_id, ?duration, "deepgram: metadata");
                 Vec::new()
             }
-            ServerMessage::Results(r) => {
-                let piece = r
-                    .channel
-                    .alternatives
-                    .into_iter()
-                    .next()
-                    .map(|a| a.transcript)
-                    .unwrap_or_default();
-                let piece = piece.trim();
-                let mut events = Vec::new();
-                if r.is_final {
-                    if !piece.is_empty() {
-                        if !self.finalized.is_empty() {
-                            self.finalized.push(' ');
-                        }
-                        self.finalized.push_str(piece);
-                        if !r.speech_final {
-                            events.push(SttEvent::Final {
-                                text: self.finalized.clone(),
-                                end_of_turn: false,
-                            });
-                        }
-                    }
-                    if r.speech_final {
-                        events.extend(self.end_turn());
-                    }
-                } else if !piece.is_empty() {
-                    let text = if self.finalized.is_empty() {
-                        piece.to_owned()
-                    } else {
-                        format!("{} {piece}", self.finalized)
-                    };
-                    events.push(SttEvent::Interim(text));
-                }
-                events
-            }
+            ServerMessage::Results(r) => self.on_results(r),
         }
+    }
+
+    /// A transcript piece: an interim hypothesis, or a final piece that may end the turn.
+    fn on_results(&mut self, r: ResultsMessage) -> Vec<SttEvent> {
+        let piece = r
+            .channel
+            .alternatives
+            .into_iter()
+            .next()
+            .map(|a| a.transcript)
+            .unwrap_or_default();
+        let piece = piece.trim();
+        let mut events = Vec::new();
+        if r.is_final {
+            if !piece.is_empty() {
+                if !self.finalized.is_empty() {
+                    self.finalized.push(' ');
+                }
+                self.finalized.push_str(piece);
+                if !r.speech_final {
+                    events.push(SttEvent::Final {
+                        text: self.finalized.clone(),
+                        end_of_turn: false,
+                    });
+                }
+            }
+            if r.speech_final {
+                events.extend(self.end_turn());
+            }
+        } else if !piece.is_empty() {
+            let text = if self.finalized.is_empty() {
+                piece.to_owned()
+            } else {
+                format!("{} {piece}", self.finalized)
+            };
+            events.push(SttEvent::Interim(text));
+        }
+        events
     }
 
     fn end_turn(&mut self) -> Option<SttEvent> {
