@@ -128,20 +128,7 @@ impl VoiceEngine for GeminiLive {
         let input_resampler = resampler(8000, INPUT_RATE)?;
         let output_resampler = resampler(OUTPUT_RATE, 8000)?;
 
-        let mut url = url::Url::parse(&config.url)
-            .map_err(|e| EngineError::NotConfigured(format!("invalid Gemini Live URL: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("key", config.api_key.expose());
-        // The URL carries the key: never log it or put it in an error.
-        let request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
-        let (mut ws, _) =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-                .await
-                .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-                .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+        let mut ws = connect(config).await?;
         tracing::info!(call_sid = %call.call_sid, %model, voice, "connected to Gemini Live");
 
         send_json(&mut ws, &setup_message(&call, &model, voice)).await?;
@@ -177,6 +164,25 @@ impl VoiceEngine for GeminiLive {
         ));
         Ok(session)
     }
+}
+
+/// Opens the Live WebSocket, the API key in its URL.
+async fn connect(config: &GeminiLiveConfig) -> Result<Ws, EngineError> {
+    let mut url = url::Url::parse(&config.url)
+        .map_err(|e| EngineError::NotConfigured(format!("invalid Gemini Live URL: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("key", config.api_key.expose());
+    // The URL carries the key: never log it or put it in an error.
+    let request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
+    let (ws, _) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
+            .await
+            .map_err(|_| EngineError::Connect("timed out connecting".into()))?
+            .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+    Ok(ws)
 }
 
 fn setup_message(call: &EngineCall, model: &str, voice: &str) -> Value {
@@ -411,61 +417,10 @@ impl Turns {
     fn handle(&mut self, message: &Value) -> Vec<EngineEvent> {
         let mut out = Vec::new();
         if let Some(content) = message.get("serverContent") {
-            if let Some(text) = content
-                .pointer("/inputTranscription/text")
-                .and_then(Value::as_str)
-            {
-                self.caller_text.push_str(text);
-            }
-            let parts = content
-                .pointer("/modelTurn/parts")
-                .and_then(Value::as_array);
-            for part in parts.into_iter().flatten() {
-                let Some(inline) = part.get("inlineData") else {
-                    continue; // text or thought parts: the transcript is what counts
-                };
-                let mime = inline.get("mimeType").and_then(Value::as_str).unwrap_or("");
-                match inline.get("data").and_then(Value::as_str) {
-                    Some(data) if mime.starts_with("audio/pcm") => self.audio(data, &mut out),
-                    _ => tracing::debug!(mime, "ignoring non-audio inline data from Gemini"),
-                }
-            }
-            if let Some(text) = content
-                .pointer("/outputTranscription/text")
-                .and_then(Value::as_str)
-            {
-                self.flush_caller(&mut out);
-                self.turn();
-                self.agent_text.push_str(text);
-            }
-            if content.get("interrupted").and_then(Value::as_bool) == Some(true) {
-                out.push(EngineEvent::CallerSpeechStarted);
-                self.finish_turn(&mut out);
-            }
-            if content.get("generationComplete").and_then(Value::as_bool) == Some(true) {
-                self.finish_audio(&mut out);
-            }
-            if content.get("turnComplete").and_then(Value::as_bool) == Some(true) {
-                self.finish_turn(&mut out);
-            }
+            self.server_content(content, &mut out);
         } else if let Some(tool_call) = message.get("toolCall") {
             self.flush_caller(&mut out);
-            let calls = tool_call.get("functionCalls").and_then(Value::as_array);
-            for call in calls.into_iter().flatten() {
-                let Some(name) = call.get("name").and_then(Value::as_str) else {
-                    tracing::warn!("skipping a Gemini function call without a name");
-                    continue;
-                };
-                let call_id = call.get("id").and_then(Value::as_str).unwrap_or(name);
-                let arguments = call
-                    .get("args")
-                    .map_or_else(|| "{}".to_owned(), Value::to_string);
-                out.push(EngineEvent::ToolCall {
-                    call_id: call_id.to_owned(),
-                    name: name.to_owned(),
-                    arguments,
-                });
-            }
+            tool_calls(tool_call, &mut out);
         } else if let Some(cancelled) = message.get("toolCallCancellation") {
             tracing::info!(ids = %cancelled["ids"], "Gemini cancelled tool calls");
         } else if let Some(go_away) = message.get("goAway") {
@@ -474,6 +429,68 @@ impl Turns {
             tracing::debug!("ignoring an unknown Gemini Live message");
         }
         out
+    }
+
+    /// `serverContent`: transcriptions, the model's audio, and the turn's milestones.
+    fn server_content(&mut self, content: &Value, out: &mut Vec<EngineEvent>) {
+        if let Some(text) = content
+            .pointer("/inputTranscription/text")
+            .and_then(Value::as_str)
+        {
+            self.caller_text.push_str(text);
+        }
+        let parts = content
+            .pointer("/modelTurn/parts")
+            .and_then(Value::as_array);
+        for part in parts.into_iter().flatten() {
+            let Some(inline) = part.get("inlineData") else {
+                continue; // text or thought parts: the transcript is what counts
+            };
+            let mime = inline.get("mimeType").and_then(Value::as_str).unwrap_or("");
+            match inline.get("data").and_then(Value::as_str) {
+                Some(data) if mime.starts_with("audio/pcm") => self.audio(data, out),
+                _ => tracing::debug!(mime, "ignoring non-audio inline data from Gemini"),
+            }
+        }
+        if let Some(text) = content
+            .pointer("/outputTranscription/text")
+            .and_then(Value::as_str)
+        {
+            self.flush_caller(out);
+            self.turn();
+            self.agent_text.push_str(text);
+        }
+        let flag = |name: &str| content.get(name).and_then(Value::as_bool) == Some(true);
+        if flag("interrupted") {
+            out.push(EngineEvent::CallerSpeechStarted);
+            self.finish_turn(out);
+        }
+        if flag("generationComplete") {
+            self.finish_audio(out);
+        }
+        if flag("turnComplete") {
+            self.finish_turn(out);
+        }
+    }
+}
+
+/// `toolCall`: the model's function calls, as engine events.
+fn tool_calls(tool_call: &Value, out: &mut Vec<EngineEvent>) {
+    let calls = tool_call.get("functionCalls").and_then(Value::as_array);
+    for call in calls.into_iter().flatten() {
+        let Some(name) = call.get("name").and_then(Value::as_str) else {
+            tracing::warn!("skipping a Gemini function call without a name");
+            continue;
+        };
+        let call_id = call.get("id").and_then(Value::as_str).unwrap_or(name);
+        let arguments = call
+            .get("args")
+            .map_or_else(|| "{}".to_owned(), Value::to_string);
+        out.push(EngineEvent::ToolCall {
+            call_id: call_id.to_owned(),
+            name: name.to_owned(),
+            arguments,
+        });
     }
 }
 

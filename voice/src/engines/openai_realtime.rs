@@ -101,25 +101,7 @@ impl VoiceEngine for OpenAiRealtime {
         let model = setting_str(&call.settings, "model").unwrap_or(&config.model);
         let voice = setting_str(&call.settings, "voice").unwrap_or(&config.voice);
 
-        let mut url = url::Url::parse(&config.url)
-            .map_err(|e| EngineError::NotConfigured(format!("invalid OpenAI Realtime URL: {e}")))?;
-        url.query_pairs_mut().append_pair("model", model);
-        let mut request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose()))
-            .map_err(|_| {
-                EngineError::NotConfigured("OpenAI API key is not a valid header value".into())
-            })?;
-        auth.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, auth);
-
-        let (mut ws, _) =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-                .await
-                .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-                .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+        let mut ws = connect(config, model).await?;
         tracing::info!(call_sid = %call.call_sid, model, voice, "connected to OpenAI Realtime");
 
         send_json(&mut ws, &session_update(&call, model, voice, config)).await?;
@@ -156,6 +138,30 @@ impl VoiceEngine for OpenAiRealtime {
         ));
         Ok(session)
     }
+}
+
+/// Opens the Realtime WebSocket for `model`, with the API key as a bearer token.
+async fn connect(config: &OpenAiRealtimeConfig, model: &str) -> Result<Ws, EngineError> {
+    let mut url = url::Url::parse(&config.url)
+        .map_err(|e| EngineError::NotConfigured(format!("invalid OpenAI Realtime URL: {e}")))?;
+    url.query_pairs_mut().append_pair("model", model);
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
+    let mut auth =
+        HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(|_| {
+            EngineError::NotConfigured("OpenAI API key is not a valid header value".into())
+        })?;
+    auth.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, auth);
+
+    let (ws, _) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
+            .await
+            .map_err(|_| EngineError::Connect("timed out connecting".into()))?
+            .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+    Ok(ws)
 }
 
 fn session_update(
