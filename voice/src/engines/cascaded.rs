@@ -40,7 +40,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, trace, warn};
 
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 use crate::stt::{SttEvent, SttOptions, SttProvider};
 use crate::tts::{TtsError, TtsProvider, TtsStream};
@@ -75,8 +75,8 @@ impl Cascaded {
 
 #[async_trait::async_trait]
 impl VoiceEngine for Cascaded {
-    fn name(&self) -> &'static str {
-        "cascaded"
+    fn name(&self) -> EngineName {
+        EngineName::Cascaded
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {

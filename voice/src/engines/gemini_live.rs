@@ -32,7 +32,7 @@ use super::{
     frame_text, send_json, setting_str,
 };
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 use crate::resample::Resampler;
 use crate::{mulaw, pcm};
@@ -105,8 +105,8 @@ impl Shared {
 
 #[async_trait::async_trait]
 impl VoiceEngine for GeminiLive {
-    fn name(&self) -> &'static str {
-        "gemini_live"
+    fn name(&self) -> EngineName {
+        EngineName::GeminiLive
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {

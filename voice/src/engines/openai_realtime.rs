@@ -29,7 +29,7 @@ use super::{
     frame_text, send_json, setting_str,
 };
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 
 /// Where and how to reach OpenAI Realtime.
@@ -87,8 +87,8 @@ struct Shared {
 
 #[async_trait::async_trait]
 impl VoiceEngine for OpenAiRealtime {
-    fn name(&self) -> &'static str {
-        "openai_realtime"
+    fn name(&self) -> EngineName {
+        EngineName::OpenAiRealtime
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {
