@@ -48,7 +48,13 @@ mod tests {
         assert!(catalog.get("gemini_live").is_none(), "not offered here");
         assert!(catalog.get("Echo").is_none(), "names are exact");
         assert_eq!(catalog.names(), ["echo"]);
-        for name in ["echo", "openai_realtime", "gemini_live", "cascaded", "offline"] {
+        for name in [
+            "echo",
+            "openai_realtime",
+            "gemini_live",
+            "cascaded",
+            "offline",
+        ] {
             assert_eq!(name.parse::<EngineName>().unwrap().as_str(), name);
         }
     }

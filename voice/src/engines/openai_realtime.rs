@@ -25,8 +25,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{
-    CHANNEL_CAPACITY, CLOSE_GRACE, HANDSHAKE_TIMEOUT, Ws, await_server, describe_ws_error,
-    frame_text, send_json, setting_str,
+    CHANNEL_CAPACITY, CLOSE_GRACE, Ws, await_server, describe_ws_error, frame_text, open_ws,
+    send_json, setting_str,
 };
 use crate::engine::{
     EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
@@ -156,12 +156,7 @@ async fn connect(config: &OpenAiRealtimeConfig, model: &str) -> Result<Ws, Engin
     auth.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, auth);
 
-    let (ws, _) =
-        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-            .await
-            .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-            .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
-    Ok(ws)
+    open_ws(request).await
 }
 
 fn session_update(
