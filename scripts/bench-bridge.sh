@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # 1000 streams need ~2000 file descriptors (client and server sockets).
 ulimit -n 65536 2>/dev/null || true
-exec cargo run --release -p switchboard-voice --bin bench-bridge -- "$@"
+exec cargo bench -p switchboard-voice --bench bench-bridge -- "$@"

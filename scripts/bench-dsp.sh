@@ -12,4 +12,4 @@ if ! .venv-bench/bin/python -c 'import pipecat' 2>/dev/null; then
     .venv-bench/bin/pip install --quiet pipecat-ai
 fi
 
-cargo run --release -p switchboard-voice --bin bench-dsp -- --pipecat .venv-bench/bin/python "$@"
+cargo bench -p switchboard-voice --bench bench-dsp -- --pipecat .venv-bench/bin/python "$@"

@@ -6,6 +6,8 @@
 //!   `health` (`/healthz`, `/readyz`, `/metrics`).
 //! - [`control`]: the bridge's handle on the call workflow (Temporal Signals and Updates).
 //! - [`twilio_signed`]: the `TwilioSigned` extractor: a valid `X-Twilio-Signature` or 403.
+//! - [`twilio_media`]: Twilio Media Streams framing for the bridge (JSON frames ↔ typed
+//!   transport events and commands).
 //! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
 //! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
@@ -21,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod twilio_media;
 pub mod twilio_signed;
 
 pub use error::ApiError;

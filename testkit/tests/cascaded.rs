@@ -375,7 +375,7 @@ async fn cascaded_greets_first_then_reports_the_caller_turn() {
     let fakes = cascaded(vec!["Do you have a table tonight?"]).await;
     let greeting = "Hello, thanks for calling.";
     let mut session = fakes.engine.start(call(greeting)).await.unwrap();
-    assert_eq!(fakes.engine.name(), "cascaded");
+    assert_eq!(fakes.engine.name().as_str(), "cascaded");
 
     match next_event(&mut session).await {
         EngineEvent::AgentAudio { item_id, .. } => assert_eq!(item_id, "agent-1"),

@@ -201,7 +201,7 @@ fn openai(fake: &FakeOpenAiRealtime) -> OpenAiRealtime {
 async fn openai_realtime_full_call_against_the_fake() {
     let fake = FakeOpenAiRealtime::start(call_script()).await;
     let engine = openai(&fake);
-    assert_eq!(engine.name(), "openai_realtime");
+    assert_eq!(engine.name().as_str(), "openai_realtime");
     let mut session = engine.start(call()).await.expect("engine starts");
 
     assert_eq!(fake.bearer_token().as_deref(), Some("sk-test-key"));
@@ -412,7 +412,7 @@ fn assert_duration(mulaw: &[u8], ms: usize) {
 async fn gemini_live_full_call_against_the_fake() {
     let fake = FakeGeminiLive::start(call_script()).await;
     let engine = gemini(&fake);
-    assert_eq!(engine.name(), "gemini_live");
+    assert_eq!(engine.name().as_str(), "gemini_live");
     let mut session = engine.start(call()).await.expect("engine starts");
 
     assert_eq!(fake.api_key().as_deref(), Some("test-key"));

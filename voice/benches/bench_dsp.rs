@@ -5,7 +5,7 @@
 //! Prints numbers only, asserts nothing.
 //!
 //! ```text
-//! cargo run --release -p switchboard-voice --bin bench-dsp -- \
+//! cargo bench -p switchboard-voice --bench bench-dsp -- \
 //!     [--frames N] [--pipecat <python>] [--no-pipecat]
 //! ```
 //!
@@ -100,6 +100,8 @@ fn parse_args() -> Result<Args, String> {
                 python = Some(args.next().ok_or("--pipecat needs a python path")?.into());
             }
             "--no-pipecat" => no_pipecat = true,
+            // `cargo bench` appends it.
+            "--bench" => {}
             "-h" | "--help" => {
                 return Err(
                     "usage: bench-dsp [--frames N] [--pipecat <python>] [--no-pipecat]".into(),

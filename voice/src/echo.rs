@@ -2,7 +2,7 @@
 //! exists to measure the bridge (the benchmark) and to check a phone line end to end.
 
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -10,8 +10,8 @@ pub struct EchoEngine;
 
 #[async_trait::async_trait]
 impl VoiceEngine for EchoEngine {
-    fn name(&self) -> &'static str {
-        "echo"
+    fn name(&self) -> EngineName {
+        EngineName::Echo
     }
 
     async fn start(&self, _call: EngineCall) -> Result<EngineSession, EngineError> {

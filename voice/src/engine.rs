@@ -117,12 +117,65 @@ pub enum EngineError {
     Protocol(String),
 }
 
+/// The engines there are, by the stable name stored in `agents.engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EngineName {
+    /// Says back what it hears ([`crate::echo::EchoEngine`]).
+    Echo,
+    OpenAiRealtime,
+    GeminiLive,
+    /// STT → workflow LLM → TTS with configured providers.
+    Cascaded,
+    /// Cascaded with local STT and TTS: no API key needed.
+    Offline,
+}
+
+impl EngineName {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EngineName::Echo => "echo",
+            EngineName::OpenAiRealtime => "openai_realtime",
+            EngineName::GeminiLive => "gemini_live",
+            EngineName::Cascaded => "cascaded",
+            EngineName::Offline => "offline",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name no engine has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown voice engine {0:?}")]
+pub struct UnknownEngine(pub String);
+
+impl std::str::FromStr for EngineName {
+    type Err = UnknownEngine;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        [
+            EngineName::Echo,
+            EngineName::OpenAiRealtime,
+            EngineName::GeminiLive,
+            EngineName::Cascaded,
+            EngineName::Offline,
+        ]
+        .into_iter()
+        .find(|engine| engine.as_str() == name)
+        .ok_or_else(|| UnknownEngine(name.to_owned()))
+    }
+}
+
 /// Something that can serve calls. Implementations hold configuration (URLs, keys) and start one
 /// session per call.
 #[async_trait::async_trait]
 pub trait VoiceEngine: Send + Sync {
     /// Stable name, as stored in `agents.engine`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> EngineName;
 
     /// Connect upstream and start serving `call`. Returns once the engine is ready for audio.
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError>;

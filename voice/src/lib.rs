@@ -8,11 +8,12 @@
 //! - [`wav`]: read/write 16-bit PCM WAV files and in-memory WAV bytes (hound), and a lenient
 //!   reader for WAV streamed to a pipe ([`wav::parse_streamed_wav`]).
 //! - [`engine`]: the `VoiceEngine` trait — channels of [`engine::EngineInput`] in and
-//!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary.
+//!   [`engine::EngineEvent`] out, μ-law 8 kHz at the boundary — and [`engine::EngineName`].
 //! - [`catalog`]: the engines a deployment offers, by the name agents store.
 //! - [`echo`]: an engine that says back what it hears (benchmarks, line checks).
-//! - [`bridge`]: the transport-agnostic call bridge between a Twilio media stream and an engine:
-//!   pacing, marks, barge-in, tool calls and user turns as workflow Updates.
+//! - [`bridge`]: the transport-agnostic call bridge between a media transport (typed
+//!   [`bridge::TransportEvent`]s in, [`bridge::TransportCommand`]s out; the API holds the Twilio
+//!   framing) and an engine: pacing, marks, barge-in, tool calls and user turns as Updates.
 //! - [`stt`]: streaming speech-to-text ([`stt::SttProvider`]; Deepgram).
 //! - [`tts`]: streaming text-to-speech ([`tts::TtsProvider`]; OpenAI, and offline espeak-ng).
 //! - [`engines`]: `VoiceEngine` implementations: OpenAI Realtime and Gemini Live

@@ -6,7 +6,7 @@
 //! parameters we put in the TwiML must agree with the session), the agent's engine is started,
 //! and the [bridge](voice::bridge) runs until the stream stops.
 
-use crate::{AppState, control::TemporalCallControl, twilio_signed::TwilioSigned};
+use crate::{AppState, control::TemporalCallControl, twilio_media, twilio_signed::TwilioSigned};
 use axum::{
     Router,
     extract::{
@@ -21,7 +21,7 @@ use futures::{SinkExt, StreamExt};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 use voice::{
-    bridge::{StreamStart, await_start, run_bridge},
+    bridge::{StreamStart, TransportCommand, await_start, run_bridge},
     engine::EngineCall,
 };
 
@@ -55,13 +55,13 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
     // Twilio speaks text frames; pings are answered by axum, binary frames are not Twilio's.
     let mut inbound = Box::pin(stream.filter_map(|message| async move {
         match message {
-            Ok(Message::Text(text)) => Some(Some(text.to_string())),
+            Ok(Message::Text(text)) => Some(Some(twilio_media::inbound_event(&text))),
             Ok(Message::Close(_)) | Err(_) => Some(None),
             Ok(_) => None,
         }
     }))
     .take_while(|m| std::future::ready(m.is_some()))
-    .map(|m| m.unwrap_or_default());
+    .filter_map(std::future::ready);
 
     let start = match await_start(&mut inbound, START_TIMEOUT).await {
         Ok(start) => start,
@@ -70,7 +70,7 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
             return;
         }
     };
-    let call_sid = start.start.call_sid.clone();
+    let call_sid = start.call_sid.clone();
     let span = tracing::info_span!("media_stream", %call_sid, stream_sid = %start.stream_sid);
     let _ = tracing::Instrument::instrument(
         async move {
@@ -88,9 +88,11 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
                     return;
                 }
             };
-            let (out_tx, mut out_rx) = mpsc::channel::<String>(OUTBOUND_BUFFER);
+            let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+            let stream_sid = start.stream_sid.clone();
             let writer = tokio::spawn(async move {
-                while let Some(text) = out_rx.recv().await {
+                while let Some(command) = out_rx.recv().await {
+                    let text = twilio_media::outbound_frame(&stream_sid, command);
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
@@ -138,8 +140,8 @@ async fn prepare(
     state: &AppState,
     start: &StreamStart,
 ) -> Option<(TemporalCallControl, EngineCall, String)> {
-    let params = &start.start.custom_parameters;
-    let Ok(call_sid) = CallSid::parse(&start.start.call_sid) else {
+    let params = &start.custom_parameters;
+    let Ok(call_sid) = CallSid::parse(&start.call_sid) else {
         tracing::warn!("media stream with a malformed callSid");
         return None;
     };

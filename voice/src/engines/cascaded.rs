@@ -32,6 +32,7 @@
 //! they are logged and the item is closed with whatever it produced.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -39,7 +40,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, trace, warn};
 
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 use crate::stt::{SttEvent, SttOptions, SttProvider};
 use crate::tts::{TtsError, TtsProvider, TtsStream};
@@ -74,8 +75,8 @@ impl Cascaded {
 
 #[async_trait::async_trait]
 impl VoiceEngine for Cascaded {
-    fn name(&self) -> &'static str {
-        "cascaded"
+    fn name(&self) -> EngineName {
+        EngineName::Cascaded
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {
@@ -137,6 +138,26 @@ struct Run {
     done_tx: mpsc::UnboundedSender<(String, SpeakOutcome)>,
 }
 
+/// Caller input on its way to speech-to-text, and keys pressed but not yet sent as a turn.
+struct CallerInput {
+    /// `None` once the speech-to-text stream has closed.
+    stt_audio: Option<mpsc::Sender<Vec<u8>>>,
+    dropped_frames: u64,
+    /// Keys pressed and not yet sent as a turn, and when they go without a `#`.
+    keys: String,
+    keys_due: Option<tokio::time::Instant>,
+}
+
+/// Go on, or end the session.
+type Step = ControlFlow<()>;
+
+fn step(result: Result<(), ()>) -> Step {
+    match result {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(()) => ControlFlow::Break(()),
+    }
+}
+
 impl Run {
     async fn run(
         mut self,
@@ -145,115 +166,147 @@ impl Run {
         mut stt_events: mpsc::Receiver<SttEvent>,
         mut done: mpsc::UnboundedReceiver<(String, SpeakOutcome)>,
     ) {
-        let mut stt_audio = Some(stt_audio);
-        let mut dropped_frames = 0u64;
-        // Keys pressed and not yet sent as a turn, and when they go without a `#`.
-        let mut keys = String::new();
-        let mut keys_due: Option<tokio::time::Instant> = None;
+        let mut caller = CallerInput {
+            stt_audio: Some(stt_audio),
+            dropped_frames: 0,
+            keys: String::new(),
+            keys_due: None,
+        };
         self.start_next();
         loop {
-            tokio::select! {
-                _ = async { tokio::time::sleep_until(keys_due.unwrap_or_else(tokio::time::Instant::now)).await }, if keys_due.is_some() => {
-                    keys_due = None;
-                    if self.send_keys(&mut keys).await.is_err() {
-                        break;
-                    }
+            let step = tokio::select! {
+                _ = async { tokio::time::sleep_until(caller.keys_due.unwrap_or_else(tokio::time::Instant::now)).await }, if caller.keys_due.is_some() => {
+                    caller.keys_due = None;
+                    step(self.send_keys(&mut caller.keys).await)
                 }
-                message = input.recv() => {
-                    let Some(message) = message else {
-                        debug!(call_sid = %self.call_sid, "cascaded: input closed; ending session");
-                        break;
-                    };
-                    match message {
-                        EngineInput::Audio(frame) => {
-                            let Some(tx) = &stt_audio else { continue };
-                            match tx.try_send(frame) {
-                                Ok(()) => {}
-                                Err(mpsc::error::TrySendError::Full(_)) => {
-                                    dropped_frames += 1;
-                                    if dropped_frames.is_power_of_two() {
-                                        warn!(call_sid = %self.call_sid, dropped_frames, "cascaded: speech-to-text is behind; dropping caller audio");
-                                    }
-                                }
-                                Err(mpsc::error::TrySendError::Closed(_)) => stt_audio = None,
-                            }
-                        }
-                        EngineInput::Say { text } => {
-                            if text.trim().is_empty() {
-                                debug!(call_sid = %self.call_sid, "cascaded: ignoring empty Say");
-                            } else {
-                                self.enqueue(text);
-                                self.start_next();
-                            }
-                        }
-                        EngineInput::Interrupt { item_id, heard_ms } => {
-                            self.interrupt(&item_id, heard_ms);
-                        }
-                        EngineInput::Dtmf(digit) => {
-                            keys.push(digit);
-                            if digit == '#' {
-                                keys_due = None;
-                                if self.send_keys(&mut keys).await.is_err() {
-                                    break;
-                                }
-                            } else {
-                                keys_due = Some(tokio::time::Instant::now() + KEYS_GAP);
-                            }
-                        }
-                        EngineInput::ToolResult { call_id, name, .. } => {
-                            debug!(call_sid = %self.call_sid, %call_id, %name, "cascaded: tool results are not used by this engine");
-                        }
-                    }
-                }
-                event = stt_events.recv() => {
-                    let Some(event) = event else {
-                        let _ = self.emit(EngineEvent::Failed { message: "speech-to-text stream ended".into() }).await;
-                        break;
-                    };
-                    let forwarded = match event {
-                        SttEvent::SpeechStarted => self.emit(EngineEvent::CallerSpeechStarted).await,
-                        SttEvent::Interim(text) => {
-                            trace!(call_sid = %self.call_sid, %text, "cascaded: interim");
-                            Ok(())
-                        }
-                        SttEvent::Final { text, end_of_turn: false } => {
-                            trace!(call_sid = %self.call_sid, %text, "cascaded: final piece");
-                            Ok(())
-                        }
-                        SttEvent::Final { text, end_of_turn: true } => {
-                            match self.emit(EngineEvent::CallerTranscript { text: text.clone() }).await {
-                                Ok(()) => self.emit(EngineEvent::UserTurn { text }).await,
-                                Err(e) => Err(e),
-                            }
-                        }
-                        SttEvent::Failed(message) => {
-                            let _ = self.emit(EngineEvent::Failed { message: format!("speech-to-text failed: {message}") }).await;
-                            break;
-                        }
-                    };
-                    if forwarded.is_err() {
-                        break;
-                    }
-                }
-                Some((item_id, outcome)) = done.recv() => {
-                    if self.current.as_ref().is_some_and(|(id, _)| *id == item_id) {
-                        self.current = None;
-                    }
-                    if let Err(e) = outcome {
-                        if is_fatal(&e) {
-                            let _ = self.emit(EngineEvent::Failed { message: format!("text-to-speech failed: {e}") }).await;
-                            break;
-                        }
-                        warn!(call_sid = %self.call_sid, %item_id, error = %e, "cascaded: utterance lost");
-                    }
-                    self.start_next();
-                }
+                message = input.recv() => self.on_input(message, &mut caller).await,
+                event = stt_events.recv() => self.on_stt(event).await,
+                Some((item_id, outcome)) = done.recv() => self.on_spoken(item_id, outcome).await,
+            };
+            if step.is_break() {
+                break;
             }
         }
         if let Some((_, task)) = self.current.take() {
             task.abort();
         }
-        // Dropping `stt_audio` finishes the STT stream; dropping `self.events` closes ours.
+        // Dropping `caller.stt_audio` finishes the STT stream; dropping `self.events` closes ours.
+    }
+
+    async fn on_input(&mut self, message: Option<EngineInput>, caller: &mut CallerInput) -> Step {
+        let Some(message) = message else {
+            debug!(call_sid = %self.call_sid, "cascaded: input closed; ending session");
+            return ControlFlow::Break(());
+        };
+        match message {
+            EngineInput::Audio(frame) => self.forward_audio(frame, caller),
+            EngineInput::Say { text } => {
+                if text.trim().is_empty() {
+                    debug!(call_sid = %self.call_sid, "cascaded: ignoring empty Say");
+                } else {
+                    self.enqueue(text);
+                    self.start_next();
+                }
+            }
+            EngineInput::Interrupt { item_id, heard_ms } => {
+                self.interrupt(&item_id, heard_ms);
+            }
+            EngineInput::Dtmf(digit) => {
+                caller.keys.push(digit);
+                if digit == '#' {
+                    caller.keys_due = None;
+                    return step(self.send_keys(&mut caller.keys).await);
+                }
+                caller.keys_due = Some(tokio::time::Instant::now() + KEYS_GAP);
+            }
+            EngineInput::ToolResult { call_id, name, .. } => {
+                debug!(call_sid = %self.call_sid, %call_id, %name, "cascaded: tool results are not used by this engine");
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Caller audio to speech-to-text; dropped (and counted) when it is behind.
+    fn forward_audio(&self, frame: Vec<u8>, caller: &mut CallerInput) {
+        let Some(tx) = &caller.stt_audio else {
+            return;
+        };
+        match tx.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                caller.dropped_frames += 1;
+                let dropped_frames = caller.dropped_frames;
+                if dropped_frames.is_power_of_two() {
+                    warn!(call_sid = %self.call_sid, dropped_frames, "cascaded: speech-to-text is behind; dropping caller audio");
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => caller.stt_audio = None,
+        }
+    }
+
+    async fn on_stt(&mut self, event: Option<SttEvent>) -> Step {
+        let Some(event) = event else {
+            let _ = self
+                .emit(EngineEvent::Failed {
+                    message: "speech-to-text stream ended".into(),
+                })
+                .await;
+            return ControlFlow::Break(());
+        };
+        let forwarded = match event {
+            SttEvent::SpeechStarted => self.emit(EngineEvent::CallerSpeechStarted).await,
+            SttEvent::Interim(text) => {
+                trace!(call_sid = %self.call_sid, %text, "cascaded: interim");
+                Ok(())
+            }
+            SttEvent::Final {
+                text,
+                end_of_turn: false,
+            } => {
+                trace!(call_sid = %self.call_sid, %text, "cascaded: final piece");
+                Ok(())
+            }
+            SttEvent::Final {
+                text,
+                end_of_turn: true,
+            } => match self
+                .emit(EngineEvent::CallerTranscript { text: text.clone() })
+                .await
+            {
+                Ok(()) => self.emit(EngineEvent::UserTurn { text }).await,
+                Err(e) => Err(e),
+            },
+            SttEvent::Failed(message) => {
+                let _ = self
+                    .emit(EngineEvent::Failed {
+                        message: format!("speech-to-text failed: {message}"),
+                    })
+                    .await;
+                return ControlFlow::Break(());
+            }
+        };
+        step(forwarded)
+    }
+
+    /// A speaking task ended: a fatal text-to-speech error ends the session, else the next
+    /// queued item is spoken.
+    async fn on_spoken(&mut self, item_id: String, outcome: SpeakOutcome) -> Step {
+        if self.current.as_ref().is_some_and(|(id, _)| *id == item_id) {
+            self.current = None;
+        }
+        if let Err(e) = outcome {
+            if is_fatal(&e) {
+                let _ = self
+                    .emit(EngineEvent::Failed {
+                        message: format!("text-to-speech failed: {e}"),
+                    })
+                    .await;
+                return ControlFlow::Break(());
+            }
+            warn!(call_sid = %self.call_sid, %item_id, error = %e, "cascaded: utterance lost");
+        }
+        self.start_next();
+        ControlFlow::Continue(())
     }
 
     fn enqueue(&mut self, text: String) -> String {

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use domain::Secret;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -27,11 +28,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{
-    CHANNEL_CAPACITY, CLOSE_GRACE, HANDSHAKE_TIMEOUT, Ws, await_server, describe_ws_error,
-    frame_text, send_json, setting_str,
+    CHANNEL_CAPACITY, CLOSE_GRACE, Ws, await_server, describe_ws_error, frame_text, open_ws,
+    send_json, setting_str,
 };
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 use crate::resample::Resampler;
 use crate::{mulaw, pcm};
@@ -43,12 +44,12 @@ const OUTPUT_RATE: u32 = 24_000;
 const INPUT_MIME: &str = "audio/pcm;rate=16000";
 
 /// Where and how to reach Gemini Live.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct GeminiLiveConfig {
     /// WebSocket endpoint, without query (`key` is appended).
     pub url: String,
     /// Sent as the `key` query parameter.
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// Default model (`models/…`); an agent's `settings.model` overrides it.
     pub model: String,
     /// Default prebuilt voice; an agent's `settings.voice` overrides it.
@@ -64,21 +65,10 @@ impl GeminiLiveConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             url: Self::DEFAULT_URL.to_owned(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: Self::DEFAULT_MODEL.to_owned(),
             voice: Self::DEFAULT_VOICE.to_owned(),
         }
-    }
-}
-
-impl std::fmt::Debug for GeminiLiveConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeminiLiveConfig")
-            .field("url", &self.url)
-            .field("api_key", &"<redacted>")
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .finish()
     }
 }
 
@@ -115,8 +105,8 @@ impl Shared {
 
 #[async_trait::async_trait]
 impl VoiceEngine for GeminiLive {
-    fn name(&self) -> &'static str {
-        "gemini_live"
+    fn name(&self) -> EngineName {
+        EngineName::GeminiLive
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {
@@ -138,19 +128,7 @@ impl VoiceEngine for GeminiLive {
         let input_resampler = resampler(8000, INPUT_RATE)?;
         let output_resampler = resampler(OUTPUT_RATE, 8000)?;
 
-        let mut url = url::Url::parse(&config.url)
-            .map_err(|e| EngineError::NotConfigured(format!("invalid Gemini Live URL: {e}")))?;
-        url.query_pairs_mut().append_pair("key", &config.api_key);
-        // The URL carries the key: never log it or put it in an error.
-        let request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
-        let (mut ws, _) =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-                .await
-                .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-                .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+        let mut ws = connect(config).await?;
         tracing::info!(call_sid = %call.call_sid, %model, voice, "connected to Gemini Live");
 
         send_json(&mut ws, &setup_message(&call, &model, voice)).await?;
@@ -186,6 +164,20 @@ impl VoiceEngine for GeminiLive {
         ));
         Ok(session)
     }
+}
+
+/// Opens the Live WebSocket, the API key in its URL.
+async fn connect(config: &GeminiLiveConfig) -> Result<Ws, EngineError> {
+    let mut url = url::Url::parse(&config.url)
+        .map_err(|e| EngineError::NotConfigured(format!("invalid Gemini Live URL: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("key", config.api_key.expose());
+    // The URL carries the key: never log it or put it in an error.
+    let request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
+    open_ws(request).await
 }
 
 fn setup_message(call: &EngineCall, model: &str, voice: &str) -> Value {
@@ -420,61 +412,10 @@ impl Turns {
     fn handle(&mut self, message: &Value) -> Vec<EngineEvent> {
         let mut out = Vec::new();
         if let Some(content) = message.get("serverContent") {
-            if let Some(text) = content
-                .pointer("/inputTranscription/text")
-                .and_then(Value::as_str)
-            {
-                self.caller_text.push_str(text);
-            }
-            let parts = content
-                .pointer("/modelTurn/parts")
-                .and_then(Value::as_array);
-            for part in parts.into_iter().flatten() {
-                let Some(inline) = part.get("inlineData") else {
-                    continue; // text or thought parts: the transcript is what counts
-                };
-                let mime = inline.get("mimeType").and_then(Value::as_str).unwrap_or("");
-                match inline.get("data").and_then(Value::as_str) {
-                    Some(data) if mime.starts_with("audio/pcm") => self.audio(data, &mut out),
-                    _ => tracing::debug!(mime, "ignoring non-audio inline data from Gemini"),
-                }
-            }
-            if let Some(text) = content
-                .pointer("/outputTranscription/text")
-                .and_then(Value::as_str)
-            {
-                self.flush_caller(&mut out);
-                self.turn();
-                self.agent_text.push_str(text);
-            }
-            if content.get("interrupted").and_then(Value::as_bool) == Some(true) {
-                out.push(EngineEvent::CallerSpeechStarted);
-                self.finish_turn(&mut out);
-            }
-            if content.get("generationComplete").and_then(Value::as_bool) == Some(true) {
-                self.finish_audio(&mut out);
-            }
-            if content.get("turnComplete").and_then(Value::as_bool) == Some(true) {
-                self.finish_turn(&mut out);
-            }
+            self.server_content(content, &mut out);
         } else if let Some(tool_call) = message.get("toolCall") {
             self.flush_caller(&mut out);
-            let calls = tool_call.get("functionCalls").and_then(Value::as_array);
-            for call in calls.into_iter().flatten() {
-                let Some(name) = call.get("name").and_then(Value::as_str) else {
-                    tracing::warn!("skipping a Gemini function call without a name");
-                    continue;
-                };
-                let call_id = call.get("id").and_then(Value::as_str).unwrap_or(name);
-                let arguments = call
-                    .get("args")
-                    .map_or_else(|| "{}".to_owned(), Value::to_string);
-                out.push(EngineEvent::ToolCall {
-                    call_id: call_id.to_owned(),
-                    name: name.to_owned(),
-                    arguments,
-                });
-            }
+            tool_calls(tool_call, &mut out);
         } else if let Some(cancelled) = message.get("toolCallCancellation") {
             tracing::info!(ids = %cancelled["ids"], "Gemini cancelled tool calls");
         } else if let Some(go_away) = message.get("goAway") {
@@ -483,6 +424,68 @@ impl Turns {
             tracing::debug!("ignoring an unknown Gemini Live message");
         }
         out
+    }
+
+    /// `serverContent`: transcriptions, the model's audio, and the turn's milestones.
+    fn server_content(&mut self, content: &Value, out: &mut Vec<EngineEvent>) {
+        if let Some(text) = content
+            .pointer("/inputTranscription/text")
+            .and_then(Value::as_str)
+        {
+            self.caller_text.push_str(text);
+        }
+        let parts = content
+            .pointer("/modelTurn/parts")
+            .and_then(Value::as_array);
+        for part in parts.into_iter().flatten() {
+            let Some(inline) = part.get("inlineData") else {
+                continue; // text or thought parts: the transcript is what counts
+            };
+            let mime = inline.get("mimeType").and_then(Value::as_str).unwrap_or("");
+            match inline.get("data").and_then(Value::as_str) {
+                Some(data) if mime.starts_with("audio/pcm") => self.audio(data, out),
+                _ => tracing::debug!(mime, "ignoring non-audio inline data from Gemini"),
+            }
+        }
+        if let Some(text) = content
+            .pointer("/outputTranscription/text")
+            .and_then(Value::as_str)
+        {
+            self.flush_caller(out);
+            self.turn();
+            self.agent_text.push_str(text);
+        }
+        let flag = |name: &str| content.get(name).and_then(Value::as_bool) == Some(true);
+        if flag("interrupted") {
+            out.push(EngineEvent::CallerSpeechStarted);
+            self.finish_turn(out);
+        }
+        if flag("generationComplete") {
+            self.finish_audio(out);
+        }
+        if flag("turnComplete") {
+            self.finish_turn(out);
+        }
+    }
+}
+
+/// `toolCall`: the model's function calls, as engine events.
+fn tool_calls(tool_call: &Value, out: &mut Vec<EngineEvent>) {
+    let calls = tool_call.get("functionCalls").and_then(Value::as_array);
+    for call in calls.into_iter().flatten() {
+        let Some(name) = call.get("name").and_then(Value::as_str) else {
+            tracing::warn!("skipping a Gemini function call without a name");
+            continue;
+        };
+        let call_id = call.get("id").and_then(Value::as_str).unwrap_or(name);
+        let arguments = call
+            .get("args")
+            .map_or_else(|| "{}".to_owned(), Value::to_string);
+        out.push(EngineEvent::ToolCall {
+            call_id: call_id.to_owned(),
+            name: name.to_owned(),
+            arguments,
+        });
     }
 }
 

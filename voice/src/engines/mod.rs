@@ -39,6 +39,18 @@ pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Capacity of the session channels (a few seconds of 20 ms frames).
 pub(crate) const CHANNEL_CAPACITY: usize = 256;
 
+/// Opens the WebSocket of `request` within [`HANDSHAKE_TIMEOUT`].
+pub(crate) async fn open_ws(
+    request: tungstenite::handshake::client::Request,
+) -> Result<Ws, EngineError> {
+    let (ws, _) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
+            .await
+            .map_err(|_| EngineError::Connect("timed out connecting".into()))?
+            .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+    Ok(ws)
+}
+
 /// A string setting of the agent (`settings.model`, `settings.voice` …), if set and non-empty.
 pub(crate) fn setting_str<'a>(settings: &'a serde_json::Value, key: &str) -> Option<&'a str> {
     settings

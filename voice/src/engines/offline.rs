@@ -4,7 +4,7 @@
 //! answers the workflow's `llm_turn` activity (the rule-based dialog when no LLM is configured).
 
 use crate::{
-    engine::{EngineCall, EngineError, EngineSession, VoiceEngine},
+    engine::{EngineCall, EngineError, EngineName, EngineSession, VoiceEngine},
     engines::cascaded::Cascaded,
     stt::{DeepgramStt, SttSidecar},
     tts::{EspeakTts, EspeakTtsConfig, FliteTts, TtsProvider},
@@ -40,8 +40,8 @@ impl OfflineEngine {
 
 #[async_trait::async_trait]
 impl VoiceEngine for OfflineEngine {
-    fn name(&self) -> &'static str {
-        "offline"
+    fn name(&self) -> EngineName {
+        EngineName::Offline
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {

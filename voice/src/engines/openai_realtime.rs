@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use domain::Secret;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -24,19 +25,19 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::{
-    CHANNEL_CAPACITY, CLOSE_GRACE, HANDSHAKE_TIMEOUT, Ws, await_server, describe_ws_error,
-    frame_text, send_json, setting_str,
+    CHANNEL_CAPACITY, CLOSE_GRACE, Ws, await_server, describe_ws_error, frame_text, open_ws,
+    send_json, setting_str,
 };
 use crate::engine::{
-    EngineCall, EngineError, EngineEvent, EngineInput, EngineSession, VoiceEngine,
+    EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 
 /// Where and how to reach OpenAI Realtime.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct OpenAiRealtimeConfig {
     /// WebSocket endpoint, without query (`model` is appended).
     pub url: String,
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// Default model; an agent's `settings.model` overrides it.
     pub model: String,
     /// Default voice; an agent's `settings.voice` overrides it.
@@ -55,23 +56,11 @@ impl OpenAiRealtimeConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             url: Self::DEFAULT_URL.to_owned(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: Self::DEFAULT_MODEL.to_owned(),
             voice: Self::DEFAULT_VOICE.to_owned(),
             transcription_model: Self::DEFAULT_TRANSCRIPTION_MODEL.to_owned(),
         }
-    }
-}
-
-impl std::fmt::Debug for OpenAiRealtimeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiRealtimeConfig")
-            .field("url", &self.url)
-            .field("api_key", &"<redacted>")
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .field("transcription_model", &self.transcription_model)
-            .finish()
     }
 }
 
@@ -98,8 +87,8 @@ struct Shared {
 
 #[async_trait::async_trait]
 impl VoiceEngine for OpenAiRealtime {
-    fn name(&self) -> &'static str {
-        "openai_realtime"
+    fn name(&self) -> EngineName {
+        EngineName::OpenAiRealtime
     }
 
     async fn start(&self, call: EngineCall) -> Result<EngineSession, EngineError> {
@@ -112,25 +101,7 @@ impl VoiceEngine for OpenAiRealtime {
         let model = setting_str(&call.settings, "model").unwrap_or(&config.model);
         let voice = setting_str(&call.settings, "voice").unwrap_or(&config.voice);
 
-        let mut url = url::Url::parse(&config.url)
-            .map_err(|e| EngineError::NotConfigured(format!("invalid OpenAI Realtime URL: {e}")))?;
-        url.query_pairs_mut().append_pair("model", model);
-        let mut request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", config.api_key)).map_err(|_| {
-                EngineError::NotConfigured("OpenAI API key is not a valid header value".into())
-            })?;
-        auth.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, auth);
-
-        let (mut ws, _) =
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-                .await
-                .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-                .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+        let mut ws = connect(config, model).await?;
         tracing::info!(call_sid = %call.call_sid, model, voice, "connected to OpenAI Realtime");
 
         send_json(&mut ws, &session_update(&call, model, voice, config)).await?;
@@ -167,6 +138,25 @@ impl VoiceEngine for OpenAiRealtime {
         ));
         Ok(session)
     }
+}
+
+/// Opens the Realtime WebSocket for `model`, with the API key as a bearer token.
+async fn connect(config: &OpenAiRealtimeConfig, model: &str) -> Result<Ws, EngineError> {
+    let mut url = url::Url::parse(&config.url)
+        .map_err(|e| EngineError::NotConfigured(format!("invalid OpenAI Realtime URL: {e}")))?;
+    url.query_pairs_mut().append_pair("model", model);
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| EngineError::NotConfigured(describe_ws_error(&e)))?;
+    let mut auth =
+        HeaderValue::from_str(&format!("Bearer {}", config.api_key.expose())).map_err(|_| {
+            EngineError::NotConfigured("OpenAI API key is not a valid header value".into())
+        })?;
+    auth.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, auth);
+
+    open_ws(request).await
 }
 
 fn session_update(

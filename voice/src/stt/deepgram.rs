@@ -16,6 +16,7 @@
 
 use std::time::Duration;
 
+use domain::Secret;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -30,11 +31,11 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 const CHANNEL_CAPACITY: usize = 256;
 
 /// Where and how to reach Deepgram.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct DeepgramConfig {
     /// Streaming endpoint, normally `wss://api.deepgram.com/v1/listen`.
     pub url: String,
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// Default model, e.g. `nova-3`.
     pub model: String,
     /// Default language, e.g. `en-US`; `None` leaves it to Deepgram.
@@ -49,7 +50,7 @@ impl DeepgramConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             url: "wss://api.deepgram.com/v1/listen".into(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: "nova-3".into(),
             language: None,
             keepalive_after: Duration::from_secs(4),
@@ -108,9 +109,10 @@ impl SttProvider for DeepgramStt {
             .as_str()
             .into_client_request()
             .map_err(|e| SttError::NotConfigured(format!("bad Deepgram URL: {e}")))?;
-        let auth = http::HeaderValue::from_str(&format!("Token {}", self.config.api_key)).map_err(
-            |_| SttError::NotConfigured("Deepgram API key is not a header value".into()),
-        )?;
+        let auth = http::HeaderValue::from_str(&format!("Token {}", self.config.api_key.expose()))
+            .map_err(|_| {
+                SttError::NotConfigured("Deepgram API key is not a header value".into())
+            })?;
         request
             .headers_mut()
             .insert(http::header::AUTHORIZATION, auth);
@@ -282,43 +284,46 @@ impl TurnAssembler {
                 debug!(?request_id, ?duration, "deepgram: metadata");
                 Vec::new()
             }
-            ServerMessage::Results(r) => {
-                let piece = r
-                    .channel
-                    .alternatives
-                    .into_iter()
-                    .next()
-                    .map(|a| a.transcript)
-                    .unwrap_or_default();
-                let piece = piece.trim();
-                let mut events = Vec::new();
-                if r.is_final {
-                    if !piece.is_empty() {
-                        if !self.finalized.is_empty() {
-                            self.finalized.push(' ');
-                        }
-                        self.finalized.push_str(piece);
-                        if !r.speech_final {
-                            events.push(SttEvent::Final {
-                                text: self.finalized.clone(),
-                                end_of_turn: false,
-                            });
-                        }
-                    }
-                    if r.speech_final {
-                        events.extend(self.end_turn());
-                    }
-                } else if !piece.is_empty() {
-                    let text = if self.finalized.is_empty() {
-                        piece.to_owned()
-                    } else {
-                        format!("{} {piece}", self.finalized)
-                    };
-                    events.push(SttEvent::Interim(text));
-                }
-                events
-            }
+            ServerMessage::Results(r) => self.on_results(r),
         }
+    }
+
+    /// A transcript piece: an interim hypothesis, or a final piece that may end the turn.
+    fn on_results(&mut self, r: ResultsMessage) -> Vec<SttEvent> {
+        let piece = r
+            .channel
+            .alternatives
+            .into_iter()
+            .next()
+            .map(|a| a.transcript)
+            .unwrap_or_default();
+        let piece = piece.trim();
+        let mut events = Vec::new();
+        if r.is_final {
+            if !piece.is_empty() {
+                if !self.finalized.is_empty() {
+                    self.finalized.push(' ');
+                }
+                self.finalized.push_str(piece);
+                if !r.speech_final {
+                    events.push(SttEvent::Final {
+                        text: self.finalized.clone(),
+                        end_of_turn: false,
+                    });
+                }
+            }
+            if r.speech_final {
+                events.extend(self.end_turn());
+            }
+        } else if !piece.is_empty() {
+            let text = if self.finalized.is_empty() {
+                piece.to_owned()
+            } else {
+                format!("{} {piece}", self.finalized)
+            };
+            events.push(SttEvent::Interim(text));
+        }
+        events
     }
 
     fn end_turn(&mut self) -> Option<SttEvent> {
@@ -385,18 +390,6 @@ where
 }
 
 /// Never prints the API key.
-impl std::fmt::Debug for DeepgramConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeepgramConfig")
-            .field("url", &self.url)
-            .field("model", &self.model)
-            .field("language", &self.language)
-            .field("keepalive_after", &self.keepalive_after)
-            .field("api_key", &"<redacted>")
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

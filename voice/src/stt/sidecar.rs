@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
@@ -159,6 +159,23 @@ impl Drop for SttSidecar {
 
 /// Starts the process and reads its `LISTENING <port>` line.
 async fn spawn(spec: &Spec, port: u16, timeout: Duration) -> Result<(Child, u16), SttError> {
+    let mut child = start_process(spec, port)?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let port = match read_listening_port(&mut child, &mut lines, timeout).await {
+        Ok(port) => port,
+        Err(e) => {
+            let _ = child.kill().await;
+            return Err(e);
+        }
+    };
+    // Keep draining stdout so the process never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, port))
+}
+
+/// Runs the sidecar script on `port` (0: any), its stderr going to the debug log.
+fn start_process(spec: &Spec, port: u16) -> Result<Child, SttError> {
     let mut cmd = Command::new(&spec.python);
     cmd.arg(&spec.script)
         .args(["--host", "127.0.0.1", "--port", &port.to_string()]);
@@ -184,10 +201,16 @@ async fn spawn(spec: &Spec, port: u16, timeout: Duration) -> Result<(Child, u16)
             }
         });
     }
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = tokio::time::timeout(timeout, lines.next_line()).await;
-    let port = match first {
+    Ok(child)
+}
+
+/// The port of the sidecar's first line, `LISTENING <port>`, read within `timeout`.
+async fn read_listening_port(
+    child: &mut Child,
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    timeout: Duration,
+) -> Result<u16, SttError> {
+    match tokio::time::timeout(timeout, lines.next_line()).await {
         Ok(Ok(Some(line))) => line
             .strip_prefix("LISTENING ")
             .and_then(|p| p.trim().parse::<u16>().ok())
@@ -207,17 +230,7 @@ async fn spawn(spec: &Spec, port: u16, timeout: Duration) -> Result<(Child, u16)
         Err(_) => Err(SttError::Connect(format!(
             "STT sidecar did not listen within {timeout:?}"
         ))),
-    };
-    let port = match port {
-        Ok(port) => port,
-        Err(e) => {
-            let _ = child.kill().await;
-            return Err(e);
-        }
-    };
-    // Keep draining stdout so the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, port))
+    }
 }
 
 async fn supervise(
@@ -241,36 +254,11 @@ async fn supervise(
                 if started.elapsed() >= HEALTHY_RUN {
                     backoff = RESTART_BACKOFF;
                 }
-                // Restart until it works or we are told to stop.
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = stop.changed() => return,
-                    }
-                    backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
-                    let port = shared.port.load(Ordering::SeqCst);
-                    let attempt = match spawn(&spec, port, timeout).await {
-                        Ok(ok) => Ok(ok),
-                        // The old port may be taken by now: take any.
-                        Err(_) => spawn(&spec, 0, timeout).await,
-                    };
-                    match attempt {
-                        Ok((new_child, new_port)) => {
-                            if new_port != port {
-                                warn!(old = port, new = new_port, "offline STT sidecar moved to another port");
-                            }
-                            child = new_child;
-                            shared.port.store(new_port, Ordering::SeqCst);
-                            shared.pid.store(child.id().unwrap_or(0), Ordering::SeqCst);
-                            shared.restarts.fetch_add(1, Ordering::SeqCst);
-                            shared.alive.store(true, Ordering::SeqCst);
-                            started = tokio::time::Instant::now();
-                            info!(port = new_port, "offline STT sidecar restarted");
-                            break;
-                        }
-                        Err(e) => warn!(error = %e, "offline STT sidecar restart failed"),
-                    }
-                }
+                let Some(restarted) = restart(&spec, &shared, &mut stop, timeout, &mut backoff).await else {
+                    return;
+                };
+                child = restarted;
+                started = tokio::time::Instant::now();
             }
             _ = stop.changed() => {
                 let _ = child.start_kill();
@@ -280,6 +268,48 @@ async fn supervise(
                 debug!("offline STT sidecar stopped");
                 return;
             }
+        }
+    }
+}
+
+/// Restarts the sidecar after `backoff` (doubled per attempt) until it works, or `None` once
+/// we are told to stop.
+async fn restart(
+    spec: &Spec,
+    shared: &Shared,
+    stop: &mut watch::Receiver<bool>,
+    timeout: Duration,
+    backoff: &mut Duration,
+) -> Option<Child> {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(*backoff) => {}
+            _ = stop.changed() => return None,
+        }
+        *backoff = (*backoff * 2).min(RESTART_BACKOFF_MAX);
+        let port = shared.port.load(Ordering::SeqCst);
+        let attempt = match spawn(spec, port, timeout).await {
+            Ok(ok) => Ok(ok),
+            // The old port may be taken by now: take any.
+            Err(_) => spawn(spec, 0, timeout).await,
+        };
+        match attempt {
+            Ok((child, new_port)) => {
+                if new_port != port {
+                    warn!(
+                        old = port,
+                        new = new_port,
+                        "offline STT sidecar moved to another port"
+                    );
+                }
+                shared.port.store(new_port, Ordering::SeqCst);
+                shared.pid.store(child.id().unwrap_or(0), Ordering::SeqCst);
+                shared.restarts.fetch_add(1, Ordering::SeqCst);
+                shared.alive.store(true, Ordering::SeqCst);
+                info!(port = new_port, "offline STT sidecar restarted");
+                return Some(child);
+            }
+            Err(e) => warn!(error = %e, "offline STT sidecar restart failed"),
         }
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
+use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::{TtsError, TtsProvider, TtsStream};
@@ -112,12 +113,53 @@ impl TtsProvider for EspeakTts {
             return Ok(stream); // `tx` dropped: an empty, complete stream
         }
         let voice = voice.unwrap_or(&self.config.voice);
-        let mut child = Command::new(&program)
+        let stall = self.config.stall_timeout;
+        let mut process = EspeakProcess::spawn(&program, voice, self.config.rate_wpm, text)?;
+        // Wait for the WAV header (it comes with the first clause's audio), so that a bad voice
+        // or a broken binary fails here rather than in the stream.
+        let mut buf = Vec::with_capacity(8192);
+        let Some(header) = process.read_header(&mut buf, stall, voice).await? else {
+            return Ok(stream); // the text had nothing to say
+        };
+        let chunk_len = (TARGET_HZ * self.config.chunk_ms.max(1) / 1000) as usize;
+        let decoder = WavDecoder::new(header, chunk_len);
+        let pending = buf.split_off(header.data_offset);
+        let chars = text.chars().count();
+        tokio::spawn(async move {
+            let Some(total) = process.stream_audio(decoder, pending, &tx, stall).await else {
+                return;
+            };
+            if let Err(e) = process.exit_status(stall).await {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            debug!(
+                chars,
+                audio_ms = total / 8,
+                "espeak tts: synthesis complete"
+            );
+        });
+        Ok(stream)
+    }
+}
+
+/// One running `espeak-ng`: its audio on `stdout`, its stderr collected by a task. Dropping it
+/// kills the process.
+struct EspeakProcess {
+    child: tokio::process::Child,
+    stdout: tokio::process::ChildStdout,
+    stderr: tokio::task::JoinHandle<String>,
+}
+
+impl EspeakProcess {
+    /// Starts `espeak-ng` with `text` on its stdin.
+    fn spawn(program: &Path, voice: &str, rate_wpm: u32, text: &str) -> Result<Self, TtsError> {
+        let mut child = Command::new(program)
             .arg("--stdout")
             .arg("-v")
             .arg(voice)
             .arg("-s")
-            .arg(self.config.rate_wpm.to_string())
+            .arg(rate_wpm.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -126,7 +168,7 @@ impl TtsProvider for EspeakTts {
             .map_err(|e| {
                 TtsError::NotConfigured(format!("cannot run {}: {e}", program.display()))
             })?;
-        let (Some(mut stdin), Some(mut stdout), Some(stderr)) =
+        let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(TtsError::Transport("espeak-ng pipes unavailable".into()));
@@ -138,14 +180,24 @@ impl TtsProvider for EspeakTts {
             // Dropping stdin closes it: end of text.
         });
         let stderr = tokio::spawn(read_stderr(stderr));
-        let stall = self.config.stall_timeout;
+        Ok(Self {
+            child,
+            stdout,
+            stderr,
+        })
+    }
 
-        // Wait for the WAV header (it comes with the first clause's audio), so that a bad voice
-        // or a broken binary fails here rather than in the stream.
-        let mut buf = Vec::with_capacity(8192);
-        let header = loop {
-            match parse_streamed_wav_header(&buf) {
-                Ok(Some(header)) => break header,
+    /// Reads into `buf` until the WAV header is complete. `None`: espeak-ng exited cleanly
+    /// without audio (the text had nothing to say).
+    async fn read_header(
+        &mut self,
+        buf: &mut Vec<u8>,
+        stall: Duration,
+        voice: &str,
+    ) -> Result<Option<StreamedWavHeader>, TtsError> {
+        loop {
+            match parse_streamed_wav_header(buf) {
+                Ok(Some(header)) => return Ok(Some(header)),
                 Ok(None) => {}
                 Err(e) => {
                     return Err(TtsError::Transport(format!(
@@ -153,88 +205,86 @@ impl TtsProvider for EspeakTts {
                     )));
                 }
             }
-            let n = read_some(&mut stdout, &mut buf, stall).await?;
-            if n == 0 {
+            if read_some(&mut self.stdout, buf, stall).await? == 0 {
                 // No audio at all: espeak-ng failed (e.g. an unknown voice), or the text had
                 // nothing to say.
-                let status = tokio::time::timeout(stall, child.wait())
-                    .await
-                    .map_err(|_| TtsError::Transport("espeak-ng did not exit".into()))?
-                    .map_err(|e| TtsError::Transport(e.to_string()))?;
-                if status.success() {
-                    return Ok(stream);
+                return self.exit_without_audio(stall, voice).await.map(|()| None);
+            }
+        }
+    }
+
+    async fn exit_without_audio(&mut self, stall: Duration, voice: &str) -> Result<(), TtsError> {
+        let status = tokio::time::timeout(stall, self.child.wait())
+            .await
+            .map_err(|_| TtsError::Transport("espeak-ng did not exit".into()))?
+            .map_err(|e| TtsError::Transport(e.to_string()))?;
+        if status.success() {
+            return Ok(());
+        }
+        let message = (&mut self.stderr).await.unwrap_or_default();
+        Err(TtsError::NotConfigured(format!(
+            "espeak-ng (voice `{voice}`) failed with {status}: {}",
+            message.trim()
+        )))
+    }
+
+    /// Decodes the audio as it comes and sends it in chunks. `Some(samples sent)` at the end
+    /// of the audio; `None` when the stream was dropped or a read failed (already reported).
+    async fn stream_audio(
+        &mut self,
+        mut decoder: WavDecoder,
+        mut pending: Vec<u8>,
+        tx: &mpsc::Sender<Result<Vec<u8>, TtsError>>,
+        stall: Duration,
+    ) -> Option<usize> {
+        let mut total = 0usize;
+        loop {
+            for chunk in decoder.push(&pending) {
+                total += chunk.len();
+                if tx.send(Ok(chunk)).await.is_err() {
+                    debug!("espeak tts: stream dropped; killing espeak-ng");
+                    return None; // dropping the process kills it
                 }
-                let message = stderr.await.unwrap_or_default();
-                return Err(TtsError::NotConfigured(format!(
-                    "espeak-ng (voice `{voice}`) failed with {status}: {}",
+            }
+            pending.clear();
+            let read = tokio::select! {
+                read = read_some(&mut self.stdout, &mut pending, stall) => read,
+                _ = tx.closed() => {
+                    debug!("espeak tts: stream dropped; killing espeak-ng");
+                    return None;
+                }
+            };
+            match read {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return None;
+                }
+            }
+        }
+        let tail = decoder.finish();
+        total += tail.len();
+        if !tail.is_empty() && tx.send(Ok(tail)).await.is_err() {
+            return None;
+        }
+        Some(total)
+    }
+
+    /// Waits for espeak-ng to exit after its audio; an error if it failed.
+    async fn exit_status(mut self, stall: Duration) -> Result<(), TtsError> {
+        match tokio::time::timeout(stall, self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => {
+                let message = self.stderr.await.unwrap_or_default();
+                Err(TtsError::Transport(format!(
+                    "espeak-ng failed with {status}: {}",
                     message.trim()
-                )));
+                )))
             }
-        };
-        let chunk_len = (TARGET_HZ * self.config.chunk_ms.max(1) / 1000) as usize;
-        let mut decoder = WavDecoder::new(header, chunk_len);
-        let chars = text.chars().count();
-        tokio::spawn(async move {
-            let mut total = 0usize;
-            let mut pending = buf.split_off(header.data_offset);
-            loop {
-                for chunk in decoder.push(&pending) {
-                    total += chunk.len();
-                    if tx.send(Ok(chunk)).await.is_err() {
-                        debug!("espeak tts: stream dropped; killing espeak-ng");
-                        return; // dropping `child` kills it
-                    }
-                }
-                pending.clear();
-                let read = tokio::select! {
-                    read = read_some(&mut stdout, &mut pending, stall) => read,
-                    _ = tx.closed() => {
-                        debug!("espeak tts: stream dropped; killing espeak-ng");
-                        return;
-                    }
-                };
-                match read {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                }
-            }
-            let tail = decoder.finish();
-            total += tail.len();
-            if !tail.is_empty() && tx.send(Ok(tail)).await.is_err() {
-                return;
-            }
-            match tokio::time::timeout(stall, child.wait()).await {
-                Ok(Ok(status)) if status.success() => {
-                    debug!(
-                        chars,
-                        audio_ms = total / 8,
-                        "espeak tts: synthesis complete"
-                    );
-                }
-                Ok(Ok(status)) => {
-                    let message = stderr.await.unwrap_or_default();
-                    let _ = tx
-                        .send(Err(TtsError::Transport(format!(
-                            "espeak-ng failed with {status}: {}",
-                            message.trim()
-                        ))))
-                        .await;
-                }
-                Ok(Err(e)) => {
-                    let _ = tx.send(Err(TtsError::Transport(e.to_string()))).await;
-                }
-                Err(_) => {
-                    let _ = tx
-                        .send(Err(TtsError::Transport("espeak-ng did not exit".into())))
-                        .await;
-                }
-            }
-        });
-        Ok(stream)
+            Ok(Err(e)) => Err(TtsError::Transport(e.to_string())),
+            Err(_) => Err(TtsError::Transport("espeak-ng did not exit".into())),
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
+use domain::Secret;
 use serde_json::json;
+use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::{TtsError, TtsProvider, TtsStream};
@@ -19,11 +21,11 @@ const TARGET_HZ: u32 = 8_000;
 /// Chunks buffered between the HTTP body and the consumer.
 const STREAM_CAPACITY: usize = 64;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct OpenAiTtsConfig {
     /// API root, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
-    pub api_key: String,
+    pub api_key: Secret<String>,
     /// e.g. `gpt-4o-mini-tts`.
     pub model: String,
     /// Default voice, e.g. `alloy`.
@@ -37,7 +39,7 @@ impl OpenAiTtsConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             base_url: "https://api.openai.com/v1".into(),
-            api_key: api_key.into(),
+            api_key: Secret::new(api_key.into()),
             model: "gpt-4o-mini-tts".into(),
             voice: "alloy".into(),
             stall_timeout: Duration::from_secs(10),
@@ -69,6 +71,33 @@ impl TtsProvider for OpenAiTts {
     }
 
     async fn synthesize(&self, text: &str, voice: Option<&str>) -> Result<TtsStream, TtsError> {
+        let response = self.request_speech(text, voice).await?;
+        let resampler = Resampler::new(SOURCE_HZ, TARGET_HZ)
+            .map_err(|e| TtsError::NotConfigured(e.to_string()))?;
+        let (tx, stream) = TtsStream::channel(STREAM_CAPACITY);
+        let chars = text.chars().count();
+        let stall_timeout = self.config.stall_timeout;
+        tokio::spawn(async move {
+            let Some(total) = stream_speech(response, resampler, &tx, stall_timeout).await else {
+                return;
+            };
+            debug!(
+                chars,
+                audio_ms = total / 8,
+                "openai tts: synthesis complete"
+            );
+        });
+        Ok(stream)
+    }
+}
+
+impl OpenAiTts {
+    /// `POST /audio/speech` for raw PCM; the response once its status says the audio follows.
+    async fn request_speech(
+        &self,
+        text: &str,
+        voice: Option<&str>,
+    ) -> Result<reqwest::Response, TtsError> {
         let voice = voice.unwrap_or(&self.config.voice);
         let url = format!(
             "{}/audio/speech",
@@ -83,7 +112,7 @@ impl TtsProvider for OpenAiTts {
         let send = self
             .http
             .post(&url)
-            .bearer_auth(&self.config.api_key)
+            .bearer_auth(self.config.api_key.expose())
             .json(&body)
             .send();
         let response = tokio::time::timeout(self.config.stall_timeout, send)
@@ -98,57 +127,55 @@ impl TtsProvider for OpenAiTts {
                 message: openai_error_message(&body),
             });
         }
-        let mut resampler = Resampler::new(SOURCE_HZ, TARGET_HZ)
-            .map_err(|e| TtsError::NotConfigured(e.to_string()))?;
-        let (tx, stream) = TtsStream::channel(STREAM_CAPACITY);
-        let chars = text.chars().count();
-        let stall_timeout = self.config.stall_timeout;
-        tokio::spawn(async move {
-            let mut response = response;
-            let mut decoder = PcmDecoder::new(resampler.delay_samples());
-            let mut total = 0usize;
-            loop {
-                let next = tokio::select! {
-                    next = tokio::time::timeout(stall_timeout, response.chunk()) => next,
-                    _ = tx.closed() => {
-                        debug!("openai tts: stream dropped; cancelling synthesis");
-                        return;
-                    }
-                };
-                let chunk = match next {
-                    Ok(Ok(Some(chunk))) => chunk,
-                    Ok(Ok(None)) => break,
-                    Ok(Err(e)) => {
-                        let _ = tx.send(Err(TtsError::Transport(e.to_string()))).await;
-                        return;
-                    }
-                    Err(_) => {
-                        let _ = tx
-                            .send(Err(TtsError::Transport("audio stream stalled".into())))
-                            .await;
-                        return;
-                    }
-                };
-                let mulaw = decoder.push(&chunk, &mut resampler);
-                total += mulaw.len();
-                if !mulaw.is_empty() && tx.send(Ok(mulaw)).await.is_err() {
-                    debug!("openai tts: stream dropped; cancelling synthesis");
-                    return; // dropping `response` closes the body
-                }
-            }
-            let tail = decoder.finish(&mut resampler);
-            total += tail.len();
-            if !tail.is_empty() {
-                let _ = tx.send(Ok(tail)).await;
-            }
-            debug!(
-                chars,
-                audio_ms = total / 8,
-                "openai tts: synthesis complete"
-            );
-        });
-        Ok(stream)
+        Ok(response)
     }
+}
+
+/// Decodes the response body as it comes and sends it as 8 kHz μ-law. `Some(samples sent)` at
+/// the end of the audio; `None` when the stream was dropped or the body failed (reported).
+async fn stream_speech(
+    mut response: reqwest::Response,
+    mut resampler: Resampler,
+    tx: &mpsc::Sender<Result<Vec<u8>, TtsError>>,
+    stall_timeout: Duration,
+) -> Option<usize> {
+    let mut decoder = PcmDecoder::new(resampler.delay_samples());
+    let mut total = 0usize;
+    loop {
+        let next = tokio::select! {
+            next = tokio::time::timeout(stall_timeout, response.chunk()) => next,
+            _ = tx.closed() => {
+                debug!("openai tts: stream dropped; cancelling synthesis");
+                return None;
+            }
+        };
+        let chunk = match next {
+            Ok(Ok(Some(chunk))) => chunk,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                let _ = tx.send(Err(TtsError::Transport(e.to_string()))).await;
+                return None;
+            }
+            Err(_) => {
+                let _ = tx
+                    .send(Err(TtsError::Transport("audio stream stalled".into())))
+                    .await;
+                return None;
+            }
+        };
+        let mulaw = decoder.push(&chunk, &mut resampler);
+        total += mulaw.len();
+        if !mulaw.is_empty() && tx.send(Ok(mulaw)).await.is_err() {
+            debug!("openai tts: stream dropped; cancelling synthesis");
+            return None; // dropping `response` closes the body
+        }
+    }
+    let tail = decoder.finish(&mut resampler);
+    total += tail.len();
+    if !tail.is_empty() {
+        let _ = tx.send(Ok(tail)).await;
+    }
+    Some(total)
 }
 
 /// 24 kHz PCM16LE bytes in arbitrary splits → 8 kHz μ-law.
@@ -223,21 +250,15 @@ fn openai_error_message(body: &str) -> String {
 }
 
 /// Never prints the API key.
-impl std::fmt::Debug for OpenAiTtsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiTtsConfig")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("voice", &self.voice)
-            .field("stall_timeout", &self.stall_timeout)
-            .field("api_key", &"<redacted>")
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_api_key() {
+        let config = OpenAiTtsConfig::new("sk-live-123");
+        assert!(!format!("{config:?}").contains("sk-live-123"));
+    }
 
     #[test]
     fn odd_splits_decode_like_one_chunk() {

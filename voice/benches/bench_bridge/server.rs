@@ -1,0 +1,98 @@
+//! The server half: what `GET /twilio/media` does per connection, minus the session and agent
+//! lookups and metrics.
+
+use super::*;
+
+/// The call workflow, absent: signals succeed at once, Updates fail (echo never sends any).
+pub(crate) struct NoWorkflow;
+
+#[async_trait::async_trait]
+impl CallControl for NoWorkflow {
+    async fn stream_started(&self, _stream_sid: &str) -> Result<(), ControlError> {
+        Ok(())
+    }
+    async fn transcript(&self, _segments: Vec<TranscriptSegment>) -> Result<(), ControlError> {
+        Ok(())
+    }
+    async fn dtmf(&self, _digit: char) -> Result<(), ControlError> {
+        Ok(())
+    }
+    async fn tool_call(&self, _request: ToolCallRequest) -> Result<ToolCallResult, ControlError> {
+        Err(ControlError("bench-bridge has no call workflow".into()))
+    }
+    async fn user_turn(&self, _turn: UserTurn) -> Result<TurnReply, ControlError> {
+        Err(ControlError("bench-bridge has no call workflow".into()))
+    }
+    async fn goodbye_played(&self) -> Result<(), ControlError> {
+        Ok(())
+    }
+    async fn stream_stopped(&self) -> Result<(), ControlError> {
+        Ok(())
+    }
+}
+
+pub(crate) async fn serve(addr: SocketAddr, nodelay: bool) -> Result<(), BoxError> {
+    let listener = TcpListener::bind(addr).await?;
+    println!("{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    // The driver holds our stdin; when it goes away (even killed), so do we.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        if nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+        tokio::spawn(serve_stream(tcp));
+    }
+}
+
+/// What `api::routes::media::serve_stream` does, minus the session/agent lookups and metrics.
+pub(crate) async fn serve_stream(tcp: TcpStream) {
+    let socket = match tokio_tungstenite::accept_async(tcp).await {
+        Ok(socket) => socket,
+        Err(e) => {
+            eprintln!("bench-bridge serve: handshake failed: {e}");
+            return;
+        }
+    };
+    let (mut sink, stream) = socket.split();
+    let mut inbound = Box::pin(stream.filter_map(|message| async move {
+        match message {
+            Ok(Message::Text(text)) => Some(Some(twilio_media::inbound_event(&text))),
+            Ok(Message::Close(_)) | Err(_) => Some(None),
+            Ok(_) => None,
+        }
+    }))
+    .take_while(|m| std::future::ready(m.is_some()))
+    .filter_map(std::future::ready);
+
+    let Ok(start) = await_start(&mut inbound, START_TIMEOUT).await else {
+        return;
+    };
+    let call = EngineCall {
+        call_sid: start.call_sid.clone(),
+        instructions: String::new(),
+        greeting: String::new(),
+        settings: serde_json::Value::Null,
+        tools: Vec::new(),
+    };
+    let Ok(session) = EchoEngine.start(call).await else {
+        return;
+    };
+    let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+    let stream_sid = start.stream_sid.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(command) = out_rx.recv().await {
+            let text = twilio_media::outbound_frame(&stream_sid, command);
+            if sink.send(Message::text(text)).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let _report = run_bridge(start, session, Arc::new(NoWorkflow), inbound, out_tx).await;
+    let _ = writer.await;
+}

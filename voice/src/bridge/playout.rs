@@ -1,0 +1,134 @@
+//! Playout of agent audio: the queue of utterances and their marks, paced at real time, one
+//! 160-byte μ-law frame per 20 ms; the mark echoes that say an utterance was heard, and the
+//! goodbye after `end_call`.
+
+use super::{
+    state::{BridgeState, Queued},
+    transport::{FRAME_BYTES, FRAME_MS},
+};
+use crate::mulaw::SILENCE;
+use tokio::time::Instant;
+
+/// One thing the pacer sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Paced {
+    Frame(Vec<u8>),
+    Mark(String),
+}
+
+impl BridgeState {
+    pub(super) fn queue_audio(&mut self, item: &str, mulaw: &[u8]) {
+        if self.interrupted.contains(item) || mulaw.is_empty() {
+            return;
+        }
+        self.utterance(item);
+        match self.queue.back_mut() {
+            Some(Queued::Audio { item: last, bytes }) if last == item => bytes.extend(mulaw),
+            _ => self.queue.push_back(Queued::Audio {
+                item: item.to_owned(),
+                bytes: mulaw.iter().copied().collect(),
+            }),
+        }
+    }
+
+    pub(super) fn queue_mark(&mut self, item: &str) {
+        if self.interrupted.contains(item) {
+            return;
+        }
+        if !self.utterances.contains_key(item) {
+            // An utterance without audio (e.g. text only): nothing for the caller to hear.
+            return;
+        }
+        self.queue.push_back(Queued::Mark {
+            item: item.to_owned(),
+        });
+    }
+
+    /// The frames (each followed by any marks that close an utterance) due by now: one per
+    /// 20 ms of wall clock since the current run of audio started, so pacing is real time and
+    /// a late tick catches up instead of adding delay for the rest of the call.
+    pub(super) fn next_frame(&mut self) -> Vec<Paced> {
+        let mut out = Vec::new();
+        // Marks at the head (an utterance whose last frame went out on the previous tick).
+        self.drain_marks(&mut out);
+        if !self.has_audio() {
+            self.playout = None;
+            return out;
+        }
+        let now = Instant::now();
+        let (started, sent_ms) = *self.playout.get_or_insert((now, 0));
+        let due_ms = now.duration_since(started).as_millis() as u64 + FRAME_MS;
+        let mut sent = sent_ms;
+        while sent < due_ms && self.send_one_frame(&mut out) {
+            sent += FRAME_MS;
+        }
+        self.playout = Some((started, sent));
+        out
+    }
+
+    /// True while agent audio waits to be sent.
+    fn has_audio(&self) -> bool {
+        self.queue.iter().any(|q| matches!(q, Queued::Audio { .. }))
+    }
+
+    fn send_one_frame(&mut self, out: &mut Vec<Paced>) -> bool {
+        let now = self.now_ms();
+        if let Some(Queued::Audio { item, bytes }) = self.queue.front_mut() {
+            let n = bytes.len().min(FRAME_BYTES);
+            let mut frame: Vec<u8> = bytes.drain(..n).collect();
+            frame.resize(FRAME_BYTES, SILENCE);
+            let item = item.clone();
+            if bytes.is_empty() {
+                self.queue.pop_front();
+            }
+            let utterance = self.utterance(&item);
+            utterance.started_ms.get_or_insert(now);
+            utterance.sent_bytes += n as u64;
+            self.playing = Some(item);
+            out.push(Paced::Frame(frame));
+            self.drain_marks(out);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn drain_marks(&mut self, out: &mut Vec<Paced>) {
+        while let Some(Queued::Mark { item }) = self.queue.front() {
+            let item = item.clone();
+            self.queue.pop_front();
+            self.mark_counter += 1;
+            let name = format!("{}:{item}", self.mark_counter);
+            self.marks_outstanding.insert(name.clone(), item);
+            out.push(Paced::Mark(name));
+        }
+    }
+
+    /// The transport echoed a mark: the utterance it closes was heard in full.
+    pub(super) fn mark_heard(&mut self, name: &str) -> Option<String> {
+        let item = self.marks_outstanding.remove(name)?;
+        if let Some(u) = self.utterances.get_mut(&item) {
+            u.heard = true;
+        }
+        if self.playing.as_deref() == Some(item.as_str()) {
+            self.playing = None;
+        }
+        Some(item)
+    }
+
+    pub(super) fn end_after_next_utterance(&mut self) {
+        self.goodbye_from_seq.get_or_insert(self.next_seq);
+    }
+
+    /// True once, when the utterance after `end_call` has been heard.
+    pub(super) fn goodbye_heard(&mut self, item: &str) -> bool {
+        let (Some(from), Some(u)) = (self.goodbye_from_seq, self.utterances.get(item)) else {
+            return false;
+        };
+        if self.goodbye_signalled || u.seq < from || !self.queue.is_empty() {
+            return false;
+        }
+        self.goodbye_signalled = true;
+        true
+    }
+}
