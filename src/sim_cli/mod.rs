@@ -59,13 +59,8 @@ pub fn sim_config(
     SimConfig {
         bind,
         account_sid: settings.twilio_account_sid.clone(),
-        auth_token: settings.twilio_auth_token.clone().into(),
-        api_keys: settings
-            .twilio_api_key
-            .clone()
-            .into_iter()
-            .map(|(sid, secret)| (sid, secret.into()))
-            .collect(),
+        auth_token: settings.twilio_auth_token.clone(),
+        api_keys: settings.twilio_api_key.clone().into_iter().collect(),
         numbers: numbers
             .iter()
             .map(|n| (n.clone(), voice_url.clone(), Some(status_url.clone())))

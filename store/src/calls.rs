@@ -433,7 +433,7 @@ mod tests {
     async fn a_long_calls_transcript_is_saved_in_parts_and_a_retry_changes_nothing() {
         let (store, tenant, sid) = store_with_call().await;
         let segment = |n: u64| TranscriptSegment {
-            speaker: if n % 2 == 0 {
+            speaker: if n.is_multiple_of(2) {
                 Speaker::Caller
             } else {
                 Speaker::Agent
