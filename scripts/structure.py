@@ -4,7 +4,7 @@
     python3 scripts/structure.py            # report; exit 1 if a rule is broken
     python3 scripts/structure.py --top 20   # also list the largest files and longest functions
 
-Rules (see docs/ARCHITECTURE.md):
+Rules (the README's crate map):
 - no non-test source file over 800 lines;
 - no production function (outside testkit/ and benches/) over 60 lines, except the media event loops listed in EXEMPT;
 - no cycles between the modules of one crate (a module using its own ancestors is not a cycle);

@@ -24,6 +24,9 @@ start_postgres "$pg_port"
 start_redis "$redis_port"
 export SWITCHBOARD_TEST_TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
 
+say "structure: file sizes, function lengths, module cycles, crate edges"
+python3 scripts/structure.py
+
 say "building"
 cargo build --workspace --all-targets --locked
 

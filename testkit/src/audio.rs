@@ -3,27 +3,26 @@
 /// Bytes in one 20 ms μ-law frame at 8 kHz.
 pub const FRAME_BYTES: usize = 160;
 
-/// `ms` of μ-law digital silence (0xFF), as 20 ms frames.
+/// The tones' peak: 8000 of 32767.
+const TONE_AMPLITUDE: f32 = 8000.0 / 32767.0;
+
+/// `ms` of μ-law digital silence, as 20 ms frames.
 pub fn silence_frames(ms: u32) -> Vec<Vec<u8>> {
-    vec![vec![0xFF; FRAME_BYTES]; (ms / 20) as usize]
+    frames(&voice::mulaw::silence(ms / 20 * 20))
 }
 
 /// `ms` of a sine tone at `hz` (amplitude 8000 of 32767), μ-law 8 kHz, as 20 ms frames.
 pub fn tone_frames(ms: u32, hz: f64) -> Vec<Vec<u8>> {
-    let mut mulaw = Vec::new();
-    voice::mulaw::encode(&tone_pcm(8000, ms, hz), &mut mulaw);
-    mulaw.chunks(FRAME_BYTES).map(<[u8]>::to_vec).collect()
+    frames(&voice::mulaw::tone(hz as f32, ms, TONE_AMPLITUDE))
 }
 
 /// `ms` of a sine tone at `hz` as 16-bit PCM at `rate`.
 pub fn tone_pcm(rate: u32, ms: u32, hz: f64) -> Vec<i16> {
-    let n = u64::from(rate) * u64::from(ms) / 1000;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(rate);
-            ((t * hz * std::f64::consts::TAU).sin() * 8000.0) as i16
-        })
-        .collect()
+    voice::pcm::sine(hz as f32, rate, ms, TONE_AMPLITUDE)
+}
+
+fn frames(mulaw: &[u8]) -> Vec<Vec<u8>> {
+    mulaw.chunks(FRAME_BYTES).map(<[u8]>::to_vec).collect()
 }
 
 /// RMS of μ-law audio after decoding.
