@@ -47,15 +47,6 @@ impl ConversationMemory {
         }
     }
 
-    /// All messages of the call so far, counted.
-    pub fn len(&self) -> usize {
-        self.earlier as usize + self.window.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// What the LLM gets after its system prompt: the notes (if any) and the window.
     pub fn request(&self) -> Vec<ChatMessage> {
         let mut out = Vec::with_capacity(self.window.len() + 1);
@@ -154,7 +145,7 @@ mod tests {
             turn(&mut memory, n);
         }
         assert_eq!(memory.request(), memory.window);
-        assert_eq!(memory.len(), 20);
+        assert_eq!(memory.window.len(), 20);
         assert_eq!(memory.earlier, 0);
     }
 
@@ -168,7 +159,7 @@ mod tests {
         for n in 1..1000 {
             turn(&mut memory, n);
         }
-        assert_eq!(memory.len(), 2000);
+        assert_eq!(memory.earlier as usize + memory.window.len(), 2000);
         assert!(memory.window.len() <= MAX_WINDOW);
         assert_eq!(memory.window[0].role, ChatRole::User);
         let request = memory.request();

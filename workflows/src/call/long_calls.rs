@@ -11,10 +11,10 @@ use domain::workflow_io::{
 use temporalio_sdk::{ContinueAsNewOptions, WorkflowContext, WorkflowResult};
 
 /// A run continues as new once its history has this many events …
-pub(crate) const CONTINUE_AS_NEW_AT_EVENTS: u32 = 1_500;
+const CONTINUE_AS_NEW_AT_EVENTS: u32 = 1_500;
 /// … or its LLM requests have put this many bytes into it (each request is bounded by the
 /// conversation window, but tool outputs can be large), or the server suggests it.
-pub(crate) const CONTINUE_AS_NEW_AT_LLM_BYTES: usize = 2 * 1024 * 1024;
+const CONTINUE_AS_NEW_AT_LLM_BYTES: usize = 2 * 1024 * 1024;
 
 impl CallWorkflow {
     /// The first run: record the call and open its session; the call's clock starts.

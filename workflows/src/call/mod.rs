@@ -22,16 +22,16 @@ use domain::{
         TranscriptBatch,
     },
 };
-
-mod finish;
-mod long_calls;
-mod tools;
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
+
+mod finish;
+mod long_calls;
+mod tools;
 
 /// Each activity attempt must finish within this.
 const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -123,7 +123,6 @@ impl CallWorkflow {
 
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CallSummary> {
-        let call = ctx.state(|s| s.input.clone());
         if ctx.state(|s| s.run == 0) {
             Self::open_call(ctx).await?;
         }
@@ -144,9 +143,10 @@ impl CallWorkflow {
             activity_options("Save call"),
         )
         .await?;
+        let call_ref = ctx.state(|s| s.input.call_ref());
         ctx.execute_activity(
             CallActivities::close_session,
-            call.call_ref(),
+            call_ref,
             activity_options("Close session"),
         )
         .await?;
