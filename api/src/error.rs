@@ -15,6 +15,12 @@ pub enum ApiError {
     InvalidField { field: &'static str, detail: String },
     #[error("missing or invalid API key")]
     Unauthorized,
+    #[error("this needs the `{permission}` permission, which your role does not have")]
+    Forbidden { permission: domain::Permission },
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    Conflict(String),
     #[error("invalid Twilio signature")]
     InvalidSignature,
     #[error("{0} not found")]
@@ -42,6 +48,9 @@ pub struct Problem {
     /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The permission the caller lacks, on a 403.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
 }
 
 impl ApiError {
@@ -60,6 +69,13 @@ impl ApiError {
                 "Invalid request",
             ),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::InvalidSignature => (
                 StatusCode::FORBIDDEN,
                 "invalid-signature",
@@ -92,18 +108,32 @@ impl IntoResponse for ApiError {
             Self::InvalidField { field, .. } => Some((*field).to_owned()),
             _ => None,
         };
+        let permission = match &self {
+            Self::Forbidden { permission } => Some(permission.as_str().to_owned()),
+            _ => None,
+        };
+        let retry_after = match &self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         let problem = Problem {
             kind: format!("https://switchboard.dev/problems/{kind}"),
             title: title.to_owned(),
             status: status.as_u16(),
             detail,
             field,
+            permission,
         };
         let mut response = (status, Json(problem)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

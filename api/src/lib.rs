@@ -8,7 +8,8 @@
 //! - [`twilio_signed`]: the `TwilioSigned` extractor: a valid `X-Twilio-Signature` or 403.
 //! - [`twilio_media`]: Twilio Media Streams framing for the bridge (JSON frames ↔ typed
 //!   transport events and commands).
-//! - [`auth`]: the `Authorization: Bearer sk_…` extractor that yields the caller's tenant.
+//! - [`auth`]: who is calling (API key or JWT) and `Authorized<P>`, the permission check.
+//! - [`audit`]: recording mutations, secrets redacted.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
 //! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
@@ -16,6 +17,7 @@
 //! [`router`] builds the whole app so tests can drive it; [`serve`] runs it on a listener the
 //! caller binds, until the caller's shutdown future resolves.
 
+pub mod audit;
 pub mod auth;
 pub mod control;
 pub mod error;
@@ -75,7 +77,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

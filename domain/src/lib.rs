@@ -6,6 +6,8 @@
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
+//! - [`platform`]: roles, permissions and their matrix; tenant/user/message status; the 18
+//!   knowledge categories.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
@@ -15,6 +17,7 @@ pub mod conversation;
 pub mod ids;
 pub mod memory;
 pub mod phone;
+pub mod platform;
 pub mod secret;
 pub mod workflow_io;
 
@@ -22,4 +25,5 @@ pub use agent::AgentSettings;
 pub use call::{AnsweredBy, CallDirection, CallOutcome, CallStatus, Speaker, TranscriptSegment};
 pub use ids::{AgentId, CallSid, IdError, TenantId};
 pub use phone::{CallerId, E164, PhoneError};
+pub use platform::{KnowledgeCategory, MessageStatus, Permission, Role, TenantStatus, UserStatus};
 pub use secret::Secret;

@@ -3,6 +3,11 @@
 //! - [`m20261122_000001_foundation`]: tenants, api keys, phone numbers, agents, calls,
 //!   transcript segments, call metrics.
 //! - [`m20261122_000002_knowledge_messages`]: knowledge base entries and caller messages.
+//! - [`m20261204_000003_platform`]: tenants' slug, time zone, status; users; refresh tokens;
+//!   API key roles; the audit log.
+//! - [`m20261204_000004_resources`]: agent fields, bought numbers, knowledge categories, message
+//!   status.
+//! - [`m20261204_000005_row_level_security`]: PostgreSQL row-level security.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -11,6 +16,9 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_knowledge_messages;
+mod m20261204_000003_platform;
+mod m20261204_000004_resources;
+mod m20261204_000005_row_level_security;
 
 pub struct Migrator;
 
@@ -20,6 +28,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_knowledge_messages::Migration),
+            Box::new(m20261204_000003_platform::Migration),
+            Box::new(m20261204_000004_resources::Migration),
+            Box::new(m20261204_000005_row_level_security::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! - [`entities`]: one sea-orm entity per table.
 //! - [`tenants`]: tenants and API keys (only a SHA-256 hash and a display prefix are stored).
 //! - [`agents`]: agents and the phone numbers routed to them.
+//! - [`audit`]: the audit log of every mutation.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
@@ -11,6 +12,7 @@
 //! (by API key, by dialled number) are the authentication and routing edges and say so.
 
 pub mod agents;
+pub mod audit;
 pub mod calls;
 pub mod entities;
 pub mod knowledge;
@@ -18,13 +20,17 @@ pub mod messages;
 pub mod tenants;
 
 pub use agents::{Agent, InboundRoute, NewAgent};
+pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
 pub use knowledge::NewKnowledge;
 pub use messages::MessageRecord;
-pub use tenants::{ApiKeyCreated, Tenant};
+pub use tenants::{ApiKeyCreated, AuthenticatedKey, Tenant};
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, Statement, TransactionTrait,
+};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +88,26 @@ impl Store {
 
     pub async fn migrate_up(&self) -> Result<(), StoreError> {
         Ok(Migrator::up(&self.db, None).await?)
+    }
+
+    /// A transaction in which the database shows and accepts only `tenant`'s rows. On
+    /// PostgreSQL it sets `app.current_tenant_id` with `SET LOCAL` semantics (`set_config(…,
+    /// true)`), which the row-level security policies read; on SQLite the queries' own tenant
+    /// filters are the scoping. Every query on tenant-owned data runs in one of these.
+    pub async fn scoped(
+        &self,
+        tenant: domain::TenantId,
+    ) -> Result<DatabaseTransaction, StoreError> {
+        let txn = self.db.begin().await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.current_tenant_id', $1, true)",
+                [tenant.to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(txn)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -24,6 +24,14 @@ pub struct ApiKeyCreated {
     pub secret: Secret<String>,
 }
 
+/// An API key that authenticated: whose it is and what it may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthenticatedKey {
+    pub tenant: TenantId,
+    pub key_id: uuid::Uuid,
+    pub role: domain::Role,
+}
+
 const API_KEY_PREFIX_LEN: usize = 11;
 
 fn hash_api_key(secret: &str) -> String {
@@ -99,13 +107,20 @@ impl Store {
 
     /// Authentication edge: which tenant owns this (unrevoked) key? The lookup is by hash,
     /// so the secret itself is never compared or stored.
-    pub async fn authenticate_api_key(&self, secret: &str) -> Result<Option<TenantId>, StoreError> {
+    pub async fn authenticate_api_key(
+        &self,
+        secret: &str,
+    ) -> Result<Option<AuthenticatedKey>, StoreError> {
         let row = api_keys::Entity::find()
             .filter(api_keys::Column::KeyHash.eq(hash_api_key(secret)))
             .filter(api_keys::Column::RevokedAt.is_null())
             .one(&self.db)
             .await?;
-        Ok(row.map(|r| r.tenant_id.into()))
+        Ok(row.map(|r| AuthenticatedKey {
+            tenant: r.tenant_id.into(),
+            key_id: r.id,
+            role: domain::Role::Owner,
+        }))
     }
 }
 
@@ -126,7 +141,8 @@ mod tests {
             store
                 .authenticate_api_key(key.secret.expose())
                 .await
-                .unwrap(),
+                .unwrap()
+                .map(|k| k.tenant),
             Some(tenant.id)
         );
     }

@@ -1,6 +1,9 @@
 //! `/v1/calls`: a tenant's calls, newest first.
 
-use crate::{ApiError, AppState, auth::Tenant};
+use crate::{
+    ApiError, AppState,
+    auth::{Authorized, perm},
+};
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
@@ -97,13 +100,14 @@ impl From<CallRecord> for CallView {
 
 /// List the caller's calls, newest first.
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(ListCallsQuery),
-    security(("api_key" = [])),
+    security(("bearer" = ["calls:read"])),
     responses((status = 200, body = CallList),
               (status = 400, body = crate::error::Problem),
-              (status = 401, body = crate::error::Problem)))]
+              (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem)))]
 pub async fn list_calls(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    auth: Authorized<perm::CallsRead>,
     Query(query): Query<ListCallsQuery>,
 ) -> Result<Json<CallList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
@@ -115,7 +119,7 @@ pub async fn list_calls(
                 .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned"))
         })
         .transpose()?;
-    let page = state.store.list_calls(tenant, limit, cursor).await?;
+    let page = state.store.list_calls(auth.tenant, limit, cursor).await?;
     Ok(Json(CallList {
         data: page.calls.into_iter().map(CallView::from).collect(),
         next_cursor: page.next_cursor,
@@ -147,14 +151,14 @@ pub struct PlacedCall {
 /// Place an outbound call from one of your numbers; its `CallWorkflow` starts at once and
 /// follows the call through Twilio's status callbacks.
 #[utoipa::path(post, path = "/v1/calls", tag = "calls",
-    security(("api_key" = [])),
+    security(("bearer" = ["calls:write"])),
     request_body = PlaceCall,
     responses((status = 201, body = PlacedCall),
               (status = 400, description = "Invalid field", body = crate::error::Problem),
               (status = 502, description = "Twilio refused the call", body = crate::error::Problem)))]
 pub async fn place_call(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    auth: Authorized<perm::CallsWrite>,
     body: Result<Json<PlaceCall>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(axum::http::StatusCode, Json<PlacedCall>), ApiError> {
     let Json(body) = body.map_err(|e| ApiError::invalid("body", e.body_text()))?;
@@ -164,7 +168,7 @@ pub async fn place_call(
         .store
         .route_inbound_number(&from)
         .await?
-        .filter(|route| route.tenant_id == tenant)
+        .filter(|route| route.tenant_id == auth.tenant)
         .ok_or_else(|| ApiError::invalid("from", "is not one of your numbers"))?;
     let created = state
         .twilio
@@ -215,18 +219,18 @@ pub async fn place_call(
 /// One call with its transcript. `id` is the call's id or its Twilio call SID.
 #[utoipa::path(get, path = "/v1/calls/{id}", tag = "calls",
     params(("id" = String, Path, description = "Call id (UUID) or Twilio call SID")),
-    security(("api_key" = [])),
+    security(("bearer" = ["calls:read"])),
     responses((status = 200, body = CallDetail),
               (status = 404, body = crate::error::Problem)))]
 pub async fn get_call(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    auth: Authorized<perm::CallsRead>,
     Path(id): Path<String>,
 ) -> Result<Json<CallDetail>, ApiError> {
     let call = if let Ok(sid) = CallSid::parse(&id) {
-        state.store.call_by_sid(tenant, &sid).await?
+        state.store.call_by_sid(auth.tenant, &sid).await?
     } else if let Ok(uuid) = Uuid::parse_str(&id) {
-        state.store.call(tenant, uuid).await?
+        state.store.call(auth.tenant, uuid).await?
     } else {
         return Err(ApiError::invalid(
             "id",
@@ -236,7 +240,7 @@ pub async fn get_call(
     let call = call.ok_or(ApiError::NotFound("call"))?;
     let transcript = state
         .store
-        .transcript(tenant, call.id)
+        .transcript(auth.tenant, call.id)
         .await?
         .into_iter()
         .map(|s| TranscriptSegmentView {

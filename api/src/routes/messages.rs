@@ -1,6 +1,9 @@
 //! `/v1/messages`: messages the tenant's agents took for people at the business.
 
-use crate::{ApiError, AppState, auth::Tenant};
+use crate::{
+    ApiError, AppState,
+    auth::{Authorized, perm},
+};
 use axum::{
     Json, Router,
     extract::{Query, State},
@@ -59,17 +62,18 @@ pub struct MessageList {
 
 /// The most recent messages the tenant's agents took, newest first.
 #[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListMessagesQuery),
-    security(("api_key" = [])),
+    security(("bearer" = ["messages:read"])),
     responses((status = 200, body = MessageList),
               (status = 400, body = crate::error::Problem),
-              (status = 401, body = crate::error::Problem)))]
+              (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem)))]
 pub async fn list_messages(
     State(state): State<AppState>,
-    Tenant(tenant): Tenant,
+    auth: Authorized<perm::MessagesRead>,
     Query(query): Query<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let messages = state.store.list_messages(tenant, limit).await?;
+    let messages = state.store.list_messages(auth.tenant, limit).await?;
     Ok(Json(MessageList {
         data: messages.into_iter().map(MessageView::from).collect(),
     }))
