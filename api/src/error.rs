@@ -148,6 +148,7 @@ impl From<store::StoreError> for ApiError {
     fn from(err: store::StoreError) -> Self {
         match err {
             store::StoreError::NotFound { entity } => Self::NotFound(entity),
+            store::StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
             other => Self::Internal(other.into()),
         }
     }

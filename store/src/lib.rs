@@ -39,8 +39,19 @@ pub enum StoreError {
     Db(#[from] DbErr),
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
+    /// A uniqueness rule refused the write (`slug`, `email`, `phone number` …).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+}
+
+/// One page of a list, newest first. `next_cursor` (the last item's id) asks for the next page;
+/// `None` means this was the last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<uuid::Uuid>,
 }
 
 /// A handle to the database. Cheap to clone.
