@@ -85,10 +85,31 @@ pub fn api_state_with_engines(
             public_url: settings.public_url.clone(),
             twilio_auth_token: settings.twilio_auth_token.clone(),
             task_queue: settings.task_queue.clone(),
+            auth: auth_settings(settings)?,
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(engines),
         twilio: twilio_client(settings)?,
+    })
+}
+
+/// The API's JWT keys and operator credential. Without `JWT_SIGNING_KEYS` a random key signs:
+/// fine for one node, but sign-ins end when it restarts.
+pub fn auth_settings(settings: &Settings) -> Result<api::auth::AuthSettings> {
+    use api::auth::jwt::JwtKeys;
+    let jwt = match &settings.jwt_signing_keys {
+        Some(spec) => JwtKeys::parse(spec.expose(), settings.jwt_access_ttl)?,
+        None => {
+            tracing::warn!(
+                "JWT_SIGNING_KEYS is not set: a random key signs access tokens, so sign-ins end when this process stops and other API nodes do not accept them"
+            );
+            JwtKeys::generate("ephemeral", settings.jwt_access_ttl)
+        }
+    };
+    Ok(api::auth::AuthSettings {
+        jwt,
+        refresh_ttl: settings.refresh_token_ttl,
+        operator_token: settings.operator_token.clone(),
     })
 }
 

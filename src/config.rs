@@ -27,6 +27,15 @@ pub struct Settings {
     /// How long a Twilio REST request may take (`TWILIO_TIMEOUT_MS`, default 15 s).
     pub twilio_timeout: std::time::Duration,
     pub log_json: bool,
+    /// `JWT_SIGNING_KEYS`: `kid:base64-secret,…`, the first signs access tokens. Unset: a
+    /// random key per process (sessions do not survive a restart or cross API nodes).
+    pub jwt_signing_keys: Option<Secret<String>>,
+    /// `JWT_ACCESS_TTL_SECS` (default 900): how long an access token lives.
+    pub jwt_access_ttl: std::time::Duration,
+    /// `REFRESH_TOKEN_TTL_DAYS` (default 30): how long an unused sign-in lives.
+    pub refresh_token_ttl: std::time::Duration,
+    /// `SWITCHBOARD_OPERATOR_TOKEN`: the platform operator's bearer token for `/v1/admin`.
+    pub operator_token: Option<Secret<String>>,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
 }
@@ -150,6 +159,19 @@ impl Settings {
                     .context("TWILIO_TIMEOUT_MS must be a number of milliseconds")?,
             ),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
+            jwt_signing_keys: var("JWT_SIGNING_KEYS").map(Secret::new),
+            jwt_access_ttl: std::time::Duration::from_secs(
+                var_or("JWT_ACCESS_TTL_SECS", "900")
+                    .parse()
+                    .context("JWT_ACCESS_TTL_SECS must be a number of seconds")?,
+            ),
+            refresh_token_ttl: std::time::Duration::from_secs(
+                86_400
+                    * var_or("REFRESH_TOKEN_TTL_DAYS", "30")
+                        .parse::<u64>()
+                        .context("REFRESH_TOKEN_TTL_DAYS must be a number of days")?,
+            ),
+            operator_token: var("SWITCHBOARD_OPERATOR_TOKEN").map(Secret::new),
             voice: VoiceSettings::from_env(),
             data_dir,
         })

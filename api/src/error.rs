@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 pub enum ApiError {
     #[error("invalid `{field}`: {detail}")]
     InvalidField { field: &'static str, detail: String },
-    #[error("missing or invalid API key")]
+    #[error("missing, invalid or expired credentials")]
     Unauthorized,
     #[error("this needs the `{permission}` permission, which your role does not have")]
     Forbidden { permission: domain::Permission },
@@ -21,6 +21,8 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Conflict(String),
+    #[error("this tenant is suspended; contact the platform operator")]
+    TenantSuspended,
     #[error("invalid Twilio signature")]
     InvalidSignature,
     #[error("{0} not found")]
@@ -76,6 +78,11 @@ impl ApiError {
                 "Too many requests",
             ),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::TenantSuspended => (
+                StatusCode::FORBIDDEN,
+                "tenant-suspended",
+                "Tenant suspended",
+            ),
             Self::InvalidSignature => (
                 StatusCode::FORBIDDEN,
                 "invalid-signature",

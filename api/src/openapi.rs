@@ -15,6 +15,27 @@ use utoipa_scalar::{Scalar, Servable};
         routes::twilio::voice_webhook,
         routes::twilio::status_webhook,
         routes::media::media_stream,
+        routes::auth::login,
+        routes::auth::refresh,
+        routes::auth::logout,
+        routes::auth::me,
+        routes::users::list_users,
+        routes::users::create_user,
+        routes::users::get_user,
+        routes::users::update_user,
+        routes::api_keys::list_api_keys,
+        routes::api_keys::create_api_key,
+        routes::api_keys::rotate_api_key,
+        routes::api_keys::revoke_api_key,
+        routes::tenant::get_tenant,
+        routes::tenant::update_tenant,
+        routes::tenant::audit_log,
+        routes::admin::list_tenants,
+        routes::admin::create_tenant,
+        routes::admin::get_tenant,
+        routes::admin::suspend_tenant,
+        routes::admin::activate_tenant,
+        routes::demo::create_demo_tenant,
         routes::calls::list_calls,
         routes::calls::place_call,
         routes::calls::get_call,
@@ -34,11 +55,25 @@ impl Modify for ApiKeyAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
+            "operator",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("SWITCHBOARD_OPERATOR_TOKEN")
+                    .description(Some("The platform operator's token, for /v1/admin."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT access token or API key sk_…")
+                    .description(Some(
+                        "A JWT from /v1/auth/login or an API key. An operation's scopes name the \
+                         permission it needs; a role without it gets 403 naming it.",
+                    ))
                     .build(),
             ),
         );

@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub twilio_auth_token: Secret<String>,
     /// The task queue call workflows run on.
     pub task_queue: String,
+    /// JWT keys, token lifetimes, the operator credential.
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl ApiConfig {

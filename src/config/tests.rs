@@ -19,6 +19,10 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         twilio_api_base: TWILIO_API_BASE.into(),
         twilio_timeout: std::time::Duration::from_secs(15),
         log_json: false,
+        jwt_signing_keys: Some("k1:c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXkh".into()),
+        jwt_access_ttl: std::time::Duration::from_secs(900),
+        refresh_token_ttl: std::time::Duration::from_secs(86_400),
+        operator_token: Some("op_secret_operator".into()),
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,
@@ -31,6 +35,10 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");
+    assert!(
+        !shown.contains("op_secret") && !shown.contains("c2VjcmV0"),
+        "{shown}"
+    );
     assert!(
         shown.contains("voice.example.com") && shown.contains("SK0123"),
         "{shown}"

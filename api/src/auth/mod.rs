@@ -6,6 +6,9 @@
 //! [`Authorized<P>`] is what handlers take: it authenticates, checks the permission `P` (403
 //! naming it) and the tenant's rate limit (429), before the body is read.
 
+pub mod jwt;
+pub mod operator;
+pub mod password;
 pub mod perm;
 
 use crate::{ApiError, AppState};
@@ -100,8 +103,13 @@ impl FromRequestParts<AppState> for Principal {
                 .ok_or(ApiError::Unauthorized)?;
             (key.tenant, key.role, Actor::ApiKey(key.key_id))
         } else {
-            // JWT access tokens land with the auth routes.
-            return Err(ApiError::Unauthorized);
+            let claims = state
+                .config
+                .auth
+                .jwt
+                .verify(token)
+                .ok_or(ApiError::Unauthorized)?;
+            (claims.tid, claims.role, Actor::User(claims.sub))
         };
         tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
         Ok(Self {
@@ -145,6 +153,12 @@ impl<P: perm::Required + Send> FromRequestParts<AppState> for Authorized<P> {
     }
 }
 
-/// The old name of a tenant-scoped caller: any authenticated principal's tenant.
-#[derive(Debug, Clone, Copy)]
-pub struct Tenant(pub TenantId);
+/// How the API authenticates: the JWT keys, token lifetimes and the operator's credential.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub jwt: jwt::JwtKeys,
+    /// How long a refresh token (and so a sign-in) lives without being used.
+    pub refresh_ttl: std::time::Duration,
+    /// The platform operator's bearer token for `/v1/admin`; `None` closes those routes.
+    pub operator_token: Option<domain::Secret<String>>,
+}

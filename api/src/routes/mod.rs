@@ -1,10 +1,17 @@
 //! Route modules, one per surface.
 
+pub mod admin;
+pub mod api_keys;
+pub mod auth;
 pub mod calls;
+pub mod demo;
 pub mod health;
 pub mod media;
 pub mod messages;
+pub mod tenant;
 pub mod twilio;
+pub mod users;
+pub mod views;
 
 use crate::ApiError;
 
@@ -21,4 +28,22 @@ fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
         ));
     }
     Ok(limit)
+}
+
+/// A list endpoint's `before` cursor: the `next_cursor` a previous page returned.
+fn cursor(before: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+    before
+        .map(|c| {
+            uuid::Uuid::parse_str(c)
+                .map_err(|_| ApiError::invalid("before", "is not a cursor this API returned"))
+        })
+        .transpose()
+}
+
+/// `Ok` unless `value` is blank, else a problem naming `field`.
+fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    Ok(())
 }

@@ -77,6 +77,17 @@ pub async fn voice_webhook(
         ));
     };
     span.record("tenant_id", tracing::field::display(route.tenant_id));
+    if state.store.tenant(route.tenant_id).await?.status == domain::TenantStatus::Suspended {
+        tracing::info!("call to a suspended tenant: polite goodbye, no workflow");
+        return Ok(twiml_response(
+            &TwiML::new()
+                .say(&format!(
+                    "Thank you for calling {}. We cannot take your call right now. Please try again later. Goodbye.",
+                    route.tenant_name
+                ))
+                .hangup(),
+        ));
+    }
 
     let summary = parties.summary(&route.tenant_name);
     let input = call_input(

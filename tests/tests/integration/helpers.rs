@@ -90,6 +90,11 @@ async fn fresh_database() -> String {
 /// The settings a user would give `switchboard api` and `switchboard worker`, pointing at this
 /// test's database, Redis (if any), Temporal, Twilio and LLM; the harness boots the production
 /// wiring (`switchboard::app`) with them.
+/// The JWT key the test apps sign with (base64 of 32 bytes).
+pub const TEST_JWT_KEYS: &str = "test1:dGVzdC1vbmx5LWp3dC1rZXktb2YtdGhpcnR5LXR3b2JiYg==";
+/// The platform operator's token in the test apps.
+pub const TEST_OPERATOR_TOKEN: &str = "op_test_operator_token";
+
 fn test_settings(
     database_url: String,
     task_queue: &str,
@@ -113,6 +118,10 @@ fn test_settings(
         twilio_api_base: twilio_base_url.into(),
         twilio_timeout: TWILIO_CLIENT_TIMEOUT,
         log_json: false,
+        jwt_signing_keys: Some(TEST_JWT_KEYS.into()),
+        jwt_access_ttl: std::time::Duration::from_secs(900),
+        refresh_token_ttl: std::time::Duration::from_secs(30 * 86_400),
+        operator_token: Some(TEST_OPERATOR_TOKEN.into()),
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,

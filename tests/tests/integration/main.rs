@@ -12,6 +12,8 @@ mod conversations;
 mod long_calls;
 mod media;
 mod offline;
+mod permissions;
+mod platform;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
