@@ -153,6 +153,26 @@ impl Store {
         Ok(txn)
     }
 
+    /// Whether PostgreSQL's row-level security applies to the connected role: not a superuser,
+    /// not `BYPASSRLS`, not (a member of) the owner of the tables. `None` on SQLite.
+    pub async fn row_level_security(&self) -> Result<Option<bool>, StoreError> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT NOT r.rolsuper AND NOT r.rolbypassrls \
+                   AND NOT pg_has_role(current_user, c.relowner, 'USAGE') AS applies \
+                 FROM pg_roles r, pg_class c \
+                 WHERE r.rolname = current_user AND c.oid = 'public.tenants'::regclass",
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("no role or no tenants table".into()))?;
+        Ok(Some(row.try_get("", "applies")?))
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
     }

@@ -5,8 +5,8 @@ use crate::{Page, Store, StoreError, entities::users, tenants::conflict_on_uniqu
 use chrono::{DateTime, Utc};
 use domain::{Role, TenantId, UserStatus};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -201,6 +201,19 @@ impl Store {
         Ok(found)
     }
 
+    /// How many active owners the tenant has (the last one may not be demoted or disabled).
+    pub async fn active_owner_count(&self, tenant: TenantId) -> Result<u64, StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let n = users::Entity::find()
+            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(users::Column::Role.eq(Role::Owner.as_str()))
+            .filter(users::Column::Status.eq(UserStatus::Active.as_str()))
+            .count(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
     /// Notes a successful login.
     pub async fn record_login(&self, tenant: TenantId, user_id: Uuid) -> Result<(), StoreError> {
         let txn = self.scoped(tenant).await?;
@@ -242,6 +255,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ada.email, "ada@example.com");
+        assert_eq!(store.active_owner_count(acme).await.unwrap(), 0);
         assert!(matches!(
             store.create_user(acme, new_user("ada@example.COM ")).await,
             Err(StoreError::Conflict("email"))
