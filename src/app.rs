@@ -13,16 +13,36 @@ use store::Store;
 use telephony::{TwilioAuth, TwilioClient};
 use temporalio_client::Client;
 
+/// Migrates the database as its owner (`DATABASE_MIGRATION_URL`) and connects as the
+/// application (`DATABASE_URL`). Warns loudly when PostgreSQL's row-level security does not
+/// apply to the application's role (a superuser, `BYPASSRLS`, or the tables' owner).
 pub async fn open_store(settings: &Settings) -> Result<Store> {
     let database_url = settings.database_url.expose();
     if database_url.starts_with("sqlite") {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     }
+    let migration_url = settings.migration_url().expose();
+    if migration_url != database_url {
+        let owner = Store::connect(migration_url)
+            .await
+            .context("connecting to the database to migrate it")?;
+        owner.migrate_up().await.context("running migrations")?;
+        owner.connection().clone().close().await.ok();
+    }
     let store = Store::connect(database_url)
         .await
         .context("connecting to the database")?;
-    store.migrate_up().await.context("running migrations")?;
+    if migration_url == database_url {
+        store.migrate_up().await.context("running migrations")?;
+    }
+    if store.row_level_security().await? == Some(false) {
+        tracing::warn!(
+            "row-level security does NOT apply to the database role of DATABASE_URL (a \
+             superuser, BYPASSRLS, or the tables' owner): tenant isolation rests on the queries \
+             alone. Connect as switchboard_app and migrate with DATABASE_MIGRATION_URL."
+        );
+    }
     Ok(store)
 }
 

@@ -11,6 +11,10 @@ use url::Url;
 pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: Secret<String>,
+    /// Who runs the migrations (`DATABASE_MIGRATION_URL`; default `DATABASE_URL`): on
+    /// PostgreSQL the tables' owner, while `DATABASE_URL` connects as `switchboard_app`, which
+    /// row-level security applies to.
+    pub database_migration_url: Option<Secret<String>>,
     pub redis_url: Option<Secret<String>>,
     pub temporal_address: String,
     pub temporal_namespace: String,
@@ -121,6 +125,13 @@ pub const TWILIO_API_BASE: &str = "https://api.twilio.com";
 pub const DEV_TWILIO_ACCOUNT_SID: &str = "AC00000000000000000000000000000000";
 
 impl Settings {
+    /// The URL migrations run with: `DATABASE_MIGRATION_URL`, else `DATABASE_URL`.
+    pub fn migration_url(&self) -> &Secret<String> {
+        self.database_migration_url
+            .as_ref()
+            .unwrap_or(&self.database_url)
+    }
+
     pub fn from_env() -> Result<Self> {
         let data_dir = PathBuf::from(var_or("SWITCHBOARD_DATA_DIR", ".data"));
         let default_db = format!(
@@ -139,6 +150,7 @@ impl Settings {
         };
         Ok(Self {
             database_url: Secret::new(var("DATABASE_URL").unwrap_or(default_db)),
+            database_migration_url: var("DATABASE_MIGRATION_URL").map(Secret::new),
             redis_url: var("REDIS_URL").map(Secret::new),
             temporal_address: var_or("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
             temporal_namespace: var_or("TEMPORAL_NAMESPACE", "default"),

@@ -102,7 +102,7 @@ async fn migrate(settings: Settings, action: MigrateAction) -> Result<()> {
     if settings.database_url.expose().starts_with("sqlite") {
         std::fs::create_dir_all(&settings.data_dir)?;
     }
-    let store = store::Store::connect(settings.database_url.expose()).await?;
+    let store = store::Store::connect(settings.migration_url().expose()).await?;
     let db = store.connection();
     match action {
         MigrateAction::Up => Migrator::up(db, None).await?,

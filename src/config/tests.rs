@@ -5,6 +5,7 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
     let settings = Settings {
         data_dir: ".data".into(),
         database_url: Secret::new("postgres://app:pw-database@db/switchboard".into()),
+        database_migration_url: None,
         redis_url: Some(Secret::new("redis://:pw-redis@cache:6379".into())),
         temporal_address: "127.0.0.1:7233".into(),
         temporal_namespace: "default".into(),

@@ -11,7 +11,7 @@ use domain::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, sea_query::OnConflict,
+    QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -144,10 +144,12 @@ impl Store {
             answered_by: Set(None),
             workflow_id: Set(call.workflow_id),
         };
+        let txn = self.scoped(tenant).await?;
         calls::Entity::insert(row)
             .on_conflict_do_nothing_on([calls::Column::CallSid])
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -156,19 +158,19 @@ impl Store {
         tenant: TenantId,
         sid: &CallSid,
     ) -> Result<Option<CallRecord>, StoreError> {
-        let row = calls::Entity::find()
-            .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(calls::Column::CallSid.eq(sid.as_str()))
-            .one(&self.db)
-            .await?;
+        let txn = self.scoped(tenant).await?;
+        let row = find_by_sid(&txn, tenant, sid).await?;
+        txn.commit().await?;
         row.map(CallRecord::try_from).transpose()
     }
 
     pub async fn call(&self, tenant: TenantId, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
+        let txn = self.scoped(tenant).await?;
         let row = calls::Entity::find_by_id(id)
             .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
-            .one(&self.db)
+            .one(&txn)
             .await?;
+        txn.commit().await?;
         row.map(CallRecord::try_from).transpose()
     }
 
@@ -183,24 +185,17 @@ impl Store {
         if let Some(cursor) = before {
             query = query.filter(calls::Column::Id.lt(cursor));
         }
-        let mut rows = query
+        let txn = self.scoped(tenant).await?;
+        let rows = query
             .order_by_desc(calls::Column::Id)
             .limit(limit + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        let has_more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if has_more {
-            rows.last().map(|r| r.id)
-        } else {
-            None
-        };
+        txn.commit().await?;
+        let page = crate::Page::from_rows(rows, limit, |r| r.id, CallRecord::try_from)?;
         Ok(CallPage {
-            calls: rows
-                .into_iter()
-                .map(CallRecord::try_from)
-                .collect::<Result<_, _>>()?,
-            next_cursor,
+            calls: page.items,
+            next_cursor: page.next_cursor,
         })
     }
 
@@ -208,11 +203,10 @@ impl Store {
     /// Safe to repeat: the transcript and metrics are replaced, not appended.
     pub async fn finish_call(&self, finish: &FinishedCall) -> Result<(), StoreError> {
         let tenant = finish.tenant_id.as_uuid();
-        let call = self
-            .call_by_sid(finish.tenant_id, &finish.call_sid)
+        let txn = self.scoped(finish.tenant_id).await?;
+        let call = find_by_sid(&txn, finish.tenant_id, &finish.call_sid)
             .await?
             .ok_or(StoreError::NotFound { entity: "call" })?;
-        let txn = self.db.begin().await?;
         calls::Entity::update_many()
             .set(calls::ActiveModel {
                 status: Set(finish.final_status.as_str().to_owned()),
@@ -251,11 +245,10 @@ impl Store {
         first_seq: u32,
         segments: &[TranscriptSegment],
     ) -> Result<(), StoreError> {
-        let call = self
-            .call_by_sid(tenant, call_sid)
+        let txn = self.scoped(tenant).await?;
+        let call = find_by_sid(&txn, tenant, call_sid)
             .await?
             .ok_or(StoreError::NotFound { entity: "call" })?;
-        let txn = self.db.begin().await?;
         replace_transcript_from(&txn, tenant.as_uuid(), call.id, first_seq, segments).await?;
         txn.commit().await?;
         Ok(())
@@ -266,12 +259,14 @@ impl Store {
         tenant: TenantId,
         call_id: Uuid,
     ) -> Result<Vec<TranscriptSegment>, StoreError> {
+        let txn = self.scoped(tenant).await?;
         let rows = transcript_segments::Entity::find()
             .filter(transcript_segments::Column::TenantId.eq(tenant.as_uuid()))
             .filter(transcript_segments::Column::CallId.eq(call_id))
             .order_by_asc(transcript_segments::Column::Seq)
-            .all(&self.db)
+            .all(&txn)
             .await?;
+        txn.commit().await?;
         rows.into_iter()
             .map(|r| {
                 let speaker = Speaker::parse(&r.speaker)
@@ -286,6 +281,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The tenant's call with this SID.
+async fn find_by_sid(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    sid: &CallSid,
+) -> Result<Option<calls::Model>, StoreError> {
+    Ok(calls::Entity::find()
+        .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(calls::Column::CallSid.eq(sid.as_str()))
+        .one(txn)
+        .await?)
 }
 
 /// The call's transcript segments from `first_seq` on become `segments` (a retried

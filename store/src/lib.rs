@@ -1,30 +1,43 @@
 //! Persistence. sea-orm over PostgreSQL or SQLite (the same code for both).
 //!
 //! - [`entities`]: one sea-orm entity per table.
-//! - [`tenants`]: tenants and API keys (only a SHA-256 hash and a display prefix are stored).
+//! - [`tenants`]: tenants: slug, time zone, settings, status, usage.
+//! - [`api_keys`]: API keys and their roles (only a SHA-256 hash and a display prefix are stored).
+//! - [`users`]: console users, their roles and logins.
+//! - [`refresh_tokens`]: refresh-token families (rotation, reuse detection).
+//! - [`edge`]: the lookups that find a tenant from a credential.
 //! - [`agents`]: agents and the phone numbers routed to them.
 //! - [`audit`]: the audit log of every mutation.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
 //!
-//! Every query on tenant-owned data takes a [`domain::TenantId`]. The two lookups that *find* a tenant
-//! (by API key, by dialled number) are the authentication and routing edges and say so.
+//! Every query on tenant-owned data takes a [`domain::TenantId`] and runs in [`Store::scoped`]
+//! (on PostgreSQL, row-level security then shows only that tenant's rows). The lookups that
+//! *find* a tenant (by API key, dialled number, refresh token, login email, slug) are the edges,
+//! in [`edge`].
 
 pub mod agents;
+pub mod api_keys;
 pub mod audit;
 pub mod calls;
+pub mod edge;
 pub mod entities;
 pub mod knowledge;
 pub mod messages;
+pub mod refresh_tokens;
 pub mod tenants;
+pub mod users;
 
 pub use agents::{Agent, InboundRoute, NewAgent};
+pub use api_keys::{ApiKeyCreated, ApiKeyInfo, AuthenticatedKey};
 pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
 pub use knowledge::NewKnowledge;
 pub use messages::MessageRecord;
-pub use tenants::{ApiKeyCreated, AuthenticatedKey, Tenant};
+pub use refresh_tokens::RefreshUse;
+pub use tenants::{NewTenant, Tenant, TenantUpdate, TenantUsage};
+pub use users::{NewUser, User, UserUpdate};
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -52,6 +65,25 @@ pub enum StoreError {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<uuid::Uuid>,
+}
+
+impl<T> Page<T> {
+    /// The page of `limit` items from `rows`, fetched with `limit + 1` to learn whether more
+    /// follow.
+    pub(crate) fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: u64,
+        id: impl Fn(&R) -> uuid::Uuid,
+        convert: impl FnMut(R) -> Result<T, StoreError>,
+    ) -> Result<Self, StoreError> {
+        let has_more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if has_more { rows.last().map(id) } else { None };
+        Ok(Self {
+            items: rows.into_iter().map(convert).collect::<Result<_, _>>()?,
+            next_cursor,
+        })
+    }
 }
 
 /// A handle to the database. Cheap to clone.
@@ -119,6 +151,26 @@ impl Store {
             .await?;
         }
         Ok(txn)
+    }
+
+    /// Whether PostgreSQL's row-level security applies to the connected role: not a superuser,
+    /// not `BYPASSRLS`, not (a member of) the owner of the tables. `None` on SQLite.
+    pub async fn row_level_security(&self) -> Result<Option<bool>, StoreError> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT NOT r.rolsuper AND NOT r.rolbypassrls \
+                   AND NOT pg_has_role(current_user, c.relowner, 'USAGE') AS applies \
+                 FROM pg_roles r, pg_class c \
+                 WHERE r.rolname = current_user AND c.oid = 'public.tenants'::regclass",
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("no role or no tenants table".into()))?;
+        Ok(Some(row.try_get("", "applies")?))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

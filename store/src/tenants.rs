@@ -1,158 +1,359 @@
-//! Tenants and their API keys.
+//! Tenants: the owners of everything else.
 
 use crate::{
     Store, StoreError,
-    entities::{api_keys, tenants},
+    entities::{agents, api_keys, calls, knowledge_base, messages, phone_numbers, tenants, users},
 };
-use chrono::Utc;
-use domain::{Secret, TenantId};
+use chrono::{DateTime, Utc};
+use domain::{TenantId, TenantStatus};
 use rand::RngCore;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
-use sha2::{Digest, Sha256};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::IntoCondition,
+};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    /// Unique, `a-z0-9-`: how people name the tenant at login and in URLs.
+    pub slug: String,
+    /// IANA name (`Europe/Paris`); `UTC` by default.
+    pub time_zone: String,
+    pub settings: serde_json::Value,
+    pub status: TenantStatus,
+    pub created_at: DateTime<Utc>,
 }
 
-/// A freshly created API key. `secret` is shown once and never stored.
-#[derive(Clone, Debug)]
-pub struct ApiKeyCreated {
-    pub id: uuid::Uuid,
-    pub prefix: String,
-    pub secret: Secret<String>,
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub settings: serde_json::Value,
 }
 
-/// An API key that authenticated: whose it is and what it may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AuthenticatedKey {
-    pub tenant: TenantId,
-    pub key_id: uuid::Uuid,
-    pub role: domain::Role,
+/// The fields to change; `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct TenantUpdate {
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+    pub settings: Option<serde_json::Value>,
 }
 
-const API_KEY_PREFIX_LEN: usize = 11;
+/// How much a tenant holds (the operator's view).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TenantUsage {
+    pub users: u64,
+    /// Unrevoked keys.
+    pub api_keys: u64,
+    pub agents: u64,
+    pub phone_numbers: u64,
+    pub calls: u64,
+    pub messages: u64,
+    pub knowledge: u64,
+}
 
-fn hash_api_key(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+impl TryFrom<tenants::Model> for Tenant {
+    type Error = StoreError;
+
+    fn try_from(row: tenants::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id.into(),
+            status: TenantStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("tenants.status `{}`", row.status)))?,
+            name: row.name,
+            slug: row.slug,
+            time_zone: row.time_zone,
+            settings: row.settings,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// `a-z0-9-` only, no leading, trailing or doubled `-`; `tenant` when nothing is left.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(48).collect();
+    match slug.trim_end_matches('-') {
+        "" => "tenant".to_owned(),
+        s => s.to_owned(),
+    }
+}
+
+/// A unique violation is the named conflict; anything else stays a database error.
+pub(crate) fn conflict_on_unique(e: sea_orm::DbErr, what: &'static str) -> StoreError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what),
+        _ => StoreError::Db(e),
+    }
 }
 
 impl Store {
-    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+    /// Creates a tenant; a slug already taken is [`StoreError::Conflict`]`("slug")`.
+    pub async fn create_tenant_with(&self, new: NewTenant) -> Result<Tenant, StoreError> {
         let id = TenantId::new();
-        tenants::Entity::insert(tenants::ActiveModel {
+        let now = Utc::now();
+        let row = tenants::ActiveModel {
             id: Set(id.as_uuid()),
-            name: Set(name.to_owned()),
-            created_at: Set(Utc::now()),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        Ok(Tenant {
-            id,
-            name: name.to_owned(),
-        })
+            name: Set(new.name),
+            slug: Set(new.slug),
+            time_zone: Set(new.time_zone),
+            settings: Set(new.settings),
+            status: Set(TenantStatus::Active.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        let txn = self.scoped(id).await?;
+        tenants::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(|e| conflict_on_unique(e, "slug"))?;
+        let tenant = load(&txn, id).await?;
+        txn.commit().await?;
+        Ok(tenant)
+    }
+
+    /// Creates a tenant named `name`, in UTC, with a slug made from the name (and a random
+    /// suffix when that one is taken).
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        let base = slugify(name);
+        let mut slug = base.clone();
+        for _ in 0..5 {
+            if self.slug_tenant(&slug).await?.is_none() {
+                let new = NewTenant {
+                    name: name.to_owned(),
+                    slug: slug.clone(),
+                    time_zone: "UTC".to_owned(),
+                    settings: serde_json::json!({}),
+                };
+                match self.create_tenant_with(new).await {
+                    Err(StoreError::Conflict(_)) => {}
+                    done => return done,
+                }
+            }
+            let mut suffix = [0u8; 3];
+            rand::rng().fill_bytes(&mut suffix);
+            slug = format!("{base}-{}", hex::encode(suffix));
+        }
+        Err(StoreError::Conflict("slug"))
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
-        let row = tenants::Entity::find_by_id(tenant.as_uuid())
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound { entity: "tenant" })?;
-        Ok(Tenant {
-            id: tenant,
-            name: row.name,
-        })
+        let txn = self.scoped(tenant).await?;
+        let found = load(&txn, tenant).await?;
+        txn.commit().await?;
+        Ok(found)
     }
 
-    pub async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
-        let row = tenants::Entity::find()
-            .filter(tenants::Column::Name.eq(name))
-            .one(&self.db)
-            .await?;
-        Ok(row.map(|r| Tenant {
-            id: r.id.into(),
-            name: r.name,
-        }))
-    }
-
-    /// Creates an API key `sk_…` for the tenant. Only its hash and prefix are stored.
-    pub async fn create_api_key(
+    pub async fn update_tenant(
         &self,
         tenant: TenantId,
-        name: &str,
-    ) -> Result<ApiKeyCreated, StoreError> {
-        let mut raw = [0u8; 24];
-        rand::rng().fill_bytes(&mut raw);
-        let secret = format!("sk_{}", hex::encode(raw));
-        let prefix = secret[..API_KEY_PREFIX_LEN].to_owned();
-        let id = uuid::Uuid::now_v7();
-        api_keys::Entity::insert(api_keys::ActiveModel {
-            id: Set(id),
-            tenant_id: Set(tenant.as_uuid()),
-            name: Set(name.to_owned()),
-            prefix: Set(prefix.clone()),
-            key_hash: Set(hash_api_key(&secret)),
-            created_at: Set(Utc::now()),
-            revoked_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        Ok(ApiKeyCreated {
-            id,
-            prefix,
-            secret: Secret::new(secret),
-        })
+        update: TenantUpdate,
+    ) -> Result<Tenant, StoreError> {
+        let mut row = tenants::ActiveModel {
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        if let Some(name) = update.name {
+            row.name = Set(name);
+        }
+        if let Some(time_zone) = update.time_zone {
+            row.time_zone = Set(time_zone);
+        }
+        if let Some(settings) = update.settings {
+            row.settings = Set(settings);
+        }
+        self.write_tenant(tenant, row).await
     }
 
-    /// Authentication edge: which tenant owns this (unrevoked) key? The lookup is by hash,
-    /// so the secret itself is never compared or stored.
-    pub async fn authenticate_api_key(
+    pub async fn set_tenant_status(
         &self,
-        secret: &str,
-    ) -> Result<Option<AuthenticatedKey>, StoreError> {
-        let row = api_keys::Entity::find()
-            .filter(api_keys::Column::KeyHash.eq(hash_api_key(secret)))
-            .filter(api_keys::Column::RevokedAt.is_null())
-            .one(&self.db)
-            .await?;
-        Ok(row.map(|r| AuthenticatedKey {
-            tenant: r.tenant_id.into(),
-            key_id: r.id,
-            role: domain::Role::Owner,
-        }))
+        tenant: TenantId,
+        status: TenantStatus,
+    ) -> Result<Tenant, StoreError> {
+        let row = tenants::ActiveModel {
+            status: Set(status.as_str().to_owned()),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        self.write_tenant(tenant, row).await
     }
+
+    /// Writes the set fields of `row` to the tenant and reads it back.
+    async fn write_tenant(
+        &self,
+        tenant: TenantId,
+        row: tenants::ActiveModel,
+    ) -> Result<Tenant, StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let done = tenants::Entity::update_many()
+            .set(row)
+            .filter(tenants::Column::Id.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(StoreError::NotFound { entity: "tenant" });
+        }
+        let found = load(&txn, tenant).await?;
+        txn.commit().await?;
+        Ok(found)
+    }
+
+    /// Edge: the tenant with this slug.
+    pub async fn find_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        match self.slug_tenant(slug).await? {
+            Some(id) => Ok(Some(self.tenant(id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Edge (the platform operator): every tenant, oldest first.
+    pub async fn all_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let mut all = Vec::new();
+        for id in self.tenant_ids().await? {
+            all.push(self.tenant(id).await?);
+        }
+        Ok(all)
+    }
+
+    /// Edge: the first tenant named exactly `name` (`dev` finds its demo tenant so). Reads
+    /// every tenant: for the operator and `dev`, not for request paths.
+    pub async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
+        Ok(self
+            .all_tenants()
+            .await?
+            .into_iter()
+            .find(|t| t.name == name))
+    }
+
+    /// How many users, keys, agents, numbers, calls, messages and knowledge entries the tenant
+    /// holds.
+    pub async fn tenant_usage(&self, tenant: TenantId) -> Result<TenantUsage, StoreError> {
+        let t = tenant.as_uuid();
+        let txn = self.scoped(tenant).await?;
+        let usage = TenantUsage {
+            users: count::<users::Entity>(&txn, users::Column::TenantId.eq(t)).await?,
+            api_keys: count::<api_keys::Entity>(
+                &txn,
+                sea_orm::Condition::all()
+                    .add(api_keys::Column::TenantId.eq(t))
+                    .add(api_keys::Column::RevokedAt.is_null()),
+            )
+            .await?,
+            agents: count::<agents::Entity>(&txn, agents::Column::TenantId.eq(t)).await?,
+            phone_numbers: count::<phone_numbers::Entity>(
+                &txn,
+                phone_numbers::Column::TenantId.eq(t),
+            )
+            .await?,
+            calls: count::<calls::Entity>(&txn, calls::Column::TenantId.eq(t)).await?,
+            messages: count::<messages::Entity>(&txn, messages::Column::TenantId.eq(t)).await?,
+            knowledge: count::<knowledge_base::Entity>(
+                &txn,
+                knowledge_base::Column::TenantId.eq(t),
+            )
+            .await?,
+        };
+        txn.commit().await?;
+        Ok(usage)
+    }
+}
+
+/// The tenant's row, read in a transaction scoped to it.
+async fn load(db: &impl ConnectionTrait, tenant: TenantId) -> Result<Tenant, StoreError> {
+    tenants::Entity::find_by_id(tenant.as_uuid())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "tenant" })?
+        .try_into()
+}
+
+/// Rows of `E` matching `filter`.
+async fn count<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    filter: impl IntoCondition,
+) -> Result<u64, StoreError>
+where
+    E::Model: Sync,
+{
+    Ok(E::find().filter(filter).count(db).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_created_api_keys_debug_never_shows_its_secret() {
+    async fn store() -> Store {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate_up().await.unwrap();
-        let tenant = store.create_tenant("Acme").await.unwrap();
-        let key = store.create_api_key(tenant.id, "ci").await.unwrap();
-        let shown = format!("{key:?}");
-        assert!(!shown.contains(key.secret.expose().as_str()), "{shown}");
-        assert!(shown.contains(&key.prefix), "{shown}");
-        assert_eq!(
-            store
-                .authenticate_api_key(key.secret.expose())
-                .await
-                .unwrap()
-                .map(|k| k.tenant),
-            Some(tenant.id)
-        );
+        store
     }
 
     #[test]
-    fn api_key_hash_is_stable_and_hides_the_secret() {
-        let h = hash_api_key("sk_abc");
-        assert_eq!(h, hash_api_key("sk_abc"));
-        assert_ne!(h, hash_api_key("sk_abd"));
-        assert!(!h.contains("abc"));
-        assert_eq!(h.len(), 64);
+    fn slugs_keep_letters_digits_and_single_dashes() {
+        assert_eq!(slugify("Acme Dental"), "acme-dental");
+        assert_eq!(slugify("  Dr. Smith & Sons, LLC "), "dr-smith-sons-llc");
+        assert_eq!(slugify("!!!"), "tenant");
+    }
+
+    #[tokio::test]
+    async fn a_taken_slug_is_a_conflict_and_create_tenant_finds_another() {
+        let store = store().await;
+        let first = store.create_tenant("Acme").await.unwrap();
+        assert_eq!(first.slug, "acme");
+        assert_eq!(first.time_zone, "UTC");
+        let taken = NewTenant {
+            name: "Other".into(),
+            slug: "acme".into(),
+            time_zone: "UTC".into(),
+            settings: serde_json::json!({}),
+        };
+        assert!(matches!(
+            store.create_tenant_with(taken).await,
+            Err(StoreError::Conflict("slug"))
+        ));
+        let second = store.create_tenant("Acme").await.unwrap();
+        assert!(second.slug.starts_with("acme-"), "{}", second.slug);
+        assert_eq!(
+            store
+                .find_tenant_by_slug("acme")
+                .await
+                .unwrap()
+                .map(|t| t.id),
+            Some(first.id)
+        );
+        assert_eq!(store.all_tenants().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn updates_and_status_read_back() {
+        let store = store().await;
+        let t = store.create_tenant("Acme").await.unwrap();
+        let update = TenantUpdate {
+            time_zone: Some("Europe/Paris".into()),
+            settings: Some(serde_json::json!({"brand": "blue"})),
+            ..Default::default()
+        };
+        let updated = store.update_tenant(t.id, update).await.unwrap();
+        assert_eq!(updated.name, "Acme");
+        assert_eq!(updated.time_zone, "Europe/Paris");
+        assert_eq!(updated.settings["brand"], "blue");
+        let suspended = store
+            .set_tenant_status(t.id, TenantStatus::Suspended)
+            .await
+            .unwrap();
+        assert_eq!(suspended.status, TenantStatus::Suspended);
+        assert_eq!(
+            store.tenant_usage(t.id).await.unwrap(),
+            TenantUsage::default()
+        );
     }
 }

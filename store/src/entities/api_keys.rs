@@ -10,7 +10,9 @@ pub struct Model {
     pub prefix: String,
     #[sea_orm(unique)]
     pub key_hash: String,
+    pub role: String,
     pub created_at: DateTimeUtc,
+    pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
 }
 

@@ -3,10 +3,13 @@
 
 pub mod agents;
 pub mod api_keys;
+pub mod audit_log;
 pub mod call_metrics;
 pub mod calls;
 pub mod knowledge_base;
 pub mod messages;
 pub mod phone_numbers;
+pub mod refresh_tokens;
 pub mod tenants;
 pub mod transcript_segments;
+pub mod users;
