@@ -29,6 +29,10 @@ pub struct Settings {
     pub log_json: bool,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
+    /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    pub cors_allowed_origins: Vec<String>,
+    /// Per-tenant token buckets of the REST API (`RATE_LIMIT_*`).
+    pub rate_limits: api::rate_limit::RateLimits,
 }
 
 /// Providers of the real-time path. An engine is offered only when its key is set.
@@ -151,9 +155,37 @@ impl Settings {
             ),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
             voice: VoiceSettings::from_env(),
+            cors_allowed_origins: api::hardening::parse_origins(&var_or("CORS_ALLOWED_ORIGINS", ""))
+                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
+            rate_limits: rate_limits_from_env()?,
             data_dir,
         })
     }
+}
+
+/// `RATE_LIMIT_{READ,WRITE}_PER_MIN` (0: no limit) and `RATE_LIMIT_{READ,WRITE}_BURST`.
+fn rate_limits_from_env() -> Result<api::rate_limit::RateLimits> {
+    use api::rate_limit::{BucketConfig, RateLimits};
+    let number = |name: &str, default: u32| -> Result<u32> {
+        var_or(name, &default.to_string())
+            .parse()
+            .with_context(|| format!("{name} must be a whole number"))
+    };
+    let bucket = |class: &str, default: BucketConfig| -> Result<BucketConfig> {
+        let config = BucketConfig {
+            per_minute: number(&format!("RATE_LIMIT_{class}_PER_MIN"), default.per_minute)?,
+            burst: number(&format!("RATE_LIMIT_{class}_BURST"), default.burst)?,
+        };
+        if config.per_minute > 0 && config.burst == 0 {
+            anyhow::bail!("RATE_LIMIT_{class}_BURST must be at least 1");
+        }
+        Ok(config)
+    };
+    let defaults = RateLimits::default();
+    Ok(RateLimits {
+        read: bucket("READ", defaults.read)?,
+        write: bucket("WRITE", defaults.write)?,
+    })
 }
 
 #[cfg(test)]

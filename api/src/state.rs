@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub twilio_auth_token: Secret<String>,
     /// The task queue call workflows run on.
     pub task_queue: String,
+    /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl ApiConfig {
@@ -71,4 +73,6 @@ pub struct AppState {
     pub engines: Arc<EngineCatalog>,
     /// Twilio's REST API (placing outbound calls).
     pub twilio: telephony::TwilioClient,
+    /// The tenants' rate limits.
+    pub limiter: Arc<crate::rate_limit::RateLimiter>,
 }

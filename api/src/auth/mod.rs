@@ -138,6 +138,7 @@ impl<P: perm::Required + Send> FromRequestParts<AppState> for Authorized<P> {
     ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
         principal.require(P::PERMISSION)?;
+        crate::rate_limit::enforce(state, principal.tenant, P::PERMISSION.into()).await?;
         Ok(Self {
             principal,
             _permission: PhantomData,

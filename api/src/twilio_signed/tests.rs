@@ -16,6 +16,7 @@ fn app() -> Router {
         public_url: url::Url::parse(PUBLIC).unwrap(),
         twilio_auth_token: TOKEN.into(),
         task_queue: "calls".into(),
+        cors_allowed_origins: Vec::new(),
     });
     Router::new()
         .route(
