@@ -155,8 +155,11 @@ impl Settings {
             ),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
             voice: VoiceSettings::from_env(),
-            cors_allowed_origins: api::hardening::parse_origins(&var_or("CORS_ALLOWED_ORIGINS", ""))
-                .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
+            cors_allowed_origins: api::hardening::parse_origins(&var_or(
+                "CORS_ALLOWED_ORIGINS",
+                "",
+            ))
+            .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             rate_limits: rate_limits_from_env()?,
             data_dir,
         })
@@ -165,27 +168,39 @@ impl Settings {
 
 /// `RATE_LIMIT_{READ,WRITE}_PER_MIN` (0: no limit) and `RATE_LIMIT_{READ,WRITE}_BURST`.
 fn rate_limits_from_env() -> Result<api::rate_limit::RateLimits> {
-    use api::rate_limit::{BucketConfig, RateLimits};
+    let defaults = api::rate_limit::RateLimits::default();
+    Ok(api::rate_limit::RateLimits {
+        read: bucket_from_env(
+            "RATE_LIMIT_READ_PER_MIN",
+            "RATE_LIMIT_READ_BURST",
+            defaults.read,
+        )?,
+        write: bucket_from_env(
+            "RATE_LIMIT_WRITE_PER_MIN",
+            "RATE_LIMIT_WRITE_BURST",
+            defaults.write,
+        )?,
+    })
+}
+
+fn bucket_from_env(
+    per_min: &str,
+    burst: &str,
+    default: api::rate_limit::BucketConfig,
+) -> Result<api::rate_limit::BucketConfig> {
     let number = |name: &str, default: u32| -> Result<u32> {
         var_or(name, &default.to_string())
             .parse()
             .with_context(|| format!("{name} must be a whole number"))
     };
-    let bucket = |class: &str, default: BucketConfig| -> Result<BucketConfig> {
-        let config = BucketConfig {
-            per_minute: number(&format!("RATE_LIMIT_{class}_PER_MIN"), default.per_minute)?,
-            burst: number(&format!("RATE_LIMIT_{class}_BURST"), default.burst)?,
-        };
-        if config.per_minute > 0 && config.burst == 0 {
-            anyhow::bail!("RATE_LIMIT_{class}_BURST must be at least 1");
-        }
-        Ok(config)
+    let config = api::rate_limit::BucketConfig {
+        per_minute: number(per_min, default.per_minute)?,
+        burst: number(burst, default.burst)?,
     };
-    let defaults = RateLimits::default();
-    Ok(RateLimits {
-        read: bucket("READ", defaults.read)?,
-        write: bucket("WRITE", defaults.write)?,
-    })
+    if config.per_minute > 0 && config.burst == 0 {
+        anyhow::bail!("{burst} must be at least 1 (or {per_min} 0 to turn the limit off)");
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod conversations;
 mod long_calls;
 mod media;
 mod offline;
+mod rate_limits;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
