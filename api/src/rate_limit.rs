@@ -233,8 +233,15 @@ pub async fn enforce(
             })
         }
         Err(e) => {
-            state.metrics.rate_limiter_errors.inc();
-            tracing::warn!(error = %e, "rate limiter unavailable; letting the request through");
+            // The first failure and every hundredth after it: an outage must not flood the log.
+            let before = state.metrics.rate_limiter_errors.inc();
+            if before % 100 == 0 {
+                tracing::warn!(
+                    error = %e,
+                    failures = before + 1,
+                    "rate limiter unavailable; letting requests through"
+                );
+            }
             Ok(())
         }
     }

@@ -485,11 +485,15 @@ impl TestApp {
     /// Boots another API node with the same settings (database, Redis, Temporal), as a second
     /// `switchboard api` process would; returns its base URL.
     pub async fn spawn_api_instance(&self) -> String {
-        let settings = &self.settings;
+        self.spawn_api_instance_with(&self.settings).await
+    }
+
+    /// Boots another API node with `settings`, sharing this app's session store.
+    pub async fn spawn_api_instance_with(&self, settings: &Settings) -> String {
         let listener = app::bind_api(settings).await.expect("bind the API");
         let address = format!("http://{}", listener.local_addr().unwrap());
         let store = app::open_store(settings).await.expect("open the store");
-        let sessions = app::open_sessions(settings).await.expect("open sessions");
+        let sessions = self.sessions.clone();
         let temporal = app::temporal_client(settings)
             .await
             .expect("connect Temporal");

@@ -118,3 +118,92 @@ async fn a_burst_over_a_tenants_limit_gets_429_while_another_tenant_and_its_webh
     let response = list_calls(&app, &nodes[1], &app.api_key).await;
     assert_eq!(response.status(), 200);
 }
+
+/// The bucket itself, on the backend these tests run with: two limiters (two nodes) take from
+/// one bucket in Redis, from their own in-process; the wait is the time to the next token.
+#[tokio::test]
+async fn the_bucket_refills_by_elapsed_time_and_answers_the_wait() {
+    use api::rate_limit::{Decision, RateLimiter, RouteClass};
+    let limits = RateLimits {
+        write: BucketConfig {
+            per_minute: 60,
+            burst: 3,
+        },
+        ..RateLimits::default()
+    };
+    let redis = std::env::var("SWITCHBOARD_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let node = || match &redis {
+        Some(url) => RateLimiter::redis(limits, url).unwrap(),
+        None => RateLimiter::in_process(limits),
+    };
+    let (first, second) = (node(), node());
+    let tenant = domain::TenantId::new();
+    let mut allowed = 0;
+    let mut waits = Vec::new();
+    for i in 0..8 {
+        let limiter = if i % 2 == 0 { &first } else { &second };
+        match limiter.check(tenant, RouteClass::Write).await.unwrap() {
+            Decision::Allowed => allowed += 1,
+            Decision::Denied { retry_after } => waits.push(retry_after),
+        }
+    }
+    let expected = if redis.is_some() { 3 } else { 6 };
+    assert_eq!(allowed, expected, "waits {waits:?}");
+    // One token a second: the next one is at most a second away.
+    assert!(
+        waits
+            .iter()
+            .all(|w| *w > Duration::ZERO && *w <= Duration::from_secs(1)),
+        "{waits:?}"
+    );
+    // Reads have a bucket of their own.
+    assert_eq!(
+        first.check(tenant, RouteClass::Read).await.unwrap(),
+        Decision::Allowed
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(
+        first.check(tenant, RouteClass::Write).await.unwrap(),
+        Decision::Allowed
+    );
+}
+
+/// A limiter whose Redis is gone lets requests through and counts them: an outage of the
+/// limiter does not take the API down.
+#[tokio::test]
+async fn a_node_whose_limiter_redis_is_down_fails_open() {
+    let app = spawn_app_with(AppOptions {
+        rate_limits: RateLimits {
+            read: BucketConfig {
+                per_minute: 1,
+                burst: 1,
+            },
+            ..RateLimits::default()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    let mut settings = app.settings.clone();
+    // Nothing listens on port 9.
+    settings.redis_url = Some("redis://127.0.0.1:9/".to_owned().into());
+    let node = app.spawn_api_instance_with(&settings).await;
+    for _ in 0..3 {
+        let response = list_calls(&app, &node, &app.api_key).await;
+        assert_eq!(response.status(), 200);
+    }
+    let metrics = app
+        .http
+        .get(format!("{node}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("switchboard_rate_limiter_errors_total 3"),
+        "{metrics}"
+    );
+}
