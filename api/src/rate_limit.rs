@@ -235,7 +235,7 @@ pub async fn enforce(
         Err(e) => {
             // The first failure and every hundredth after it: an outage must not flood the log.
             let before = state.metrics.rate_limiter_errors.inc();
-            if before % 100 == 0 {
+            if before.is_multiple_of(100) {
                 tracing::warn!(
                     error = %e,
                     failures = before + 1,
