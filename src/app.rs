@@ -7,7 +7,7 @@ use activities::{
     SessionStore,
 };
 use anyhow::{Context, Result};
-use api::{ApiConfig, AppState, metrics::Metrics};
+use api::{ApiConfig, AppState, metrics::Metrics, rate_limit::RateLimiter};
 use std::sync::Arc;
 use store::Store;
 use telephony::{TwilioAuth, TwilioClient};
@@ -106,10 +106,22 @@ pub fn api_state_with_engines(
             twilio_auth_token: settings.twilio_auth_token.clone(),
             task_queue: settings.task_queue.clone(),
             auth: auth_settings(settings)?,
+            cors_allowed_origins: settings.cors_allowed_origins.clone(),
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(engines),
         twilio: twilio_client(settings)?,
+        limiter: Arc::new(rate_limiter(settings)?),
+    })
+}
+
+/// The tenants' rate limiter: shared by every API node through Redis when `REDIS_URL` is set,
+/// this process's own otherwise.
+pub fn rate_limiter(settings: &Settings) -> Result<RateLimiter> {
+    Ok(match &settings.redis_url {
+        Some(url) => RateLimiter::redis(settings.rate_limits, url.expose())
+            .context("REDIS_URL is not a valid Redis URL")?,
+        None => RateLimiter::in_process(settings.rate_limits),
     })
 }
 

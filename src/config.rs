@@ -42,6 +42,10 @@ pub struct Settings {
     pub operator_token: Option<Secret<String>>,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
+    /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    pub cors_allowed_origins: Vec<String>,
+    /// Per-tenant token buckets of the REST API (`RATE_LIMIT_*`).
+    pub rate_limits: api::rate_limit::RateLimits,
 }
 
 /// Providers of the real-time path. An engine is offered only when its key is set.
@@ -185,9 +189,52 @@ impl Settings {
             ),
             operator_token: var("SWITCHBOARD_OPERATOR_TOKEN").map(Secret::new),
             voice: VoiceSettings::from_env(),
+            cors_allowed_origins: api::hardening::parse_origins(&var_or(
+                "CORS_ALLOWED_ORIGINS",
+                "",
+            ))
+            .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
+            rate_limits: rate_limits_from_env()?,
             data_dir,
         })
     }
+}
+
+/// `RATE_LIMIT_{READ,WRITE}_PER_MIN` (0: no limit) and `RATE_LIMIT_{READ,WRITE}_BURST`.
+fn rate_limits_from_env() -> Result<api::rate_limit::RateLimits> {
+    let defaults = api::rate_limit::RateLimits::default();
+    Ok(api::rate_limit::RateLimits {
+        read: bucket_from_env(
+            "RATE_LIMIT_READ_PER_MIN",
+            "RATE_LIMIT_READ_BURST",
+            defaults.read,
+        )?,
+        write: bucket_from_env(
+            "RATE_LIMIT_WRITE_PER_MIN",
+            "RATE_LIMIT_WRITE_BURST",
+            defaults.write,
+        )?,
+    })
+}
+
+fn bucket_from_env(
+    per_min: &str,
+    burst: &str,
+    default: api::rate_limit::BucketConfig,
+) -> Result<api::rate_limit::BucketConfig> {
+    let number = |name: &str, default: u32| -> Result<u32> {
+        var_or(name, &default.to_string())
+            .parse()
+            .with_context(|| format!("{name} must be a whole number"))
+    };
+    let config = api::rate_limit::BucketConfig {
+        per_minute: number(per_min, default.per_minute)?,
+        burst: number(burst, default.burst)?,
+    };
+    if config.per_minute > 0 && config.burst == 0 {
+        anyhow::bail!("{burst} must be at least 1 (or {per_min} 0 to turn the limit off)");
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

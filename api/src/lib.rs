@@ -13,6 +13,8 @@
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
 //! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
+//! - [`rate_limit`]: per-tenant token buckets (Redis or in-process), checked by `Authorized`.
+//! - [`hardening`]: body limits, CORS and security headers on every route.
 //!
 //! [`router`] builds the whole app so tests can drive it; [`serve`] runs it on a listener the
 //! caller binds, until the caller's shutdown future resolves.
@@ -21,8 +23,10 @@ pub mod audit;
 pub mod auth;
 pub mod control;
 pub mod error;
+pub mod hardening;
 pub mod metrics;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod twilio_media;
@@ -41,7 +45,8 @@ use tower_http::{
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let config = state.config.clone();
+    let app = Router::new()
         .merge(routes::twilio::router(state.metrics.clone()))
         .merge(routes::media::router())
         .merge(routes::auth::router())
@@ -53,7 +58,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::messages::router())
         .merge(routes::health::router())
         .merge(openapi::router())
-        .with_state(state)
+        .with_state(state);
+    hardening::apply(app, &config)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

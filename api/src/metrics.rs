@@ -32,6 +32,15 @@ pub struct Metrics {
     pub stream_frames: Family<FrameLabels, Counter>,
     /// Times a caller interrupted the agent.
     pub barge_ins: Counter,
+    /// Requests refused by a tenant's rate limit, by route class (`read`, `write`).
+    pub rate_limited: Family<ClassLabels, Counter>,
+    /// Requests let through because the rate limiter (Redis) could not decide.
+    pub rate_limiter_errors: Counter,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClassLabels {
+    pub class: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
@@ -82,6 +91,18 @@ impl Metrics {
             workflows_started.clone(),
         );
         registry.register("active_calls", "Calls in progress", active_calls.clone());
+        let rate_limited = Family::<ClassLabels, Counter>::default();
+        let rate_limiter_errors = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a tenant rate limit",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "rate_limiter_errors",
+            "Requests let through because the rate limiter was unavailable",
+            rate_limiter_errors.clone(),
+        );
         Self {
             registry,
             webhook_latency,
@@ -90,7 +111,15 @@ impl Metrics {
             active_streams,
             stream_frames,
             barge_ins,
+            rate_limited,
+            rate_limiter_errors,
         }
+    }
+
+    pub fn record_rate_limited(&self, class: &'static str) {
+        self.rate_limited
+            .get_or_create(&ClassLabels { class })
+            .inc();
     }
 
     /// Adds one finished stream's counters.

@@ -22,6 +22,8 @@ pub struct ApiConfig {
     pub task_queue: String,
     /// JWT keys, token lifetimes, the operator credential.
     pub auth: crate::auth::AuthSettings,
+    /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl ApiConfig {
@@ -73,4 +75,6 @@ pub struct AppState {
     pub engines: Arc<EngineCatalog>,
     /// Twilio's REST API (placing outbound calls).
     pub twilio: telephony::TwilioClient,
+    /// The tenants' rate limits.
+    pub limiter: Arc<crate::rate_limit::RateLimiter>,
 }

@@ -33,6 +33,8 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
             offline: false,
             stt_sidecar: None,
         },
+        cors_allowed_origins: vec!["https://app.example.com".into()],
+        rate_limits: api::rate_limit::RateLimits::default(),
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");

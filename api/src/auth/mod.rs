@@ -146,6 +146,7 @@ impl<P: perm::Required + Send> FromRequestParts<AppState> for Authorized<P> {
     ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
         principal.require(P::PERMISSION)?;
+        crate::rate_limit::enforce(state, principal.tenant, P::PERMISSION.into()).await?;
         Ok(Self {
             principal,
             _permission: PhantomData,
@@ -161,4 +162,16 @@ pub struct AuthSettings {
     pub refresh_ttl: std::time::Duration,
     /// The platform operator's bearer token for `/v1/admin`; `None` closes those routes.
     pub operator_token: Option<domain::Secret<String>>,
+}
+
+impl AuthSettings {
+    /// A random signing key (sign-ins end with the process), 15-minute access tokens, 30-day
+    /// refresh tokens, no operator.
+    pub fn single_node() -> Self {
+        Self {
+            jwt: jwt::JwtKeys::generate("ephemeral", std::time::Duration::from_secs(900)),
+            refresh_ttl: std::time::Duration::from_secs(30 * 86_400),
+            operator_token: None,
+        }
+    }
 }

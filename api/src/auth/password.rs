@@ -3,7 +3,7 @@
 
 use argon2::{
     Argon2,
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
 };
 
 /// The shortest password we accept.
@@ -12,7 +12,10 @@ pub const MIN_LENGTH: usize = 10;
 /// A PHC-format argon2id hash of `password` with a fresh salt.
 pub async fn hash(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        let mut raw = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+        let salt = SaltString::encode_b64(&raw)
+            .map_err(|e| anyhow::anyhow!("encoding a password salt: {e}"))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())

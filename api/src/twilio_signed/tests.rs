@@ -16,11 +16,8 @@ fn app() -> Router {
         public_url: url::Url::parse(PUBLIC).unwrap(),
         twilio_auth_token: TOKEN.into(),
         task_queue: "calls".into(),
-        auth: crate::auth::AuthSettings {
-            jwt: crate::auth::jwt::JwtKeys::generate("t", std::time::Duration::from_secs(60)),
-            refresh_ttl: std::time::Duration::from_secs(60),
-            operator_token: None,
-        },
+        auth: crate::auth::AuthSettings::single_node(),
+        cors_allowed_origins: Vec::new(),
     });
     Router::new()
         .route(

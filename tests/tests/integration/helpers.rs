@@ -131,6 +131,8 @@ fn test_settings(
             offline: false,
             stt_sidecar: None,
         },
+        cors_allowed_origins: Vec::new(),
+        rate_limits: api::rate_limit::RateLimits::default(),
     }
 }
 
@@ -273,6 +275,8 @@ pub struct AppOptions {
     pub sim: Option<sim::FaultConfig>,
     /// The `llm_turn` activity answers with the rule-based dialog instead of `llm_base_url`.
     pub rules_dialog: bool,
+    /// The tenants' REST rate limits (`RATE_LIMIT_*`).
+    pub rate_limits: api::rate_limit::RateLimits,
 }
 
 impl Default for AppOptions {
@@ -287,6 +291,7 @@ impl Default for AppOptions {
             llm_base_url: "http://127.0.0.1:9/v1".into(),
             sim: None,
             rules_dialog: false,
+            rate_limits: api::rate_limit::RateLimits::default(),
         }
     }
 }
@@ -326,6 +331,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         llm_base_url,
         sim: sim_faults,
         rules_dialog,
+        rate_limits,
     } = options;
     let (twilio, fake_base_url) = FakeTwilio::start().await;
     let task_queue = format!("test-{}", Uuid::new_v4().simple());
@@ -335,6 +341,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         &fake_base_url,
         llm_config(rules_dialog, &llm_base_url),
     );
+    settings.rate_limits = rate_limits;
     let listener = app::bind_api(&settings).await.expect("bind the API");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let store = app::open_store(&settings).await.expect("open the store");
@@ -484,6 +491,28 @@ pub fn status_form(call_sid: &str, status: &str, duration: Option<u32>) -> Vec<(
 }
 
 impl TestApp {
+    /// Boots another API node with the same settings (database, Redis, Temporal), as a second
+    /// `switchboard api` process would; returns its base URL.
+    pub async fn spawn_api_instance(&self) -> String {
+        self.spawn_api_instance_with(&self.settings).await
+    }
+
+    /// Boots another API node with `settings`, sharing this app's session store.
+    pub async fn spawn_api_instance_with(&self, settings: &Settings) -> String {
+        let listener = app::bind_api(settings).await.expect("bind the API");
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let store = app::open_store(settings).await.expect("open the store");
+        let sessions = self.sessions.clone();
+        let temporal = app::temporal_client(settings)
+            .await
+            .expect("connect Temporal");
+        let engines = EngineCatalog::new().with(Arc::new(voice::echo::EchoEngine));
+        let state = app::api_state_with_engines(settings, store, temporal, sessions, engines)
+            .expect("API state");
+        tokio::spawn(api::serve(listener, state, std::future::pending()));
+        address
+    }
+
     /// Posts `form` to `path`, signed over our *public* URL as Twilio would sign it.
     pub async fn post_signed(&self, path: &str, form: &[(String, String)]) -> reqwest::Response {
         let signature = compute_signature(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), form);

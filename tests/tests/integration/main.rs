@@ -14,6 +14,7 @@ mod media;
 mod offline;
 mod permissions;
 mod platform;
+mod rate_limits;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
