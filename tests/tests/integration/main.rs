@@ -12,6 +12,7 @@ mod conversations;
 mod long_calls;
 mod media;
 mod offline;
+mod rls;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
