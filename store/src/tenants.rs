@@ -334,6 +334,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn existing_tenants_get_slugs_from_their_names_when_migrated() {
+        use migrations::{Migrator, MigratorTrait};
+        use sea_orm::ConnectionTrait;
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(store.connection(), Some(2)).await.unwrap();
+        for (n, name) in [(1, "Acme Dental"), (2, "acme  dental!"), (3, "Ünïcode")] {
+            let created = chrono::DateTime::from_timestamp(n * 60, 0).unwrap();
+            let insert = sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)",
+                [
+                    uuid::Uuid::from_u128(n as u128).into(),
+                    name.into(),
+                    created.into(),
+                ],
+            );
+            store.connection().execute_raw(insert).await.unwrap();
+        }
+        store.migrate_up().await.unwrap();
+        let slugs: Vec<_> = store
+            .all_tenants()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.slug, t.status, t.time_zone))
+            .collect();
+        let active = TenantStatus::Active;
+        assert_eq!(
+            slugs,
+            [
+                ("acme-dental".into(), active, "UTC".into()),
+                ("acme-dental-2".into(), active, "UTC".into()),
+                ("n-code".into(), active, "UTC".into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
     async fn updates_and_status_read_back() {
         let store = store().await;
         let t = store.create_tenant("Acme").await.unwrap();
