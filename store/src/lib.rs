@@ -59,6 +59,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A unique violation is the named conflict; anything else stays a database error.
+pub(crate) fn conflict_on_unique(e: sea_orm::DbErr, what: &'static str) -> StoreError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what),
+        _ => StoreError::Db(e),
+    }
+}
+
 /// One page of a list, newest first. `next_cursor` (the last item's id) asks for the next page;
 /// `None` means this was the last.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! Tenants: the owners of everything else.
 
 use crate::{
-    Store, StoreError,
+    Store, StoreError, conflict_on_unique,
     entities::{agents, api_keys, calls, knowledge_base, messages, phone_numbers, tenants, users},
 };
 use chrono::{DateTime, Utc};
@@ -85,14 +85,6 @@ pub fn slugify(name: &str) -> String {
     match slug.trim_end_matches('-') {
         "" => "tenant".to_owned(),
         s => s.to_owned(),
-    }
-}
-
-/// A unique violation is the named conflict; anything else stays a database error.
-pub(crate) fn conflict_on_unique(e: sea_orm::DbErr, what: &'static str) -> StoreError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what),
-        _ => StoreError::Db(e),
     }
 }
 

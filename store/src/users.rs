@@ -1,7 +1,7 @@
 //! Users: people who sign in to a tenant's console, with a role. Emails are stored lowercased
 //! and are unique within a tenant (one person may belong to several tenants).
 
-use crate::{Page, Store, StoreError, entities::users, tenants::conflict_on_unique};
+use crate::{Page, Store, StoreError, conflict_on_unique, entities::users};
 use chrono::{DateTime, Utc};
 use domain::{Role, TenantId, UserStatus};
 use sea_orm::{
