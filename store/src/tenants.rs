@@ -139,7 +139,7 @@ impl Store {
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let found = load(&txn, tenant).await?;
         txn.commit().await?;
         Ok(found)
@@ -230,7 +230,7 @@ impl Store {
     /// holds.
     pub async fn tenant_usage(&self, tenant: TenantId) -> Result<TenantUsage, StoreError> {
         let t = tenant.as_uuid();
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let usage = TenantUsage {
             users: count::<users::Entity>(&txn, users::Column::TenantId.eq(t)).await?,
             api_keys: count::<api_keys::Entity>(
