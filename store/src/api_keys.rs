@@ -143,7 +143,7 @@ impl Store {
         name: &str,
         role: Role,
     ) -> Result<ApiKeyCreated, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let created = insert_key(&txn, tenant, name, role).await?;
         txn.commit().await?;
         Ok(created)
@@ -151,7 +151,7 @@ impl Store {
 
     /// The tenant's keys, revoked ones included, newest first.
     pub async fn list_api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyInfo>, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let rows = api_keys::Entity::find()
             .filter(api_keys::Column::TenantId.eq(tenant.as_uuid()))
             .order_by_desc(api_keys::Column::Id)
@@ -162,7 +162,7 @@ impl Store {
     }
 
     pub async fn api_key(&self, tenant: TenantId, id: Uuid) -> Result<ApiKeyInfo, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = find_key(&txn, tenant, id).await?;
         txn.commit().await?;
         row.try_into()
@@ -210,7 +210,7 @@ impl Store {
         let Some(tenant) = self.api_key_tenant(&hash).await? else {
             return Ok(None);
         };
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = api_keys::Entity::find()
             .filter(api_keys::Column::TenantId.eq(tenant.as_uuid()))
             .filter(api_keys::Column::KeyHash.eq(hash))

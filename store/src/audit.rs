@@ -74,7 +74,7 @@ impl Store {
             client_addr: Set(entry.client_addr),
             created_at: Set(Utc::now()),
         };
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         audit_log::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
@@ -103,7 +103,7 @@ impl Store {
         if let Some(resource_type) = resource_type {
             query = query.filter(audit_log::Column::ResourceType.eq(resource_type));
         }
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let rows = query
             .order_by_desc(audit_log::Column::Id)
             .limit(limit + 1)

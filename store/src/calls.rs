@@ -144,7 +144,7 @@ impl Store {
             answered_by: Set(None),
             workflow_id: Set(call.workflow_id),
         };
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         calls::Entity::insert(row)
             .on_conflict_do_nothing_on([calls::Column::CallSid])
             .exec_without_returning(&txn)
@@ -158,14 +158,14 @@ impl Store {
         tenant: TenantId,
         sid: &CallSid,
     ) -> Result<Option<CallRecord>, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = find_by_sid(&txn, tenant, sid).await?;
         txn.commit().await?;
         row.map(CallRecord::try_from).transpose()
     }
 
     pub async fn call(&self, tenant: TenantId, id: Uuid) -> Result<Option<CallRecord>, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = calls::Entity::find_by_id(id)
             .filter(calls::Column::TenantId.eq(tenant.as_uuid()))
             .one(&txn)
@@ -185,7 +185,7 @@ impl Store {
         if let Some(cursor) = before {
             query = query.filter(calls::Column::Id.lt(cursor));
         }
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let rows = query
             .order_by_desc(calls::Column::Id)
             .limit(limit + 1)
@@ -259,7 +259,7 @@ impl Store {
         tenant: TenantId,
         call_id: Uuid,
     ) -> Result<Vec<TranscriptSegment>, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let rows = transcript_segments::Entity::find()
             .filter(transcript_segments::Column::TenantId.eq(tenant.as_uuid()))
             .filter(transcript_segments::Column::CallId.eq(call_id))
@@ -285,7 +285,7 @@ impl Store {
 
 /// The tenant's call with this SID.
 async fn find_by_sid(
-    txn: &DatabaseTransaction,
+    txn: &impl sea_orm::ConnectionTrait,
     tenant: TenantId,
     sid: &CallSid,
 ) -> Result<Option<calls::Model>, StoreError> {

@@ -59,6 +59,67 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// A unique violation is the named conflict; anything else stays a database error.
+pub(crate) fn conflict_on_unique(e: sea_orm::DbErr, what: &'static str) -> StoreError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what),
+        _ => StoreError::Db(e),
+    }
+}
+
+/// Where a [`Store::scoped_one`] statement runs.
+pub(crate) enum Scope<'a> {
+    Txn(DatabaseTransaction),
+    Conn(&'a DatabaseConnection),
+}
+
+impl Scope<'_> {
+    pub(crate) async fn commit(self) -> Result<(), DbErr> {
+        match self {
+            Scope::Txn(txn) => txn.commit().await,
+            Scope::Conn(_) => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Scope<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Scope::Txn(t) => t.get_database_backend(),
+            Scope::Conn(c) => c.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            Scope::Txn(t) => t.execute_raw(stmt).await,
+            Scope::Conn(c) => c.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            Scope::Txn(t) => t.execute_unprepared(sql).await,
+            Scope::Conn(c) => c.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        match self {
+            Scope::Txn(t) => t.query_one_raw(stmt).await,
+            Scope::Conn(c) => c.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        match self {
+            Scope::Txn(t) => t.query_all_raw(stmt).await,
+            Scope::Conn(c) => c.query_all_raw(stmt).await,
+        }
+    }
+}
+
 /// One page of a list, newest first. `next_cursor` (the last item's id) asks for the next page;
 /// `None` means this was the last.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +232,19 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("no role or no tenants table".into()))?;
         Ok(Some(row.try_get("", "applies")?))
+    }
+
+    /// Like [`Store::scoped`], for one statement (or reads that need not be atomic): on SQLite
+    /// the connection itself, not a transaction, so the single SQLite connection is held for one
+    /// statement, not across a `BEGIN … COMMIT` round trip.
+    pub(crate) async fn scoped_one(
+        &self,
+        tenant: domain::TenantId,
+    ) -> Result<Scope<'_>, StoreError> {
+        Ok(match self.db.get_database_backend() {
+            DbBackend::Postgres => Scope::Txn(self.scoped(tenant).await?),
+            _ => Scope::Conn(&self.db),
+        })
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Tenants: the owners of everything else.
 
 use crate::{
-    Store, StoreError,
+    Store, StoreError, conflict_on_unique,
     entities::{agents, api_keys, calls, knowledge_base, messages, phone_numbers, tenants, users},
 };
 use chrono::{DateTime, Utc};
@@ -88,14 +88,6 @@ pub fn slugify(name: &str) -> String {
     }
 }
 
-/// A unique violation is the named conflict; anything else stays a database error.
-pub(crate) fn conflict_on_unique(e: sea_orm::DbErr, what: &'static str) -> StoreError {
-    match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(what),
-        _ => StoreError::Db(e),
-    }
-}
-
 impl Store {
     /// Creates a tenant; a slug already taken is [`StoreError::Conflict`]`("slug")`.
     pub async fn create_tenant_with(&self, new: NewTenant) -> Result<Tenant, StoreError> {
@@ -147,7 +139,7 @@ impl Store {
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Tenant, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let found = load(&txn, tenant).await?;
         txn.commit().await?;
         Ok(found)
@@ -238,7 +230,7 @@ impl Store {
     /// holds.
     pub async fn tenant_usage(&self, tenant: TenantId) -> Result<TenantUsage, StoreError> {
         let t = tenant.as_uuid();
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let usage = TenantUsage {
             users: count::<users::Entity>(&txn, users::Column::TenantId.eq(t)).await?,
             api_keys: count::<api_keys::Entity>(
@@ -331,6 +323,44 @@ mod tests {
             Some(first.id)
         );
         assert_eq!(store.all_tenants().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn existing_tenants_get_slugs_from_their_names_when_migrated() {
+        use migrations::{Migrator, MigratorTrait};
+        use sea_orm::ConnectionTrait;
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(store.connection(), Some(2)).await.unwrap();
+        for (n, name) in [(1, "Acme Dental"), (2, "acme  dental!"), (3, "Ünïcode")] {
+            let created = chrono::DateTime::from_timestamp(n * 60, 0).unwrap();
+            let insert = sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)",
+                [
+                    uuid::Uuid::from_u128(n as u128).into(),
+                    name.into(),
+                    created.into(),
+                ],
+            );
+            store.connection().execute_raw(insert).await.unwrap();
+        }
+        store.migrate_up().await.unwrap();
+        let slugs: Vec<_> = store
+            .all_tenants()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.slug, t.status, t.time_zone))
+            .collect();
+        let active = TenantStatus::Active;
+        assert_eq!(
+            slugs,
+            [
+                ("acme-dental".into(), active, "UTC".into()),
+                ("acme-dental-2".into(), active, "UTC".into()),
+                ("n-code".into(), active, "UTC".into()),
+            ]
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! Users: people who sign in to a tenant's console, with a role. Emails are stored lowercased
 //! and are unique within a tenant (one person may belong to several tenants).
 
-use crate::{Page, Store, StoreError, entities::users, tenants::conflict_on_unique};
+use crate::{Page, Store, StoreError, conflict_on_unique, entities::users};
 use chrono::{DateTime, Utc};
 use domain::{Role, TenantId, UserStatus};
 use sea_orm::{
@@ -106,7 +106,7 @@ impl Store {
     }
 
     pub async fn user(&self, tenant: TenantId, id: Uuid) -> Result<User, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = find_user(&txn, tenant, id).await?;
         txn.commit().await?;
         row.try_into()
@@ -123,7 +123,7 @@ impl Store {
         if let Some(cursor) = before {
             query = query.filter(users::Column::Id.lt(cursor));
         }
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let rows = query
             .order_by_desc(users::Column::Id)
             .limit(limit + 1)
@@ -173,7 +173,7 @@ impl Store {
         tenant: TenantId,
         id: Uuid,
     ) -> Result<String, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let row = find_user(&txn, tenant, id).await?;
         txn.commit().await?;
         Ok(row.password_hash)
@@ -203,7 +203,7 @@ impl Store {
 
     /// How many active owners the tenant has (the last one may not be demoted or disabled).
     pub async fn active_owner_count(&self, tenant: TenantId) -> Result<u64, StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         let n = users::Entity::find()
             .filter(users::Column::TenantId.eq(tenant.as_uuid()))
             .filter(users::Column::Role.eq(Role::Owner.as_str()))
@@ -216,7 +216,7 @@ impl Store {
 
     /// Notes a successful login.
     pub async fn record_login(&self, tenant: TenantId, user_id: Uuid) -> Result<(), StoreError> {
-        let txn = self.scoped(tenant).await?;
+        let txn = self.scoped_one(tenant).await?;
         users::Entity::update_many()
             .set(users::ActiveModel {
                 last_login_at: Set(Some(Utc::now())),

@@ -58,9 +58,41 @@ fn temporal_address() -> String {
         .expect("SWITCHBOARD_TEST_TEMPORAL_ADDRESS is not set: run the suite with scripts/test.sh")
 }
 
+/// A test's database: the URL the application connects with and, on PostgreSQL, the one the
+/// migrations run with.
+pub struct TestDatabase {
+    pub url: String,
+    pub migration_url: Option<String>,
+}
+
+/// The role the application connects as on PostgreSQL, as every deployment should.
+const APP_ROLE: &str = "switchboard_app";
+
+/// Makes the cluster's `switchboard_app` role (created by the migrations) able to log in, once
+/// per test process. `ALTER ROLE` from concurrent sessions may fail with "tuple concurrently
+/// updated": retried.
+async fn app_role_can_log_in(db: &sea_orm::DatabaseConnection) {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let sql = format!("ALTER ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}'");
+        for attempt in 1.. {
+            match db.execute_unprepared(&sql).await {
+                Ok(_) => break,
+                Err(e) if attempt < 10 => {
+                    eprintln!("ALTER ROLE {APP_ROLE}: {e}; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => panic!("ALTER ROLE {APP_ROLE}: {e}"),
+            }
+        }
+    })
+    .await;
+}
+
 /// A fresh database: a new PostgreSQL database when `SWITCHBOARD_TEST_POSTGRES_URL` is set
-/// (an admin URL of the throwaway cluster), otherwise a new SQLite file.
-async fn fresh_database() -> String {
+/// (an admin URL of the throwaway cluster), migrated by the admin and used by the application
+/// as `switchboard_app`, which row-level security applies to; otherwise a new SQLite file.
+pub async fn fresh_database() -> TestDatabase {
     let name = format!("t_{}", Uuid::new_v4().simple());
     match env("SWITCHBOARD_TEST_POSTGRES_URL") {
         Some(admin) => {
@@ -70,19 +102,34 @@ async fn fresh_database() -> String {
             db.execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
+            let mut owner = url::Url::parse(&admin).expect("postgres URL");
+            owner.set_path(&name);
+            let migrated = Store::connect(owner.as_str()).await.expect("connect");
+            migrated
+                .migrate_up()
+                .await
+                .expect("migrate the test database");
+            migrated.connection().clone().close().await.ok();
+            app_role_can_log_in(&db).await;
             db.close().await.ok();
-            let (base, _) = admin
-                .rsplit_once('/')
-                .expect("postgres URL ends with /dbname");
-            format!("{base}/{name}")
+            let mut app = owner.clone();
+            app.set_username(APP_ROLE).unwrap();
+            app.set_password(Some(APP_ROLE)).unwrap();
+            TestDatabase {
+                url: app.into(),
+                migration_url: Some(owner.into()),
+            }
         }
         None => {
             let dir = std::env::temp_dir().join("switchboard-tests");
             std::fs::create_dir_all(&dir).unwrap();
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.join(format!("{name}.sqlite")).display()
-            )
+            TestDatabase {
+                url: format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.join(format!("{name}.sqlite")).display()
+                ),
+                migration_url: None,
+            }
         }
     }
 }
@@ -95,15 +142,16 @@ pub const TEST_JWT_KEYS: &str = "test1:dGVzdC1vbmx5LWp3dC1rZXktb2YtdGhpcnR5LXR3b
 /// The platform operator's token in the test apps.
 pub const TEST_OPERATOR_TOKEN: &str = "op_test_operator_token";
 
-fn test_settings(
-    database_url: String,
+pub fn test_settings(
+    database: TestDatabase,
     task_queue: &str,
     twilio_base_url: &str,
     llm: activities::llm::LlmConfig,
 ) -> Settings {
     Settings {
         data_dir: std::env::temp_dir(),
-        database_url: database_url.into(),
+        database_url: database.url.into(),
+        database_migration_url: database.migration_url.map(Into::into),
         redis_url: env("SWITCHBOARD_TEST_REDIS_URL").map(Into::into),
         temporal_address: temporal_address(),
         temporal_namespace: "default".into(),

@@ -15,6 +15,7 @@ mod offline;
 mod permissions;
 mod platform;
 mod rate_limits;
+mod rls;
 mod simulated;
 mod twilio_rest;
 mod webhooks;
