@@ -27,8 +27,37 @@ pub struct Settings {
     /// How long a Twilio REST request may take (`TWILIO_TIMEOUT_MS`, default 15 s).
     pub twilio_timeout: std::time::Duration,
     pub log_json: bool,
+    /// `PAYLOAD_CODEC_KEYS`: the keys that encrypt what Temporal stores of a call.
+    pub payload_keys: PayloadKeys,
+    /// `CORS_ALLOWED_ORIGINS`: browser origins allowed to call the API (comma-separated); `dev`
+    /// adds its Temporal UI's, which calls the codec endpoint.
+    pub cors_allowed_origins: Vec<String>,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
+}
+
+/// Whether and with which keys payloads stored in Temporal are encrypted.
+#[derive(Clone, Debug)]
+pub enum PayloadKeys {
+    /// Not set: `api` and `worker` refuse to start (call data would reach Temporal in clear by
+    /// omission); `dev` makes a key of its own.
+    Unset,
+    /// `PAYLOAD_CODEC_KEYS=off`: stored in clear, deliberately.
+    Off,
+    /// `kid:<base64 32 bytes>,…`, newest first.
+    Ring(codec::PayloadCrypto),
+}
+
+impl PayloadKeys {
+    fn from_env() -> Result<Self> {
+        Ok(match var("PAYLOAD_CODEC_KEYS") {
+            None => Self::Unset,
+            Some(v) if v.trim() == "off" => Self::Off,
+            Some(v) => Self::Ring(codec::PayloadCrypto::new(codec::KeyRing::parse(
+                &Secret::new(v),
+            )?)),
+        })
+    }
 }
 
 /// Providers of the real-time path. An engine is offered only when its key is set.
@@ -150,6 +179,13 @@ impl Settings {
                     .context("TWILIO_TIMEOUT_MS must be a number of milliseconds")?,
             ),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
+            payload_keys: PayloadKeys::from_env()?,
+            cors_allowed_origins: var_or("CORS_ALLOWED_ORIGINS", "")
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
             voice: VoiceSettings::from_env(),
             data_dir,
         })

@@ -71,4 +71,7 @@ pub struct AppState {
     pub engines: Arc<EngineCatalog>,
     /// Twilio's REST API (placing outbound calls).
     pub twilio: telephony::TwilioClient,
+    /// The payload codec behind `/codec/*` (the one the Temporal client uses); `None` when
+    /// `PAYLOAD_CODEC_KEYS=off`.
+    pub codec: Option<codec::PayloadCrypto>,
 }

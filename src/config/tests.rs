@@ -19,6 +19,10 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         twilio_api_base: TWILIO_API_BASE.into(),
         twilio_timeout: std::time::Duration::from_secs(15),
         log_json: false,
+        payload_keys: PayloadKeys::Ring(codec::PayloadCrypto::new(
+            codec::KeyRing::parse(&codec::KeyRing::format_entry("k1", &[b'A'; 32])).unwrap(),
+        )),
+        cors_allowed_origins: vec![],
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,
@@ -31,6 +35,10 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");
+    assert!(
+        !shown.contains("QUFBQUFB"),
+        "the payload key shows: {shown}"
+    );
     assert!(
         shown.contains("voice.example.com") && shown.contains("SK0123"),
         "{shown}"

@@ -1,6 +1,7 @@
 //! Route modules, one per surface.
 
 pub mod calls;
+pub mod codec;
 pub mod health;
 pub mod media;
 pub mod messages;
