@@ -274,7 +274,9 @@ fn print_codec_lines(settings: &Settings, api: &str) {
         "  Payload codec  AES-256-GCM, key `{}` ({key_note})",
         crypto.ring().active_key_id()
     );
-    println!("  Codec server   {api}/codec   (bearer token with payloads:decode; the UI sends none)");
+    println!(
+        "  Codec server   {api}/codec   (bearer token with payloads:decode; the UI sends none)"
+    );
     println!(
         "                 temporal workflow show -w call-CA… --codec-endpoint {api}/codec \\\n                   --codec-auth \"Bearer $(cat {})\"",
         settings.data_dir.join("demo-api-key").display()

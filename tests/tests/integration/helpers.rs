@@ -18,7 +18,7 @@ use std::{
 use store::{NewAgent, Store};
 use switchboard::{
     app,
-    config::{Settings, VoiceSettings},
+    config::{PayloadKeys, Settings, VoiceSettings},
 };
 use telephony::{TwilioAuth, TwilioClient, compute_signature};
 use temporalio_client::{Client, WorkflowDescribeOptions};
@@ -87,6 +87,13 @@ async fn fresh_database() -> String {
     }
 }
 
+/// The payload key ring of every test app: histories recorded by the tests (and committed to
+/// `tests/histories`) decrypt with it.
+pub fn test_payload_codec() -> codec::PayloadCrypto {
+    let ring = codec::KeyRing::new(vec![("test".into(), [7; codec::KEY_LEN])]).unwrap();
+    codec::PayloadCrypto::new(ring)
+}
+
 /// The settings a user would give `switchboard api` and `switchboard worker`, pointing at this
 /// test's database, Redis (if any), Temporal, Twilio and LLM; the harness boots the production
 /// wiring (`switchboard::app`) with them.
@@ -113,6 +120,8 @@ fn test_settings(
         twilio_api_base: twilio_base_url.into(),
         twilio_timeout: TWILIO_CLIENT_TIMEOUT,
         log_json: false,
+        payload_keys: PayloadKeys::Ring(test_payload_codec()),
+        cors_allowed_origins: vec![],
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,
