@@ -22,10 +22,10 @@ use prost::Message;
 use std::sync::Arc;
 use temporalio_common::{
     data_converters::{
-        DataConverter, DefaultFailureConverter, PayloadCodec, PayloadConversionError,
-        PayloadConverter, SerializationContextData,
+        CommonAttributes, DataConverter, DefaultFailureConverter, PayloadCodec,
+        PayloadConversionError, PayloadConverter, SerializationContextData,
     },
-    protos::temporal::api::common::v1::Payload,
+    protos::temporal::api::{common::v1::Payload, failure::v1::Failure},
 };
 
 /// The `encoding` of an encrypted payload.
@@ -162,6 +162,23 @@ impl PayloadCodec for PayloadCrypto {
     ) -> BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>> {
         let result = self.decrypt_all(payloads).map_err(conversion_error);
         async move { result }.boxed()
+    }
+}
+
+/// The message of a failure read back from Temporal (an Update's rejection, say): the data
+/// converter moved it into the failure's encrypted `encoded_attributes`, and the SDK hands such
+/// failures over as stored. Falls back to the failure's own message.
+pub async fn failure_message(converter: &DataConverter, failure: &Failure) -> String {
+    let Some(encoded) = &failure.encoded_attributes else {
+        return failure.message.clone();
+    };
+    let context = SerializationContextData::None;
+    match converter
+        .from_payload::<CommonAttributes>(&context, encoded.clone())
+        .await
+    {
+        Ok(attributes) => attributes.message,
+        Err(_) => failure.message.clone(),
     }
 }
 

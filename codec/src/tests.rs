@@ -169,3 +169,28 @@ async fn the_sdk_codec_hook_encrypts_and_decrypts() {
     let back: String = converter.from_payload(&context, sealed).await.unwrap();
     assert_eq!(back, "a caller at +14155550123");
 }
+
+#[tokio::test]
+async fn a_failure_message_is_encrypted_and_reads_back() {
+    use temporalio_common::error::{ApplicationFailure, OutgoingActivityError, OutgoingError};
+    let crypto = PayloadCrypto::new(ring(&[("k1", 1)]));
+    let converter = crypto.data_converter();
+    let context = SerializationContextData::None;
+    let failure = ApplicationFailure::new(std::io::Error::other("cannot text +14155550123"));
+    let error = OutgoingError::Activity(OutgoingActivityError::Application(Box::new(failure)));
+    let mut failure = converter.to_failure(&context, error);
+    assert!(
+        !failure.message.contains("4155550123"),
+        "{}",
+        failure.message
+    );
+    // What the worker does before the failure leaves for the server.
+    let encoded = failure.encoded_attributes.take().unwrap();
+    let sealed = crypto.encrypt(&encoded).unwrap();
+    assert!(!contains(&sealed.data, "4155550123"));
+    failure.encoded_attributes = Some(sealed);
+    assert_eq!(
+        failure_message(&converter, &failure).await,
+        "cannot text +14155550123"
+    );
+}
