@@ -58,10 +58,7 @@ pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
 pub fn payload_codec(settings: &Settings) -> Result<Option<codec::PayloadCrypto>> {
     match &settings.payload_keys {
         PayloadKeys::Ring(crypto) => Ok(Some(crypto.clone())),
-        PayloadKeys::Off => {
-            tracing::warn!("PAYLOAD_CODEC_KEYS=off: call data is stored in Temporal in clear");
-            Ok(None)
-        }
+        PayloadKeys::Off => Ok(None),
         PayloadKeys::Unset => anyhow::bail!(
             "PAYLOAD_CODEC_KEYS is not set: give a key ring (e.g. \
              PAYLOAD_CODEC_KEYS=k1:$(openssl rand -base64 32)) or PAYLOAD_CODEC_KEYS=off to \
@@ -74,6 +71,9 @@ pub fn payload_codec(settings: &Settings) -> Result<Option<codec::PayloadCrypto>
 /// its data converter from this client), so every payload Temporal stores is encrypted.
 pub async fn temporal_client(settings: &Settings) -> Result<Client> {
     let codec = payload_codec(settings)?;
+    if codec.is_none() {
+        tracing::warn!("PAYLOAD_CODEC_KEYS=off: call data is stored in Temporal in clear");
+    }
     let client = worker::connect(&settings.temporal_address, &settings.temporal_namespace).await?;
     worker::ensure_search_attributes(&client, &settings.temporal_namespace).await?;
     let options = ClientOptions::new(settings.temporal_namespace.clone())
