@@ -29,11 +29,12 @@ EXEMPT: dict[str, str] = {}
 
 # Which workspace crates each crate may depend on ([dependencies] only; dev-dependencies are free).
 WORKSPACE = {
-    "domain", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
+    "domain", "codec", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
     "activities", "api", "worker", "sim", "testkit", "tests", "switchboard",
 }
 ALLOWED = {
     "domain": set(),
+    "codec": {"domain"},
     "migrations": set(),
     "dialog": {"domain"},
     "sessions": {"domain"},
@@ -42,7 +43,7 @@ ALLOWED = {
     "voice": {"domain"},
     "workflows": {"domain", "dialog"},
     "activities": {"domain", "dialog", "workflows", "store", "telephony", "voice", "sessions"},
-    "api": {"domain", "store", "telephony", "voice", "workflows", "sessions"},
+    "api": {"domain", "codec", "store", "telephony", "voice", "workflows", "sessions"},
     "worker": {"domain", "workflows", "activities"},
     "sim": {"domain", "telephony", "voice"},
     "testkit": {"domain", "voice"},

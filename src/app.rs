@@ -1,7 +1,7 @@
 //! Building the parts every command shares: store, sessions, Twilio client, Temporal client,
 //! API state and the worker.
 
-use crate::config::Settings;
+use crate::config::{PayloadKeys, Settings};
 use activities::{
     CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
     SessionStore,
@@ -11,7 +11,7 @@ use api::{ApiConfig, AppState, metrics::Metrics, rate_limit::RateLimiter};
 use std::sync::Arc;
 use store::Store;
 use telephony::{TwilioAuth, TwilioClient};
-use temporalio_client::Client;
+use temporalio_client::{Client, ClientOptions};
 
 /// Migrates the database as its owner (`DATABASE_MIGRATION_URL`) and connects as the
 /// application (`DATABASE_URL`). Warns loudly when PostgreSQL's row-level security does not
@@ -73,10 +73,33 @@ pub fn twilio_client(settings: &Settings) -> Result<TwilioClient> {
     )?)
 }
 
+/// The payload codec `PAYLOAD_CODEC_KEYS` asks for: `None` when it is `off`; an error when it
+/// is unset, so that no deployment stores call data in clear by forgetting a setting.
+pub fn payload_codec(settings: &Settings) -> Result<Option<codec::PayloadCrypto>> {
+    match &settings.payload_keys {
+        PayloadKeys::Ring(crypto) => Ok(Some(crypto.clone())),
+        PayloadKeys::Off => Ok(None),
+        PayloadKeys::Unset => anyhow::bail!(
+            "PAYLOAD_CODEC_KEYS is not set: give a key ring (e.g. \
+             PAYLOAD_CODEC_KEYS=k1:$(openssl rand -base64 32)) or PAYLOAD_CODEC_KEYS=off to \
+             store call data in Temporal unencrypted"
+        ),
+    }
+}
+
+/// The Temporal client of the API and the worker. Both use the payload codec (the worker takes
+/// its data converter from this client), so every payload Temporal stores is encrypted.
 pub async fn temporal_client(settings: &Settings) -> Result<Client> {
+    let codec = payload_codec(settings)?;
+    if codec.is_none() {
+        tracing::warn!("PAYLOAD_CODEC_KEYS=off: call data is stored in Temporal in clear");
+    }
     let client = worker::connect(&settings.temporal_address, &settings.temporal_namespace).await?;
     worker::ensure_search_attributes(&client, &settings.temporal_namespace).await?;
-    Ok(client)
+    let options = ClientOptions::new(settings.temporal_namespace.clone())
+        .maybe_data_converter(codec.map(|c| c.data_converter()))
+        .build();
+    Client::new(client.connection().clone(), options).context("creating the Temporal client")
 }
 
 pub async fn api_state(
@@ -112,6 +135,7 @@ pub fn api_state_with_engines(
         engines: Arc::new(engines),
         twilio: twilio_client(settings)?,
         limiter: Arc::new(rate_limiter(settings)?),
+        codec: payload_codec(settings)?,
     })
 }
 

@@ -40,12 +40,38 @@ pub struct Settings {
     pub refresh_token_ttl: std::time::Duration,
     /// `SWITCHBOARD_OPERATOR_TOKEN`: the platform operator's bearer token for `/v1/admin`.
     pub operator_token: Option<Secret<String>>,
+    /// `PAYLOAD_CODEC_KEYS`: the keys that encrypt what Temporal stores of a call.
+    pub payload_keys: PayloadKeys,
     /// Voice engines and the LLM of cascaded turns.
     pub voice: VoiceSettings,
     /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`, comma-separated).
     pub cors_allowed_origins: Vec<String>,
     /// Per-tenant token buckets of the REST API (`RATE_LIMIT_*`).
     pub rate_limits: api::rate_limit::RateLimits,
+}
+
+/// Whether and with which keys payloads stored in Temporal are encrypted.
+#[derive(Clone, Debug)]
+pub enum PayloadKeys {
+    /// Not set: `api` and `worker` refuse to start (call data would reach Temporal in clear by
+    /// omission); `dev` makes a key of its own.
+    Unset,
+    /// `PAYLOAD_CODEC_KEYS=off`: stored in clear, deliberately.
+    Off,
+    /// `kid:<base64 32 bytes>,…`, newest first.
+    Ring(codec::PayloadCrypto),
+}
+
+impl PayloadKeys {
+    fn from_env() -> Result<Self> {
+        Ok(match var("PAYLOAD_CODEC_KEYS") {
+            None => Self::Unset,
+            Some(v) if v.trim() == "off" => Self::Off,
+            Some(v) => Self::Ring(codec::PayloadCrypto::new(codec::KeyRing::parse(
+                &Secret::new(v),
+            )?)),
+        })
+    }
 }
 
 /// Providers of the real-time path. An engine is offered only when its key is set.
@@ -188,6 +214,7 @@ impl Settings {
                         .context("REFRESH_TOKEN_TTL_DAYS must be a number of days")?,
             ),
             operator_token: var("SWITCHBOARD_OPERATOR_TOKEN").map(Secret::new),
+            payload_keys: PayloadKeys::from_env()?,
             voice: VoiceSettings::from_env(),
             cors_allowed_origins: api::hardening::parse_origins(&var_or(
                 "CORS_ALLOWED_ORIGINS",

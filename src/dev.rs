@@ -2,17 +2,26 @@
 //! server (started if none answers), SQLite, in-process sessions, migrations, a demo tenant,
 //! the API and the worker.
 
-use crate::{app, config::Settings, temporal_dev};
+use crate::{
+    app,
+    config::{PayloadKeys, Settings},
+    temporal_dev,
+};
 use anyhow::{Context, Result};
-use domain::E164;
+use codec::{KeyRing, PayloadCrypto};
+use domain::{E164, Secret};
 use store::{NewAgent, Store};
 use tokio::sync::watch;
 
 pub const DEMO_TENANT: &str = "Acme Dental";
 /// The demo tenant's number: the one the simulated account owns.
 pub use crate::sim_cli::DEMO_NUMBER;
+/// Where `dev` keeps the payload key it made (when `PAYLOAD_CODEC_KEYS` is unset).
+const PAYLOAD_KEY_FILE: &str = "payload-codec-keys";
 
 pub async fn run(mut settings: Settings) -> Result<()> {
+    use_dev_payload_key(&mut settings)?;
+    allow_temporal_ui_origins(&mut settings);
     // Without a Twilio account, Twilio is the simulator, in this process.
     let simulator = if settings.twilio_api_base == crate::config::TWILIO_API_BASE
         && settings.twilio_auth_token.expose() == crate::config::DEV_TWILIO_AUTH_TOKEN
@@ -76,6 +85,53 @@ async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
     api.context("API")?;
     worker.context("worker")?;
     Ok(())
+}
+
+/// Without `PAYLOAD_CODEC_KEYS`, a key made on first run and kept in the data directory
+/// (owner-only): the Temporal dev server's histories outlive a run, and a later run must still
+/// decrypt them.
+fn use_dev_payload_key(settings: &mut Settings) -> Result<()> {
+    if !matches!(settings.payload_keys, PayloadKeys::Unset) {
+        return Ok(());
+    }
+    let path = settings.data_dir.join(PAYLOAD_KEY_FILE);
+    let entry = match std::fs::read_to_string(&path) {
+        Ok(text) => Secret::new(text.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let entry = KeyRing::format_entry("dev", &KeyRing::generate_key());
+            std::fs::create_dir_all(&settings.data_dir)?;
+            write_owner_only(&path, &format!("{}\n", entry.expose()))?;
+            entry
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let ring = KeyRing::parse(&entry).with_context(|| format!("in {}", path.display()))?;
+    settings.payload_keys = PayloadKeys::Ring(PayloadCrypto::new(ring));
+    Ok(())
+}
+
+/// Creates `path` readable by its owner only, from the first byte on.
+fn write_owner_only(path: &std::path::Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// The dev Temporal UI calls the codec endpoint from the browser: its origins may.
+fn allow_temporal_ui_origins(settings: &mut Settings) {
+    for host in ["127.0.0.1", "localhost"] {
+        let origin = format!("http://{host}:{}", settings.temporal_ui_port);
+        if !settings.cors_allowed_origins.contains(&origin) {
+            settings.cors_allowed_origins.push(origin);
+        }
+    }
 }
 
 /// What the demo receptionist knows.
@@ -189,6 +245,7 @@ fn print_banner(
         println!("  Twilio         {}", settings.twilio_api_base);
     }
     println!("  Voice engines  {}", engines.join(", "));
+    print_codec_lines(settings, api);
     match new_demo_key {
         Some(key) => println!(
             "  Demo API key   {key}   (shown once; also in {})",
@@ -199,4 +256,29 @@ fn print_banner(
     println!();
     println!("  Place a signed test call:  switchboard demo-call --hangup-after 5");
     println!();
+}
+
+/// The payload codec's lines: which key encrypts, and how to read call data in the clear. The
+/// dev Temporal UI has no sign-in, so it cannot send the bearer token the codec endpoint needs;
+/// the CLI can.
+fn print_codec_lines(settings: &Settings, api: &str) {
+    let PayloadKeys::Ring(crypto) = &settings.payload_keys else {
+        println!("  Payload codec  off: call data is stored in Temporal in clear");
+        return;
+    };
+    let key_note = match std::env::var("PAYLOAD_CODEC_KEYS") {
+        Ok(_) => "from PAYLOAD_CODEC_KEYS".to_owned(),
+        Err(_) => format!("in {}", settings.data_dir.join(PAYLOAD_KEY_FILE).display()),
+    };
+    println!(
+        "  Payload codec  AES-256-GCM, key `{}` ({key_note})",
+        crypto.ring().active_key_id()
+    );
+    println!(
+        "  Codec server   {api}/codec   (bearer token with payloads:decode; the UI sends none)"
+    );
+    println!(
+        "                 temporal workflow show -w call-CA… --codec-endpoint {api}/codec \\\n                   --codec-auth \"Bearer $(cat {})\"",
+        settings.data_dir.join("demo-api-key").display()
+    );
 }

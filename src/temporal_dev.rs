@@ -2,7 +2,7 @@
 //! at `TEMPORAL_ADDRESS`. Its SQLite file lives in the data directory, so call history survives
 //! restarts. The child is killed when `dev` stops.
 
-use crate::config::Settings;
+use crate::config::{PayloadKeys, Settings};
 use anyhow::{Context, Result, bail};
 use std::{
     net::{SocketAddr, ToSocketAddrs},
@@ -83,6 +83,21 @@ fn is_executable(path: &Path) -> bool {
     }
 }
 
+/// `--ui-codec-endpoint {PUBLIC_URL}/codec` when payloads are encrypted: the UI then asks our
+/// codec server to decode what it shows (it answers only requests with a valid bearer token).
+fn ui_codec_endpoint(settings: &Settings) -> Vec<String> {
+    match settings.payload_keys {
+        PayloadKeys::Ring(_) => vec![
+            "--ui-codec-endpoint".into(),
+            format!(
+                "{}/codec",
+                settings.public_url.as_str().trim_end_matches('/')
+            ),
+        ],
+        PayloadKeys::Unset | PayloadKeys::Off => vec![],
+    }
+}
+
 pub async fn start(settings: &Settings) -> Result<TemporalDevServer> {
     let Some(cli) = find_cli(settings) else {
         bail!(
@@ -112,6 +127,7 @@ pub async fn start(settings: &Settings) -> Result<TemporalDevServer> {
         ])
         .args(["--ui-port", &settings.temporal_ui_port.to_string()])
         .args(["--namespace", &settings.temporal_namespace])
+        .args(ui_codec_endpoint(settings))
         .arg("--db-filename")
         .arg(&db_file);
     for name in workflows::search_attributes::ALL_KEYWORDS {

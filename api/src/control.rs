@@ -7,7 +7,10 @@ use domain::{
     conversation::{ToolCallRequest, ToolCallResult, TurnReply, UserTurn},
     workflow_io::{StreamStarted, TranscriptBatch},
 };
-use temporalio_client::{Client, WorkflowExecuteUpdateOptions, WorkflowSignalOptions};
+use temporalio_client::{
+    Client, NamespacedClient, WorkflowExecuteUpdateOptions, WorkflowSignalOptions,
+    errors::WorkflowUpdateError,
+};
 use voice::bridge::{CallControl, ControlError};
 use workflows::CallWorkflow;
 
@@ -35,11 +38,12 @@ fn failed(e: impl std::fmt::Display) -> ControlError {
     ControlError(e.to_string())
 }
 
-/// The message of a failed or rejected Update, without the transport noise around it.
-fn update_failed(e: temporalio_client::errors::WorkflowUpdateError) -> ControlError {
+/// The message of a failed or rejected Update, without the transport noise around it. The SDK
+/// hands the failure over as stored, its message encrypted by the payload codec: decode it.
+async fn update_failed(client: &Client, e: WorkflowUpdateError) -> ControlError {
     match e {
-        temporalio_client::errors::WorkflowUpdateError::Failed(failure) => {
-            ControlError(failure.message.clone())
+        WorkflowUpdateError::Failed(failure) => {
+            ControlError(codec::failure_message(client.data_converter(), &failure).await)
         }
         other => failed(other),
     }
@@ -86,20 +90,28 @@ impl CallControl for TemporalCallControl {
         let options = WorkflowExecuteUpdateOptions::builder()
             .update_id(format!("tool-{}", request.call_id))
             .build();
-        self.handle()
+        match self
+            .handle()
             .execute_update(CallWorkflow::tool_call, request, options)
             .await
-            .map_err(update_failed)
+        {
+            Ok(result) => Ok(result),
+            Err(e) => Err(update_failed(&self.client, e).await),
+        }
     }
 
     async fn user_turn(&self, turn: UserTurn) -> Result<TurnReply, ControlError> {
         let options = WorkflowExecuteUpdateOptions::builder()
             .update_id(format!("turn-{}", turn.at_ms))
             .build();
-        self.handle()
+        match self
+            .handle()
             .execute_update(CallWorkflow::user_turn, turn, options)
             .await
-            .map_err(update_failed)
+        {
+            Ok(reply) => Ok(reply),
+            Err(e) => Err(update_failed(&self.client, e).await),
+        }
     }
 
     async fn goodbye_played(&self) -> Result<(), ControlError> {

@@ -2,7 +2,8 @@
 //!
 //! - [`state`]: `AppState` (store, Temporal client, sessions, config, metrics) and `ApiConfig`.
 //! - [`routes`]: one module per surface — `twilio` (signed webhooks), `media` (the Media
-//!   Streams WebSocket and its bridge), `calls` (`/v1/calls`),
+//!   Streams WebSocket and its bridge), `calls` (`/v1/calls`), `codec` (`/codec/*`, Temporal's
+//!   codec server for the UI and CLI),
 //!   `health` (`/healthz`, `/readyz`, `/metrics`).
 //! - [`control`]: the bridge's handle on the call workflow (Temporal Signals and Updates).
 //! - [`twilio_signed`]: the `TwilioSigned` extractor: a valid `X-Twilio-Signature` or 403.
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin::router())
         .merge(routes::calls::router())
         .merge(routes::messages::router())
+        .merge(routes::codec::router())
         .merge(routes::health::router())
         .merge(openapi::router())
         .with_state(state);

@@ -40,6 +40,8 @@ use utoipa_scalar::{Scalar, Servable};
         routes::calls::place_call,
         routes::calls::get_call,
         routes::messages::list_messages,
+        routes::codec::decode,
+        routes::codec::encode,
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,

@@ -77,4 +77,7 @@ pub struct AppState {
     pub twilio: telephony::TwilioClient,
     /// The tenants' rate limits.
     pub limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// The payload codec behind `/codec/*` (the one the Temporal client uses); `None` when
+    /// `PAYLOAD_CODEC_KEYS=off`.
+    pub codec: Option<codec::PayloadCrypto>,
 }

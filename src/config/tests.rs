@@ -24,6 +24,9 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         jwt_access_ttl: std::time::Duration::from_secs(900),
         refresh_token_ttl: std::time::Duration::from_secs(86_400),
         operator_token: Some("op_secret_operator".into()),
+        payload_keys: PayloadKeys::Ring(codec::PayloadCrypto::new(
+            codec::KeyRing::parse(&codec::KeyRing::format_entry("k1", &[b'A'; 32])).unwrap(),
+        )),
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,
@@ -39,8 +42,8 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");
     assert!(
-        !shown.contains("op_secret") && !shown.contains("c2VjcmV0"),
-        "{shown}"
+        !shown.contains("op_secret") && !shown.contains("c2VjcmV0") && !shown.contains("QUFBQUFB"),
+        "a key or token shows: {shown}"
     );
     assert!(
         shown.contains("voice.example.com") && shown.contains("SK0123"),

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod calls;
 pub mod demo;
+pub mod codec;
 pub mod health;
 pub mod media;
 pub mod messages;

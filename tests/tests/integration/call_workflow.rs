@@ -78,11 +78,14 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
     replay(&json).await.expect("the recorded history replays");
 }
 
-/// Replays a JSON history against today's `CallWorkflow`.
+/// Replays a JSON history against today's `CallWorkflow`, decrypting with the tests' payload
+/// keys (histories from before encryption pass through).
 pub(crate) async fn replay(
     json: &[u8],
 ) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError> {
-    let mut options = WorkflowReplayerOptions::new().build();
+    let mut options = WorkflowReplayerOptions::new()
+        .data_converter(test_payload_codec().data_converter())
+        .build();
     options.register_workflow::<CallWorkflow>().unwrap();
     let replayer = WorkflowReplayer::new(options)?;
     replayer

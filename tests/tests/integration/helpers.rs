@@ -18,7 +18,7 @@ use std::{
 use store::{NewAgent, Store};
 use switchboard::{
     app,
-    config::{Settings, VoiceSettings},
+    config::{PayloadKeys, Settings, VoiceSettings},
 };
 use telephony::{TwilioAuth, TwilioClient, compute_signature};
 use temporalio_client::{Client, WorkflowDescribeOptions};
@@ -134,6 +134,13 @@ pub async fn fresh_database() -> TestDatabase {
     }
 }
 
+/// The payload key ring of every test app: histories recorded by the tests (and committed to
+/// `tests/histories`) decrypt with it.
+pub fn test_payload_codec() -> codec::PayloadCrypto {
+    let ring = codec::KeyRing::new(vec![("test".into(), [7; codec::KEY_LEN])]).unwrap();
+    codec::PayloadCrypto::new(ring)
+}
+
 /// The settings a user would give `switchboard api` and `switchboard worker`, pointing at this
 /// test's database, Redis (if any), Temporal, Twilio and LLM; the harness boots the production
 /// wiring (`switchboard::app`) with them.
@@ -170,6 +177,7 @@ pub fn test_settings(
         jwt_access_ttl: std::time::Duration::from_secs(900),
         refresh_token_ttl: std::time::Duration::from_secs(30 * 86_400),
         operator_token: Some(TEST_OPERATOR_TOKEN.into()),
+        payload_keys: PayloadKeys::Ring(test_payload_codec()),
         voice: VoiceSettings {
             openai_realtime: None,
             gemini_live: None,

@@ -8,6 +8,7 @@ mod helpers;
 
 mod api;
 mod call_workflow;
+mod codec;
 mod conversations;
 mod long_calls;
 mod media;
