@@ -17,13 +17,15 @@ pub mod calls;
 pub mod entities;
 pub mod knowledge;
 pub mod messages;
+pub mod numbers;
 pub mod tenants;
 
-pub use agents::{Agent, InboundRoute, NewAgent};
+pub use agents::{Agent, AgentChanges, InboundRoute, NewAgent};
 pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
-pub use knowledge::NewKnowledge;
+pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
 pub use messages::MessageRecord;
+pub use numbers::{NewPhoneNumber, PhoneNumber};
 pub use tenants::{ApiKeyCreated, AuthenticatedKey, Tenant};
 
 use migrations::{Migrator, MigratorTrait};
