@@ -1,9 +1,12 @@
 //! Route modules, one per surface.
 
+pub mod agents;
 pub mod calls;
 pub mod health;
+pub mod knowledge;
 pub mod media;
 pub mod messages;
+pub mod numbers;
 pub mod twilio;
 
 use crate::ApiError;
@@ -21,4 +24,14 @@ fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
         ));
     }
     Ok(limit)
+}
+
+/// A list endpoint's `before`: the `next_cursor` of the previous page, or a problem naming it.
+fn page_cursor(before: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+    before
+        .map(|c| {
+            uuid::Uuid::parse_str(c)
+                .map_err(|_| ApiError::invalid("before", "is not a cursor this API returned"))
+        })
+        .transpose()
 }
