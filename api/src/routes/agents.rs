@@ -204,13 +204,8 @@ fn language(tag: &str) -> Result<String, ApiError> {
     Ok(tag.to_owned())
 }
 
-/// Validates `patch` against the engines on offer and applies its settings fields onto
-/// `settings`: the store's changes.
-fn changes(
-    state: &AppState,
-    patch: AgentPatch,
-    settings: &Value,
-) -> Result<AgentChanges, ApiError> {
+/// `settings` with the patch's settings fields applied (an empty one removes its key).
+fn merge_settings(patch: &AgentPatch, settings: &Value) -> Result<Value, ApiError> {
     let mut merged = settings.as_object().cloned().unwrap_or_default();
     for (key, value) in patch.settings() {
         match value.map(|v| v.trim()) {
@@ -226,6 +221,17 @@ fn changes(
             }
         }
     }
+    Ok(Value::Object(merged))
+}
+
+/// Validates `patch` against the engines on offer and applies its settings fields onto
+/// `settings`: the store's changes.
+fn changes(
+    state: &AppState,
+    patch: AgentPatch,
+    settings: &Value,
+) -> Result<AgentChanges, ApiError> {
+    let engine_settings = merge_settings(&patch, settings)?;
     if let Some(engine) = &patch.engine
         && !state.engines.names().contains(&engine.as_str())
     {
@@ -262,7 +268,7 @@ fn changes(
             other => other.map(str::to_owned),
         },
         engine: patch.engine,
-        engine_settings: Some(Value::Object(merged)),
+        engine_settings: Some(engine_settings),
         max_call_duration_secs: patch.max_call_duration_secs,
         language: patch.language.as_deref().map(language).transpose()?,
     })

@@ -11,6 +11,7 @@ mod call_workflow;
 mod conversations;
 mod long_calls;
 mod media;
+mod numbers;
 mod offline;
 mod simulated;
 mod twilio_rest;
