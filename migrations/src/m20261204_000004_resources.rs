@@ -195,7 +195,8 @@ fn add<T: IntoIden + 'static>(table: T, column: impl Into<ColumnDef>) -> TableAl
         .to_owned()
 }
 
-/// PostgreSQL: the new columns, and `e164` no longer unique across released numbers.
+/// PostgreSQL: the new columns, and `e164` no longer unique across released numbers (the
+/// constraint of the first migration, or the index `down` puts back).
 async fn phone_numbers_postgres(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     manager
         .alter_table(
@@ -214,7 +215,8 @@ async fn phone_numbers_postgres(manager: &SchemaManager<'_>) -> Result<(), DbErr
         .execute_unprepared(
             "UPDATE phone_numbers SET updated_at = created_at;
              ALTER TABLE phone_numbers ALTER COLUMN updated_at SET NOT NULL;
-             ALTER TABLE phone_numbers DROP CONSTRAINT phone_numbers_e164_key;",
+             ALTER TABLE phone_numbers DROP CONSTRAINT IF EXISTS phone_numbers_e164_key;
+             DROP INDEX IF EXISTS idx_phone_numbers_e164;",
         )
         .await?;
     Ok(())
