@@ -302,7 +302,7 @@ pub async fn list_agents(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<AgentList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let before = super::page_cursor(query.before.as_deref())?;
+    let before = super::cursor(query.before.as_deref())?;
     let page = state.store.list_agents(auth.tenant, limit, before).await?;
     Ok(Json(AgentList {
         data: page.items.into_iter().map(AgentView::from).collect(),

@@ -172,7 +172,7 @@ pub async fn list_knowledge(
     Query(query): Query<ListKnowledgeQuery>,
 ) -> Result<Json<KnowledgeList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let before = super::page_cursor(query.before.as_deref())?;
+    let before = super::cursor(query.before.as_deref())?;
     let category = query.category.as_deref().map(category).transpose()?;
     let page = state
         .store

@@ -106,7 +106,7 @@ pub async fn list_messages(
     Query(query): Query<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let before = super::page_cursor(query.before.as_deref())?;
+    let before = super::cursor(query.before.as_deref())?;
     let status = query.status.as_deref().map(status).transpose()?;
     let page = state
         .store

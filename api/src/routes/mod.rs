@@ -26,8 +26,8 @@ fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
     Ok(limit)
 }
 
-/// A list endpoint's `before`: the `next_cursor` of the previous page, or a problem naming it.
-fn page_cursor(before: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+/// A list endpoint's `before` cursor: the `next_cursor` a previous page returned.
+fn cursor(before: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
     before
         .map(|c| {
             uuid::Uuid::parse_str(c)

@@ -225,7 +225,7 @@ pub async fn list_numbers(
     Query(query): Query<ListNumbersQuery>,
 ) -> Result<Json<PhoneNumberList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let before = super::page_cursor(query.before.as_deref())?;
+    let before = super::cursor(query.before.as_deref())?;
     let page = state
         .store
         .list_phone_numbers(auth.tenant, query.include_released, limit, before)
