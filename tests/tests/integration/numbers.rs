@@ -192,7 +192,7 @@ async fn agents_and_numbers_refuse_bad_fields_by_name() {
     }
     let (status, problem) = app
         .api(
-            post,
+            post.clone(),
             "/v1/phone-numbers",
             Some(json!({"phone_number": "555-0100"})),
         )
@@ -201,6 +201,35 @@ async fn agents_and_numbers_refuse_bad_fields_by_name() {
         (status, problem["field"].as_str()),
         (400, Some("phone_number"))
     );
+    // Another tenant's number and agent: not ours to buy (409), nor to see (404).
+    let rival = app.store.create_tenant("Rival Dental").await.unwrap();
+    let rival_agent = app
+        .store
+        .create_agent(
+            rival.id,
+            store::NewAgent {
+                name: "Rival".into(),
+                greeting: "Rival here".into(),
+                instructions: String::new(),
+                engine: "echo".into(),
+                engine_settings: json!({}),
+                max_call_duration_secs: None,
+                language: None,
+            },
+        )
+        .await
+        .unwrap();
+    let rival_number = domain::E164::parse("+14155550123").unwrap();
+    app.store
+        .assign_phone_number(rival.id, &rival_number, rival_agent.id)
+        .await
+        .unwrap();
+    let body = json!({"phone_number": rival_number.as_str()});
+    let (status, problem) = app.api(post.clone(), "/v1/phone-numbers", Some(body)).await;
+    assert_eq!(status, 409, "{problem}");
+    let path = format!("/v1/agents/{}", rival_agent.id);
+    let (status, _) = app.api(reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 404);
     // Archiving an agent unassigns its numbers: the test number routes nowhere.
     let agent = app
         .store
