@@ -9,7 +9,7 @@ use crate::{
 };
 use anyhow::{Context, Result};
 use codec::{KeyRing, PayloadCrypto};
-use domain::{E164, Secret};
+use domain::{E164, KnowledgeCategory, Secret};
 use store::{NewAgent, Store};
 use tokio::sync::watch;
 
@@ -135,24 +135,24 @@ fn allow_temporal_ui_origins(settings: &mut Settings) {
 }
 
 /// What the demo receptionist knows.
-const DEMO_KNOWLEDGE: &[(&str, &str, &str)] = &[
+const DEMO_KNOWLEDGE: &[(KnowledgeCategory, &str, &str)] = &[
     (
-        "hours",
+        KnowledgeCategory::BusinessInformation,
         "What are your opening hours?",
         "Monday to Friday 8 am to 6 pm, Saturday 9 am to 1 pm, closed on Sunday.",
     ),
     (
-        "location",
+        KnowledgeCategory::BusinessInformation,
         "Where are you located?",
         "123 Market Street, San Francisco, second floor. Parking is behind the building.",
     ),
     (
-        "services",
+        KnowledgeCategory::ProductsServices,
         "Which services do you offer?",
         "Check-ups and cleaning, fillings, crowns, root canals, teeth whitening and emergency care.",
     ),
     (
-        "insurance",
+        KnowledgeCategory::PricingBilling,
         "Which insurance do you accept?",
         "Most PPO plans, including Delta Dental, Cigna and Aetna. We do not take HMO plans.",
     ),
@@ -188,6 +188,7 @@ async fn seed_demo_tenant(
                 engine: preferred_engine(engines).into(),
                 engine_settings: serde_json::json!({}),
                 max_call_duration_secs: None,
+                language: None,
             },
         )
         .await?;
@@ -199,7 +200,7 @@ async fn seed_demo_tenant(
             .add_knowledge(
                 tenant.id,
                 store::NewKnowledge {
-                    category: (*category).into(),
+                    category: *category,
                     question: (*question).into(),
                     answer: (*answer).into(),
                 },

@@ -58,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::calls::router())
         .merge(routes::messages::router())
         .merge(routes::codec::router())
+        .merge(routes::agents::router())
+        .merge(routes::numbers::router())
+        .merge(routes::knowledge::router())
         .merge(routes::health::router())
         .merge(openapi::router())
         .with_state(state);

@@ -123,15 +123,11 @@ async fn tenant_tables(manager: &SchemaManager<'_>) -> Result<Vec<(String, Strin
 
 /// `(signature, return type, SQL body)` of the edge functions.
 async fn edge_functions(
-    manager: &SchemaManager<'_>,
+    _manager: &SchemaManager<'_>,
 ) -> Result<Vec<(&'static str, &'static str, &'static str)>, DbErr> {
-    // With `released_at` (migration 4), a number's current holder comes first.
-    let number = if manager.has_column("phone_numbers", "released_at").await? {
-        "SELECT tenant_id FROM phone_numbers WHERE e164 = $1 \
-         ORDER BY released_at IS NULL DESC, created_at DESC LIMIT 1"
-    } else {
-        "SELECT tenant_id FROM phone_numbers WHERE e164 = $1 ORDER BY created_at DESC LIMIT 1"
-    };
+    // A released number is nobody's: it routes nowhere and anyone may buy it again.
+    let number =
+        "SELECT tenant_id FROM phone_numbers WHERE e164 = $1 AND released_at IS NULL LIMIT 1";
     Ok(vec![
         (
             "switchboard_api_key_tenant(key_hash text)",

@@ -1,12 +1,22 @@
-//! Agents and the phone numbers that route callers to them.
+//! Agents: who answers a tenant's calls, with what engine, greeting and instructions.
+//!
+//! An agent is archived, never deleted: calls keep referencing it. Archiving unassigns its
+//! numbers. Routing a number to an agent is in [`crate::numbers`].
 
 use crate::{
-    Store, StoreError,
-    entities::{agents, phone_numbers, tenants},
+    Page, Store, StoreError,
+    entities::{agents, phone_numbers},
 };
-use chrono::Utc;
-use domain::{AgentId, AgentSettings, E164, TenantId, workflow_io::DEFAULT_MAX_CALL_DURATION_SECS};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use domain::{AgentId, AgentSettings, TenantId, workflow_io::DEFAULT_MAX_CALL_DURATION_SECS};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+/// The language an agent speaks when none is given.
+pub const DEFAULT_LANGUAGE: &str = "en-US";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -17,8 +27,15 @@ pub struct Agent {
     pub instructions: String,
     /// Which voice engine serves this agent's calls (`offline`, `openai_realtime`, …).
     pub engine: String,
+    /// The engine's own keys plus the platform's ([`AgentSettings`]: `voice`,
+    /// `voicemail_message`, `followup_sms`, `llm_model`).
     pub engine_settings: serde_json::Value,
     pub max_call_duration_secs: u32,
+    /// BCP 47 tag (`en-US`).
+    pub language: String,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +46,21 @@ pub struct NewAgent {
     pub engine: String,
     pub engine_settings: serde_json::Value,
     pub max_call_duration_secs: Option<u32>,
+    /// [`DEFAULT_LANGUAGE`] when `None`.
+    pub language: Option<String>,
+}
+
+/// A partial update: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChanges {
+    pub name: Option<String>,
+    pub greeting: Option<String>,
+    pub instructions: Option<String>,
+    pub engine: Option<String>,
+    /// Replaces the whole settings object.
+    pub engine_settings: Option<serde_json::Value>,
+    pub max_call_duration_secs: Option<u32>,
+    pub language: Option<String>,
 }
 
 /// How long [`Store::route_inbound_number`] reuses an answer.
@@ -65,8 +97,58 @@ impl From<agents::Model> for Agent {
             engine_settings: row.engine_settings,
             max_call_duration_secs: u32::try_from(row.max_call_duration_secs)
                 .unwrap_or(DEFAULT_MAX_CALL_DURATION_SECS),
+            language: row.language,
+            archived_at: row.archived_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         }
     }
+}
+
+fn duration_column(secs: u32) -> i32 {
+    i32::try_from(secs).unwrap_or(i32::MAX)
+}
+
+/// The first `limit` of `rows` (fetched as `limit + 1`, newest first) and the cursor of the
+/// next page, if there is one.
+pub(crate) fn into_page<R, T>(
+    mut rows: Vec<R>,
+    limit: u64,
+    id: impl Fn(&R) -> Uuid,
+    convert: impl FnMut(R) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let has_more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if has_more { rows.last().map(id) } else { None };
+    Ok(Page {
+        items: rows.into_iter().map(convert).collect::<Result<_, _>>()?,
+        next_cursor,
+    })
+}
+
+/// The tenant's agent `id`, archived or not.
+pub(crate) async fn find_agent(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Agent, StoreError> {
+    agents::Entity::find_by_id(id.as_uuid())
+        .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
+        .one(db)
+        .await?
+        .map(Agent::from)
+        .ok_or(StoreError::NotFound { entity: "agent" })
+}
+
+/// The tenant's agent `id`, if it is not archived.
+pub(crate) async fn find_active_agent(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Agent, StoreError> {
+    Some(find_agent(db, tenant, id).await?)
+        .filter(|a| a.archived_at.is_none())
+        .ok_or(StoreError::NotFound { entity: "agent" })
 }
 
 impl Store {
@@ -84,116 +166,111 @@ impl Store {
             instructions: Set(new.instructions),
             engine: Set(new.engine),
             engine_settings: Set(new.engine_settings),
-            max_call_duration_secs: Set(i32::try_from(max).unwrap_or(i32::MAX)),
+            max_call_duration_secs: Set(duration_column(max)),
+            language: Set(new.language.unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())),
+            archived_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };
+        let txn = self.scoped(tenant).await?;
         agents::Entity::insert(row)
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&txn)
             .await?;
-        self.agent(tenant, id).await
+        let agent = find_agent(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok(agent)
     }
 
+    /// The tenant's agent `id`, archived or not (calls keep referencing archived agents).
     pub async fn agent(&self, tenant: TenantId, id: AgentId) -> Result<Agent, StoreError> {
-        agents::Entity::find_by_id(id.as_uuid())
-            .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
-            .one(&self.db)
-            .await?
-            .map(Agent::from)
-            .ok_or(StoreError::NotFound { entity: "agent" })
+        let txn = self.scoped(tenant).await?;
+        let agent = find_agent(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok(agent)
     }
 
-    /// Routes `number` to one of the tenant's agents (replacing any earlier routing of it).
-    pub async fn assign_phone_number(
+    /// The tenant's agents that are not archived, newest first, `before` the cursor if given.
+    pub async fn list_agents(
         &self,
         tenant: TenantId,
-        number: &E164,
-        agent: AgentId,
-    ) -> Result<(), StoreError> {
-        self.agent(tenant, agent).await?;
-        let existing = phone_numbers::Entity::find()
-            .filter(phone_numbers::Column::E164.eq(number.as_str()))
-            .one(&self.db)
+        limit: u64,
+        before: Option<Uuid>,
+    ) -> Result<Page<Agent>, StoreError> {
+        let mut query = agents::Entity::find()
+            .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(agents::Column::ArchivedAt.is_null());
+        if let Some(cursor) = before {
+            query = query.filter(agents::Column::Id.lt(cursor));
+        }
+        let txn = self.scoped(tenant).await?;
+        let rows = query
+            .order_by_desc(agents::Column::Id)
+            .limit(limit + 1)
+            .all(&txn)
             .await?;
-        if let Some(row) = existing {
-            if row.tenant_id != tenant.as_uuid() {
-                return Err(StoreError::NotFound {
-                    entity: "phone number",
-                });
-            }
-            phone_numbers::Entity::update_many()
-                .set(phone_numbers::ActiveModel {
-                    agent_id: Set(Some(agent.as_uuid())),
-                    ..Default::default()
-                })
-                .filter(phone_numbers::Column::Id.eq(row.id))
-                .filter(phone_numbers::Column::TenantId.eq(tenant.as_uuid()))
-                .exec(&self.db)
-                .await?;
-            return Ok(());
-        }
-        phone_numbers::Entity::insert(phone_numbers::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            tenant_id: Set(tenant.as_uuid()),
-            agent_id: Set(Some(agent.as_uuid())),
-            e164: Set(number.as_str().to_owned()),
-            created_at: Set(Utc::now()),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
-        Ok(())
+        txn.commit().await?;
+        into_page(rows, limit, |r| r.id, |r| Ok(Agent::from(r)))
     }
 
-    /// Routing edge: the tenant and agent that answer calls to `number`, if any.
-    /// A number with no agent routes nowhere. Answers are reused for [`ROUTE_TTL`]: a number
-    /// moved to another agent takes calls there at most that much later.
-    pub async fn route_inbound_number(
+    /// Applies `changes` to an agent that is not archived: (before, after).
+    pub async fn update_agent(
         &self,
-        number: &E164,
-    ) -> Result<Option<InboundRoute>, StoreError> {
-        let now = std::time::Instant::now();
-        if let Some((at, route)) = self
-            .routes
-            .lock()
-            .map_err(|_| StoreError::Corrupt("route cache poisoned".into()))?
-            .get(number.as_str())
-            && now.duration_since(*at) < ROUTE_TTL
-        {
-            return Ok(route.clone());
-        }
-        let route = self.load_inbound_route(number).await?;
-        let mut cache = self
-            .routes
-            .lock()
-            .map_err(|_| StoreError::Corrupt("route cache poisoned".into()))?;
-        cache.retain(|_, (at, _)| now.duration_since(*at) < ROUTE_TTL);
-        cache.insert(number.as_str().to_owned(), (now, route.clone()));
-        Ok(route)
+        tenant: TenantId,
+        id: AgentId,
+        changes: AgentChanges,
+    ) -> Result<(Agent, Agent), StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let before = find_active_agent(&txn, tenant, id).await?;
+        let row = agents::ActiveModel {
+            name: changes.name.map_or(Default::default(), Set),
+            greeting: changes.greeting.map_or(Default::default(), Set),
+            instructions: changes.instructions.map_or(Default::default(), Set),
+            engine: changes.engine.map_or(Default::default(), Set),
+            engine_settings: changes.engine_settings.map_or(Default::default(), Set),
+            max_call_duration_secs: changes
+                .max_call_duration_secs
+                .map_or(Default::default(), |s| Set(duration_column(s))),
+            language: changes.language.map_or(Default::default(), Set),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        agents::Entity::update_many()
+            .set(row)
+            .filter(agents::Column::Id.eq(id.as_uuid()))
+            .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await?;
+        let after = find_agent(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok((before, after))
     }
 
-    async fn load_inbound_route(&self, number: &E164) -> Result<Option<InboundRoute>, StoreError> {
-        let Some(row) = phone_numbers::Entity::find()
-            .filter(phone_numbers::Column::E164.eq(number.as_str()))
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let Some(agent_id) = row.agent_id else {
-            return Ok(None);
-        };
-        let tenant_id: TenantId = row.tenant_id.into();
-        let tenant = tenants::Entity::find_by_id(row.tenant_id)
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::Corrupt(
-                "phone number of a missing tenant".into(),
-            ))?;
-        let agent = self.agent(tenant_id, agent_id.into()).await?;
-        Ok(Some(InboundRoute {
-            tenant_id,
-            tenant_name: tenant.name,
-            agent,
-        }))
+    /// Archives an agent and unassigns its numbers, which then route nowhere: (before, after).
+    pub async fn archive_agent(
+        &self,
+        tenant: TenantId,
+        id: AgentId,
+    ) -> Result<(Agent, Agent), StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let before = find_active_agent(&txn, tenant, id).await?;
+        let now = Utc::now();
+        agents::Entity::update_many()
+            .col_expr(agents::Column::ArchivedAt, Expr::value(Some(now)))
+            .col_expr(agents::Column::UpdatedAt, Expr::value(now))
+            .filter(agents::Column::Id.eq(id.as_uuid()))
+            .filter(agents::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await?;
+        phone_numbers::Entity::update_many()
+            .col_expr(phone_numbers::Column::AgentId, Expr::value(None::<Uuid>))
+            .col_expr(phone_numbers::Column::UpdatedAt, Expr::value(now))
+            .filter(phone_numbers::Column::AgentId.eq(id.as_uuid()))
+            .filter(phone_numbers::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await?;
+        let after = find_agent(&txn, tenant, id).await?;
+        txn.commit().await?;
+        self.forget_routes();
+        Ok((before, after))
     }
 }

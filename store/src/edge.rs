@@ -67,8 +67,7 @@ impl Store {
         Ok(row.map(|r| r.tenant_id.into()))
     }
 
-    /// Edge (routing): the tenant holding this number, the current holder first when the number
-    /// changed hands. Whether it still routes is for the scoped query that follows.
+    /// Edge (routing): the tenant holding this number now; a released number is nobody's.
     pub async fn number_tenant(&self, e164: &str) -> Result<Option<TenantId>, StoreError> {
         if self.on_postgres() {
             let found = self
@@ -78,7 +77,7 @@ impl Store {
         }
         let row = phone_numbers::Entity::find()
             .filter(phone_numbers::Column::E164.eq(e164))
-            .order_by_desc(phone_numbers::Column::CreatedAt)
+            .filter(phone_numbers::Column::ReleasedAt.is_null())
             .one(&self.db)
             .await?;
         Ok(row.map(|r| r.tenant_id.into()))

@@ -1,10 +1,11 @@
 //! Messages agents take for people at the business.
 
-use crate::{Store, StoreError, entities::messages};
+use crate::{Page, Store, StoreError, agents::into_page, entities::messages};
 use chrono::{DateTime, Utc};
-use domain::{CallSid, TenantId, conversation::TakeMessageInput};
+use domain::{CallSid, MessageStatus, TenantId, conversation::TakeMessageInput};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -16,8 +17,9 @@ pub struct MessageRecord {
     pub caller_name: String,
     pub callback_number: Option<String>,
     pub body: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl TryFrom<messages::Model> for MessageRecord {
@@ -31,6 +33,8 @@ impl TryFrom<messages::Model> for MessageRecord {
             ),
             None => None,
         };
+        let status = MessageStatus::parse(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("messages.status `{}`", row.status)))?;
         Ok(Self {
             id: row.id,
             call_sid,
@@ -38,10 +42,26 @@ impl TryFrom<messages::Model> for MessageRecord {
             caller_name: row.caller_name,
             callback_number: row.callback_number,
             body: row.body,
-            status: row.status,
+            status,
             created_at: row.created_at,
+            updated_at: row.updated_at,
         })
     }
+}
+
+const NOT_FOUND: StoreError = StoreError::NotFound { entity: "message" };
+
+async fn find_message(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<MessageRecord, StoreError> {
+    messages::Entity::find_by_id(id)
+        .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
+        .one(txn)
+        .await?
+        .ok_or(NOT_FOUND)?
+        .try_into()
 }
 
 impl Store {
@@ -56,6 +76,8 @@ impl Store {
         if let Some(replaces) = &input.replaces {
             return self.correct_message(replaces, input).await;
         }
+        let now = Utc::now();
+        let txn = self.scoped(input.tenant_id).await?;
         messages::Entity::insert(messages::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(input.tenant_id.as_uuid()),
@@ -65,19 +87,22 @@ impl Store {
             caller_name: Set(input.caller_name.clone()),
             callback_number: Set(input.callback_number.clone()),
             body: Set(input.message.clone()),
-            status: Set("new".into()),
-            created_at: Set(Utc::now()),
+            status: Set(MessageStatus::New.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
         })
         .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&txn)
         .await?;
-        messages::Entity::find()
+        let message = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
             .filter(messages::Column::RequestKey.eq(request_key))
-            .one(&self.db)
+            .one(&txn)
             .await?
-            .ok_or(StoreError::NotFound { entity: "message" })?
-            .try_into()
+            .ok_or(NOT_FOUND)?
+            .try_into()?;
+        txn.commit().await?;
+        Ok(message)
     }
 
     async fn correct_message(
@@ -85,10 +110,11 @@ impl Store {
         message_id: &str,
         input: &TakeMessageInput,
     ) -> Result<MessageRecord, StoreError> {
-        let not_found = StoreError::NotFound { entity: "message" };
         let Ok(id) = Uuid::parse_str(message_id.trim()) else {
-            return Err(not_found);
+            return Err(NOT_FOUND);
         };
+        let tenant = input.tenant_id;
+        let txn = self.scoped(tenant).await?;
         let updated = messages::Entity::update_many()
             .col_expr(
                 messages::Column::ForWhom,
@@ -103,36 +129,83 @@ impl Store {
                 Expr::value(input.callback_number.clone()),
             )
             .col_expr(messages::Column::Body, Expr::value(input.message.clone()))
+            .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(messages::Column::Id.eq(id))
-            .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
+            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
             .filter(messages::Column::CallSid.eq(input.call_sid.to_string()))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if updated.rows_affected == 0 {
-            return Err(not_found);
+            return Err(NOT_FOUND);
         }
-        messages::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or(not_found)?
-            .try_into()
+        let message = find_message(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok(message)
     }
 
-    /// The tenant's messages, newest first.
+    /// The tenant's most recent messages, newest first.
     pub async fn list_messages(
         &self,
         tenant: TenantId,
         limit: u64,
     ) -> Result<Vec<MessageRecord>, StoreError> {
-        use sea_orm::QuerySelect;
-        messages::Entity::find()
-            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
-            .order_by_desc(messages::Column::Id)
-            .limit(limit)
-            .all(&self.db)
+        Ok(self
+            .list_messages_page(tenant, None, limit, None)
             .await?
-            .into_iter()
-            .map(MessageRecord::try_from)
-            .collect()
+            .items)
+    }
+
+    /// The tenant's messages, newest first, with one `status` if given.
+    pub async fn list_messages_page(
+        &self,
+        tenant: TenantId,
+        status: Option<MessageStatus>,
+        limit: u64,
+        before: Option<Uuid>,
+    ) -> Result<Page<MessageRecord>, StoreError> {
+        let mut query =
+            messages::Entity::find().filter(messages::Column::TenantId.eq(tenant.as_uuid()));
+        if let Some(status) = status {
+            query = query.filter(messages::Column::Status.eq(status.as_str()));
+        }
+        if let Some(cursor) = before {
+            query = query.filter(messages::Column::Id.lt(cursor));
+        }
+        let txn = self.scoped(tenant).await?;
+        let rows = query
+            .order_by_desc(messages::Column::Id)
+            .limit(limit + 1)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        into_page(rows, limit, |r| r.id, MessageRecord::try_from)
+    }
+
+    pub async fn message(&self, tenant: TenantId, id: Uuid) -> Result<MessageRecord, StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let message = find_message(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok(message)
+    }
+
+    /// Sets message `id`'s status (`new` → `read` → `handled`, or back): (before, after).
+    pub async fn set_message_status(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        status: MessageStatus,
+    ) -> Result<(MessageRecord, MessageRecord), StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let before = find_message(&txn, tenant, id).await?;
+        messages::Entity::update_many()
+            .col_expr(messages::Column::Status, Expr::value(status.as_str()))
+            .col_expr(messages::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(messages::Column::Id.eq(id))
+            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await?;
+        let after = find_message(&txn, tenant, id).await?;
+        txn.commit().await?;
+        Ok((before, after))
     }
 }

@@ -3,7 +3,7 @@
 //! - [`signature`]: `X-Twilio-Signature` computation and constant-time validation.
 //! - [`twiml`]: a TwiML builder with correct XML escaping.
 //! - [`media_stream`]: Media Streams WebSocket messages, both directions.
-//! - [`rest`]: the REST client (calls, SMS) against a configurable base URL, with Twilio's
+//! - [`rest`]: the REST client (calls, SMS, phone numbers) against a configurable base URL, with Twilio's
 //!   error bodies parsed into [`rest::TwilioError`].
 
 pub mod media_stream;

@@ -1,4 +1,4 @@
-//! The Twilio REST client. One concrete client pointed at a configurable base URL: production
+//! The Twilio REST client (calls, SMS, buying and releasing numbers). One concrete client pointed at a configurable base URL: production
 //! uses `https://api.twilio.com`, the simulator and test fakes serve the same paths locally.
 
 use domain::Secret;
@@ -72,6 +72,67 @@ pub struct MessageResource {
 #[derive(Debug, Deserialize)]
 struct MessagePage {
     messages: Vec<MessageResource>,
+}
+
+/// A number Twilio offers for sale (`AvailablePhoneNumbers/{Country}/Local.json`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+pub struct AvailableNumber {
+    pub phone_number: String,
+    pub friendly_name: String,
+    #[serde(default)]
+    pub locality: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub iso_country: Option<String>,
+    /// `{"voice": true, "SMS": true, "MMS": true, "fax": false}` (Twilio's own casing).
+    #[serde(default)]
+    pub capabilities: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct AvailablePage {
+    available_phone_numbers: Vec<AvailableNumber>,
+}
+
+/// A number the account owns (`IncomingPhoneNumbers/{Sid}.json`), the fields we use.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct IncomingNumber {
+    /// `PN…`
+    pub sid: String,
+    pub phone_number: String,
+    pub friendly_name: String,
+    #[serde(default)]
+    pub voice_url: Option<String>,
+    #[serde(default)]
+    pub status_callback: Option<String>,
+    #[serde(default)]
+    pub capabilities: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingPage {
+    incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
+/// What to search for among the numbers for sale.
+#[derive(Debug, Clone, Default)]
+pub struct NumberSearch {
+    /// ISO country (`US`).
+    pub country: String,
+    pub area_code: Option<String>,
+    /// Digits (or Twilio's `*` wildcards) the number must contain.
+    pub contains: Option<String>,
+    pub limit: u32,
+}
+
+/// A number to buy, and where its calls go.
+#[derive(Debug, Clone)]
+pub struct BuyNumber {
+    pub phone_number: String,
+    pub voice_url: String,
+    pub status_callback: String,
+    pub friendly_name: Option<String>,
 }
 
 /// What the new call does once answered.
@@ -218,6 +279,66 @@ impl TwilioClient {
         Ok(page.messages)
     }
 
+    /// Numbers for sale in `search.country`, local ones, up to `search.limit`.
+    pub async fn available_numbers(
+        &self,
+        search: &NumberSearch,
+    ) -> Result<Vec<AvailableNumber>, TwilioError> {
+        let mut query = vec![("PageSize", search.limit.to_string())];
+        if let Some(area) = &search.area_code {
+            query.push(("AreaCode", area.clone()));
+        }
+        if let Some(contains) = &search.contains {
+            query.push(("Contains", contains.clone()));
+        }
+        let resource = format!("AvailablePhoneNumbers/{}/Local.json", search.country);
+        let request = self.http.get(self.url(&resource)).query(&query);
+        let page: AvailablePage = self.send(request).await?;
+        Ok(page.available_phone_numbers)
+    }
+
+    /// The account's numbers equal to `phone_number` (E.164): none, or the one it owns.
+    pub async fn incoming_numbers(
+        &self,
+        phone_number: &str,
+    ) -> Result<Vec<IncomingNumber>, TwilioError> {
+        let request = self
+            .http
+            .get(self.url("IncomingPhoneNumbers.json"))
+            .query(&[("PhoneNumber", phone_number)]);
+        let page: IncomingPage = self.send(request).await?;
+        // Twilio matches `PhoneNumber` as a pattern; only the exact number is ours to adopt.
+        Ok(page
+            .incoming_phone_numbers
+            .into_iter()
+            .filter(|n| n.phone_number == phone_number)
+            .collect())
+    }
+
+    /// Buys `number.phone_number`; its calls post to `voice_url`, its status to
+    /// `status_callback`.
+    pub async fn buy_number(&self, number: &BuyNumber) -> Result<IncomingNumber, TwilioError> {
+        let mut form = vec![
+            ("PhoneNumber", number.phone_number.clone()),
+            ("VoiceUrl", number.voice_url.clone()),
+            ("VoiceMethod", "POST".to_owned()),
+            ("StatusCallback", number.status_callback.clone()),
+            ("StatusCallbackMethod", "POST".to_owned()),
+        ];
+        if let Some(name) = &number.friendly_name {
+            form.push(("FriendlyName", name.clone()));
+        }
+        self.post("IncomingPhoneNumbers.json", &form).await
+    }
+
+    /// Releases the number `sid` (`PN…`): the account no longer owns it.
+    pub async fn release_number(&self, sid: &str) -> Result<(), TwilioError> {
+        let request = self
+            .http
+            .delete(self.url(&format!("IncomingPhoneNumbers/{sid}.json")));
+        self.send_empty(request).await
+    }
+
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         resource: &str,
@@ -231,6 +352,17 @@ impl TwilioClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, TwilioError> {
+        let bytes = self.send_raw(request).await?;
+        serde_json::from_slice(&bytes).map_err(|e| TwilioError::Decode(e.to_string()))
+    }
+
+    /// For answers without a body (`204 No Content`).
+    async fn send_empty(&self, request: reqwest::RequestBuilder) -> Result<(), TwilioError> {
+        self.send_raw(request).await.map(drop)
+    }
+
+    /// The body of a successful answer, or Twilio's error.
+    async fn send_raw(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>, TwilioError> {
         let request = match &self.auth {
             TwilioAuth::AuthToken(token) => {
                 request.basic_auth(&self.account_sid, Some(token.expose()))
@@ -241,7 +373,7 @@ impl TwilioClient {
         let status = response.status();
         let bytes = response.bytes().await.map_err(TwilioError::Transport)?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| TwilioError::Decode(e.to_string()));
+            return Ok(bytes.to_vec());
         }
         let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
             code: None,

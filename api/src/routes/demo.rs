@@ -9,7 +9,7 @@ use crate::{
     auth::{operator::Operator, password},
 };
 use axum::{Json, extract::State, http::StatusCode};
-use domain::{Role, TenantId};
+use domain::{E164, KnowledgeCategory, Role, TenantId};
 use rand::RngCore;
 use serde::Serialize;
 use store::{NewAgent, NewKnowledge, NewTenant, NewUser};
@@ -19,34 +19,34 @@ use uuid::Uuid;
 const DEMO_NAME: &str = "Bayview Plumbing & Heating";
 
 /// What the demo receptionist knows, by category.
-const DEMO_KNOWLEDGE: &[(&str, &str, &str)] = &[
+const DEMO_KNOWLEDGE: &[(KnowledgeCategory, &str, &str)] = &[
     (
-        "business_information",
+        KnowledgeCategory::BusinessInformation,
         "What are your opening hours?",
         "Monday to Friday 7 am to 7 pm and Saturday 8 am to 2 pm. Emergency call-outs 24 hours a day.",
     ),
     (
-        "business_information",
+        KnowledgeCategory::BusinessInformation,
         "Which areas do you serve?",
         "San Francisco, Daly City and South San Francisco.",
     ),
     (
-        "products_services",
+        KnowledgeCategory::ProductsServices,
         "What do you do?",
         "Leak and burst pipe repair, water heaters, drain cleaning, furnace and boiler service, and new installations.",
     ),
     (
-        "pricing_billing",
+        KnowledgeCategory::PricingBilling,
         "How much is a call-out?",
         "A standard visit is 95 dollars including the first half hour; emergency call-outs after hours are 180 dollars.",
     ),
     (
-        "emergency_contact",
+        KnowledgeCategory::EmergencyContact,
         "What counts as an emergency?",
         "Flooding, a burst pipe, no heat in freezing weather, or a gas smell. For a gas smell, leave the building and call the gas company first.",
     ),
     (
-        "policies",
+        KnowledgeCategory::Policies,
         "What is your cancellation policy?",
         "Cancel or reschedule at no charge up to 2 hours before the visit.",
     ),
@@ -100,6 +100,7 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
             engine: preferred_engine(&state.engines.names()).into(),
             engine_settings: serde_json::json!({}),
             max_call_duration_secs: None,
+            language: None,
         })
         .await?;
     for (category, question, answer) in DEMO_KNOWLEDGE {
@@ -111,6 +112,34 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
         state.store.add_knowledge(tenant, entry).await?;
     }
     Ok(agent.id.as_uuid())
+}
+
+/// A number bought for the demo agent: the first one Twilio offers in San Francisco (415).
+/// `None` when Twilio offers none or refuses: the demo tenant is still usable, and the
+/// operator can buy a number through `/v1/phone-numbers` later.
+async fn demo_number(state: &AppState, tenant: TenantId, agent: Uuid) -> Option<String> {
+    let search = telephony::rest::NumberSearch {
+        country: "US".into(),
+        area_code: Some("415".into()),
+        contains: None,
+        limit: 1,
+    };
+    let offered = match state.twilio.available_numbers(&search).await {
+        Ok(offered) => offered,
+        Err(e) => {
+            tracing::warn!(error = %e, "no number for the demo tenant: the search failed");
+            return None;
+        }
+    };
+    let e164 = E164::parse(&offered.first()?.phone_number).ok()?;
+    let agent = Some(domain::AgentId::from(agent));
+    match super::numbers::provision(state, tenant, e164, Some("Demo line".into()), agent).await {
+        Ok(number) => Some(number.e164.to_string()),
+        Err(e) => {
+            tracing::warn!(error = %e, "no number for the demo tenant: the purchase failed");
+            None
+        }
+    }
 }
 
 /// Create a complete demo tenant: owner, API key, receptionist agent with knowledge, and a
@@ -137,7 +166,7 @@ pub async fn create_demo_tenant(
         .create_api_key_with_role(tenant.id, "demo", Role::Owner)
         .await?;
     let agent_id = seed_agent(&state, tenant.id).await?;
-    let phone_number: Option<String> = None; // numbers land with the resources branch
+    let phone_number = demo_number(&state, tenant.id, agent_id).await;
     let demo = DemoTenant {
         tenant: TenantView::from(tenant),
         owner: UserView::from(owner),

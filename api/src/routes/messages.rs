@@ -1,28 +1,56 @@
-//! `/v1/messages`: messages the tenant's agents took for people at the business.
+//! `/v1/messages`: messages the tenant's agents took for people at the business, and their
+//! status (`new` → `read` → `handled`).
 
 use crate::{
     ApiError, AppState,
+    audit::{self, Change},
     auth::{Authorized, perm},
 };
 use axum::{
     Json, Router,
-    extract::{Query, State},
+    extract::{Path, Query, State, rejection::JsonRejection},
     routing::get,
 };
 use chrono::{DateTime, Utc};
+use domain::MessageStatus;
 use serde::{Deserialize, Serialize};
 use store::MessageRecord;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/messages", get(list_messages))
+    Router::new()
+        .route("/v1/messages", get(list_messages))
+        .route("/v1/messages/{id}", get(get_message).patch(update_message))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListMessagesQuery {
     /// How many, 1 to 100 (default 20).
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub before: Option<String>,
+    /// Only messages with this status: `new`, `read` or `handled`.
+    pub status: Option<String>,
+}
+
+/// The message's new status.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MessagePatch {
+    /// `new`, `read` or `handled`.
+    pub status: String,
+}
+
+/// `text` as a message status, or a problem naming `status`.
+fn status(text: &str) -> Result<MessageStatus, ApiError> {
+    MessageStatus::parse(text).ok_or_else(|| {
+        let all = MessageStatus::spellings().join(", ");
+        ApiError::invalid("status", format!("must be one of: {all}"))
+    })
+}
+
+fn message_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::NotFound("message"))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,8 +64,10 @@ pub struct MessageView {
     /// Digits as the caller gave them.
     pub callback_number: Option<String>,
     pub body: String,
+    /// `new`, `read` or `handled`.
     pub status: String,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<MessageRecord> for MessageView {
@@ -49,8 +79,9 @@ impl From<MessageRecord> for MessageView {
             caller_name: m.caller_name,
             callback_number: m.callback_number,
             body: m.body,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             created_at: m.created_at,
+            updated_at: m.updated_at,
         }
     }
 }
@@ -58,9 +89,11 @@ impl From<MessageRecord> for MessageView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageList {
     pub data: Vec<MessageView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_cursor: Option<Uuid>,
 }
 
-/// The most recent messages the tenant's agents took, newest first.
+/// The messages the tenant's agents took, newest first, of one status if asked.
 #[utoipa::path(get, path = "/v1/messages", tag = "messages", params(ListMessagesQuery),
     security(("bearer" = ["messages:read"])),
     responses((status = 200, body = MessageList),
@@ -73,8 +106,64 @@ pub async fn list_messages(
     Query(query): Query<ListMessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
     let limit = super::page_limit(query.limit)?;
-    let messages = state.store.list_messages(auth.tenant, limit).await?;
+    let before = super::cursor(query.before.as_deref())?;
+    let status = query.status.as_deref().map(status).transpose()?;
+    let page = state
+        .store
+        .list_messages_page(auth.tenant, status, limit, before)
+        .await?;
     Ok(Json(MessageList {
-        data: messages.into_iter().map(MessageView::from).collect(),
+        data: page.items.into_iter().map(MessageView::from).collect(),
+        next_cursor: page.next_cursor,
     }))
+}
+
+/// One message.
+#[utoipa::path(get, path = "/v1/messages/{id}", tag = "messages",
+    params(("id" = Uuid, Path, description = "Message id")),
+    security(("bearer" = ["messages:read"])),
+    responses((status = 200, body = MessageView),
+              (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    auth: Authorized<perm::MessagesRead>,
+    Path(id): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    let message = state.store.message(auth.tenant, message_id(&id)?).await?;
+    Ok(Json(message.into()))
+}
+
+/// Mark a message `new`, `read` or `handled`.
+#[utoipa::path(patch, path = "/v1/messages/{id}", tag = "messages", request_body = MessagePatch,
+    params(("id" = Uuid, Path, description = "Message id")),
+    security(("bearer" = ["messages:write"])),
+    responses((status = 200, body = MessageView),
+              (status = 400, description = "Invalid field", body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn update_message(
+    State(state): State<AppState>,
+    auth: Authorized<perm::MessagesWrite>,
+    Path(id): Path<String>,
+    patch: Result<Json<MessagePatch>, JsonRejection>,
+) -> Result<Json<MessageView>, ApiError> {
+    let id = message_id(&id)?;
+    let Json(patch) = patch.map_err(|e| ApiError::invalid("body", e.body_text()))?;
+    let new_status = status(&patch.status)?;
+    let (before, after) = state
+        .store
+        .set_message_status(auth.tenant, id, new_status)
+        .await?;
+    let change = Change {
+        action: "message.update",
+        resource_type: "message",
+        resource_id: Some(id.to_string()),
+        before: Some(serde_json::json!({"status": before.status})),
+        after: Some(serde_json::json!({"status": after.status})),
+    };
+    audit::record(&state, &auth.principal, change).await?;
+    Ok(Json(after.into()))
 }

@@ -1,14 +1,17 @@
 //! Route modules, one per surface.
 
 pub mod admin;
+pub mod agents;
 pub mod api_keys;
 pub mod auth;
 pub mod calls;
-pub mod demo;
 pub mod codec;
+pub mod demo;
 pub mod health;
+pub mod knowledge;
 pub mod media;
 pub mod messages;
+pub mod numbers;
 pub mod tenant;
 pub mod twilio;
 pub mod users;

@@ -1,7 +1,8 @@
 //! `AvailablePhoneNumbers/{Country}/Local.json` and `IncomingPhoneNumbers`.
 //!
-//! Available numbers are made up on the spot: ten numbers in the requested `AreaCode`
-//! (default 415 for US/CA), none of them already owned. Buying (`PhoneNumber` or `AreaCode`)
+//! Available numbers are made up on the spot: up to `PageSize` (default ten) numbers in the
+//! requested `AreaCode` (default 415 for US/CA) that match `Contains` (digits, `*` for any
+//! digit), none of them already owned. The same query always offers the same numbers. Buying (`PhoneNumber` or `AreaCode`)
 //! makes an [`NumberRecord`] whose `VoiceUrl` receives inbound calls placed with
 //! `SimHandle::place_inbound_call`.
 
@@ -25,8 +26,19 @@ fn candidates(country: &str, area: &str, owned: &[NumberRecord]) -> Vec<String> 
     (0..100)
         .map(|i| format!("{prefix}{:04}", 100 + i * 37))
         .filter(|n| !owned.iter().any(|o| &o.phone_number == n))
-        .take(10)
         .collect()
+}
+
+/// Twilio's `Contains`: the pattern's digits appear in the number in a row, `*` any digit.
+fn contains(number: &str, pattern: &str) -> bool {
+    let (digits, pattern) = (
+        number.as_bytes(),
+        pattern.trim_start_matches('+').as_bytes(),
+    );
+    pattern.is_empty()
+        || digits
+            .windows(pattern.len())
+            .any(|w| w.iter().zip(pattern).all(|(d, p)| *p == b'*' || d == p))
 }
 
 pub(crate) async fn available_local(
@@ -42,9 +54,20 @@ pub(crate) async fn available_local(
     if !matches!(country.as_str(), "US" | "CA" | "GB") {
         return Err(ApiError::not_found(uri.path()));
     }
+    let pattern = query.get("Contains").unwrap_or_default();
+    let size = match query.get("PageSize") {
+        None => 10,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::bad(20001, format!("Invalid PageSize: {v}")))?,
+    };
     let owned = shared.lock().numbers.clone();
     let numbers: Vec<serde_json::Value> = candidates(&country, &area, &owned)
         .into_iter()
+        .filter(|n| contains(n, &pattern))
+        .take(size)
         .map(|n| {
             let friendly = if n.starts_with("+1") && n.len() == 12 {
                 format!("({}) {}-{}", &n[2..5], &n[5..8], &n[8..])
@@ -206,4 +229,18 @@ pub(crate) async fn release(State(shared): State<Shared>, number: Resource) -> A
     }
     shared.bump();
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains;
+
+    #[test]
+    fn contains_matches_digits_in_a_row_with_wildcards() {
+        assert!(contains("+14155550137", "555"));
+        assert!(contains("+14155550137", "0*37"));
+        assert!(contains("+14155550137", ""));
+        assert!(!contains("+14155550137", "999"));
+        assert!(!contains("+1415", "14155550137"));
+    }
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub engine: String,
     pub engine_settings: Json,
     pub max_call_duration_secs: i32,
+    pub language: String,
+    pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,7 @@ pub struct Model {
     pub body: String,
     pub status: String,
     pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -434,12 +434,12 @@ async fn tools_answer_from_the_knowledge_base_refuse_transfers_and_unknown_tools
     let app = openai_realtime_app(&fake).await;
     for (category, question, answer) in [
         (
-            "hours",
+            domain::KnowledgeCategory::BusinessInformation,
             "What are your opening hours?",
             "Monday to Friday 8 to 6, Saturday 9 to 1.",
         ),
         (
-            "services",
+            domain::KnowledgeCategory::ProductsServices,
             "Do you do teeth whitening?",
             "Yes, in-office whitening for 299 dollars.",
         ),
@@ -448,7 +448,7 @@ async fn tools_answer_from_the_knowledge_base_refuse_transfers_and_unknown_tools
             .add_knowledge(
                 app.tenant,
                 store::NewKnowledge {
-                    category: category.into(),
+                    category,
                     question: question.into(),
                     answer: answer.into(),
                 },

@@ -438,6 +438,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
                 engine,
                 engine_settings,
                 max_call_duration_secs,
+                language: None,
             },
         )
         .await

@@ -12,6 +12,7 @@ mod codec;
 mod conversations;
 mod long_calls;
 mod media;
+mod numbers;
 mod offline;
 mod permissions;
 mod platform;
