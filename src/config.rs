@@ -195,23 +195,12 @@ impl Settings {
             twilio_auth_token: Secret::new(var_or("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN)),
             twilio_api_key,
             twilio_api_base: var_or("TWILIO_API_BASE", TWILIO_API_BASE),
-            twilio_timeout: std::time::Duration::from_millis(
-                var_or("TWILIO_TIMEOUT_MS", "15000")
-                    .parse()
-                    .context("TWILIO_TIMEOUT_MS must be a number of milliseconds")?,
-            ),
+            twilio_timeout: std::time::Duration::from_millis(number("TWILIO_TIMEOUT_MS", 15_000)?),
             log_json: var_or("LOG_FORMAT", "pretty") == "json",
             jwt_signing_keys: var("JWT_SIGNING_KEYS").map(Secret::new),
-            jwt_access_ttl: std::time::Duration::from_secs(
-                var_or("JWT_ACCESS_TTL_SECS", "900")
-                    .parse()
-                    .context("JWT_ACCESS_TTL_SECS must be a number of seconds")?,
-            ),
+            jwt_access_ttl: std::time::Duration::from_secs(number("JWT_ACCESS_TTL_SECS", 900)?),
             refresh_token_ttl: std::time::Duration::from_secs(
-                86_400
-                    * var_or("REFRESH_TOKEN_TTL_DAYS", "30")
-                        .parse::<u64>()
-                        .context("REFRESH_TOKEN_TTL_DAYS must be a number of days")?,
+                86_400 * number("REFRESH_TOKEN_TTL_DAYS", 30)?,
             ),
             operator_token: var("SWITCHBOARD_OPERATOR_TOKEN").map(Secret::new),
             payload_keys: PayloadKeys::from_env()?,
@@ -225,6 +214,15 @@ impl Settings {
             data_dir,
         })
     }
+}
+
+/// The whole number in `name`, or `default` when it is unset.
+fn number(name: &str, default: u64) -> Result<u64> {
+    var(name).map_or(Ok(default), |v| {
+        v.trim()
+            .parse()
+            .with_context(|| format!("{name} must be a whole number"))
+    })
 }
 
 /// `RATE_LIMIT_{READ,WRITE}_PER_MIN` (0: no limit) and `RATE_LIMIT_{READ,WRITE}_BURST`.

@@ -105,7 +105,7 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
         .await?;
     for (category, question, answer) in DEMO_KNOWLEDGE {
         let entry = NewKnowledge {
-            category: (*category).into(),
+            category: *category,
             question: (*question).into(),
             answer: (*answer).into(),
         };
