@@ -112,6 +112,10 @@ impl FromRequestParts<AppState> for Principal {
             (claims.tid, claims.role, Actor::User(claims.sub))
         };
         tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
+        // A suspended tenant's keys and unexpired access tokens stop working at once.
+        if state.store.tenant(tenant).await?.status == domain::TenantStatus::Suspended {
+            return Err(ApiError::TenantSuspended);
+        }
         Ok(Self {
             tenant,
             role,

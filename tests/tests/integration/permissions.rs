@@ -160,7 +160,10 @@ async fn tenant_a_resources(app: &TestApp, owner: &str) -> BTreeMap<&'static str
         started_at: chrono::Utc::now(),
         workflow_id: format!("call-{call_sid}"),
     };
-    app.store.record_call_started(app.tenant, call).await.unwrap();
+    app.store
+        .record_call_started(app.tenant, call)
+        .await
+        .unwrap();
     let call = app.wait_for_call_row(&call_sid).await;
     ids.insert("calls", call.id.to_string());
     let message = app

@@ -344,6 +344,15 @@ async fn the_operator_creates_and_suspends_tenants_and_a_suspended_number_says_g
         app.describe(&call_sid).await.is_none(),
         "no workflow for a suspended tenant's call"
     );
+    // Its API keys stop working at once, with a problem that says why.
+    let (status, problem) = send(&app, &Method::GET, "/v1/calls", Some(&app.api_key), None).await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (
+            403,
+            Some("https://switchboard.dev/problems/tenant-suspended")
+        )
+    );
     let (status, usage) = send(
         &app,
         &Method::GET,
@@ -366,5 +375,6 @@ async fn the_operator_creates_and_suspends_tenants_and_a_suspended_number_says_g
     )
     .await;
     assert_eq!(status, 200);
+    assert_eq!(app.get_api("/v1/calls", &app.api_key).await.status(), 200);
     app.start_inbound_call().await;
 }
