@@ -32,6 +32,11 @@ pub fn redact(value: Value) -> Value {
     }
 }
 
+/// `value` as the audit log stores a resource's state.
+pub fn snapshot<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))
+}
+
 /// What changed: `action` (`agent.create`) on `resource_type`/`resource_id`.
 pub struct Change<'a> {
     pub action: &'a str,

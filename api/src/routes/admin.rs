@@ -134,10 +134,6 @@ pub(crate) fn slug_of(name: &str) -> String {
     }
 }
 
-fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
-}
-
 async fn with_usage(state: &AppState, tenant: store::Tenant) -> Result<TenantWithUsage, ApiError> {
     let usage = state.store.tenant_usage(tenant.id).await?;
     Ok(TenantWithUsage {
@@ -234,7 +230,7 @@ pub async fn create_tenant(
             resource_type: "tenant",
             resource_id: Some(created.tenant.id.to_string()),
             before: None,
-            after: Some(json(&created)?),
+            after: Some(audit::snapshot(&created)?),
         },
     )
     .await?;
@@ -263,8 +259,8 @@ async fn set_status(
             action,
             resource_type: "tenant",
             resource_id: Some(id.to_string()),
-            before: Some(json(&before)?),
-            after: Some(json(&after)?),
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&after)?),
         },
     )
     .await?;

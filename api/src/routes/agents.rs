@@ -286,7 +286,7 @@ fn agent_id(id: &str) -> Result<AgentId, ApiError> {
 }
 
 fn view_json(agent: &Agent) -> Result<Value, ApiError> {
-    serde_json::to_value(AgentView::from(agent.clone())).map_err(|e| ApiError::Internal(e.into()))
+    audit::snapshot(&AgentView::from(agent.clone()))
 }
 
 /// The tenant's agents (not archived), newest first.

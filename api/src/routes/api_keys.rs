@@ -45,10 +45,6 @@ fn secret_view(created: store::ApiKeyCreated, role: domain::Role) -> ApiKeySecre
     }
 }
 
-fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
-}
-
 /// The tenant's API keys (prefix, role, created, last used, revoked), newest first.
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api keys",
     security(("bearer" = ["api_keys:read"])),
@@ -90,7 +86,7 @@ pub async fn create_api_key(
             resource_type: "api_key",
             resource_id: Some(created.id.to_string()),
             before: None,
-            after: Some(json(&ApiKeyView::from(info))?),
+            after: Some(audit::snapshot(&ApiKeyView::from(info))?),
         },
     )
     .await?;
@@ -119,8 +115,8 @@ pub async fn rotate_api_key(
             action: "api_key.rotate",
             resource_type: "api_key",
             resource_id: Some(id.to_string()),
-            before: Some(json(&ApiKeyView::from(before))?),
-            after: Some(json(&ApiKeyView::from(after))?),
+            before: Some(audit::snapshot(&ApiKeyView::from(before))?),
+            after: Some(audit::snapshot(&ApiKeyView::from(after))?),
         },
     )
     .await?;
@@ -147,8 +143,8 @@ pub async fn revoke_api_key(
             action: "api_key.revoke",
             resource_type: "api_key",
             resource_id: Some(id.to_string()),
-            before: Some(json(&ApiKeyView::from(before))?),
-            after: Some(json(&after)?),
+            before: Some(audit::snapshot(&ApiKeyView::from(before))?),
+            after: Some(audit::snapshot(&after)?),
         },
     )
     .await?;

@@ -175,7 +175,7 @@ pub async fn create_demo_tenant(
         agent_id,
         phone_number,
     };
-    let after = serde_json::to_value(&demo).map_err(anyhow::Error::from)?;
+    let after = audit::snapshot(&demo)?;
     audit::record_operator(
         &state,
         &op,

@@ -155,8 +155,7 @@ fn entry_id(id: &str) -> Result<Uuid, ApiError> {
 }
 
 fn view_json(entry: &KnowledgeEntry) -> Result<Value, ApiError> {
-    serde_json::to_value(KnowledgeView::from(entry.clone()))
-        .map_err(|e| ApiError::Internal(e.into()))
+    audit::snapshot(&KnowledgeView::from(entry.clone()))
 }
 
 /// The tenant's entries, newest first, of one category if asked.

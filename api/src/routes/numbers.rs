@@ -163,8 +163,7 @@ fn number_id(id: &str) -> Result<Uuid, ApiError> {
 }
 
 fn view_json(number: &PhoneNumber) -> Result<Value, ApiError> {
-    serde_json::to_value(PhoneNumberView::from(number.clone()))
-        .map_err(|e| ApiError::Internal(e.into()))
+    audit::snapshot(&PhoneNumberView::from(number.clone()))
 }
 
 fn upstream(e: TwilioError) -> ApiError {

@@ -32,10 +32,6 @@ pub struct TenantPatch {
     pub settings: Option<serde_json::Value>,
 }
 
-fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
-    Ok(serde_json::to_value(value).map_err(anyhow::Error::from)?)
-}
-
 /// The caller's tenant.
 #[utoipa::path(get, path = "/v1/tenant", tag = "tenant", security(("bearer" = ["tenant:read"])),
     responses((status = 200, body = TenantView), (status = 401, body = crate::error::Problem),
@@ -88,8 +84,8 @@ pub async fn update_tenant(
             action: "tenant.update",
             resource_type: "tenant",
             resource_id: Some(auth.tenant.to_string()),
-            before: Some(json(&before)?),
-            after: Some(json(&after)?),
+            before: Some(audit::snapshot(&before)?),
+            after: Some(audit::snapshot(&after)?),
         },
     )
     .await?;

@@ -148,7 +148,7 @@ pub async fn create_user(
             resource_type: "user",
             resource_id: Some(view.id.to_string()),
             before: None,
-            after: Some(serde_json::to_value(&view).map_err(anyhow::Error::from)?),
+            after: Some(audit::snapshot(&view)?),
         },
     )
     .await?;
@@ -251,7 +251,6 @@ pub async fn update_user(
             .revoke_user_refresh_tokens(auth.tenant, id)
             .await?;
     }
-    let to_json = |v: &UserView| serde_json::to_value(v).map_err(anyhow::Error::from);
     audit::record(
         &state,
         &auth,
@@ -259,8 +258,8 @@ pub async fn update_user(
             action: "user.update",
             resource_type: "user",
             resource_id: Some(id.to_string()),
-            before: Some(to_json(&UserView::from(before))?),
-            after: Some(to_json(&after)?),
+            before: Some(audit::snapshot(&UserView::from(before))?),
+            after: Some(audit::snapshot(&after)?),
         },
     )
     .await?;
