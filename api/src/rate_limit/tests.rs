@@ -93,6 +93,14 @@ fn idle_buckets_are_evicted_when_there_are_too_many() {
 fn the_route_class_follows_the_permission() {
     assert_eq!(RouteClass::from(Permission::CallsRead), RouteClass::Read);
     assert_eq!(RouteClass::from(Permission::CallsWrite), RouteClass::Write);
+    assert_eq!(
+        RouteClass::from(Permission::PayloadsDecode),
+        RouteClass::Read
+    );
+    assert_eq!(
+        RouteClass::from(Permission::PayloadsEncode),
+        RouteClass::Write
+    );
 }
 
 #[tokio::test]
