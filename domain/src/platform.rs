@@ -76,6 +76,9 @@ closed_enum!(
         CallsWrite = "calls:write",
         MessagesRead = "messages:read",
         MessagesWrite = "messages:write",
+        /// Departments, employees, their hours, and the company's information.
+        DirectoryRead = "directory:read",
+        DirectoryWrite = "directory:write",
         CampaignsRead = "campaigns:read",
         CampaignsWrite = "campaigns:write",
         ScriptsRead = "scripts:read",
@@ -103,9 +106,9 @@ impl Role {
     /// The permission matrix, in one place (seed 004's, extended to this platform's resources):
     /// - owner: everything;
     /// - admin: everything but deleting the tenant;
-    /// - manager: campaigns and calls (read and write), messages, scripts read, and reading the
+    /// - manager: campaigns, calls, messages and the directory (read and write), scripts read, and reading the
     ///   agents, numbers, knowledge and tenant they work with; may decode call data;
-    /// - agent: calls read and write, messages read and write, campaigns read;
+    /// - agent: calls read and write, messages read and write, campaigns and directory read;
     /// - viewer: every `read` except the audit log.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission as P;
@@ -113,7 +116,10 @@ impl Role {
             Role::Owner => true,
             Role::Admin => permission != P::TenantDelete,
             Role::Manager => {
-                matches!(permission.resource(), "campaigns" | "calls" | "messages")
+                matches!(
+                    permission.resource(),
+                    "campaigns" | "calls" | "messages" | "directory"
+                )
                     || matches!(
                         permission,
                         P::ScriptsRead
@@ -131,6 +137,7 @@ impl Role {
                     | P::MessagesRead
                     | P::MessagesWrite
                     | P::CampaignsRead
+                    | P::DirectoryRead
             ),
             Role::Viewer => permission.is_read() && permission != P::AuditRead,
         }

@@ -61,13 +61,8 @@ impl MigrationTrait for Migration {
         db.execute_unprepared(CREATE_ROLE).await?;
         db.execute_unprepared(GRANTS).await?;
         for (table, column) in tenant_tables(manager).await? {
-            db.execute_unprepared(&format!(
-                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-                 CREATE POLICY tenant_isolation ON {table}
-                   USING ({column} = {CURRENT_TENANT})
-                   WITH CHECK ({column} = {CURRENT_TENANT});"
-            ))
-            .await?;
+            db.execute_unprepared(&isolation_policy(&table, &column))
+                .await?;
         }
         for (signature, returns, body) in edge_functions(manager).await? {
             db.execute_unprepared(&format!(
@@ -102,6 +97,53 @@ impl MigrationTrait for Migration {
         db.execute_unprepared(REVOKES).await?;
         Ok(())
     }
+}
+
+/// The `tenant_isolation` policy on `table` (a quoted name), keyed by `column`.
+fn isolation_policy(table: &str, column: &str) -> String {
+    format!(
+        "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_isolation ON {table}
+           USING ({column} = {CURRENT_TENANT})
+           WITH CHECK ({column} = {CURRENT_TENANT});"
+    )
+}
+
+/// For migrations after this one: puts each new tenant-owned table (by `tenant_id`) behind
+/// the same policy (nothing on SQLite). Grants come from the default privileges set here.
+pub(crate) async fn isolate_new_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    for table in tables {
+        manager
+            .get_connection()
+            .execute_unprepared(&isolation_policy(&format!("\"{table}\""), "tenant_id"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`isolate_new_tables`] (before the tables are dropped).
+pub(crate) async fn release_new_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    for table in tables {
+        manager
+            .get_connection()
+            .execute_unprepared(&format!(
+                "DROP POLICY IF EXISTS tenant_isolation ON \"{table}\";"
+            ))
+            .await?;
+    }
+    Ok(())
 }
 
 /// `(table, tenant column)` of every tenant-owned table, `tenants` itself first.
