@@ -4,7 +4,7 @@
 use crate::config::{PayloadKeys, Settings};
 use activities::{
     CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
-    SessionStore,
+    SessionStore, TransferActivitiesImpl,
 };
 use anyhow::{Context, Result};
 use api::{ApiConfig, AppState, metrics::Metrics, rate_limit::RateLimiter};
@@ -268,6 +268,11 @@ pub fn build_worker(
     let llm = activities::LlmProvider::from_config(settings.voice.llm.clone())
         .context("configuring the LLM client")?;
     tracing::info!(llm = %llm.describe(), "cascaded dialog policy");
+    let transfer = TransferActivitiesImpl::new(
+        store.clone(),
+        twilio_client(settings)?,
+        telephony::PublicUrl::new(settings.public_url.clone()),
+    );
     let conversation = ConversationActivitiesImpl::new(store, llm);
     Ok(worker::build_worker(
         runtime,
@@ -275,6 +280,7 @@ pub fn build_worker(
         &settings.task_queue,
         activities,
         conversation,
+        transfer,
     )?)
 }
 

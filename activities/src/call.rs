@@ -47,7 +47,7 @@ pub(crate) fn store_failure(err: StoreError) -> ActivityError {
     }
 }
 
-fn twilio_failure(err: TwilioError) -> ActivityError {
+pub(crate) fn twilio_failure(err: TwilioError) -> ActivityError {
     if err.is_retryable() {
         ApplicationFailure::new(err).into()
     } else {
@@ -82,6 +82,7 @@ fn finished_call(input: FinishCallInput) -> FinishedCall {
             interruptions: m.interruptions,
             stream_connect_ms: m.stream_connect_ms,
         },
+        transfer_result: input.transfer_result,
     }
 }
 

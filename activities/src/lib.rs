@@ -3,6 +3,7 @@
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
+//! - [`transfer`]: the activities of `TransferWorkflow` (hold, ring, return the caller).
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //!
 //! The live call session store lives in the `sessions` crate (the API uses it too); it is
@@ -15,6 +16,7 @@
 pub mod call;
 pub mod conversation;
 pub mod llm;
+pub mod transfer;
 
 pub use call::CallActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};
@@ -22,3 +24,4 @@ pub use dialog::RuleDialog;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };
+pub use transfer::TransferActivitiesImpl;

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let app = Router::new()
         .merge(routes::twilio::router(state.metrics.clone()))
+        .merge(routes::transfer::router())
         .merge(routes::media::router())
         .merge(routes::auth::router())
         .merge(routes::users::router())

@@ -14,6 +14,11 @@ use utoipa_scalar::{Scalar, Servable};
     paths(
         routes::twilio::voice_webhook,
         routes::twilio::status_webhook,
+        routes::transfer::leg_status,
+        routes::transfer::answered,
+        routes::transfer::decided,
+        routes::transfer::conference_event,
+        routes::transfer::hold_music,
         routes::media::media_stream,
         routes::auth::login,
         routes::auth::refresh,

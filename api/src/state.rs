@@ -29,31 +29,21 @@ pub struct ApiConfig {
 impl ApiConfig {
     /// The public URL of `path_and_query`, as Twilio signs it.
     pub fn public_url_for(&self, path_and_query: &str) -> String {
-        format!(
-            "{}{}",
-            self.public_url.as_str().trim_end_matches('/'),
-            path_and_query
-        )
+        self.public().http(path_and_query)
     }
 
     /// `wss://{host}/twilio/media`: where Twilio opens the call's media stream.
     pub fn media_stream_url(&self) -> String {
-        self.stream_url_for("/twilio/media")
+        self.public().media_stream()
     }
 
-    /// The WebSocket URL of `path_and_query` on our public host, as Twilio signs an upgrade:
-    /// `ws://` when `PUBLIC_URL` is `http://`, else `wss://`.
+    /// The WebSocket URL of `path_and_query` on our public host, as Twilio signs an upgrade.
     pub fn stream_url_for(&self, path_and_query: &str) -> String {
-        let scheme = if self.public_url.scheme() == "http" {
-            "ws"
-        } else {
-            "wss"
-        };
-        let host = self.public_url.host_str().unwrap_or("localhost");
-        match self.public_url.port() {
-            Some(port) => format!("{scheme}://{host}:{port}{path_and_query}"),
-            None => format!("{scheme}://{host}{path_and_query}"),
-        }
+        self.public().ws(path_and_query)
+    }
+
+    pub fn public(&self) -> telephony::PublicUrl {
+        telephony::PublicUrl::new(self.public_url.clone())
     }
 }
 

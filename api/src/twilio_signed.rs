@@ -21,6 +21,8 @@ use telephony::validate_signature;
 #[derive(Debug)]
 pub struct TwilioSigned {
     params: Vec<(String, String)>,
+    /// The signed URL's query (ours: we wrote it into the URL we gave Twilio).
+    query: Vec<(String, String)>,
 }
 
 impl<S> FromRequest<S> for TwilioSigned
@@ -37,9 +39,12 @@ where
             None => request.uri().clone(),
         };
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
         if request.method() == Method::GET {
             let url = config.stream_url_for(path_and_query);
             return verify(&config, request.headers(), &url, Vec::new(), uri.path())
+                .map(|signed| signed.with_query(query))
                 .map_err(IntoResponse::into_response);
         }
         let headers = request.headers().clone();
@@ -49,7 +54,9 @@ where
         let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
             .map_err(|e| ApiError::invalid("body", e.to_string()).into_response())?;
         let url = config.public_url_for(path_and_query);
-        verify(&config, &headers, &url, params, uri.path()).map_err(IntoResponse::into_response)
+        verify(&config, &headers, &url, params, uri.path())
+            .map(|signed| signed.with_query(query))
+            .map_err(IntoResponse::into_response)
     }
 }
 
@@ -74,10 +81,26 @@ fn verify(
         );
         return Err(ApiError::InvalidSignature);
     }
-    Ok(TwilioSigned { params })
+    Ok(TwilioSigned {
+        params,
+        query: Vec::new(),
+    })
 }
 
 impl TwilioSigned {
+    fn with_query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// A parameter of the signed URL's query.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.params
             .iter()

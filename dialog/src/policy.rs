@@ -4,10 +4,11 @@
 use crate::action::Action;
 use crate::hints::{AgentHints, CallerHint};
 use crate::phrases::HOW_CAN_I_HELP;
-use crate::state::State;
+use crate::state::{Pending, State};
 use crate::tools::step_tool;
 use crate::turn::step_user;
 use domain::conversation::{ChatMessage, ChatRole, ChatToolCall};
+use domain::transfer::parse_transfer_result_note;
 
 /// The rule-based dialog policy. Stateless: everything it knows comes from the history.
 #[derive(Debug, Clone, Copy, Default)]
@@ -79,7 +80,16 @@ fn replay(agent: &AgentHints, messages: &[ChatMessage]) -> Option<Action> {
                     None => Action::Say(HOW_CAN_I_HELP.into()),
                 });
             }
-            ChatRole::System | ChatRole::Assistant => action = None,
+            ChatRole::System => {
+                // The caller is back from a transfer that did not connect: the agent has
+                // offered a message for the person.
+                if let Some((_, target)) = parse_transfer_result_note(content) {
+                    state.close_draft();
+                    state.pending = Pending::OfferMessage(Some(target));
+                }
+                action = None;
+            }
+            ChatRole::Assistant => action = None,
         }
     }
     action

@@ -21,6 +21,9 @@ pub(crate) fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) ->
         Some(ToolName::LookupKnowledge) => knowledge_found(state, &result),
         Some(ToolName::TakeMessage) => message_taken(state, &args, &result),
         Some(ToolName::TransferCall) => transfer_tried(state, &args, &result),
+        Some(ToolName::FindPersonOrDepartment | ToolName::CheckAvailability) => {
+            directory_answered(state, &result)
+        }
         None => {
             state.pending = Pending::Nothing;
             say(format!("I'm sorry, something went wrong. {HOW_CAN_I_HELP}"))
@@ -111,24 +114,35 @@ fn read_back(state: &mut State, message_id: &str, draft: Draft, replaced: bool) 
     })
 }
 
-/// A transfer that could not be made turns into an offer to take a message for its target.
+/// A transfer under way: the agent asks the caller to hold (the call then moves). One that
+/// could not be made (nobody by that name, outside their hours) turns into an offer to take a
+/// message for its target, in the tool's own words when it gives them.
 fn transfer_tried(state: &mut State, args: &Value, result: &Value) -> Action {
     let ok = result.get("ok").and_then(Value::as_bool);
-    let target = text_arg(args, "target");
+    let target = text_arg(result, "target").or_else(|| text_arg(args, "target"));
+    let said = text_arg(result, "say");
     if ok == Some(true) {
         state.pending = Pending::Nothing;
-        return say("Please hold while I put you through.");
+        return say(said.unwrap_or_else(|| match &target {
+            Some(t) => format!("Please hold while I put you through to {t}."),
+            None => "Please hold while I put you through.".to_owned(),
+        }));
     }
-    let text = match &target {
+    let text = said.unwrap_or_else(|| match &target {
         Some(t) => format!(
-            "I'm sorry, I can't transfer calls yet. Would you like to leave a message for {t}?"
+            "I'm sorry, I can't put you through to {t} right now. Would you like to leave a message for them?"
         ),
-        None => {
-            "I'm sorry, I can't transfer calls yet. Would you like to leave a message?".to_owned()
-        }
-    };
+        None => "I'm sorry, I can't put you through right now. Would you like to leave a message?"
+            .to_owned(),
+    });
     state.pending = Pending::OfferMessage(target);
     say(text)
+}
+
+/// A directory search or availability check: its sentence, word for word.
+fn directory_answered(state: &mut State, result: &Value) -> Action {
+    state.pending = Pending::Nothing;
+    say(text_arg(result, "say").unwrap_or_else(|| HOW_CAN_I_HELP.to_owned()))
 }
 
 fn text_arg(args: &Value, key: &str) -> Option<String> {

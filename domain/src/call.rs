@@ -108,10 +108,12 @@ pub enum CallOutcome {
     Canceled,
     /// An answering machine picked up (Twilio's `AnsweredBy=machine_*`); we left a message.
     Voicemail,
+    /// The agent warm-transferred the caller to a person, who took the call.
+    Transferred,
 }
 
 impl CallOutcome {
-    pub const ALL: [CallOutcome; 7] = [
+    pub const ALL: [CallOutcome; 8] = [
         Self::Completed,
         Self::MaxDurationReached,
         Self::Busy,
@@ -119,6 +121,7 @@ impl CallOutcome {
         Self::Failed,
         Self::Canceled,
         Self::Voicemail,
+        Self::Transferred,
     ];
 
     pub fn from_final_status(status: CallStatus) -> Self {
@@ -144,6 +147,7 @@ impl CallOutcome {
             Self::Failed => "failed",
             Self::Canceled => "canceled",
             Self::Voicemail => "voicemail",
+            Self::Transferred => "transferred",
         }
     }
 }

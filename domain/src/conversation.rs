@@ -16,16 +16,22 @@ pub enum ToolName {
     LookupKnowledge,
     /// Store a message for someone at the business.
     TakeMessage,
-    /// Transfer the caller to a person or department (not available yet).
+    /// Warm-transfer the caller to a person or department (a `TransferWorkflow`).
     TransferCall,
+    /// Search the company directory for a person or department.
+    FindPersonOrDepartment,
+    /// Whether a person or department is available now, and if not when.
+    CheckAvailability,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 4] = [
+    pub const ALL: [ToolName; 6] = [
         ToolName::EndCall,
         ToolName::LookupKnowledge,
         ToolName::TakeMessage,
         ToolName::TransferCall,
+        ToolName::FindPersonOrDepartment,
+        ToolName::CheckAvailability,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +40,8 @@ impl ToolName {
             ToolName::LookupKnowledge => "lookup_knowledge",
             ToolName::TakeMessage => "take_message",
             ToolName::TransferCall => "transfer_call",
+            ToolName::FindPersonOrDepartment => "find_person_or_department",
+            ToolName::CheckAvailability => "check_availability",
         }
     }
 
@@ -89,7 +97,22 @@ impl ToolName {
                  to the caller. If the caller corrects a message already taken in this \
                  call, call this again with `replaces` set to its `message_id`."
             }
-            ToolName::TransferCall => "Transfer the caller to a person or department.",
+            ToolName::TransferCall => {
+                "Warm-transfer the caller to a person or department in the company directory. \
+                 The caller is put on hold, the person is rung and told who is calling; if \
+                 they do not take the call, the caller comes back to you with the reason and \
+                 you offer to take a message. Outside the person's hours nobody is rung: the \
+                 result says when they are next available."
+            }
+            ToolName::FindPersonOrDepartment => {
+                "Search the company directory by name, department or role (\"Dr. Smith\", \
+                 \"someone in billing\", \"the manager\"). Returns the best matches and whether \
+                 each is available now."
+            }
+            ToolName::CheckAvailability => {
+                "Whether a person or department is available now, in the business's time \
+                 zone; if not, when they are next available (\"tomorrow at 9 am\")."
+            }
         }
     }
 
@@ -123,6 +146,21 @@ impl ToolName {
                 "required": ["caller_name", "message"]
             }),
             ToolName::TransferCall => json!({
+                "type": "object",
+                "properties": {
+                    "target": {"type": "string", "description": "Person or department, as the caller named them."},
+                    "reason": {"type": "string", "description": "What the caller wants, in a few words: told to the person before they accept."}
+                },
+                "required": ["target"]
+            }),
+            ToolName::FindPersonOrDepartment => json!({
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "A name, department or role."}
+                },
+                "required": ["query"]
+            }),
+            ToolName::CheckAvailability => json!({
                 "type": "object",
                 "properties": {
                     "target": {"type": "string", "description": "Person or department."}

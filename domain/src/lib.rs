@@ -9,6 +9,7 @@
 //! - [`platform`]: roles, permissions and their matrix; tenant/user/message status; the 18
 //!   knowledge categories.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
+//! - [`transfer`]: warm transfer — its input, typed failure reasons, the person's decision.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod agent;
@@ -19,6 +20,7 @@ pub mod memory;
 pub mod phone;
 pub mod platform;
 pub mod secret;
+pub mod transfer;
 pub mod workflow_io;
 
 pub use agent::AgentSettings;

@@ -61,6 +61,15 @@ pub struct CallCarryOver {
     pub saved_metrics: CallMetrics,
     /// Segments received but not yet saved when the run ended.
     pub transcript: Vec<TranscriptSegment>,
+    /// Transfers attempted so far (the next is `transfer-{CallSid}-{transfers + 1}`) and how
+    /// each ended.
+    #[serde(default)]
+    pub transfers: u32,
+    #[serde(default)]
+    pub transfer_results: Vec<String>,
+    /// Messages taken so far (delivered when the call ends).
+    #[serde(default)]
+    pub messages_taken: Vec<String>,
 }
 
 impl CallWorkflowInput {
@@ -121,6 +130,9 @@ pub struct FinishCallInput {
     #[serde(default)]
     pub transcript_first_seq: u32,
     pub metrics: CallMetrics,
+    /// How the call's last transfer ended (`transferred`, `no_answer` …), if it had one.
+    #[serde(default)]
+    pub transfer_result: Option<String>,
 }
 
 /// Activity input: save transcript segments from `first_seq` on (replacing any saved there

@@ -45,6 +45,8 @@ pub struct FinishedCall {
     /// … starting at this `seq`; earlier ones are kept.
     pub transcript_first_seq: u32,
     pub metrics: CallCounts,
+    /// How the call's last transfer ended, if it had one.
+    pub transfer_result: Option<String>,
 }
 
 /// A call's turn counts and stream timing, stored in `call_metrics`.
@@ -75,6 +77,8 @@ pub struct CallRecord {
     pub duration_secs: Option<u32>,
     pub answered_by: Option<AnsweredBy>,
     pub workflow_id: String,
+    /// How the call's last warm transfer ended (`transferred`, `no_answer` …).
+    pub transfer_result: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +120,7 @@ impl TryFrom<calls::Model> for CallRecord {
             duration_secs: row.duration_secs.and_then(|d| u32::try_from(d).ok()),
             answered_by: row.answered_by.as_deref().map(AnsweredBy::parse),
             workflow_id: row.workflow_id,
+            transfer_result: row.transfer_result,
         })
     }
 }
@@ -143,6 +148,7 @@ impl Store {
             duration_secs: Set(None),
             answered_by: Set(None),
             workflow_id: Set(call.workflow_id),
+            transfer_result: Set(None),
         };
         let txn = self.scoped_one(tenant).await?;
         calls::Entity::insert(row)
@@ -214,6 +220,7 @@ impl Store {
                 answered_at: Set(finish.answered_at),
                 ended_at: Set(Some(finish.ended_at)),
                 answered_by: Set(finish.answered_by.as_ref().map(|a| a.as_str().to_owned())),
+                transfer_result: Set(finish.transfer_result.clone()),
                 duration_secs: Set(Some(
                     i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
                 )),
@@ -417,12 +424,14 @@ mod tests {
                 agent_turns: 1,
                 ..CallCounts::default()
             },
+            transfer_result: Some("no_answer".into()),
         };
         store.finish_call(&finish).await.unwrap();
         store.finish_call(&finish).await.unwrap();
 
         let row = store.call_by_sid(tenant, &sid).await.unwrap().unwrap();
         assert_eq!(row.call_sid, sid);
+        assert_eq!(row.transfer_result.as_deref(), Some("no_answer"));
         assert_eq!(row.direction, CallDirection::Outbound);
         assert_eq!(row.from_number, CallerId::Withheld);
         assert_eq!(row.to_number.as_str(), "+14155550100");
@@ -477,6 +486,7 @@ mod tests {
             transcript: vec![segment(5)],
             transcript_first_seq: 5,
             metrics: CallCounts::default(),
+            transfer_result: None,
         };
         store.finish_call(&finish).await.unwrap();
         store.finish_call(&finish).await.unwrap();

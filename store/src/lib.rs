@@ -28,6 +28,7 @@ pub mod messages;
 pub mod numbers;
 pub mod refresh_tokens;
 pub mod tenants;
+pub mod transfers;
 pub mod users;
 
 pub use agents::{Agent, AgentChanges, InboundRoute, NewAgent};
@@ -39,6 +40,7 @@ pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};
 pub use refresh_tokens::RefreshUse;
 pub use tenants::{NewTenant, Tenant, TenantUpdate, TenantUsage};
+pub use transfers::TransferRow;
 pub use users::{NewUser, User, UserUpdate};
 
 use migrations::{Migrator, MigratorTrait};

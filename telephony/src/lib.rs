@@ -7,10 +7,13 @@
 //!   error bodies parsed into [`rest::TwilioError`].
 
 pub mod media_stream;
+pub mod public_url;
 pub mod rest;
+pub mod routes;
 pub mod signature;
 pub mod twiml;
 
+pub use public_url::PublicUrl;
 pub use rest::{TwilioAuth, TwilioClient, TwilioError};
 pub use signature::{compute_signature, validate_signature};
 pub use twiml::TwiML;

@@ -15,6 +15,17 @@ pub struct StreamParameter {
     pub value: String,
 }
 
+/// How a call joins a conference.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConferenceOptions<'a> {
+    /// What a participant hears until the conference starts (hold music).
+    pub wait_url: Option<&'a str>,
+    pub start_on_enter: bool,
+    pub end_on_exit: bool,
+    /// Where `start end join leave` events go.
+    pub status_callback: Option<&'a str>,
+}
+
 pub fn escape_xml(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
@@ -71,6 +82,51 @@ impl TwiML {
             );
         }
         self.body.push_str("</Stream></Connect>");
+        self
+    }
+
+    /// `<Dial><Conference>` into the conference `name`.
+    pub fn dial_conference(mut self, name: &str, options: &ConferenceOptions<'_>) -> Self {
+        self.body.push_str("<Dial><Conference");
+        if let Some(wait) = options.wait_url {
+            let _ = write!(self.body, " waitUrl=\"{}\"", escape_xml(wait));
+        }
+        let _ = write!(
+            self.body,
+            " startConferenceOnEnter=\"{}\" endConferenceOnExit=\"{}\" beep=\"false\"",
+            options.start_on_enter, options.end_on_exit
+        );
+        if let Some(cb) = options.status_callback {
+            let _ = write!(
+                self.body,
+                " statusCallback=\"{}\" statusCallbackEvent=\"start end join leave\"",
+                escape_xml(cb)
+            );
+        }
+        let _ = write!(self.body, ">{}</Conference></Dial>", escape_xml(name));
+        self
+    }
+
+    /// `<Gather>` one key or a few words around a spoken prompt, posting to `action` — also
+    /// when nothing came (`actionOnEmptyResult`).
+    pub fn gather_one_key(mut self, action: &str, prompt: &str, timeout_secs: u32) -> Self {
+        let _ = write!(
+            self.body,
+            "<Gather input=\"dtmf speech\" numDigits=\"1\" timeout=\"{timeout_secs}\" \
+             speechTimeout=\"auto\" actionOnEmptyResult=\"true\" action=\"{}\"><Say>{}</Say></Gather>",
+            escape_xml(action),
+            escape_xml(prompt)
+        );
+        self
+    }
+
+    /// `<Play loop=…>`: an audio file (`loop="0"` repeats until the call moves on).
+    pub fn play(mut self, url: &str, repeat: u32) -> Self {
+        let _ = write!(
+            self.body,
+            "<Play loop=\"{repeat}\">{}</Play>",
+            escape_xml(url)
+        );
         self
     }
 

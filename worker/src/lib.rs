@@ -4,7 +4,7 @@
 //! - [`ensure_search_attributes`]: registers our custom Keyword search attributes (idempotent).
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
-use activities::{CallActivitiesImpl, ConversationActivitiesImpl};
+use activities::{CallActivitiesImpl, ConversationActivitiesImpl, TransferActivitiesImpl};
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::protos::temporal::api::{
@@ -13,7 +13,7 @@ use temporalio_common::protos::temporal::api::{
 };
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
-use workflows::{CallWorkflow, search_attributes};
+use workflows::{CallWorkflow, TransferWorkflow, search_attributes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemporalError {
@@ -100,12 +100,16 @@ pub fn build_worker(
     task_queue: &str,
     call_activities: CallActivitiesImpl,
     conversation_activities: ConversationActivitiesImpl,
+    transfer_activities: TransferActivitiesImpl,
 ) -> Result<Worker, TemporalError> {
     let options = WorkerOptions::new(task_queue)
         .register_workflow::<CallWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<TransferWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(call_activities)
         .register_activities(conversation_activities)
+        .register_activities(transfer_activities)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

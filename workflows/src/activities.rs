@@ -90,6 +90,129 @@ impl ConversationActivities {
     }
 }
 
+/// Input of `hold_caller`: move the caller's live call into the transfer's conference, with
+/// hold music until the person joins.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HoldCaller {
+    pub tenant_id: domain::TenantId,
+    pub call_sid: domain::CallSid,
+    pub conference: String,
+    /// Said to the caller first.
+    pub announcement: String,
+}
+
+/// Input of `dial_person`: ring the person (idempotent per transfer: a retry finds the leg
+/// Twilio already created, by the `initiated` callback recorded against `transfer_id`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DialPerson {
+    pub tenant_id: domain::TenantId,
+    pub transfer_id: String,
+    pub to: String,
+    pub from: String,
+    pub ring_timeout_secs: u32,
+}
+
+/// Input of `return_caller`: a fresh media stream whose first words are `sentence`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReturnCaller {
+    pub tenant_id: domain::TenantId,
+    pub call_sid: domain::CallSid,
+    pub sentence: String,
+}
+
+/// Input of `record_transfer`: the `transfers` row as it stands.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecordTransfer {
+    pub tenant_id: domain::TenantId,
+    pub transfer_id: String,
+    pub call_sid: domain::CallSid,
+    pub employee_id: uuid::Uuid,
+    pub target_name: String,
+    pub stage: String,
+    pub reason: Option<domain::transfer::TransferReason>,
+    pub employee_call_sid: Option<String>,
+    pub ring_after_ms: Option<i64>,
+    pub connect_after_ms: Option<i64>,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+}
+
+pub struct TransferActivities;
+
+#[activity_definitions]
+impl TransferActivities {
+    #[activity(name = "hold_caller")]
+    pub fn hold_caller(_input: HoldCaller) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Returns the person's leg (a call SID).
+    #[activity(name = "dial_person")]
+    pub fn dial_person(_input: DialPerson) -> Result<String, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Hang up a leg (already gone is done).
+    #[activity(name = "hang_up_leg")]
+    pub fn hang_up_leg(_call_sid: String) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "return_caller")]
+    pub fn return_caller(_input: ReturnCaller) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "record_transfer")]
+    pub fn record_transfer(_input: RecordTransfer) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// Input of the directory tools: what the caller asked for, at workflow time `now_ms`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DirectoryQuery {
+    pub tenant_id: domain::TenantId,
+    pub call_sid: domain::CallSid,
+    pub query: String,
+    pub now_ms: i64,
+}
+
+/// What `plan_transfer` found for a `transfer_call`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TransferPlan {
+    /// Ring this person.
+    Ring {
+        target: domain::transfer::TransferTarget,
+        business_number: String,
+    },
+    /// Not rung: the tool's answer to the model (`{"ok": false, "reason": …}`).
+    Refused(serde_json::Value),
+}
+
+pub struct DirectoryActivities;
+
+#[activity_definitions]
+impl DirectoryActivities {
+    /// `find_person_or_department`: the tool's JSON answer.
+    #[activity(name = "find_in_directory")]
+    pub fn find_in_directory(_input: DirectoryQuery) -> Result<serde_json::Value, ActivityError> {
+        unimplemented!()
+    }
+
+    /// `check_availability`: the tool's JSON answer.
+    #[activity(name = "check_availability")]
+    pub fn check_availability(_input: DirectoryQuery) -> Result<serde_json::Value, ActivityError> {
+        unimplemented!()
+    }
+
+    /// `transfer_call`: whom to ring, or why nobody.
+    #[activity(name = "plan_transfer")]
+    pub fn plan_transfer(_input: DirectoryQuery) -> Result<TransferPlan, ActivityError> {
+        unimplemented!()
+    }
+}
+
 /// The generated definition types, named so implementations can bind to them.
 pub mod call {
     pub use super::call_activities::{
@@ -101,4 +224,16 @@ pub mod call {
 /// The generated definition types of [`ConversationActivities`].
 pub mod conversation {
     pub use super::conversation_activities::{LlmTurn, LookupKnowledge, TakeMessage};
+}
+
+/// The generated definition types of [`TransferActivities`].
+pub mod transfer {
+    pub use super::transfer_activities::{
+        DialPerson, HangUpLeg, HoldCaller, RecordTransfer, ReturnCaller,
+    };
+}
+
+/// The generated definition types of [`DirectoryActivities`].
+pub mod directory {
+    pub use super::directory_activities::{CheckAvailability, FindInDirectory, PlanTransfer};
 }

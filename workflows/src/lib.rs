@@ -1,6 +1,8 @@
 //! Temporal workflows. Deterministic: no I/O, no clocks, no tokio — only `ctx` APIs.
 //!
 //! - [`call`]: `CallWorkflow`, one per phone call (`call-{CallSid}`).
+//! - [`transfer`]: `TransferWorkflow`, a warm transfer, child of a call
+//!   (`transfer-{CallSid}-{n}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
 //!   implementations live in the `activities` crate and are checked against these.
 //! - [`search_attributes`]: the custom search attributes operators filter calls by.
@@ -8,8 +10,10 @@
 pub mod activities;
 pub mod call;
 pub mod search_attributes;
+pub mod transfer;
 
 pub use call::CallWorkflow;
+pub use transfer::TransferWorkflow;
 
 /// The task queue served by `switchboard worker` unless `TEMPORAL_TASK_QUEUE` says otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "switchboard";

@@ -166,7 +166,11 @@ async fn prepare(
     let call = EngineCall {
         call_sid: call_sid.to_string(),
         instructions: agent.instructions.clone(),
-        greeting: agent.greeting.clone(),
+        // A caller back from a transfer hears why first, not the greeting again.
+        greeting: params
+            .get("greeting")
+            .cloned()
+            .unwrap_or_else(|| agent.greeting.clone()),
         settings: agent.engine_settings.clone(),
         tools: tool_specs(),
     };

@@ -13,6 +13,7 @@ pub mod media;
 pub mod messages;
 pub mod numbers;
 pub mod tenant;
+pub mod transfer;
 pub mod twilio;
 pub mod users;
 pub mod views;

@@ -20,7 +20,7 @@ use domain::{
     workflow_io::{CallStatusChanged, CallWorkflowInput, SESSION_TTL_MARGIN_SECS},
 };
 use std::sync::Arc;
-use telephony::{TwiML, twiml::StreamParameter};
+use telephony::TwiML;
 use temporalio_client::{
     WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions,
     errors::{WorkflowInteractionError, WorkflowStartError},
@@ -161,17 +161,12 @@ impl CallParties {
 /// `<Connect><Stream>` to our media stream URL, with the parameters the stream handler checks
 /// against the call's session.
 fn connect_stream(state: &AppState, route: &store::InboundRoute, call_sid: &CallSid) -> TwiML {
-    let parameters = [
-        StreamParameter {
-            name: "callSid".into(),
-            value: call_sid.to_string(),
-        },
-        StreamParameter {
-            name: "tenantId".into(),
-            value: route.tenant_id.to_string(),
-        },
-    ];
-    TwiML::new().connect_stream(&state.config.media_stream_url(), None, &parameters)
+    telephony::routes::conversation_twiml(
+        &state.config.public(),
+        call_sid.as_str(),
+        route.tenant_id,
+        None,
+    )
 }
 
 /// Twilio opens the media stream as soon as it has our TwiML, often before the workflow's

@@ -56,9 +56,13 @@ impl Call {
             "end_call" => {
                 json!({"ok": true, "next": "Say a short goodbye now; the call ends after it."})
             }
-            "transfer_call" => {
-                json!({"ok": false, "error": "Transfers are not available yet. Offer to take a message instead."})
-            }
+            "transfer_call" => match args["target"].as_str().unwrap() {
+                "Dr Smith" => {
+                    json!({"ok": true, "status": "transferring", "target": "Dr. Alice Smith",
+                    "say": "Please hold while I connect you to Dr. Alice Smith."})
+                }
+                _ => json!({"ok": false, "reason": "not_found", "target": args["target"]}),
+            },
             "take_message" => json!({"ok": true, "message_id": "m-1"}),
             "lookup_knowledge" => {
                 if args["query"].as_str().unwrap().contains("hours") {
@@ -258,7 +262,7 @@ fn failed_transfer_offers_a_message_for_the_target() {
     assert_eq!(args(&calls[0])["target"], "billing");
     assert_eq!(
         reply,
-        "I'm sorry, I can't transfer calls yet. Would you like to leave a message for billing?"
+        "I'm sorry, I can't put you through to billing right now. Would you like to leave a message for them?"
     );
     let (_, reply) = call.say("yes please");
     assert!(reply.contains("take a message for billing"), "{reply}");
@@ -272,6 +276,37 @@ fn failed_transfer_offers_a_message_for_the_target() {
         "{reply}"
     );
     assert!(reply.contains("my invoice is wrong"), "{reply}");
+}
+
+#[test]
+fn a_transfer_under_way_asks_the_caller_to_hold() {
+    let mut call = Call::workflow_tools();
+    let (calls, reply) = call.say("Can I speak to Dr. Smith?");
+    assert_eq!(calls[0].name, "transfer_call");
+    assert_eq!(reply, "Please hold while I connect you to Dr. Alice Smith.");
+}
+
+#[test]
+fn back_from_a_transfer_the_caller_leaves_a_message_for_the_person() {
+    let mut call = Call::workflow_tools();
+    call.say("Can I speak to Dr. Smith?");
+    call.messages
+        .push(ChatMessage::system(domain::transfer::transfer_result_note(
+            domain::transfer::TransferReason::NoAnswer,
+            "Dr. Alice Smith",
+        )));
+    call.messages.push(ChatMessage::assistant(
+        "I'm sorry, Dr. Alice Smith isn't answering right now. Would you like to leave a message for them?",
+    ));
+    let (_, reply) = call.say("Yes please.");
+    assert!(
+        reply.contains("take a message for Dr. Alice Smith"),
+        "{reply}"
+    );
+    call.say("My name is Jordan and my number is 415 555 0100");
+    let (calls, _) = call.say("Please call me back about my appointment");
+    assert_eq!(calls[0].name, "take_message");
+    assert_eq!(args(&calls[0])["for_whom"], "Dr. Alice Smith");
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub struct Model {
     pub duration_secs: Option<i32>,
     pub answered_by: Option<String>,
     pub workflow_id: String,
+    pub transfer_result: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,4 +12,5 @@ pub mod phone_numbers;
 pub mod refresh_tokens;
 pub mod tenants;
 pub mod transcript_segments;
+pub mod transfers;
 pub mod users;

@@ -103,11 +103,14 @@ impl CallWorkflow {
             transcript: self.transcript.clone(),
             transcript_first_seq: self.transcript_saved,
             metrics,
+            transfer_result: self.transfer_results.last().cloned(),
         }
     }
 
     fn outcome(&self, reached_max_duration: bool, final_status: CallStatus) -> CallOutcome {
-        if reached_max_duration {
+        if self.transferred {
+            CallOutcome::Transferred
+        } else if reached_max_duration {
             CallOutcome::MaxDurationReached
         } else if self
             .answered_by

@@ -114,6 +114,9 @@ impl CallWorkflow {
             transcript_saved: self.transcript_saved,
             saved_metrics: self.saved_metrics.clone(),
             transcript: self.transcript.clone(),
+            transfers: self.transfers,
+            transfer_results: self.transfer_results.clone(),
+            messages_taken: self.messages_taken.clone(),
         }));
         input
     }
@@ -134,5 +137,9 @@ impl CallWorkflow {
         self.transcript_saved = carried.transcript_saved;
         self.saved_metrics = carried.saved_metrics;
         self.transcript = carried.transcript;
+        self.transfers = carried.transfers;
+        self.transfer_results = carried.transfer_results;
+        self.transferred = self.transfer_results.iter().any(|r| r == "transferred");
+        self.messages_taken = carried.messages_taken;
     }
 }

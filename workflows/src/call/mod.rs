@@ -32,6 +32,7 @@ use temporalio_sdk::{
 mod finish;
 mod long_calls;
 mod tools;
+mod transfer;
 
 /// Each activity attempt must finish within this.
 const ACTIVITY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,6 +54,8 @@ pub enum CallPhase {
     Streaming,
     /// The agent called `end_call` and is saying goodbye.
     AgentEnding,
+    /// A warm transfer: the caller is on hold while a person is rung.
+    Transferring,
     StreamEnded,
     Ended,
 }
@@ -112,6 +115,16 @@ pub struct CallWorkflow {
     dtmf: String,
     /// Twilio's answering machine detection result.
     answered_by: Option<domain::AnsweredBy>,
+    /// Transfers attempted (the n of `transfer-{CallSid}-{n}`).
+    transfers: u32,
+    /// The transfer asked for and not finished yet.
+    transfer: Option<domain::transfer::TransferInput>,
+    /// A transfer connected the caller to a person.
+    transferred: bool,
+    /// How each transfer ended (`transferred`, `no_answer` …).
+    transfer_results: Vec<String>,
+    /// Ids of the messages taken in this call.
+    messages_taken: Vec<String>,
 }
 
 #[workflow_methods]
@@ -187,6 +200,7 @@ impl CallWorkflow {
                     };
                     return Ending::Agent;
                 }
+                CallPhase::Transferring => Self::serve_transfer(ctx).await,
                 CallPhase::Streaming => {
                     let history = ctx.clone();
                     temporalio_sdk::workflows::select! {
@@ -216,7 +230,7 @@ impl CallWorkflow {
         let output = Self::run_tool(ctx, &request.call_id, &request.name, &request.arguments).await;
         Ok(ToolCallResult {
             output,
-            end_call: ctx.state(|s| s.end_requested),
+            end_call: ctx.state(|s| s.stream_ends_after_reply()),
         })
     }
 
@@ -293,7 +307,7 @@ impl CallWorkflow {
         ctx.set_current_details(CallPhase::Streaming.describe());
         Ok(TurnReply {
             text,
-            end_call: ctx.state(|s| s.end_requested),
+            end_call: ctx.state(|s| s.stream_ends_after_reply()),
         })
     }
 
@@ -348,9 +362,11 @@ impl CallWorkflow {
         self.apply_status(update, sync_now_ms(ctx));
     }
 
+    /// A media stream started: the call's first, or the caller back from a transfer.
     #[signal]
     pub fn stream_started(&mut self, ctx: &mut SyncWorkflowContext<Self>, _started: StreamStarted) {
         let now = sync_now_ms(ctx);
+        self.stream_stopped = false;
         self.stream_started_at_ms.get_or_insert(now);
         // A connected media stream means the call was answered, whatever callbacks say.
         self.answered_at_ms.get_or_insert(now);
@@ -408,6 +424,11 @@ impl CallWorkflow {
             user_turns: 0,
             dtmf: String::new(),
             answered_by: None,
+            transfers: 0,
+            transfer: None,
+            transferred: false,
+            transfer_results: Vec::new(),
+            messages_taken: Vec::new(),
         };
         if let Some(carried) = carried {
             call.resume(*carried);
@@ -440,6 +461,8 @@ impl CallWorkflow {
             CallPhase::Ended
         } else if self.end_requested {
             CallPhase::AgentEnding
+        } else if self.transfer.is_some() {
+            CallPhase::Transferring
         } else if self.stream_stopped {
             CallPhase::StreamEnded
         } else if self.stream_started_at_ms.is_some() {
@@ -447,6 +470,16 @@ impl CallWorkflow {
         } else {
             CallPhase::WaitingForStream
         }
+    }
+
+    /// Whether a media stream is up now.
+    fn stream_live(&self) -> bool {
+        self.stream_started_at_ms.is_some() && !self.stream_stopped
+    }
+
+    /// The agent's reply is its last words on this stream: a goodbye, or "please hold".
+    fn stream_ends_after_reply(&self) -> bool {
+        self.end_requested || self.transfer.is_some()
     }
 
     fn accepting_conversation(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -463,6 +496,7 @@ impl CallPhase {
             Self::WaitingForStream => "Ringing: waiting for the media stream",
             Self::Streaming => "In conversation",
             Self::AgentEnding => "The agent is saying goodbye",
+            Self::Transferring => "Transferring the caller",
             Self::StreamEnded => "Media stream ended: waiting for Twilio's final status",
             Self::Ended => "Call ended",
         }
@@ -500,7 +534,7 @@ fn unix_ms(t: Option<std::time::SystemTime>) -> i64 {
         .unwrap_or(0)
 }
 
-fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
+pub(super) fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
     unix_ms(ctx.workflow_time())
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use temporalio_sdk::WorkflowContext;
 
 /// A tool's arguments: the JSON object the model sent.
-struct Arguments(Value);
+pub(super) struct Arguments(Value);
 
 impl Arguments {
     fn parse(arguments: &str) -> Self {
@@ -16,7 +16,7 @@ impl Arguments {
     }
 
     /// A non-empty string argument, trimmed.
-    fn text(&self, key: &str) -> Option<String> {
+    pub(super) fn text(&self, key: &str) -> Option<String> {
         self.0
             .get(key)
             .and_then(|v| v.as_str())
@@ -43,14 +43,13 @@ impl CallWorkflow {
                 ctx.set_current_details(CallPhase::AgentEnding.describe());
                 json!({"ok": true, "next": "Say a short goodbye now; the call ends after it."})
             }
-            Some(ToolName::TransferCall) => json!({
-                "ok": false,
-                "error": "Transfers are not available yet. Offer to take a message instead."
-            }),
+            Some(ToolName::TransferCall) => Self::transfer_tool(ctx, &args).await,
+            Some(ToolName::FindPersonOrDepartment) => Self::directory_tool(ctx, false, &args).await,
+            Some(ToolName::CheckAvailability) => Self::directory_tool(ctx, true, &args).await,
             Some(ToolName::LookupKnowledge) => Self::lookup_knowledge(ctx, &args).await,
             Some(ToolName::TakeMessage) => Self::take_message(ctx, call_id, &args).await,
         };
-        if !ctx.state(|s| s.end_requested) {
+        if !ctx.state(|s| s.stream_ends_after_reply()) {
             ctx.set_current_details(CallPhase::Streaming.describe());
         }
         output.to_string()
@@ -114,7 +113,14 @@ impl CallWorkflow {
             )
             .await;
         match taken {
-            Ok(id) => json!({"ok": true, "message_id": id}),
+            Ok(id) => {
+                ctx.state_mut(|s| {
+                    if !s.messages_taken.contains(&id) {
+                        s.messages_taken.push(id.clone());
+                    }
+                });
+                json!({"ok": true, "message_id": id})
+            }
             Err(_) => json!({"ok": false, "error": "the message could not be saved"}),
         }
     }
