@@ -44,6 +44,7 @@ macro_rules! closed_enum {
         }
     };
 }
+pub(crate) use closed_enum;
 
 closed_enum!(
     /// A user's or API key's role within a tenant.
@@ -119,16 +120,15 @@ impl Role {
                 matches!(
                     permission.resource(),
                     "campaigns" | "calls" | "messages" | "directory"
+                ) || matches!(
+                    permission,
+                    P::ScriptsRead
+                        | P::AgentsRead
+                        | P::NumbersRead
+                        | P::KnowledgeRead
+                        | P::TenantRead
+                        | P::PayloadsDecode
                 )
-                    || matches!(
-                        permission,
-                        P::ScriptsRead
-                            | P::AgentsRead
-                            | P::NumbersRead
-                            | P::KnowledgeRead
-                            | P::TenantRead
-                            | P::PayloadsDecode
-                    )
             }
             Role::Agent => matches!(
                 permission,
