@@ -5,6 +5,8 @@
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
+//! - [`directory`]: the receptionist's company directory: departments, employees, hours
+//!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`platform`]: roles, permissions and their matrix; tenant/user/message status; the 18
 //!   knowledge categories.
@@ -15,6 +17,7 @@
 pub mod agent;
 pub mod call;
 pub mod conversation;
+pub mod directory;
 pub mod ids;
 pub mod memory;
 pub mod phone;

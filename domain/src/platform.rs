@@ -44,6 +44,7 @@ macro_rules! closed_enum {
         }
     };
 }
+pub(crate) use closed_enum;
 
 closed_enum!(
     /// A user's or API key's role within a tenant.

@@ -8,6 +8,8 @@
 //! - [`m20261204_000004_resources`]: agent fields, bought numbers, knowledge categories, message
 //!   status.
 //! - [`m20261204_000005_row_level_security`]: PostgreSQL row-level security.
+//! - [`m20261204_000006_directory`]: the receptionist's directory: departments, employees,
+//!   company info.
 //! - [`m20261204_000008_transfers`]: warm transfers, and the call's transfer result.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
@@ -20,6 +22,7 @@ mod m20261122_000002_knowledge_messages;
 mod m20261204_000003_platform;
 mod m20261204_000004_resources;
 mod m20261204_000005_row_level_security;
+mod m20261204_000006_directory;
 mod m20261204_000008_transfers;
 
 pub struct Migrator;
@@ -33,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_platform::Migration),
             Box::new(m20261204_000004_resources::Migration),
             Box::new(m20261204_000005_row_level_security::Migration),
+            Box::new(m20261204_000006_directory::Migration),
             Box::new(m20261204_000008_transfers::Migration),
         ]
     }

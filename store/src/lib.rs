@@ -9,6 +9,8 @@
 //! - [`agents`]: agents and the phone numbers routed to them.
 //! - [`audit`]: the audit log of every mutation.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
+//! - [`directory`]: the receptionist's directory: departments, employees, company info, and
+//!   the one-snapshot [`Store::directory`] calls route by.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
 //!
@@ -21,6 +23,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod calls;
+pub mod directory;
 pub mod edge;
 pub mod entities;
 pub mod knowledge;
@@ -35,6 +38,9 @@ pub use agents::{Agent, AgentChanges, InboundRoute, NewAgent};
 pub use api_keys::{ApiKeyCreated, ApiKeyInfo, AuthenticatedKey};
 pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
+pub use directory::{
+    DepartmentChanges, EmployeeChanges, EmployeeFilter, NewDepartment, NewEmployee,
+};
 pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
 pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};

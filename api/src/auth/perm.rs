@@ -35,6 +35,8 @@ markers!(
     NumbersWrite,
     KnowledgeRead,
     KnowledgeWrite,
+    DirectoryRead,
+    DirectoryWrite,
     CallsRead,
     CallsWrite,
     MessagesRead,

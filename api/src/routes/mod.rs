@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calls;
 pub mod codec;
 pub mod demo;
+pub mod directory;
 pub mod health;
 pub mod knowledge;
 pub mod media;
