@@ -3,8 +3,8 @@
 
 use crate::config::{PayloadKeys, Settings};
 use activities::{
-    CallActivitiesImpl, ConversationActivitiesImpl, InProcessSessionStore, RedisSessionStore,
-    SessionStore, TransferActivitiesImpl,
+    CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, InProcessSessionStore,
+    RedisSessionStore, SessionStore, TransferActivitiesImpl,
 };
 use anyhow::{Context, Result};
 use api::{ApiConfig, AppState, metrics::Metrics, rate_limit::RateLimiter};
@@ -273,6 +273,7 @@ pub fn build_worker(
         twilio_client(settings)?,
         telephony::PublicUrl::new(settings.public_url.clone()),
     );
+    let directory = DirectoryActivitiesImpl::new(store.clone());
     let conversation = ConversationActivitiesImpl::new(store, llm);
     Ok(worker::build_worker(
         runtime,
@@ -281,6 +282,7 @@ pub fn build_worker(
         activities,
         conversation,
         transfer,
+        directory,
     )?)
 }
 

@@ -27,7 +27,10 @@ impl DirectoryActivitiesImpl {
         Self { store }
     }
 
-    async fn snapshot(&self, input: &DirectoryQuery) -> Result<(Directory, DateTime<Utc>), ActivityError> {
+    async fn snapshot(
+        &self,
+        input: &DirectoryQuery,
+    ) -> Result<(Directory, DateTime<Utc>), ActivityError> {
         let directory = self
             .store
             .directory(input.tenant_id)
@@ -92,7 +95,10 @@ impl DirectoryActivitiesImpl {
             .collect();
         let availability = directory.availability(best.kind, best.id, now);
         let say = if availability.open_now {
-            format!("I found {}, who is available now. Shall I put you through?", described(best))
+            format!(
+                "I found {}, who is available now. Shall I put you through?",
+                described(best)
+            )
         } else {
             format!(
                 "I found {}, who is {}. Would you like to leave a message?",
@@ -141,16 +147,24 @@ impl DirectoryActivitiesImpl {
                 best.name,
                 when(&availability)
             );
-            return Ok(TransferPlan::Refused(json!({"ok": false, "reason": "outside_hours",
-                "target": best.name, "next_available": availability.next_opening_phrase, "say": say})));
+            return Ok(TransferPlan::Refused(
+                json!({"ok": false, "reason": "outside_hours",
+                "target": best.name, "next_available": availability.next_opening_phrase, "say": say}),
+            ));
         }
-        let Some(person) = directory.ring_list(best.kind, best.id, now).into_iter().next() else {
+        let Some(person) = directory
+            .ring_list(best.kind, best.id, now)
+            .into_iter()
+            .next()
+        else {
             let say = format!(
                 "I'm sorry, there's nobody I can put you through to for {} right now. Would you like to leave a message for them?",
                 best.name
             );
-            return Ok(TransferPlan::Refused(json!({"ok": false, "reason": "unavailable",
-                "target": best.name, "say": say})));
+            return Ok(TransferPlan::Refused(
+                json!({"ok": false, "reason": "unavailable",
+                "target": best.name, "say": say}),
+            ));
         };
         let call = self
             .store

@@ -3,6 +3,7 @@
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
+//! - [`directory`]: the directory tools (find, availability, whom a transfer rings).
 //! - [`transfer`]: the activities of `TransferWorkflow` (hold, ring, return the caller).
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //!
@@ -15,12 +16,14 @@
 
 pub mod call;
 pub mod conversation;
+pub mod directory;
 pub mod llm;
 pub mod transfer;
 
 pub use call::CallActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};
 pub use dialog::RuleDialog;
+pub use directory::DirectoryActivitiesImpl;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };

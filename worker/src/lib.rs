@@ -4,7 +4,9 @@
 //! - [`ensure_search_attributes`]: registers our custom Keyword search attributes (idempotent).
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
-use activities::{CallActivitiesImpl, ConversationActivitiesImpl, TransferActivitiesImpl};
+use activities::{
+    CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, TransferActivitiesImpl,
+};
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::protos::temporal::api::{
@@ -101,6 +103,7 @@ pub fn build_worker(
     call_activities: CallActivitiesImpl,
     conversation_activities: ConversationActivitiesImpl,
     transfer_activities: TransferActivitiesImpl,
+    directory_activities: DirectoryActivitiesImpl,
 ) -> Result<Worker, TemporalError> {
     let options = WorkerOptions::new(task_queue)
         .register_workflow::<CallWorkflow>()
@@ -110,6 +113,7 @@ pub fn build_worker(
         .register_activities(call_activities)
         .register_activities(conversation_activities)
         .register_activities(transfer_activities)
+        .register_activities(directory_activities)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }
