@@ -5,7 +5,8 @@
 //! answered with `session.updated` echoing the requested session. An `input_audio_buffer.append`
 //! whose `audio` is not base64 is refused with an `error` event. `conversation.item.truncate`
 //! is answered with `conversation.item.truncated`, `conversation.item.create` with
-//! `conversation.item.added`. The [`Script`] runs on the first connection only.
+//! `conversation.item.added`. The [`Script`] runs on the first connection only
+//! ([`FakeOpenAiRealtime::start_many`]: one script per connection, in order).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -62,11 +63,17 @@ impl Drop for FakeOpenAiRealtime {
 impl FakeOpenAiRealtime {
     /// Binds `127.0.0.1:0` and serves until dropped.
     pub async fn start(script: Script) -> Self {
+        Self::start_many(vec![script]).await
+    }
+
+    /// Like [`FakeOpenAiRealtime::start`], with one script per connection, in order of
+    /// connection (a call's second media stream is a second connection).
+    pub async fn start_many(scripts: Vec<Script>) -> Self {
         let (listener, addr) = bind_local().await;
         let state = Arc::new(Mutex::new(State::default()));
         let (finished_tx, finished) = watch::channel(false);
         let finished_tx = Arc::new(finished_tx);
-        let script = Arc::new(Mutex::new(Some(script)));
+        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(scripts)));
         let accept_state = Arc::clone(&state);
         let accept_task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
@@ -160,7 +167,7 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 async fn serve(
     tcp: TcpStream,
     state: Arc<Mutex<State>>,
-    script: Arc<Mutex<Option<Script>>>,
+    script: Arc<Mutex<std::collections::VecDeque<Script>>>,
     finished: Arc<watch::Sender<bool>>,
 ) {
     let handshake_state = Arc::clone(&state);
@@ -202,7 +209,7 @@ async fn serve(
     );
 
     let (to_script, from_client) = mpsc::unbounded_channel();
-    let script = script.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let script = script.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
     if let Some(script) = script {
         tokio::spawn(run_script(script, from_client, out.clone(), finished));
     }

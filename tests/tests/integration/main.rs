@@ -19,5 +19,6 @@ mod platform;
 mod rate_limits;
 mod rls;
 mod simulated;
+mod transfer;
 mod twilio_rest;
 mod webhooks;

@@ -209,32 +209,46 @@ impl CallWorkflow {
     /// What the person hears before deciding: who is calling, for what, and the caller's own
     /// words so far.
     fn whisper(&self, name: &str, asked_for: &str, reason: Option<&str>) -> String {
-        let said: Vec<&str> = self
-            .memory
-            .window
-            .iter()
-            .filter(|m| m.role == ChatRole::User)
-            .filter_map(|m| m.content.as_deref())
-            .collect();
-        let summary = said
-            .iter()
-            .rev()
-            .take(3)
-            .rev()
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
         let about = reason.map(|r| format!(" about {r}")).unwrap_or_default();
         let wanted = if asked_for.is_empty() || asked_for.eq_ignore_ascii_case(name) {
             String::new()
         } else {
             format!(" for {asked_for}")
         };
+        let said = match self.caller_words() {
+            words if words.is_empty() => String::new(),
+            words => format!(" They said: {words}"),
+        };
         format!(
-            "Hello {name}, this is the receptionist. I have {}{wanted} on the line{about}. They said: {summary}. \
+            "Hello {name}, this is the receptionist. I have {}{wanted} on the line{about}.{said} \
              Press 1 or say yes to take the call, press 2 or say no to decline, or press 3 to have me take a message.",
             self.caller_label()
         )
+    }
+
+    /// The caller's last few utterances: the cascaded conversation's, or the transcript's (a
+    /// speech-to-speech model keeps its own conversation).
+    fn caller_words(&self) -> String {
+        let mut said: Vec<&str> = self
+            .memory
+            .window
+            .iter()
+            .filter(|m| m.role == ChatRole::User)
+            .filter_map(|m| m.content.as_deref())
+            .collect();
+        if said.is_empty() {
+            said = self
+                .transcript
+                .iter()
+                .filter(|s| s.speaker == domain::Speaker::Caller)
+                .map(|s| s.text.as_str())
+                .collect();
+        }
+        let last = &said[said.len().saturating_sub(3)..];
+        last.iter()
+            .map(|s| s.trim().trim_end_matches(['.', '!', '?']).to_owned() + ".")
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// "a caller from a number ending 0199", or "a caller with a withheld number".
