@@ -30,7 +30,7 @@ async fn manager_jwt(app: &TestApp) -> String {
 
 fn weekdays(start: &str, end: &str) -> Value {
     let day = json!([[start, end]]);
-    json!({"weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}})
+    json!({"weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}, "exceptions": []})
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
