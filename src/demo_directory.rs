@@ -137,7 +137,7 @@ fn schedule(json: serde_json::Value) -> Result<Schedule> {
 
 /// Seeds the directory unless the tenant already has departments or employees (a later run, or
 /// an operator who made their own); sets the tenant's zone to Pacific time if it is still UTC.
-pub async fn seed(store: &Store, tenant: TenantId) -> Result<()> {
+pub async fn seed(store: &Store, tenant: TenantId, company_name: &str) -> Result<()> {
     let existing = store.directory(tenant).await?;
     if !existing.departments.is_empty() || !existing.employees.is_empty() {
         return Ok(());
@@ -150,8 +150,10 @@ pub async fn seed(store: &Store, tenant: TenantId) -> Result<()> {
         store.update_tenant(tenant, zone).await?;
     }
     let company = CompanyInfo {
-        name: Some(crate::dev::DEMO_TENANT.into()),
-        greeting: Some("Thanks for calling Acme Dental, how can I help you today?".into()),
+        name: Some(company_name.into()),
+        greeting: Some(format!(
+            "Thanks for calling {company_name}, how can I help you today?"
+        )),
         business_hours: Some(schedule(department_hours(0))?),
         settings: json!({}),
     };
@@ -191,13 +193,9 @@ mod tests {
     async fn the_demo_directory_is_seeded_once_and_answers_the_receptionists_questions() {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate_up().await.unwrap();
-        let tenant = store
-            .create_tenant(crate::dev::DEMO_TENANT)
-            .await
-            .unwrap()
-            .id;
-        seed(&store, tenant).await.unwrap();
-        seed(&store, tenant).await.unwrap();
+        let tenant = store.create_tenant("Acme Dental").await.unwrap().id;
+        seed(&store, tenant, "Acme Dental").await.unwrap();
+        seed(&store, tenant, "Acme Dental").await.unwrap();
         let directory = store.directory(tenant).await.unwrap();
         assert_eq!(directory.time_zone.name(), DEMO_TIME_ZONE);
         assert_eq!(

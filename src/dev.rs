@@ -72,7 +72,7 @@ async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
         .find_tenant_by_name(DEMO_TENANT)
         .await?
         .context("the demo tenant")?;
-    crate::demo_directory::seed(&store, demo.id).await?;
+    crate::demo_directory::seed(&store, demo.id, DEMO_TENANT).await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
