@@ -68,6 +68,11 @@ async fn run_stack(settings: &Settings, simulated_twilio: bool) -> Result<()> {
     let state = app::api_state(settings, store.clone(), temporal.clone(), sessions.clone()).await?;
     let engines = state.engines.names();
     let demo_key = seed_demo_tenant(&store, settings, &engines).await?;
+    let demo = store
+        .find_tenant_by_name(DEMO_TENANT)
+        .await?
+        .context("the demo tenant")?;
+    crate::demo_directory::seed(&store, demo.id, DEMO_TENANT).await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {

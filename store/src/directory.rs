@@ -559,8 +559,8 @@ mod tests {
         let directory = store.directory(tenant).await.unwrap();
         assert_eq!(directory.time_zone, chrono_tz::UTC);
         assert_eq!(directory.company, company);
-        assert_eq!(directory.departments, [front.clone()]);
-        assert_eq!(directory.employees, [carla.clone()]);
+        assert_eq!(directory.departments, std::slice::from_ref(&front));
+        assert_eq!(directory.employees, std::slice::from_ref(&carla));
 
         let other = store.create_tenant("Globex").await.unwrap().id;
         assert!(store.directory(other).await.unwrap().employees.is_empty());

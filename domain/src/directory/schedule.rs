@@ -166,7 +166,7 @@ impl TryFrom<ExceptionWire> for DateException {
     type Error = ScheduleError;
 
     fn try_from(w: ExceptionWire) -> Result<Self, ScheduleError> {
-        if w.closed == !w.hours.is_empty() {
+        if w.closed != w.hours.is_empty() {
             return Err(ScheduleError::ClosedAndHours);
         }
         Ok(Self {

@@ -136,6 +136,15 @@ async fn tenant_a_resources(app: &TestApp, owner: &str) -> BTreeMap<&'static str
     )
     .await;
     ids.insert("knowledge", k["id"].as_str().unwrap().to_owned());
+    let department = post("/v1/departments", json!({"name": "Walk"})).await;
+    let department_id = department["id"].as_str().unwrap().to_owned();
+    let employee = post(
+        "/v1/employees",
+        json!({"name": "Walk", "phone": "+14155550101", "department_id": department_id}),
+    )
+    .await;
+    ids.insert("departments", department_id);
+    ids.insert("employees", employee["id"].as_str().unwrap().to_owned());
     let user = post("/v1/users", json!({"email": "walk@example.com", "name": "Walk", "password": "long enough pw", "role": "viewer"})).await;
     ids.insert("users", user["id"].as_str().unwrap().to_owned());
     let key = post("/v1/api-keys", json!({"name": "walk", "role": "viewer"})).await;
@@ -196,6 +205,9 @@ async fn snapshot(app: &TestApp, owner: &str, ids: &BTreeMap<&'static str, Strin
         "/v1/phone-numbers",
         "/v1/messages",
         "/v1/tenant",
+        "/v1/departments",
+        "/v1/employees",
+        "/v1/company-info",
     ] {
         out.push(send(app, &Method::GET, list, Some(owner), None).await.1);
     }
