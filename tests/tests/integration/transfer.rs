@@ -94,12 +94,13 @@ fn person_pressing(key: &str) -> PersonScript {
         .digits(key)
         .pause(400)
         .say("Hi, this is Doctor Smith. How can I help?")
-        .pause(9000)
+        .pause(30_000)
         .hang_up()
 }
 
 /// The caller: asks for Dr. Smith, waits through "please hold", the announcement and the
-/// music, and talks to whoever comes on.
+/// music, and talks to whoever comes on — twice, a while apart, as a caller does who is not
+/// sure anyone is there yet.
 fn caller_for_smith() -> PersonScript {
     PersonScript::human()
         .wait_quiet()
@@ -108,6 +109,8 @@ fn caller_for_smith() -> PersonScript {
         .wait_quiet_for(500, 30_000)
         .wait_quiet_for(800, 60_000)
         .say("Hi Doctor Smith, it is Jordan, about moving my appointment.")
+        .wait_quiet_for(800, 15_000)
+        .say("Hello? It is Jordan, about my appointment.")
         .wait_quiet_for(800, 30_000)
 }
 
@@ -251,4 +254,242 @@ async fn a_person_who_accepts_is_connected_and_the_agent_leaves() {
         t.ring_after_ms.unwrap(),
         t.connect_after_ms.unwrap()
     );
+}
+
+/// What the model does when the caller comes back: says why (the fake's tone stands for the
+/// sentence the instructions give it), hears the caller decline a message, ends the call.
+fn return_script() -> Script {
+    Script(vec![
+        Step::say(
+            "Sorry, they could not take your call. Would you like to leave a message?",
+            800,
+        ),
+        Step::await_caller("No thanks, goodbye.", 300),
+        Step::call_tool("end_call", json!({"reason": "caller is done"})),
+        Step::say("Goodbye!", 400),
+    ])
+}
+
+/// The caller of a transfer that will not connect: asks, holds, hears the agent again and
+/// says goodbye.
+fn caller_coming_back() -> PersonScript {
+    PersonScript::human()
+        .wait_quiet()
+        .say("Can I speak to Doctor Smith please?")
+        .wait_quiet_for(500, 30_000)
+        .wait_quiet_for(500, 30_000)
+        .wait_quiet_for(800, 90_000)
+        .say("No thanks, goodbye.")
+        .wait_quiet_for(800, 20_000)
+}
+
+/// The instructions the model was given when a stream opened: its greeting.
+fn greetings_given(fake: &FakeOpenAiRealtime) -> Vec<String> {
+    fake.received()
+        .into_iter()
+        .filter(|e| e["type"] == "response.create")
+        .filter_map(|e| e["response"]["instructions"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn declined_busy_and_voicemail_bring_the_caller_back_with_the_reason() {
+    let _cpu = sharing_the_cpu().await;
+    let cases = [
+        (
+            PersonScript::human()
+                .answer_after(800)
+                .wait_quiet_for(1200, 40_000)
+                .digits("2")
+                .pause(3000),
+            "declined",
+            "can't take your call right now",
+        ),
+        (
+            PersonScript::busy().answer_after(500),
+            "busy",
+            "on another call",
+        ),
+        (
+            PersonScript::machine(1500).answer_after(500),
+            "voicemail",
+            "reached Dr. Alice Smith's voicemail",
+        ),
+    ];
+    let mut scripts = Vec::new();
+    for _ in &cases {
+        scripts.push(transfer_script("Dr. Smith"));
+        scripts.push(return_script());
+    }
+    let fake = FakeOpenAiRealtime::start_many(scripts).await;
+    let app = realtime_app(&fake).await;
+    seed_directory(&app, None).await;
+    let sim = app.sim.as_ref().unwrap();
+    for (n, (person, reason, sentence)) in cases.into_iter().enumerate() {
+        sim.register_phone(SMITH, person);
+        let call = sim
+            .place_inbound_call("+14155550199", "+15005550006", caller_coming_back())
+            .unwrap();
+        call.wait_ended(CALL_TIMEOUT).await.unwrap();
+        let summary = app.call_result(call.sid()).await;
+        assert_eq!(
+            summary.outcome,
+            domain::CallOutcome::Completed,
+            "{reason}: {summary:?}"
+        );
+        assert_eq!(
+            calls_to(&app, SMITH).len(),
+            n + 1,
+            "{reason}: one leg per transfer"
+        );
+        let transfers = transfers_of(&app, call.sid()).await;
+        assert_eq!(transfers.len(), 1, "{reason}");
+        assert_eq!(
+            transfers[0].reason.as_deref(),
+            Some(reason),
+            "{:?}",
+            transfers[0]
+        );
+        assert_eq!(transfers[0].stage, "failed");
+        let row = app.wait_for_call_row(call.sid()).await;
+        assert_eq!(row.transfer_result.as_deref(), Some(reason));
+        // The caller came back on a new stream, and the agent's first words say why.
+        let streams = events_of(&app, call.sid())
+            .into_iter()
+            .filter(|e| matches!(e, CallEventKind::Stream { event, .. } if event == "start"))
+            .count();
+        assert_eq!(streams, 2, "{reason}: {:#?}", events_of(&app, call.sid()));
+        let greetings = greetings_given(&fake);
+        assert!(
+            greetings.last().is_some_and(|g| g.contains(sentence)),
+            "{reason}: {greetings:#?}"
+        );
+        // The person never heard a whisper meant for a human when a machine answered.
+        if reason == "voicemail" {
+            let leg = &calls_to(&app, SMITH)[n].sid;
+            assert!(!said_to(&app, leg).iter().any(|s| s.contains("Press 1")));
+        }
+    }
+}
+
+#[tokio::test]
+async fn outside_the_departments_hours_nobody_is_rung_and_the_next_opening_is_said() {
+    let _cpu = sharing_the_cpu().await;
+    let fake = FakeOpenAiRealtime::start(Script(vec![
+        Step::say("Hello, Acme Dental, how can I help?", 600),
+        Step::await_caller("Can I speak to Dr. Smith?", 300),
+        Step::call_tool("transfer_call", json!({"target": "Dr. Smith"})),
+        Step::say("She is out until tomorrow; can I take a message?", 600),
+        Step::await_caller("Yes, I'm Jordan on 415 555 0100, please call me back.", 300),
+        Step::call_tool(
+            "take_message",
+            json!({"for_whom": "Dr. Smith", "caller_name": "Jordan",
+                   "callback_number": "415 555 0100", "message": "Please call me back."}),
+        ),
+        Step::say("Thanks, I'll pass that on.", 400),
+    ]))
+    .await;
+    let app = realtime_app(&fake).await;
+    // Dental Care opens 9 to 5 every day, but not today (in the tenant's zone).
+    let zone: chrono_tz::Tz = app
+        .store
+        .tenant(app.tenant)
+        .await
+        .unwrap()
+        .time_zone
+        .parse()
+        .unwrap();
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let day = json!([["09:00", "17:00"]]);
+    let hours = json!({
+        "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
+        "exceptions": [{"date": today.to_string(), "closed": true, "note": "staff training"}]
+    });
+    seed_directory(&app, Some(hours)).await;
+    let sim = app.sim.as_ref().unwrap();
+    sim.register_phone(SMITH, person_pressing("1"));
+    let caller = PersonScript::human()
+        .wait_quiet()
+        .say("Can I speak to Doctor Smith please?")
+        .wait_quiet_for(800, 30_000)
+        .say("Yes, I am Jordan on 415 555 0100, please call me back.")
+        .wait_quiet_for(800, 30_000)
+        .hang_up();
+    let call = sim
+        .place_inbound_call("+14155550199", "+15005550006", caller)
+        .unwrap();
+    call.wait_ended(CALL_TIMEOUT).await.unwrap();
+    app.call_result(call.sid()).await;
+
+    let outputs: Vec<Value> = fake
+        .tool_outputs()
+        .iter()
+        .map(|(_, o)| serde_json::from_str(o).unwrap())
+        .collect();
+    assert_eq!(outputs[0]["ok"], false, "{outputs:#?}");
+    assert_eq!(outputs[0]["reason"], "outside_hours");
+    assert_eq!(
+        outputs[0]["next_available"], "tomorrow at 9 am",
+        "{outputs:#?}"
+    );
+    assert!(
+        outputs[0]["say"]
+            .as_str()
+            .unwrap()
+            .contains("tomorrow at 9 am")
+    );
+    assert!(
+        calls_to(&app, SMITH).is_empty(),
+        "nobody is rung outside hours"
+    );
+    assert!(transfers_of(&app, call.sid()).await.is_empty());
+    // The message is addressed to the person the directory found.
+    assert_eq!(outputs[1]["ok"], true, "{outputs:#?}");
+    let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
+    assert_eq!(messages.len(), 1);
+}
+
+#[tokio::test]
+async fn a_worker_killed_while_the_phone_rings_dials_once_and_still_connects() {
+    let _cpu = sharing_the_cpu().await;
+    let fake = FakeOpenAiRealtime::start(transfer_script("Dr. Smith")).await;
+    let mut app = realtime_app(&fake).await;
+    seed_directory(&app, None).await;
+    let sim = app.sim.as_ref().unwrap().clone();
+    sim.register_phone(
+        SMITH,
+        PersonScript::human()
+            .answer_after(8000)
+            .wait_quiet_for(1200, 40_000)
+            .digits("1")
+            .pause(400)
+            .say("Hi, this is Doctor Smith. How can I help?")
+            .pause(9000)
+            .hang_up(),
+    );
+    let call = sim
+        .place_inbound_call("+14155550199", "+15005550006", caller_for_smith())
+        .unwrap();
+    // The person's phone is ringing: stop the worker, then start a new one.
+    let mut waited = 0;
+    while calls_to(&app, SMITH).is_empty() {
+        assert!(waited < 600, "the person's phone never rang");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    app.stop_worker().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.start_worker();
+
+    call.wait_ended(CALL_TIMEOUT).await.unwrap();
+    let summary = app.call_result(call.sid()).await;
+    assert_eq!(
+        summary.outcome,
+        domain::CallOutcome::Transferred,
+        "{summary:?}"
+    );
+    assert_eq!(calls_to(&app, SMITH).len(), 1, "dialled once");
+    let transfers = transfers_of(&app, call.sid()).await;
+    assert_eq!(transfers.len(), 1);
+    assert_eq!(transfers[0].stage, "connected");
 }
