@@ -6,9 +6,12 @@
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
+//! - [`message`]: who a taken message is for, its delivery channels and their states, the
+//!   texts delivered, and the signature of the tenant's message webhook.
 //! - [`platform`]: roles, permissions and their matrix; tenant/user/message status; the 18
 //!   knowledge categories.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
+//! - [`webhook_signature`]: `Switchboard-Signature` of message webhooks: `sign` and `verify`.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod agent;
@@ -16,9 +19,11 @@ pub mod call;
 pub mod conversation;
 pub mod ids;
 pub mod memory;
+pub mod message;
 pub mod phone;
 pub mod platform;
 pub mod secret;
+pub mod webhook_signature;
 pub mod workflow_io;
 
 pub use agent::AgentSettings;
