@@ -8,6 +8,8 @@
 //! - [`m20261204_000004_resources`]: agent fields, bought numbers, knowledge categories, message
 //!   status.
 //! - [`m20261204_000005_row_level_security`]: PostgreSQL row-level security.
+//! - [`m20261204_000007_message_delivery`]: message recipients, per-channel deliveries, the
+//!   tenant's message webhook.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -19,6 +21,7 @@ mod m20261122_000002_knowledge_messages;
 mod m20261204_000003_platform;
 mod m20261204_000004_resources;
 mod m20261204_000005_row_level_security;
+mod m20261204_000007_message_delivery;
 
 pub struct Migrator;
 
@@ -31,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_platform::Migration),
             Box::new(m20261204_000004_resources::Migration),
             Box::new(m20261204_000005_row_level_security::Migration),
+            Box::new(m20261204_000007_message_delivery::Migration),
         ]
     }
 }

@@ -11,6 +11,8 @@
 //! - [`calls`]: call rows, transcripts and per-call metrics.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
+//! - [`deliveries`]: each channel's delivery of a message, the tenant's message webhook, the
+//!   number a message's SMS is sent from.
 //!
 //! Every query on tenant-owned data takes a [`domain::TenantId`] and runs in [`Store::scoped`]
 //! (on PostgreSQL, row-level security then shows only that tenant's rows). The lookups that
@@ -21,6 +23,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod calls;
+pub mod deliveries;
 pub mod edge;
 pub mod entities;
 pub mod knowledge;
@@ -35,6 +38,7 @@ pub use api_keys::{ApiKeyCreated, ApiKeyInfo, AuthenticatedKey};
 pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
 pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
+pub use deliveries::{DeliveryRecord, DeliveryUpdate, TenantWebhook};
 pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};
 pub use refresh_tokens::RefreshUse;
