@@ -84,6 +84,16 @@ pub struct ChannelOutcome {
     pub detail: Option<String>,
 }
 
+/// Input of `record_delivery_failed`: a channel whose retries ran out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFailure {
+    pub tenant_id: TenantId,
+    pub message_id: Uuid,
+    pub channel: DeliveryChannel,
+    /// Short, no personal data.
+    pub detail: String,
+}
+
 /// Result of `MessageDeliveryWorkflow`: every channel's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageDeliveryResult {

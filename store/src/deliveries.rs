@@ -211,25 +211,31 @@ impl Store {
             provider_ref: None,
             last_error: Some(reason.to_owned()),
         };
-        self.settle(tenant, message_id, channel, &update, None).await
+        self.settle(tenant, message_id, channel, &update).await
     }
 
-    /// Starts an attempt: the row becomes `sending` with `attempt` recorded, before the side
-    /// effect. A delivered row is returned unchanged — the caller has nothing left to do.
+    /// Starts an attempt: the row becomes `sending` with one more attempt counted, before the
+    /// side effect. Returns the row as it was *before*: a delivered row is left unchanged (the
+    /// caller has nothing left to do), and `attempts > 0` tells the caller an earlier attempt
+    /// may have got through.
     pub async fn begin_delivery_attempt(
         &self,
         tenant: TenantId,
         message_id: Uuid,
         channel: DeliveryChannel,
-        attempt: u32,
     ) -> Result<DeliveryRecord, StoreError> {
         let update = DeliveryUpdate {
             status: DeliveryStatus::Sending,
             provider_ref: None,
             last_error: None,
         };
-        self.settle(tenant, message_id, channel, &update, Some(attempt))
-            .await
+        let txn = self.scoped(tenant).await?;
+        let before = ensure_delivery(&txn, tenant, message_id, channel).await?;
+        if before.status != DeliveryStatus::Delivered {
+            update_delivery(&txn, before.id, &update, Some(before.attempts + 1)).await?;
+        }
+        txn.commit().await?;
+        Ok(before)
     }
 
     /// Records what an attempt learned (a delivered row stays delivered).
@@ -240,7 +246,7 @@ impl Store {
         channel: DeliveryChannel,
         update: &DeliveryUpdate,
     ) -> Result<DeliveryRecord, StoreError> {
-        self.settle(tenant, message_id, channel, update, None).await
+        self.settle(tenant, message_id, channel, update).await
     }
 
     async fn settle(
@@ -249,12 +255,11 @@ impl Store {
         message_id: Uuid,
         channel: DeliveryChannel,
         update: &DeliveryUpdate,
-        attempts: Option<u32>,
     ) -> Result<DeliveryRecord, StoreError> {
         let txn = self.scoped(tenant).await?;
         let row = ensure_delivery(&txn, tenant, message_id, channel).await?;
         if row.status != DeliveryStatus::Delivered {
-            update_delivery(&txn, row.id, update, attempts).await?;
+            update_delivery(&txn, row.id, update, None).await?;
         }
         let row = find_delivery(&txn, tenant, message_id, channel)
             .await?

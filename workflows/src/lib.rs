@@ -1,15 +1,19 @@
 //! Temporal workflows. Deterministic: no I/O, no clocks, no tokio — only `ctx` APIs.
 //!
 //! - [`call`]: `CallWorkflow`, one per phone call (`call-{CallSid}`).
+//! - [`message`]: `MessageDeliveryWorkflow`, delivering a taken message by SMS, email and
+//!   webhook (`message-{message_id}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
 //!   implementations live in the `activities` crate and are checked against these.
 //! - [`search_attributes`]: the custom search attributes operators filter calls by.
 
 pub mod activities;
 pub mod call;
+pub mod message;
 pub mod search_attributes;
 
 pub use call::CallWorkflow;
+pub use message::MessageDeliveryWorkflow;
 
 /// The task queue served by `switchboard worker` unless `TEMPORAL_TASK_QUEUE` says otherwise.
 pub const DEFAULT_TASK_QUEUE: &str = "switchboard";
