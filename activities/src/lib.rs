@@ -3,6 +3,11 @@
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
+//! - [`message`]: the activities of `MessageDeliveryWorkflow` (plan, SMS, email, webhook).
+//! - [`notify`]: `start_message_delivery`, for other workflows and the API.
+//! - [`sms`]: sending an SMS at most once (the follow-up SMS and the message SMS).
+//! - [`email`]: SMTP (lettre) with a stable Message-ID.
+//! - [`webhook`]: the signed POST to the tenant's message webhook.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //!
 //! The live call session store lives in the `sessions` crate (the API uses it too); it is
@@ -14,9 +19,17 @@
 
 pub mod call;
 pub mod conversation;
+pub mod email;
 pub mod llm;
+pub mod message;
+pub mod notify;
+pub mod sms;
+pub mod webhook;
 
 pub use call::CallActivitiesImpl;
+pub use email::{EmailSender, SmtpConfig};
+pub use message::MessageActivitiesImpl;
+pub use notify::NotifyActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};
 pub use dialog::RuleDialog;
 pub use sessions::{
