@@ -268,13 +268,26 @@ pub fn build_worker(
     let llm = activities::LlmProvider::from_config(settings.voice.llm.clone())
         .context("configuring the LLM client")?;
     tracing::info!(llm = %llm.describe(), "cascaded dialog policy");
-    let conversation = ConversationActivitiesImpl::new(store, llm);
+    let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
+    let email = match &settings.smtp {
+        Some(smtp) => Some(activities::EmailSender::new(smtp).context("configuring SMTP")?),
+        None => {
+            tracing::info!("SMTP is not configured: message emails are skipped");
+            None
+        }
+    };
+    let message = activities::MessageActivitiesImpl::new(store, twilio_client(settings)?, email);
+    let notify = activities::NotifyActivitiesImpl::new(temporal.clone(), settings.task_queue.clone());
     Ok(worker::build_worker(
         runtime,
         temporal,
         &settings.task_queue,
-        activities,
-        conversation,
+        worker::WorkerActivities {
+            call: activities,
+            conversation,
+            message,
+            notify,
+        },
     )?)
 }
 

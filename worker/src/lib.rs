@@ -4,7 +4,9 @@
 //! - [`ensure_search_attributes`]: registers our custom Keyword search attributes (idempotent).
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
-use activities::{CallActivitiesImpl, ConversationActivitiesImpl};
+use activities::{
+    CallActivitiesImpl, ConversationActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl,
+};
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
 use temporalio_common::protos::temporal::api::{
@@ -13,7 +15,7 @@ use temporalio_common::protos::temporal::api::{
 };
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
-use workflows::{CallWorkflow, search_attributes};
+use workflows::{CallWorkflow, MessageDeliveryWorkflow, search_attributes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemporalError {
@@ -93,19 +95,31 @@ pub fn runtime() -> Result<Runtime, TemporalError> {
         .map_err(|e| TemporalError::Worker(e.to_string()))
 }
 
+/// Every activity implementation the worker serves.
+#[derive(Debug)]
+pub struct WorkerActivities {
+    pub call: CallActivitiesImpl,
+    pub conversation: ConversationActivitiesImpl,
+    pub message: MessageActivitiesImpl,
+    pub notify: NotifyActivitiesImpl,
+}
+
 /// A worker serving every workflow and activity on `task_queue`.
 pub fn build_worker(
     runtime: &Runtime,
     client: Client,
     task_queue: &str,
-    call_activities: CallActivitiesImpl,
-    conversation_activities: ConversationActivitiesImpl,
+    activities: WorkerActivities,
 ) -> Result<Worker, TemporalError> {
     let options = WorkerOptions::new(task_queue)
         .register_workflow::<CallWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
-        .register_activities(call_activities)
-        .register_activities(conversation_activities)
+        .register_workflow::<MessageDeliveryWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_activities(activities.call)
+        .register_activities(activities.conversation)
+        .register_activities(activities.message)
+        .register_activities(activities.notify)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

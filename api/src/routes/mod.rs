@@ -11,6 +11,7 @@ pub mod health;
 pub mod knowledge;
 pub mod media;
 pub mod messages;
+pub mod tenant_webhook;
 pub mod numbers;
 pub mod tenant;
 pub mod twilio;

@@ -189,6 +189,7 @@ pub fn test_settings(
         },
         cors_allowed_origins: Vec::new(),
         rate_limits: api::rate_limit::RateLimits::default(),
+        smtp: None,
     }
 }
 
