@@ -277,7 +277,8 @@ pub fn build_worker(
         }
     };
     let message = activities::MessageActivitiesImpl::new(store, twilio_client(settings)?, email);
-    let notify = activities::NotifyActivitiesImpl::new(temporal.clone(), settings.task_queue.clone());
+    let notify =
+        activities::NotifyActivitiesImpl::new(temporal.clone(), settings.task_queue.clone());
     Ok(worker::build_worker(
         runtime,
         temporal,

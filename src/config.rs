@@ -228,7 +228,9 @@ fn smtp_from_env() -> Result<Option<activities::SmtpConfig>> {
             url: Secret::new(url),
             from,
         })),
-        (Some(_), None) => anyhow::bail!("SMTP_URL is set: set SMTP_FROM too (the sender's address)"),
+        (Some(_), None) => {
+            anyhow::bail!("SMTP_URL is set: set SMTP_FROM too (the sender's address)")
+        }
     }
 }
 

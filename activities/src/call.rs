@@ -1,5 +1,6 @@
 //! The activities of `CallWorkflow`.
 
+use crate::sms::{SmsOnce, SmsSent, send_sms_once};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
     CallStatus,
@@ -8,7 +9,6 @@ use domain::{
         SaveTranscriptInput,
     },
 };
-use crate::sms::{SmsOnce, SmsSent, send_sms_once};
 use sessions::{CallSession, SessionStore};
 use std::{sync::Arc, time::Duration};
 use store::{CallCounts, FinishedCall, NewCall, Store, StoreError};

@@ -27,11 +27,11 @@ pub mod sms;
 pub mod webhook;
 
 pub use call::CallActivitiesImpl;
+pub use conversation::{ConversationActivitiesImpl, LlmProvider};
+pub use dialog::RuleDialog;
 pub use email::{EmailSender, SmtpConfig};
 pub use message::MessageActivitiesImpl;
 pub use notify::NotifyActivitiesImpl;
-pub use conversation::{ConversationActivitiesImpl, LlmProvider};
-pub use dialog::RuleDialog;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };

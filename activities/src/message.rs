@@ -65,7 +65,12 @@ fn skip_reason(
     match channel {
         DeliveryChannel::Sms => match recipient {
             None => Some("the message has no recipient"),
-            Some(r) if r.phone.as_deref().and_then(|p| E164::parse(p).ok()).is_none() => {
+            Some(r)
+                if r.phone
+                    .as_deref()
+                    .and_then(|p| E164::parse(p).ok())
+                    .is_none() =>
+            {
                 Some("the recipient has no phone number")
             }
             Some(_) => None,
@@ -173,7 +178,11 @@ impl MessageActivitiesImpl {
         input: MessageDeliveryInput,
     ) -> Result<DeliveryPlan, ActivityError> {
         let (tenant, id) = (input.tenant_id, input.message_id);
-        let message = self.store.message(tenant, id).await.map_err(store_failure)?;
+        let message = self
+            .store
+            .message(tenant, id)
+            .await
+            .map_err(store_failure)?;
         let has_webhook = self
             .store
             .tenant_webhook(tenant)
@@ -202,7 +211,9 @@ impl MessageActivitiesImpl {
                         provider_ref: None,
                         last_error: None,
                     };
-                    self.store.record_delivery(tenant, id, channel, &pending).await
+                    self.store
+                        .record_delivery(tenant, id, channel, &pending)
+                        .await
                 }
             }
             .map_err(store_failure)?;
@@ -228,7 +239,9 @@ impl MessageActivitiesImpl {
         };
         let to = message.recipient.as_ref().and_then(|r| r.phone.clone());
         let Some(to) = to else {
-            return self.attempt_failed(&input, channel, "no phone number".into(), true).await;
+            return self
+                .attempt_failed(&input, channel, "no phone number".into(), true)
+                .await;
         };
         let from = self
             .store
@@ -236,7 +249,14 @@ impl MessageActivitiesImpl {
             .await
             .map_err(store_failure)?;
         let Some(from) = from else {
-            return self.attempt_failed(&input, channel, "the tenant has no number to send from".into(), true).await;
+            return self
+                .attempt_failed(
+                    &input,
+                    channel,
+                    "the tenant has no number to send from".into(),
+                    true,
+                )
+                .await;
         };
         let reference = sms_reference(message.id);
         let body = sms_text(
@@ -282,12 +302,18 @@ impl MessageActivitiesImpl {
             self.email.as_ref(),
             message.recipient.as_ref().and_then(|r| r.email.clone()),
         ) else {
-            return self.attempt_failed(&input, channel, "SMTP or address missing".into(), true).await;
+            return self
+                .attempt_failed(&input, channel, "SMTP or address missing".into(), true)
+                .await;
         };
         let email = MessageEmail {
             message_id: message.id,
             to,
-            subject: format!("Message for {} from {}", addressee(&message), message.caller_name),
+            subject: format!(
+                "Message for {} from {}",
+                addressee(&message),
+                message.caller_name
+            ),
             text: sms_text(
                 &addressee(&message),
                 &message.caller_name,
@@ -301,11 +327,13 @@ impl MessageActivitiesImpl {
         match sender.send(&email).await {
             Ok(reply) => {
                 tracing::info!(message_id = %message.id, %reply, "message email accepted");
-                self.delivered(&input, channel, email_message_id(message.id)).await
+                self.delivered(&input, channel, email_message_id(message.id))
+                    .await
             }
             Err(err) => {
                 let permanent = !err.is_retryable();
-                self.attempt_failed(&input, channel, err.to_string(), permanent).await
+                self.attempt_failed(&input, channel, err.to_string(), permanent)
+                    .await
             }
         }
     }
@@ -327,17 +355,32 @@ impl MessageActivitiesImpl {
             .await
             .map_err(store_failure)?;
         let Some(webhook) = webhook else {
-            return self.attempt_failed(&input, channel, "the webhook was removed".into(), true).await;
+            return self
+                .attempt_failed(&input, channel, "the webhook was removed".into(), true)
+                .await;
         };
         let delivery_id = row.id.to_string();
         let body = webhook_body(&message, &delivery_id);
         let now = chrono::Utc::now().timestamp();
-        match post_signed(&self.http, &webhook.url, webhook.secret.expose(), &delivery_id, body, now).await {
+        match post_signed(
+            &self.http,
+            &webhook.url,
+            webhook.secret.expose(),
+            &delivery_id,
+            body,
+            now,
+        )
+        .await
+        {
             Ok(_) => self.delivered(&input, channel, delivery_id).await,
             Err(err @ WebhookError::Refused(_)) => {
-                self.attempt_failed(&input, channel, err.to_string(), true).await
+                self.attempt_failed(&input, channel, err.to_string(), true)
+                    .await
             }
-            Err(err) => self.attempt_failed(&input, channel, err.to_string(), false).await,
+            Err(err) => {
+                self.attempt_failed(&input, channel, err.to_string(), false)
+                    .await
+            }
         }
     }
 
@@ -363,7 +406,9 @@ impl MessageActivitiesImpl {
 /// Twilio's error without its message text: the status and code.
 fn short_twilio(err: &telephony::TwilioError) -> String {
     match err {
-        telephony::TwilioError::Api { status, code, .. } => format!("Twilio HTTP {status} ({code})"),
+        telephony::TwilioError::Api { status, code, .. } => {
+            format!("Twilio HTTP {status} ({code})")
+        }
         _ => "Twilio unreachable".to_owned(),
     }
 }

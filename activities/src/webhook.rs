@@ -37,7 +37,11 @@ pub async fn post_signed(
         .send()
         .await
         .map_err(|e| {
-            let kind = if e.is_timeout() { "timeout" } else { "connection failed" };
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection failed"
+            };
             WebhookError::Retryable(kind.to_owned())
         })?;
     let status = response.status().as_u16();

@@ -143,7 +143,13 @@ mod tests {
     fn a_long_message_is_cut_to_fit_one_sms_budget_and_keeps_its_reference() {
         let id = Uuid::now_v7();
         let reference = sms_reference(id);
-        let body = sms_text("Dana", "Jordan", Some("+14155550199"), &"x".repeat(2000), &reference);
+        let body = sms_text(
+            "Dana",
+            "Jordan",
+            Some("+14155550199"),
+            &"x".repeat(2000),
+            &reference,
+        );
         assert!(body.chars().count() <= MAX_SMS_CHARS);
         assert!(body.ends_with(&reference));
         assert!(body.starts_with("Message for Dana from Jordan (+14155550199): xxx"));

@@ -119,16 +119,15 @@ impl Role {
                 matches!(
                     permission.resource(),
                     "campaigns" | "calls" | "messages" | "directory"
+                ) || matches!(
+                    permission,
+                    P::ScriptsRead
+                        | P::AgentsRead
+                        | P::NumbersRead
+                        | P::KnowledgeRead
+                        | P::TenantRead
+                        | P::PayloadsDecode
                 )
-                    || matches!(
-                        permission,
-                        P::ScriptsRead
-                            | P::AgentsRead
-                            | P::NumbersRead
-                            | P::KnowledgeRead
-                            | P::TenantRead
-                            | P::PayloadsDecode
-                    )
             }
             Role::Agent => matches!(
                 permission,

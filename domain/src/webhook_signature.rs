@@ -51,7 +51,9 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), S
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", v)) => signatures.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?),
+            Some(("v1", v)) => {
+                signatures.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?)
+            }
             _ => {}
         }
     }
@@ -108,7 +110,12 @@ mod tests {
     fn a_stale_timestamp_is_rejected_even_with_a_valid_signature() {
         let header = sign(SECRET, 1_800_000_000, BODY);
         assert_eq!(
-            verify(SECRET, &header, BODY, 1_800_000_000 + REPLAY_WINDOW_SECS + 1),
+            verify(
+                SECRET,
+                &header,
+                BODY,
+                1_800_000_000 + REPLAY_WINDOW_SECS + 1
+            ),
             Err(SignatureError::Stale)
         );
     }

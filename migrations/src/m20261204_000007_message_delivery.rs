@@ -67,9 +67,7 @@ impl MigrationTrait for Migration {
             string_null(Messages::RecipientPhone),
             string_null(Messages::RecipientEmail),
         ] {
-            manager
-                .alter_table(add(Messages::Table, column))
-                .await?;
+            manager.alter_table(add(Messages::Table, column)).await?;
         }
         manager.create_table(message_deliveries()).await?;
         manager
@@ -160,7 +158,9 @@ fn message_deliveries() -> TableCreateStatement {
         .col(integer(MessageDeliveries::Attempts).default(0))
         .col(string_null(MessageDeliveries::ProviderRef))
         .col(string_null(MessageDeliveries::LastError))
-        .col(timestamp_with_time_zone_null(MessageDeliveries::DeliveredAt))
+        .col(timestamp_with_time_zone_null(
+            MessageDeliveries::DeliveredAt,
+        ))
         .col(timestamp_with_time_zone(MessageDeliveries::CreatedAt))
         .col(timestamp_with_time_zone(MessageDeliveries::UpdatedAt))
         .foreign_key(&mut tenant_fk(MessageDeliveries::Table))

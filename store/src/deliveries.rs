@@ -37,7 +37,8 @@ impl TryFrom<md::Model> for DeliveryRecord {
     type Error = StoreError;
 
     fn try_from(row: md::Model) -> Result<Self, StoreError> {
-        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("message_deliveries.{what} `{v}`"));
+        let corrupt =
+            |what: &str, v: &str| StoreError::Corrupt(format!("message_deliveries.{what} `{v}`"));
         Ok(Self {
             channel: DeliveryChannel::parse(&row.channel)
                 .ok_or_else(|| corrupt("channel", &row.channel))?,
@@ -165,16 +166,25 @@ async fn update_delivery(
     let now = Utc::now();
     let mut query = md::Entity::update_many()
         .col_expr(md::Column::Status, Expr::value(update.status.as_str()))
-        .col_expr(md::Column::LastError, Expr::value(update.last_error.clone()))
+        .col_expr(
+            md::Column::LastError,
+            Expr::value(update.last_error.clone()),
+        )
         .col_expr(md::Column::UpdatedAt, Expr::value(now));
     if update.provider_ref.is_some() {
-        query = query.col_expr(md::Column::ProviderRef, Expr::value(update.provider_ref.clone()));
+        query = query.col_expr(
+            md::Column::ProviderRef,
+            Expr::value(update.provider_ref.clone()),
+        );
     }
     if update.status == DeliveryStatus::Delivered {
         query = query.col_expr(md::Column::DeliveredAt, Expr::value(now));
     }
     if let Some(n) = attempts {
-        query = query.col_expr(md::Column::Attempts, Expr::value(i32::try_from(n).unwrap_or(i32::MAX)));
+        query = query.col_expr(
+            md::Column::Attempts,
+            Expr::value(i32::try_from(n).unwrap_or(i32::MAX)),
+        );
     }
     query.filter(md::Column::Id.eq(id)).exec(txn).await?;
     Ok(())

@@ -1,8 +1,8 @@
 //! Messages agents take for people at the business.
 
+use crate::deliveries::{DeliveryRecord, attach_deliveries};
 use crate::{Page, Store, StoreError, agents::into_page, entities::messages};
 use chrono::{DateTime, Utc};
-use crate::deliveries::{DeliveryRecord, attach_deliveries};
 use domain::{
     CallSid, MessageStatus, TenantId, conversation::TakeMessageInput, message::MessageRecipient,
 };
@@ -126,9 +126,9 @@ impl Store {
         };
         recipient_columns(input, &mut row);
         messages::Entity::insert(row)
-        .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
-        .exec_without_returning(&txn)
-        .await?;
+            .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
+            .exec_without_returning(&txn)
+            .await?;
         let id = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
             .filter(messages::Column::RequestKey.eq(request_key))
@@ -158,8 +158,14 @@ impl Store {
                 .col_expr(messages::Column::RecipientKind, Expr::value(r.kind.clone()))
                 .col_expr(messages::Column::RecipientId, Expr::value(r.id))
                 .col_expr(messages::Column::RecipientName, Expr::value(r.name.clone()))
-                .col_expr(messages::Column::RecipientPhone, Expr::value(r.phone.clone()))
-                .col_expr(messages::Column::RecipientEmail, Expr::value(r.email.clone()));
+                .col_expr(
+                    messages::Column::RecipientPhone,
+                    Expr::value(r.phone.clone()),
+                )
+                .col_expr(
+                    messages::Column::RecipientEmail,
+                    Expr::value(r.email.clone()),
+                );
         }
         let updated = update
             .col_expr(

@@ -69,7 +69,9 @@ impl Drop for SmtpSink {
 
 impl SmtpSink {
     pub async fn start(faults: SmtpFaults) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(SinkState {
             faults,
@@ -110,7 +112,11 @@ struct Envelope {
 async fn serve(stream: TcpStream, state: Arc<Mutex<SinkState>>) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
-    if write.write_all(b"220 smtp-sink ESMTP ready\r\n").await.is_err() {
+    if write
+        .write_all(b"220 smtp-sink ESMTP ready\r\n")
+        .await
+        .is_err()
+    {
         return;
     }
     let mut envelope = Envelope::default();
@@ -121,7 +127,11 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<SinkState>>) {
             Ok(_) => {}
         }
         let command = line.trim_end().to_owned();
-        let verb = command.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let verb = command
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
             "EHLO" => b"250-smtp-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
             "HELO" => b"250 smtp-sink\r\n",
@@ -139,7 +149,14 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<SinkState>>) {
             "RCPT" => b"503 5.5.1 MAIL first\r\n",
             "DATA" if envelope.to.is_empty() => b"503 5.5.1 RCPT first\r\n",
             "DATA" => {
-                match data(&mut lines, &mut write, &state, std::mem::take(&mut envelope)).await {
+                match data(
+                    &mut lines,
+                    &mut write,
+                    &state,
+                    std::mem::take(&mut envelope),
+                )
+                .await
+                {
                     Some(reply) => reply,
                     None => return,
                 }
@@ -176,7 +193,10 @@ async fn data(
             return Some(b"451 4.3.0 Try again later\r\n");
         }
     }
-    write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.ok()?;
+    write
+        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        .await
+        .ok()?;
     let mut raw = Vec::new();
     loop {
         let mut line = String::new();
@@ -188,7 +208,13 @@ async fn data(
             break;
         }
         // Dot-unstuffing: a leading "." was doubled by the client.
-        raw.push(content.strip_prefix('.').filter(|_| content.starts_with("..")).unwrap_or(content).to_owned());
+        raw.push(
+            content
+                .strip_prefix('.')
+                .filter(|_| content.starts_with(".."))
+                .unwrap_or(content)
+                .to_owned(),
+        );
     }
     let (headers, body) = parse(&raw);
     let mut s = state.lock().unwrap();
@@ -213,7 +239,9 @@ async fn data(
 /// `MAIL FROM:<a@b> SIZE=1` → `a@b`.
 fn address(command: &str) -> String {
     let start = command.find('<').map_or(0, |i| i + 1);
-    let end = command[start..].find('>').map_or(command.len(), |i| start + i);
+    let end = command[start..]
+        .find('>')
+        .map_or(command.len(), |i| start + i);
     command[start..end].to_owned()
 }
 

@@ -23,9 +23,9 @@ use temporalio_client::{
     WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions,
     errors::WorkflowStartError,
 };
-use workflows::MessageDeliveryWorkflow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use workflows::MessageDeliveryWorkflow;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -110,10 +110,7 @@ impl Receiver {
 
 /// The app with the simulator as Twilio (with `faults`), the sink as SMTP (if any) and the
 /// receiver as the tenant's webhook.
-async fn delivering_app(
-    faults: sim::FaultConfig,
-    sink: Option<&SmtpSink>,
-) -> (TestApp, Receiver) {
+async fn delivering_app(faults: sim::FaultConfig, sink: Option<&SmtpSink>) -> (TestApp, Receiver) {
     let app = spawn_app_with(AppOptions {
         sim: Some(faults),
         smtp_url: sink.map(SmtpSink::url),
@@ -234,7 +231,11 @@ async fn a_message_for_an_employee_is_delivered_once_by_sms_email_and_signed_web
     assert_eq!(result.channels.len(), 3, "{result:?}");
     let sms = sms_for(&app, id);
     assert_eq!(sms.len(), 1);
-    assert!(sms[0].body.starts_with("Message for Dana Scully from Jordan (+14155550199): Please call back"));
+    assert!(
+        sms[0]
+            .body
+            .starts_with("Message for Dana Scully from Jordan (+14155550199): Please call back")
+    );
     assert_eq!(sms[0].to, "+14155550123");
     let emails = emails_for(&sink, id);
     assert_eq!(emails.len(), 1);
@@ -341,7 +342,9 @@ async fn a_worker_stopped_mid_delivery_is_replaced_and_each_channel_delivered_on
     let id = take_message(&app, dana(true, true)).await;
     deliver(&app, id).await;
     for _ in 0..100 {
-        if !receiver.hooks.lock().unwrap().is_empty() || receiver.hold_first.lock().unwrap().is_none() {
+        if !receiver.hooks.lock().unwrap().is_empty()
+            || receiver.hold_first.lock().unwrap().is_none()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -367,7 +370,11 @@ async fn a_worker_stopped_mid_delivery_is_replaced_and_each_channel_delivered_on
         .map(|h| h.delivery_id.as_str())
         .collect();
     eprintln!("the receiver saw {} requests", hooks.len());
-    assert_eq!(accepted_ids.len(), 1, "one delivery id, however many requests");
+    assert_eq!(
+        accepted_ids.len(),
+        1,
+        "one delivery id, however many requests"
+    );
     let view = message_view(&app, id).await;
     for channel in ["sms", "email", "webhook"] {
         assert_eq!(status_of(&view, channel), "delivered", "{view}");
@@ -448,7 +455,10 @@ async fn the_webhook_url_must_be_https_except_on_this_machine_and_its_secret_is_
         .await
         .unwrap();
     assert!(audit.contains("tenant.webhook.set"));
-    assert!(!audit.contains(secret), "the audit log never holds the secret");
+    assert!(
+        !audit.contains(secret),
+        "the audit log never holds the secret"
+    );
 
     let deleted = app
         .http
@@ -459,7 +469,9 @@ async fn the_webhook_url_must_be_https_except_on_this_machine_and_its_secret_is_
         .unwrap();
     assert_eq!(deleted.status(), 204);
     assert_eq!(
-        app.get_api("/v1/tenant/webhook", &app.api_key).await.status(),
+        app.get_api("/v1/tenant/webhook", &app.api_key)
+            .await
+            .status(),
         404
     );
 }
