@@ -333,6 +333,10 @@ async fn each_channel_is_delivered_exactly_once_through_twilio_smtp_and_webhook_
     );
 }
 
+/// The worker is stopped while the webhook endpoint holds its request, and a new one started.
+/// The SDK's shutdown lets the attempt in flight finish (the endpoint answers after 4 s), so
+/// this proves the replacement picks up the rest, not a crash between effect and record: that
+/// case is built by hand in the next test.
 #[tokio::test]
 async fn a_worker_stopped_mid_delivery_is_replaced_and_each_channel_delivered_once() {
     let sink = SmtpSink::start(SmtpFaults::default()).await;
@@ -474,4 +478,67 @@ async fn the_webhook_url_must_be_https_except_on_this_machine_and_its_secret_is_
             .status(),
         404
     );
+}
+
+/// The worst case, built by hand: an earlier attempt got its effect through and died before
+/// recording it (the row says `sending`, one attempt). The SMS is found at Twilio and not sent
+/// again; the email cannot be found, so it is sent again with the same Message-ID (the sink
+/// dropped the first transaction's connection after DATA: it holds two copies, one
+/// acknowledged, both with one Message-ID); the webhook's `Switchboard-Delivery` is its row's
+/// id, the same on every attempt, which is what receivers de-duplicate on.
+#[tokio::test]
+async fn after_an_attempt_died_past_its_effect_sms_is_found_and_email_and_webhook_keep_their_ids() {
+    let sink = SmtpSink::start(SmtpFaults {
+        refuse_first: 0,
+        drop_after_data: 1,
+    })
+    .await;
+    let (app, receiver) = delivering_app(sim::FaultConfig::default(), Some(&sink)).await;
+    let id = take_message(&app, dana(true, true)).await;
+    let message = app.store.message(app.tenant, id).await.unwrap();
+    let reference = sms_reference(id);
+    let body = domain::message::sms_text(
+        "Dana Scully",
+        &message.caller_name,
+        message.callback_number.as_deref(),
+        &message.body,
+        &reference,
+    );
+    let twilio = twilio_client(app.sim.as_ref().unwrap().base_url());
+    let sent = twilio
+        .send_sms("+14155550123", app.number.as_str(), &body, None)
+        .await
+        .unwrap();
+    let sms = domain::message::DeliveryChannel::Sms;
+    app.store
+        .begin_delivery_attempt(app.tenant, id, sms)
+        .await
+        .unwrap();
+
+    deliver(&app, id).await;
+    delivery_result(&app, id).await;
+
+    assert_eq!(sms_for(&app, id).len(), 1, "the SMS is not sent twice");
+    let rows = app.store.message_deliveries(app.tenant, id).await.unwrap();
+    let sms_row = rows.iter().find(|d| d.channel == sms).unwrap();
+    assert_eq!(sms_row.provider_ref.as_deref(), Some(sent.sid.as_str()));
+    assert_eq!(sms_row.attempts, 2);
+
+    let emails = emails_for(&sink, id);
+    assert_eq!(
+        emails.len(),
+        2,
+        "SMTP cannot tell: a second copy, same Message-ID"
+    );
+    assert_eq!(
+        emails.iter().map(|e| e.acknowledged).collect::<Vec<_>>(),
+        vec![false, true]
+    );
+    let webhook = rows
+        .iter()
+        .find(|d| d.channel == domain::message::DeliveryChannel::Webhook)
+        .unwrap();
+    let hooks = receiver.accepted_for(id);
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].delivery_id, webhook.id.to_string());
 }
