@@ -326,7 +326,13 @@ impl MessageActivitiesImpl {
         };
         match sender.send(&email).await {
             Ok(reply) => {
-                tracing::info!(message_id = %message.id, %reply, "message email accepted");
+                // Only the reply code: a server's text may echo addresses.
+                let code = reply
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                tracing::info!(message_id = %message.id, %code, "message email accepted");
                 self.delivered(&input, channel, email_message_id(message.id))
                     .await
             }
