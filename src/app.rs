@@ -274,15 +274,29 @@ pub fn build_worker(
         telephony::PublicUrl::new(settings.public_url.clone()),
     );
     let directory = DirectoryActivitiesImpl::new(store.clone());
-    let conversation = ConversationActivitiesImpl::new(store, llm);
+    let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
+    let email = match &settings.smtp {
+        Some(smtp) => Some(activities::EmailSender::new(smtp).context("configuring SMTP")?),
+        None => {
+            tracing::info!("SMTP is not configured: message emails are skipped");
+            None
+        }
+    };
+    let message = activities::MessageActivitiesImpl::new(store, twilio_client(settings)?, email);
+    let notify =
+        activities::NotifyActivitiesImpl::new(temporal.clone(), settings.task_queue.clone());
     Ok(worker::build_worker(
         runtime,
         temporal,
         &settings.task_queue,
-        activities,
-        conversation,
-        transfer,
-        directory,
+        worker::WorkerActivities {
+            call: activities,
+            conversation,
+            message,
+            notify,
+            transfer,
+            directory,
+        },
     )?)
 }
 

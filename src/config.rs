@@ -48,6 +48,8 @@ pub struct Settings {
     pub cors_allowed_origins: Vec<String>,
     /// Per-tenant token buckets of the REST API (`RATE_LIMIT_*`).
     pub rate_limits: api::rate_limit::RateLimits,
+    /// `SMTP_URL` and `SMTP_FROM`: where message emails go out. Unset: email is skipped.
+    pub smtp: Option<activities::SmtpConfig>,
 }
 
 /// Whether and with which keys payloads stored in Temporal are encrypted.
@@ -211,8 +213,24 @@ impl Settings {
             ))
             .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             rate_limits: rate_limits_from_env()?,
+            smtp: smtp_from_env()?,
             data_dir,
         })
+    }
+}
+
+/// `SMTP_URL` (`smtp://host:2525`, `smtp://user:pass@host:587?tls=required`,
+/// `smtps://user:pass@host:465`) with `SMTP_FROM` (`Switchboard <messages@example.com>`).
+fn smtp_from_env() -> Result<Option<activities::SmtpConfig>> {
+    match (var("SMTP_URL"), var("SMTP_FROM")) {
+        (None, _) => Ok(None),
+        (Some(url), Some(from)) => Ok(Some(activities::SmtpConfig {
+            url: Secret::new(url),
+            from,
+        })),
+        (Some(_), None) => {
+            anyhow::bail!("SMTP_URL is set: set SMTP_FROM too (the sender's address)")
+        }
     }
 }
 

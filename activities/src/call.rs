@@ -1,5 +1,6 @@
 //! The activities of `CallWorkflow`.
 
+use crate::sms::{SmsOnce, SmsSent, send_sms_once};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
     CallStatus,
@@ -151,10 +152,8 @@ impl CallActivitiesImpl {
         }
     }
 
-    /// Sends the follow-up SMS at most once. Twilio has no idempotency key for messages, and a
-    /// request that timed out may still have been sent; so the body carries a reference made
-    /// from the call SID, and a retry first looks for a message with it among those already
-    /// sent to the caller from our number.
+    /// Sends the follow-up SMS at most once ([`crate::sms`]): the reference is made from the
+    /// call SID, and a retry first looks for it among the messages already sent.
     #[activity(definition = call_activities::SendFollowupSms)]
     pub async fn send_followup_sms(
         self: Arc<Self>,
@@ -163,28 +162,24 @@ impl CallActivitiesImpl {
     ) -> Result<(), ActivityError> {
         let sid = input.call_sid.as_str();
         let reference = format!("(ref {})", &sid[sid.len().saturating_sub(6)..]);
-        let (to, from) = (input.to.as_str(), input.from.as_str());
-        if ctx.info().attempt > 1 {
-            let sent = self
-                .twilio
-                .list_messages(to, from)
-                .await
-                .map_err(twilio_failure)?;
-            if sent
-                .iter()
-                .any(|m| m.body.as_deref().is_some_and(|b| b.ends_with(&reference)))
-            {
+        let body = format!("{} {reference}", input.body.trim());
+        let sms = SmsOnce {
+            to: input.to.as_str(),
+            from: input.from.as_str(),
+            body: &body,
+            reference: &reference,
+        };
+        match send_sms_once(&self.twilio, &sms, ctx.info().attempt > 1)
+            .await
+            .map_err(twilio_failure)?
+        {
+            SmsSent::Earlier(_) => {
                 tracing::info!(call_sid = %input.call_sid, "follow-up SMS already sent by an earlier attempt");
-                return Ok(());
+            }
+            SmsSent::Now(message_sid) => {
+                tracing::info!(call_sid = %input.call_sid, %message_sid, "follow-up SMS sent");
             }
         }
-        let body = format!("{} {reference}", input.body.trim());
-        let message = self
-            .twilio
-            .send_sms(to, from, &body, None)
-            .await
-            .map_err(twilio_failure)?;
-        tracing::info!(call_sid = %input.call_sid, message_sid = %message.sid, "follow-up SMS sent");
         Ok(())
     }
 

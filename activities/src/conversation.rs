@@ -10,6 +10,8 @@ use domain::CallerId;
 use domain::conversation::{
     ChatMessage, KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, ToolSpec,
 };
+use domain::directory::{EmployeeStatus, TargetKind};
+use domain::message::MessageRecipient;
 use std::sync::Arc;
 use store::Store;
 use temporalio_common::error::ApplicationFailure;
@@ -86,6 +88,40 @@ fn llm_failure(err: LlmError) -> ActivityError {
     }
 }
 
+impl ConversationActivitiesImpl {
+    /// Whom "for Dr. Smith" / "for billing" means in the tenant's directory, as it is now: a
+    /// department's message goes to the first person who answers its line.
+    async fn recipient(
+        &self,
+        tenant: domain::TenantId,
+        for_whom: &str,
+    ) -> Result<Option<MessageRecipient>, ActivityError> {
+        let directory = self.store.directory(tenant).await.map_err(store_failure)?;
+        let Some(best) = directory.find(for_whom).into_iter().next() else {
+            return Ok(None);
+        };
+        let person = match best.kind {
+            TargetKind::Employee => directory.employee(best.id),
+            TargetKind::Department => directory
+                .ring_list(best.kind, best.id, chrono::Utc::now())
+                .into_iter()
+                .next()
+                .or_else(|| {
+                    directory.employees.iter().find(|e| {
+                        e.department_id == Some(best.id) && e.status == EmployeeStatus::Active
+                    })
+                }),
+        };
+        Ok(Some(MessageRecipient {
+            kind: best.kind.as_str().to_owned(),
+            id: Some(best.id),
+            name: best.name.clone(),
+            phone: person.and_then(|p| p.phone.clone()),
+            email: person.and_then(|p| p.email.clone()),
+        }))
+    }
+}
+
 #[activities]
 impl ConversationActivitiesImpl {
     #[activity(definition = definitions::LlmTurn)]
@@ -125,12 +161,18 @@ impl ConversationActivitiesImpl {
         _ctx: ActivityContext,
         input: TakeMessageRequest,
     ) -> Result<String, ActivityError> {
+        let mut message = input.message;
+        if message.recipient.is_none()
+            && let Some(for_whom) = message.for_whom.clone()
+        {
+            message.recipient = self.recipient(message.tenant_id, &for_whom).await?;
+        }
         let row = self
             .store
-            .take_message(&input.request_key, &input.message)
+            .take_message(&input.request_key, &message)
             .await
             .map_err(store_failure)?;
-        tracing::info!(message_id = %row.id, call_sid = %input.message.call_sid, "message taken");
+        tracing::info!(message_id = %row.id, call_sid = %message.call_sid, addressed = message.recipient.is_some(), "message taken");
         Ok(row.id.to_string())
     }
 

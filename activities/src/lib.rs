@@ -5,6 +5,11 @@
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
 //! - [`directory`]: the directory tools (find, availability, whom a transfer rings).
 //! - [`transfer`]: the activities of `TransferWorkflow` (hold, ring, return the caller).
+//! - [`message`]: the activities of `MessageDeliveryWorkflow` (plan, SMS, email, webhook).
+//! - [`notify`]: `start_message_delivery`, for other workflows and the API.
+//! - [`sms`]: sending an SMS at most once (the follow-up SMS and the message SMS).
+//! - [`email`]: SMTP (lettre) with a stable Message-ID.
+//! - [`webhook`]: the signed POST to the tenant's message webhook.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //!
 //! The live call session store lives in the `sessions` crate (the API uses it too); it is
@@ -17,13 +22,21 @@
 pub mod call;
 pub mod conversation;
 pub mod directory;
+pub mod email;
 pub mod llm;
+pub mod message;
+pub mod notify;
+pub mod sms;
 pub mod transfer;
+pub mod webhook;
 
 pub use call::CallActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};
 pub use dialog::RuleDialog;
 pub use directory::DirectoryActivitiesImpl;
+pub use email::{EmailSender, SmtpConfig};
+pub use message::MessageActivitiesImpl;
+pub use notify::NotifyActivitiesImpl;
 pub use sessions::{
     CallSession, InProcessSessionStore, RedisSessionStore, SessionError, SessionStore,
 };

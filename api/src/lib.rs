@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::admin::router())
         .merge(routes::calls::router())
         .merge(routes::messages::router())
+        .merge(routes::tenant_webhook::router())
         .merge(routes::codec::router())
         .merge(routes::agents::router())
         .merge(routes::numbers::router())

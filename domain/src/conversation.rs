@@ -299,6 +299,9 @@ pub struct TakeMessageInput {
     /// A message taken earlier in the same call that this one corrects (its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// Who the message is for, as the company directory had them when it was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<crate::message::MessageRecipient>,
 }
 
 /// Input of the `lookup_knowledge` activity.

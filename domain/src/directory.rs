@@ -19,7 +19,6 @@ use crate::platform::closed_enum;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use uuid::Uuid;
 
 pub use phrase::opening_phrase;

@@ -8,10 +8,13 @@
 //! - [`directory`]: the receptionist's company directory: departments, employees, hours
 //!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
+//! - [`message`]: who a taken message is for, its delivery channels and their states, the
+//!   texts delivered, and the signature of the tenant's message webhook.
 //! - [`platform`]: roles, permissions and their matrix; tenant/user/message status; the 18
 //!   knowledge categories.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`transfer`]: warm transfer — its input, typed failure reasons, the person's decision.
+//! - [`webhook_signature`]: `Switchboard-Signature` of message webhooks: `sign` and `verify`.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod agent;
@@ -20,10 +23,12 @@ pub mod conversation;
 pub mod directory;
 pub mod ids;
 pub mod memory;
+pub mod message;
 pub mod phone;
 pub mod platform;
 pub mod secret;
 pub mod transfer;
+pub mod webhook_signature;
 pub mod workflow_io;
 
 pub use agent::AgentSettings;

@@ -3,7 +3,6 @@
 //! message status). Each has one spelling, used on the wire, in the database and in checks.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Declares a closed string enum with one spelling for the wire, the database and `Display`.
 macro_rules! closed_enum {
@@ -37,8 +36,8 @@ macro_rules! closed_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }

@@ -10,6 +10,8 @@
 //! - [`m20261204_000005_row_level_security`]: PostgreSQL row-level security.
 //! - [`m20261204_000006_directory`]: the receptionist's directory: departments, employees,
 //!   company info.
+//! - [`m20261204_000007_message_delivery`]: message recipients, per-channel deliveries, the
+//!   tenant's message webhook.
 //! - [`m20261204_000008_transfers`]: warm transfers, and the call's transfer result.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
@@ -23,6 +25,7 @@ mod m20261204_000003_platform;
 mod m20261204_000004_resources;
 mod m20261204_000005_row_level_security;
 mod m20261204_000006_directory;
+mod m20261204_000007_message_delivery;
 mod m20261204_000008_transfers;
 
 pub struct Migrator;
@@ -37,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000004_resources::Migration),
             Box::new(m20261204_000005_row_level_security::Migration),
             Box::new(m20261204_000006_directory::Migration),
+            Box::new(m20261204_000007_message_delivery::Migration),
             Box::new(m20261204_000008_transfers::Migration),
         ]
     }

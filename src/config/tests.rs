@@ -38,6 +38,7 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         },
         cors_allowed_origins: vec!["https://app.example.com".into()],
         rate_limits: api::rate_limit::RateLimits::default(),
+        smtp: None,
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");

@@ -13,6 +13,8 @@
 //!   the one-snapshot [`Store::directory`] calls route by.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
+//! - [`deliveries`]: each channel's delivery of a message, the tenant's message webhook, the
+//!   number a message's SMS is sent from.
 //!
 //! Every query on tenant-owned data takes a [`domain::TenantId`] and runs in [`Store::scoped`]
 //! (on PostgreSQL, row-level security then shows only that tenant's rows). The lookups that
@@ -23,6 +25,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod calls;
+pub mod deliveries;
 pub mod directory;
 pub mod edge;
 pub mod entities;
@@ -38,6 +41,7 @@ pub use agents::{Agent, AgentChanges, InboundRoute, NewAgent};
 pub use api_keys::{ApiKeyCreated, ApiKeyInfo, AuthenticatedKey};
 pub use audit::{AuditRecord, NewAuditEntry};
 pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
+pub use deliveries::{DeliveryRecord, DeliveryUpdate, TenantWebhook};
 pub use directory::{
     DepartmentChanges, EmployeeChanges, EmployeeFilter, NewDepartment, NewEmployee,
 };

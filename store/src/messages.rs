@@ -1,8 +1,11 @@
 //! Messages agents take for people at the business.
 
+use crate::deliveries::{DeliveryRecord, attach_deliveries};
 use crate::{Page, Store, StoreError, agents::into_page, entities::messages};
 use chrono::{DateTime, Utc};
-use domain::{CallSid, MessageStatus, TenantId, conversation::TakeMessageInput};
+use domain::{
+    CallSid, MessageStatus, TenantId, conversation::TakeMessageInput, message::MessageRecipient,
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
@@ -18,8 +21,23 @@ pub struct MessageRecord {
     pub callback_number: Option<String>,
     pub body: String,
     pub status: MessageStatus,
+    /// Who it is for, as the directory had them when it was taken.
+    pub recipient: Option<MessageRecipient>,
+    /// Where each delivery channel stands (none before delivery was planned).
+    pub deliveries: Vec<DeliveryRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The recipient columns of a row; a recipient needs at least a kind and a name.
+fn recipient(row: &messages::Model) -> Option<MessageRecipient> {
+    Some(MessageRecipient {
+        kind: row.recipient_kind.clone()?,
+        id: row.recipient_id,
+        name: row.recipient_name.clone()?,
+        phone: row.recipient_phone.clone(),
+        email: row.recipient_email.clone(),
+    })
 }
 
 impl TryFrom<messages::Model> for MessageRecord {
@@ -36,6 +54,8 @@ impl TryFrom<messages::Model> for MessageRecord {
         let status = MessageStatus::parse(&row.status)
             .ok_or_else(|| StoreError::Corrupt(format!("messages.status `{}`", row.status)))?;
         Ok(Self {
+            recipient: recipient(&row),
+            deliveries: Vec::new(),
             id: row.id,
             call_sid,
             for_whom: row.for_whom,
@@ -56,12 +76,24 @@ async fn find_message(
     tenant: TenantId,
     id: Uuid,
 ) -> Result<MessageRecord, StoreError> {
-    messages::Entity::find_by_id(id)
+    let mut message: MessageRecord = messages::Entity::find_by_id(id)
         .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
         .one(txn)
         .await?
         .ok_or(NOT_FOUND)?
-        .try_into()
+        .try_into()?;
+    attach_deliveries(txn, tenant, std::slice::from_mut(&mut message)).await?;
+    Ok(message)
+}
+
+/// The recipient columns of a new or corrected message.
+fn recipient_columns(input: &TakeMessageInput, row: &mut messages::ActiveModel) {
+    let r = input.recipient.as_ref();
+    row.recipient_kind = Set(r.map(|r| r.kind.clone()));
+    row.recipient_id = Set(r.and_then(|r| r.id));
+    row.recipient_name = Set(r.map(|r| r.name.clone()));
+    row.recipient_phone = Set(r.and_then(|r| r.phone.clone()));
+    row.recipient_email = Set(r.and_then(|r| r.email.clone()));
 }
 
 impl Store {
@@ -78,7 +110,7 @@ impl Store {
         }
         let now = Utc::now();
         let txn = self.scoped(input.tenant_id).await?;
-        messages::Entity::insert(messages::ActiveModel {
+        let mut row = messages::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(input.tenant_id.as_uuid()),
             call_sid: Set(Some(input.call_sid.to_string())),
@@ -90,17 +122,21 @@ impl Store {
             status: Set(MessageStatus::New.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
-        })
-        .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
-        .exec_without_returning(&txn)
-        .await?;
-        let message = messages::Entity::find()
+            ..Default::default()
+        };
+        recipient_columns(input, &mut row);
+        messages::Entity::insert(row)
+            .on_conflict_do_nothing_on([messages::Column::TenantId, messages::Column::RequestKey])
+            .exec_without_returning(&txn)
+            .await?;
+        let id = messages::Entity::find()
             .filter(messages::Column::TenantId.eq(input.tenant_id.as_uuid()))
             .filter(messages::Column::RequestKey.eq(request_key))
             .one(&txn)
             .await?
             .ok_or(NOT_FOUND)?
-            .try_into()?;
+            .id;
+        let message = find_message(&txn, input.tenant_id, id).await?;
         txn.commit().await?;
         Ok(message)
     }
@@ -115,7 +151,23 @@ impl Store {
         };
         let tenant = input.tenant_id;
         let txn = self.scoped(tenant).await?;
-        let updated = messages::Entity::update_many()
+        let mut update = messages::Entity::update_many();
+        if let Some(r) = &input.recipient {
+            // A correction that names the recipient again re-snapshots them.
+            update = update
+                .col_expr(messages::Column::RecipientKind, Expr::value(r.kind.clone()))
+                .col_expr(messages::Column::RecipientId, Expr::value(r.id))
+                .col_expr(messages::Column::RecipientName, Expr::value(r.name.clone()))
+                .col_expr(
+                    messages::Column::RecipientPhone,
+                    Expr::value(r.phone.clone()),
+                )
+                .col_expr(
+                    messages::Column::RecipientEmail,
+                    Expr::value(r.email.clone()),
+                );
+        }
+        let updated = update
             .col_expr(
                 messages::Column::ForWhom,
                 Expr::value(input.for_whom.clone()),
@@ -177,8 +229,10 @@ impl Store {
             .limit(limit + 1)
             .all(&txn)
             .await?;
+        let mut page = into_page(rows, limit, |r| r.id, MessageRecord::try_from)?;
+        attach_deliveries(&txn, tenant, &mut page.items).await?;
         txn.commit().await?;
-        into_page(rows, limit, |r| r.id, MessageRecord::try_from)
+        Ok(page)
     }
 
     pub async fn message(&self, tenant: TenantId, id: Uuid) -> Result<MessageRecord, StoreError> {

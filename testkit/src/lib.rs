@@ -5,6 +5,7 @@
 //!   [`Script`] of [`Step`]s, and recording what the client sent.
 //! - [`deepgram::FakeDeepgram`], [`openai_tts::FakeOpenAiTts`], [`openai_chat::FakeOpenAiChat`]:
 //!   Deepgram live STT, OpenAI speech and chat completions, for the cascaded engine and the LLM.
+//! - [`smtp::SmtpSink`]: a minimal SMTP server recording the messages it accepts, with faults.
 //! - [`audio`]: μ-law frames of silence and tone to play the caller.
 
 pub mod audio;
@@ -16,6 +17,7 @@ pub mod openai_realtime;
 pub mod openai_tts;
 pub mod script;
 mod server;
+pub mod smtp;
 
 pub use gemini_live::FakeGeminiLive;
 pub use openai_realtime::FakeOpenAiRealtime;

@@ -5,7 +5,8 @@
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
 use activities::{
-    CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, TransferActivitiesImpl,
+    CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, MessageActivitiesImpl,
+    NotifyActivitiesImpl, TransferActivitiesImpl,
 };
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
@@ -15,7 +16,7 @@ use temporalio_common::protos::temporal::api::{
 };
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
-use workflows::{CallWorkflow, TransferWorkflow, search_attributes};
+use workflows::{CallWorkflow, MessageDeliveryWorkflow, TransferWorkflow, search_attributes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemporalError {
@@ -95,25 +96,37 @@ pub fn runtime() -> Result<Runtime, TemporalError> {
         .map_err(|e| TemporalError::Worker(e.to_string()))
 }
 
+/// Every activity implementation the worker serves.
+#[derive(Debug)]
+pub struct WorkerActivities {
+    pub call: CallActivitiesImpl,
+    pub conversation: ConversationActivitiesImpl,
+    pub message: MessageActivitiesImpl,
+    pub notify: NotifyActivitiesImpl,
+    pub transfer: TransferActivitiesImpl,
+    pub directory: DirectoryActivitiesImpl,
+}
+
 /// A worker serving every workflow and activity on `task_queue`.
 pub fn build_worker(
     runtime: &Runtime,
     client: Client,
     task_queue: &str,
-    call_activities: CallActivitiesImpl,
-    conversation_activities: ConversationActivitiesImpl,
-    transfer_activities: TransferActivitiesImpl,
-    directory_activities: DirectoryActivitiesImpl,
+    activities: WorkerActivities,
 ) -> Result<Worker, TemporalError> {
     let options = WorkerOptions::new(task_queue)
         .register_workflow::<CallWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<MessageDeliveryWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_workflow::<TransferWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
-        .register_activities(call_activities)
-        .register_activities(conversation_activities)
-        .register_activities(transfer_activities)
-        .register_activities(directory_activities)
+        .register_activities(activities.call)
+        .register_activities(activities.conversation)
+        .register_activities(activities.message)
+        .register_activities(activities.notify)
+        .register_activities(activities.transfer)
+        .register_activities(activities.directory)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

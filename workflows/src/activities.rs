@@ -4,6 +4,7 @@
 
 use domain::{
     conversation::{KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, TakeMessageInput},
+    message::{ChannelOutcome, DeliveryFailure, DeliveryPlan, MessageDeliveryInput},
     workflow_io::{
         CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput,
         SaveTranscriptInput,
@@ -236,4 +237,69 @@ pub mod transfer {
 /// The generated definition types of [`DirectoryActivities`].
 pub mod directory {
     pub use super::directory_activities::{CheckAvailability, FindInDirectory, PlanTransfer};
+}
+
+/// Activities of `MessageDeliveryWorkflow`. Each `deliver_*` records its outcome in
+/// `message_deliveries`; it returns `Ok` once the channel is settled (delivered, or refused for
+/// good) and fails, to be retried, when another attempt may succeed.
+pub struct MessageActivities;
+
+#[activity_definitions]
+impl MessageActivities {
+    /// Which channels apply to the message; the others are recorded `skipped` with the reason.
+    #[activity(name = "plan_message_delivery")]
+    pub fn plan_message_delivery(
+        _input: MessageDeliveryInput,
+    ) -> Result<DeliveryPlan, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Text the recipient (Twilio Messages; a retry looks for the SMS an earlier attempt sent).
+    #[activity(name = "deliver_sms")]
+    pub fn deliver_sms(_input: MessageDeliveryInput) -> Result<ChannelOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Email the recipient over SMTP, with a Message-ID stable across attempts.
+    #[activity(name = "deliver_email")]
+    pub fn deliver_email(_input: MessageDeliveryInput) -> Result<ChannelOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    /// POST the signed `message.taken` event to the tenant's webhook.
+    #[activity(name = "deliver_webhook")]
+    pub fn deliver_webhook(_input: MessageDeliveryInput) -> Result<ChannelOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Record a channel `failed` once its retries ran out.
+    #[activity(name = "record_delivery_failed")]
+    pub fn record_delivery_failed(_input: DeliveryFailure) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// Activities other workflows call to notify people.
+pub struct NotifyActivities;
+
+#[activity_definitions]
+impl NotifyActivities {
+    /// Start `message-{message_id}` (`MessageDeliveryWorkflow`); one already started (or
+    /// finished) is success, so a retry or a second call does nothing.
+    #[activity(name = "start_message_delivery")]
+    pub fn start_message_delivery(_input: MessageDeliveryInput) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// The generated definition types of [`MessageActivities`].
+pub mod message {
+    pub use super::message_activities::{
+        DeliverEmail, DeliverSms, DeliverWebhook, PlanMessageDelivery, RecordDeliveryFailed,
+    };
+}
+
+/// The generated definition types of [`NotifyActivities`].
+pub mod notify {
+    pub use super::notify_activities::StartMessageDelivery;
 }

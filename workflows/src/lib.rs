@@ -3,16 +3,20 @@
 //! - [`call`]: `CallWorkflow`, one per phone call (`call-{CallSid}`).
 //! - [`transfer`]: `TransferWorkflow`, a warm transfer, child of a call
 //!   (`transfer-{CallSid}-{n}`).
+//! - [`message`]: `MessageDeliveryWorkflow`, delivering a taken message by SMS, email and
+//!   webhook (`message-{message_id}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
 //!   implementations live in the `activities` crate and are checked against these.
 //! - [`search_attributes`]: the custom search attributes operators filter calls by.
 
 pub mod activities;
 pub mod call;
+pub mod message;
 pub mod search_attributes;
 pub mod transfer;
 
 pub use call::CallWorkflow;
+pub use message::MessageDeliveryWorkflow;
 pub use transfer::TransferWorkflow;
 
 /// The task queue served by `switchboard worker` unless `TEMPORAL_TASK_QUEUE` says otherwise.

@@ -103,10 +103,7 @@ impl TransferWorkflow {
         let now = now_ms(ctx);
         ctx.state_mut(|s| s.started_at_ms = now);
         Self::record(ctx, None).await;
-        let reason = match Self::connect(ctx, &input).await {
-            Ok(()) => None,
-            Err(reason) => Some(reason),
-        };
+        let reason = Self::connect(ctx, &input).await.err();
         if let Some(reason) = reason {
             ctx.state_mut(|s| s.stage = TransferStage::Failed);
             ctx.set_current_details(format!("Not connected ({reason}): back to the agent"));

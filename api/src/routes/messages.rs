@@ -9,19 +9,29 @@ use crate::{
 use axum::{
     Json, Router,
     extract::{Path, Query, State, rejection::JsonRejection},
-    routing::get,
+    http::StatusCode,
+    routing::{get, post},
 };
 use chrono::{DateTime, Utc};
-use domain::MessageStatus;
+use domain::{
+    MessageStatus,
+    message::{DeliveryStatus, MessageDeliveryInput},
+};
 use serde::{Deserialize, Serialize};
-use store::MessageRecord;
+use store::{DeliveryRecord, MessageRecord};
+use temporalio_client::{
+    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions,
+    errors::WorkflowStartError,
+};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use workflows::MessageDeliveryWorkflow;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/messages", get(list_messages))
         .route("/v1/messages/{id}", get(get_message).patch(update_message))
+        .route("/v1/messages/{id}/deliver", post(deliver_message))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,8 +76,49 @@ pub struct MessageView {
     pub body: String,
     /// `new`, `read` or `handled`.
     pub status: String,
+    /// Who it is for, as the directory had them when the message was taken.
+    pub recipient: Option<RecipientView>,
+    /// Each delivery channel's state.
+    pub deliveries: Vec<DeliveryView>,
+    /// The channels it was delivered on.
+    pub delivered_via: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientView {
+    /// `employee` or `department`.
+    pub kind: String,
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// One channel's delivery of the message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// `sms`, `email` or `webhook`.
+    pub channel: String,
+    /// `pending`, `sending`, `delivered`, `failed` or `skipped`.
+    pub status: String,
+    pub attempts: u32,
+    /// Why it was skipped, or why the last attempt failed.
+    pub detail: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<&DeliveryRecord> for DeliveryView {
+    fn from(d: &DeliveryRecord) -> Self {
+        Self {
+            channel: d.channel.as_str().to_owned(),
+            status: d.status.as_str().to_owned(),
+            attempts: d.attempts,
+            detail: d.last_error.clone(),
+            delivered_at: d.delivered_at,
+        }
+    }
 }
 
 impl From<MessageRecord> for MessageView {
@@ -80,6 +131,20 @@ impl From<MessageRecord> for MessageView {
             callback_number: m.callback_number,
             body: m.body,
             status: m.status.as_str().to_owned(),
+            recipient: m.recipient.map(|r| RecipientView {
+                kind: r.kind,
+                id: r.id,
+                name: r.name,
+                phone: r.phone,
+                email: r.email,
+            }),
+            delivered_via: m
+                .deliveries
+                .iter()
+                .filter(|d| d.status == DeliveryStatus::Delivered)
+                .map(|d| d.channel.as_str().to_owned())
+                .collect(),
+            deliveries: m.deliveries.iter().map(DeliveryView::from).collect(),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -166,4 +231,54 @@ pub async fn update_message(
     };
     audit::record(&state, &auth.principal, change).await?;
     Ok(Json(after.into()))
+}
+
+/// Deliver a message to its recipient (SMS, email, the tenant's webhook), or retry the
+/// channels not delivered yet: starts the message's delivery workflow (`message-{id}`); a run
+/// in progress is left alone. Channels already delivered are not delivered again.
+#[utoipa::path(post, path = "/v1/messages/{id}/deliver", tag = "messages",
+    params(("id" = Uuid, Path, description = "Message id")),
+    security(("bearer" = ["messages:write"])),
+    responses((status = 202, description = "Delivery started, or already in progress"),
+              (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn deliver_message(
+    State(state): State<AppState>,
+    auth: Authorized<perm::MessagesWrite>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let message = state.store.message(auth.tenant, message_id(&id)?).await?;
+    let input = MessageDeliveryInput {
+        tenant_id: auth.tenant,
+        message_id: message.id,
+    };
+    // A closed run may be followed by a new one: it re-plans and skips delivered channels.
+    let options = WorkflowStartOptions::new(state.config.task_queue.clone(), input.workflow_id())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .static_summary(format!("Deliver message {}", message.id))
+        .build();
+    let started = match state
+        .temporal
+        .start_workflow(MessageDeliveryWorkflow::run, input, options)
+        .await
+    {
+        Ok(_) => true,
+        Err(WorkflowStartError::AlreadyStarted { .. }) => false,
+        Err(err) => {
+            return Err(ApiError::Internal(
+                anyhow::Error::new(err).context("starting the message delivery workflow"),
+            ));
+        }
+    };
+    let change = Change {
+        action: "message.deliver",
+        resource_type: "message",
+        resource_id: Some(message.id.to_string()),
+        before: None,
+        after: Some(serde_json::json!({"started": started})),
+    };
+    audit::record(&state, &auth.principal, change).await?;
+    Ok(StatusCode::ACCEPTED)
 }

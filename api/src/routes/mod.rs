@@ -14,6 +14,7 @@ pub mod media;
 pub mod messages;
 pub mod numbers;
 pub mod tenant;
+pub mod tenant_webhook;
 pub mod transfer;
 pub mod twilio;
 pub mod users;

@@ -13,6 +13,11 @@ pub struct Model {
     pub callback_number: Option<String>,
     pub body: String,
     pub status: String,
+    pub recipient_kind: Option<String>,
+    pub recipient_id: Option<Uuid>,
+    pub recipient_name: Option<String>,
+    pub recipient_phone: Option<String>,
+    pub recipient_email: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

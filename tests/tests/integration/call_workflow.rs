@@ -83,10 +83,21 @@ async fn a_recorded_call_history_replays_without_nondeterminism() {
 pub(crate) async fn replay(
     json: &[u8],
 ) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError> {
+    replay_with::<CallWorkflow>(json).await
+}
+
+/// Replays a JSON history against today's workflow `W`.
+pub(crate) async fn replay_with<W>(
+    json: &[u8],
+) -> Result<(), temporalio_sdk::workflow_replayer::WorkflowReplayError>
+where
+    W: temporalio_sdk::workflows::WorkflowImplementation,
+    <W::Run as temporalio_common::WorkflowDefinition>::Input: Send,
+{
     let mut options = WorkflowReplayerOptions::new()
         .data_converter(test_payload_codec().data_converter())
         .build();
-    options.register_workflow::<CallWorkflow>().unwrap();
+    options.register_workflow::<W>().unwrap();
     let replayer = WorkflowReplayer::new(options)?;
     replayer
         .replay_workflow(WorkflowHistory::from_json(json).unwrap())

@@ -517,6 +517,7 @@ async fn a_corrected_message_replaces_the_first_one_within_its_call_only() {
         callback_number: Some("4155550100".into()),
         message: "please call me back".into(),
         replaces: None,
+        recipient: None,
     };
     let taken = app
         .store
@@ -526,6 +527,7 @@ async fn a_corrected_message_replaces_the_first_one_within_its_call_only() {
     let correction = TakeMessageInput {
         callback_number: Some("4155550199".into()),
         replaces: Some(taken.id.to_string()),
+        recipient: None,
         ..first.clone()
     };
     for _attempt in 0..2 {
@@ -555,6 +557,7 @@ async fn a_corrected_message_replaces_the_first_one_within_its_call_only() {
     assert!(app.store.take_message("x/2", &other_tenant).await.is_err());
     let not_an_id = TakeMessageInput {
         replaces: Some("m-1".into()),
+        recipient: None,
         ..correction
     };
     assert!(app.store.take_message("x/3", &not_an_id).await.is_err());

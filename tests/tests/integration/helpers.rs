@@ -189,6 +189,7 @@ pub fn test_settings(
         },
         cors_allowed_origins: Vec::new(),
         rate_limits: api::rate_limit::RateLimits::default(),
+        smtp: None,
     }
 }
 
@@ -333,6 +334,9 @@ pub struct AppOptions {
     pub rules_dialog: bool,
     /// The tenants' REST rate limits (`RATE_LIMIT_*`).
     pub rate_limits: api::rate_limit::RateLimits,
+    /// `SMTP_URL` of the worker (with `SMTP_FROM` `Switchboard <messages@switchboard.test>`);
+    /// `None`: SMTP is not configured.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -348,6 +352,7 @@ impl Default for AppOptions {
             sim: None,
             rules_dialog: false,
             rate_limits: api::rate_limit::RateLimits::default(),
+            smtp_url: None,
         }
     }
 }
@@ -388,6 +393,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         sim: sim_faults,
         rules_dialog,
         rate_limits,
+        smtp_url,
     } = options;
     let (twilio, fake_base_url) = FakeTwilio::start().await;
     let task_queue = format!("test-{}", Uuid::new_v4().simple());
@@ -398,6 +404,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         llm_config(rules_dialog, &llm_base_url),
     );
     settings.rate_limits = rate_limits;
+    settings.smtp = smtp_url.map(|url| activities::SmtpConfig {
+        url: url.into(),
+        from: "Switchboard <messages@switchboard.test>".into(),
+    });
     let listener = app::bind_api(&settings).await.expect("bind the API");
     let address = format!("http://{}", listener.local_addr().unwrap());
     let store = app::open_store(&settings).await.expect("open the store");

@@ -315,6 +315,7 @@ async fn a_message_moves_from_new_to_handled() {
                 callback_number: None,
                 message: "Please call back".into(),
                 replaces: None,
+                recipient: None,
             },
         )
         .await

@@ -18,6 +18,7 @@ pub fn sample_message(app: &TestApp, call_sid: &str) -> TakeMessageInput {
         callback_number: Some("4155550100".into()),
         message: "Please call me back".into(),
         replaces: None,
+        recipient: None,
     }
 }
 

@@ -2,7 +2,8 @@
 //! transcript, metrics) and the follow-up SMS.
 
 use super::{CallWorkflow, FINAL_STATUS_GRACE, activity_options};
-use crate::activities::CallActivities;
+use crate::activities::{CallActivities, NotifyActivities};
+use domain::message::MessageDeliveryInput;
 use domain::{
     CallDirection, CallOutcome, CallStatus,
     workflow_io::{CallMetrics, FinishCallInput, FollowUpSms},
@@ -64,6 +65,27 @@ impl CallWorkflow {
             activity_options("Follow-up SMS"),
         )
         .await?;
+        Ok(())
+    }
+
+    /// Starts the delivery of every message taken in the call (`message-{id}`), once the
+    /// caller can no longer correct them.
+    pub(super) async fn deliver_messages(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let (tenant_id, ids) = ctx.state(|s| (s.input.tenant_id, s.messages_taken.clone()));
+        for id in ids {
+            let Ok(message_id) = uuid::Uuid::parse_str(&id) else {
+                continue;
+            };
+            ctx.execute_activity(
+                NotifyActivities::start_message_delivery,
+                MessageDeliveryInput {
+                    tenant_id,
+                    message_id,
+                },
+                activity_options("Deliver the message"),
+            )
+            .await?;
+        }
         Ok(())
     }
 

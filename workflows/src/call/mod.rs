@@ -164,6 +164,7 @@ impl CallWorkflow {
         )
         .await?;
         Self::send_followup_sms(ctx, &finish).await?;
+        Self::deliver_messages(ctx).await?;
         ctx.upsert_search_attributes([
             search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())
         ]);

@@ -107,6 +107,7 @@ impl CallWorkflow {
                         callback_number: args.text("callback_number"),
                         message,
                         replaces: args.text("replaces"),
+                        recipient: None,
                     },
                 },
                 conversation_activity_options("Take message"),
