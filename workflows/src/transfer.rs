@@ -155,11 +155,10 @@ impl TransferWorkflow {
                     .get_or_insert(unix_ms(ctx.workflow_time()));
             }
             "participant-leave"
-                if event.call_sid.as_deref() == Some(self.input.call_sid.as_str()) =>
+                if event.call_sid.as_deref() == Some(self.input.call_sid.as_str())
+                    && !matches!(self.stage, TransferStage::Connected | TransferStage::Failed) =>
             {
-                if !matches!(self.stage, TransferStage::Connected | TransferStage::Failed) {
-                    self.caller_gone = true;
-                }
+                self.caller_gone = true;
             }
             _ => {}
         }
