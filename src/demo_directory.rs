@@ -24,6 +24,34 @@ pub const DEMO_EMPLOYEE_PHONES: [&str; 5] = [
     "+14155550105",
 ];
 
+/// Makes the simulator answer the demo employees' phones, each a different way, so a call to
+/// the demo number shows every ending of a warm transfer: Alice Smith accepts (presses 1 and
+/// greets the caller), Ben Ortiz declines (2), Carla Nguyen does not answer, David Park's
+/// voicemail picks up; Erin Walsh is away and never rung.
+pub fn register_demo_phones(sim: &sim::SimHandle) {
+    use sim::person::PersonScript;
+    let listen_then = |key: &str| {
+        PersonScript::human()
+            .answer_after(2000)
+            .wait_quiet_for(1200, 40_000)
+            .digits(key)
+    };
+    let scripts = [
+        listen_then("1")
+            .pause(400)
+            .say("Hi, this is Doctor Smith. How can I help?")
+            .pause(20_000)
+            .hang_up(),
+        listen_then("2").pause(3000),
+        PersonScript::no_answer(),
+        PersonScript::machine(2500).answer_after(3000),
+        PersonScript::no_answer(),
+    ];
+    for (number, script) in DEMO_EMPLOYEE_PHONES.iter().zip(scripts) {
+        sim.register_phone(number, script);
+    }
+}
+
 /// The practice is in San Francisco: its hours are Pacific time.
 const DEMO_TIME_ZONE: &str = "America/Los_Angeles";
 

@@ -40,6 +40,7 @@ pub async fn run(mut settings: Settings) -> Result<()> {
             .await
             .context("starting the Twilio simulator")?;
         settings.twilio_api_base = sim.base_url().to_owned();
+        crate::demo_directory::register_demo_phones(&sim);
         Some(sim)
     } else {
         None

@@ -18,13 +18,18 @@ use workflows::CallWorkflow;
 pub struct TemporalCallControl {
     client: Client,
     workflow_id: String,
+    /// The media stream this control speaks for: a call has more than one when the caller
+    /// comes back from a transfer, and Update ids (a model's tool call id, a turn's time on
+    /// the stream) are unique only within one stream.
+    stream_sid: String,
 }
 
 impl TemporalCallControl {
-    pub fn new(client: Client, workflow_id: String) -> Self {
+    pub fn new(client: Client, workflow_id: String, stream_sid: String) -> Self {
         Self {
             client,
             workflow_id,
+            stream_sid,
         }
     }
 
@@ -88,7 +93,7 @@ impl CallControl for TemporalCallControl {
 
     async fn tool_call(&self, request: ToolCallRequest) -> Result<ToolCallResult, ControlError> {
         let options = WorkflowExecuteUpdateOptions::builder()
-            .update_id(format!("tool-{}", request.call_id))
+            .update_id(format!("tool-{}-{}", self.stream_sid, request.call_id))
             .build();
         match self
             .handle()
@@ -102,7 +107,7 @@ impl CallControl for TemporalCallControl {
 
     async fn user_turn(&self, turn: UserTurn) -> Result<TurnReply, ControlError> {
         let options = WorkflowExecuteUpdateOptions::builder()
-            .update_id(format!("turn-{}", turn.at_ms))
+            .update_id(format!("turn-{}-{}", self.stream_sid, turn.at_ms))
             .build();
         match self
             .handle()

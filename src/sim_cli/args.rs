@@ -80,6 +80,10 @@ pub struct CallArgs {
     /// Keys the caller presses after speaking.
     #[arg(long)]
     pub digits: Option<String>,
+    /// After the last line, stay on the line this many seconds before hanging up (to be
+    /// transferred, or put on hold).
+    #[arg(long, default_value_t = 0)]
+    pub stay_secs: u32,
     /// Save what the caller heard as a WAV file.
     #[arg(long)]
     pub record: Option<PathBuf>,

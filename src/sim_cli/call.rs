@@ -14,8 +14,8 @@ use super::client::Control;
 use super::load::{CallOutcome, outcome_of};
 
 /// A caller who waits for the agent to finish, says each line in turn, presses the digits,
-/// waits for the answer and hangs up.
-pub fn caller_script(lines: &[String], digits: Option<&str>) -> PersonScript {
+/// waits for the answer, stays `stay_secs` more and hangs up.
+pub fn caller_script(lines: &[String], digits: Option<&str>, stay_secs: u32) -> PersonScript {
     let mut person = PersonScript::human();
     for line in lines {
         person = person.wait_quiet().say(line);
@@ -23,7 +23,11 @@ pub fn caller_script(lines: &[String], digits: Option<&str>) -> PersonScript {
     if let Some(digits) = digits {
         person = person.wait_quiet().digits(digits);
     }
-    person.wait_quiet().hang_up()
+    person = person.wait_quiet();
+    if stay_secs > 0 {
+        person = person.pause(stay_secs.saturating_mul(1000));
+    }
+    person.hang_up()
 }
 
 /// One line of the conversation, as a person would tell it; `None` for plumbing.
@@ -65,7 +69,7 @@ pub fn describe(event: &CallEvent) -> Option<String> {
 
 pub async fn call(args: CallArgs) -> Result<()> {
     let control = Control::new(&args.sim)?;
-    let person = caller_script(&args.say, args.digits.as_deref());
+    let person = caller_script(&args.say, args.digits.as_deref(), args.stay_secs);
     let sid = control.place(&args.from, &args.to, &person).await?;
     println!("calling {} from {} ({sid})", args.to, args.from);
     let (status, events) = control
@@ -197,7 +201,7 @@ mod tests {
 
     #[test]
     fn the_caller_waits_for_quiet_before_each_line() {
-        let script = caller_script(&["hello".into(), "bye".into()], Some("1"));
+        let script = caller_script(&["hello".into(), "bye".into()], Some("1"), 0);
         assert_eq!(
             script,
             PersonScript::human()

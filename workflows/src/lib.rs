@@ -12,6 +12,7 @@
 pub mod activities;
 pub mod call;
 pub mod message;
+mod options;
 pub mod search_attributes;
 pub mod transfer;
 

@@ -15,11 +15,11 @@
 //! the parent (`caller_gone`).
 
 use crate::activities::{DialPerson, HoldCaller, RecordTransfer, ReturnCaller, TransferActivities};
+use crate::options::unix_ms;
 use domain::transfer::{
     AnswerPlan, Decision, DecisionPlan, LegStatus, TransferInput, TransferOutcome, TransferReason,
 };
-use std::time::{Duration, UNIX_EPOCH};
-use temporalio_common::RetryPolicy;
+use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -476,22 +476,13 @@ fn leg_over(status: &str) -> bool {
 
 /// Twilio requests: short attempts, retried with backoff for a couple of minutes.
 fn twilio_options(summary: &str) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(20))
-        .summary(summary.to_owned())
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(300))
-                .maximum_interval(Duration::from_secs(5))
-                .maximum_attempts(8)
-                .build(),
-        )
-        .build()
-}
-
-fn unix_ms(t: Option<std::time::SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::options::retried(
+        summary,
+        Duration::from_secs(20),
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+        Some(8),
+    )
 }
 
 fn now_ms(ctx: &WorkflowContext<TransferWorkflow>) -> i64 {

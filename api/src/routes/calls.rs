@@ -50,6 +50,9 @@ pub struct CallView {
     pub duration_secs: Option<u32>,
     /// Who answered an outbound call: `human`, `machine_end_beep` … (answering machine detection).
     pub answered_by: Option<String>,
+    /// How the call's last warm transfer ended: `transferred`, `no_answer`, `busy`,
+    /// `declined`, `message_requested`, `voicemail`, `caller_hung_up` or `failed`.
+    pub transfer_result: Option<String>,
     /// Open this workflow in the Temporal UI to read the call's history.
     pub workflow_id: String,
 }
@@ -93,6 +96,7 @@ impl From<CallRecord> for CallView {
             ended_at: c.ended_at,
             duration_secs: c.duration_secs,
             answered_by: c.answered_by.map(String::from),
+            transfer_result: c.transfer_result,
             workflow_id: c.workflow_id,
         }
     }

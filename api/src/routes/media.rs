@@ -162,7 +162,11 @@ async fn prepare(
             return None;
         }
     };
-    let control = TemporalCallControl::new(state.temporal.clone(), session.workflow_id.clone());
+    let control = TemporalCallControl::new(
+        state.temporal.clone(),
+        session.workflow_id.clone(),
+        start.stream_sid.clone(),
+    );
     let call = EngineCall {
         call_sid: call_sid.to_string(),
         instructions: agent.instructions.clone(),

@@ -29,10 +29,10 @@ use workflows::MessageDeliveryWorkflow;
 
 /// One POST the receiver got.
 #[derive(Debug, Clone)]
-struct Hook {
+pub(crate) struct Hook {
     delivery_id: String,
     body: Vec<u8>,
-    signature_valid: bool,
+    pub(crate) signature_valid: bool,
     /// Whether it answered 2xx.
     accepted: bool,
 }
@@ -40,8 +40,8 @@ struct Hook {
 /// A tenant's webhook endpoint: verifies `Switchboard-Signature` with the secret, answers 500
 /// to the first `fail_first` requests, and holds the first request for `hold_first` if set.
 #[derive(Clone, Default)]
-struct Receiver {
-    secret: Arc<Mutex<String>>,
+pub(crate) struct Receiver {
+    pub(crate) secret: Arc<Mutex<String>>,
     hooks: Arc<Mutex<Vec<Hook>>>,
     fail_first: Arc<Mutex<u32>>,
     hold_first: Arc<Mutex<Option<Duration>>>,
@@ -85,7 +85,7 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
 }
 
 impl Receiver {
-    async fn start() -> (Self, String) {
+    pub(crate) async fn start() -> (Self, String) {
         let receiver = Self::default();
         let app = Router::new()
             .route("/hook", post(receive))
@@ -96,7 +96,7 @@ impl Receiver {
         (receiver, url)
     }
 
-    fn accepted_for(&self, message_id: Uuid) -> Vec<Hook> {
+    pub(crate) fn accepted_for(&self, message_id: Uuid) -> Vec<Hook> {
         let id = message_id.to_string();
         self.hooks
             .lock()
@@ -111,12 +111,18 @@ impl Receiver {
 /// The app with the simulator as Twilio (with `faults`), the sink as SMTP (if any) and the
 /// receiver as the tenant's webhook.
 async fn delivering_app(faults: sim::FaultConfig, sink: Option<&SmtpSink>) -> (TestApp, Receiver) {
-    let app = spawn_app_with(AppOptions {
+    delivering_app_with(AppOptions {
         sim: Some(faults),
         smtp_url: sink.map(SmtpSink::url),
         ..AppOptions::default()
     })
-    .await;
+    .await
+}
+
+/// An app with these options whose tenant has a message webhook served by the returned
+/// receiver.
+pub(crate) async fn delivering_app_with(options: AppOptions) -> (TestApp, Receiver) {
+    let app = spawn_app_with(options).await;
     let (receiver, url) = Receiver::start().await;
     let response = app
         .http
@@ -168,7 +174,7 @@ async fn deliver(app: &TestApp, message_id: Uuid) {
     assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
 }
 
-async fn delivery_result(app: &TestApp, message_id: Uuid) -> MessageDeliveryResult {
+pub(crate) async fn delivery_result(app: &TestApp, message_id: Uuid) -> MessageDeliveryResult {
     let handle = app
         .temporal
         .get_workflow_handle::<MessageDeliveryWorkflow>(format!("message-{message_id}"));

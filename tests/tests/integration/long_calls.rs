@@ -76,7 +76,11 @@ async fn long_call(turns: usize) -> (TestApp, FakeOpenAiChat, String, Vec<(usize
     })
     .await;
     let call_sid = app.start_inbound_call().await;
-    let control = TemporalCallControl::new(app.temporal.clone(), format!("call-{call_sid}"));
+    let control = TemporalCallControl::new(
+        app.temporal.clone(),
+        format!("call-{call_sid}"),
+        "MZ0123".into(),
+    );
     app.wait_for_call_row(&call_sid).await;
     control.stream_started("MZ0123").await.unwrap();
     for n in 0..turns {

@@ -3,7 +3,7 @@
 //! and decides. Real Temporal, database and sessions; the agent is the OpenAI Realtime fake or
 //! the offline engine.
 
-use crate::helpers::*;
+use crate::{call_workflow::replay_with, helpers::*};
 use serde_json::{Value, json};
 use sim::{CallEventKind, person::PersonScript};
 use std::{sync::Arc, time::Duration};
@@ -98,20 +98,23 @@ fn person_pressing(key: &str) -> PersonScript {
         .hang_up()
 }
 
-/// The caller: asks for Dr. Smith, waits through "please hold", the announcement and the
-/// music, and talks to whoever comes on — twice, a while apart, as a caller does who is not
-/// sure anyone is there yet.
-fn caller_for_smith() -> PersonScript {
-    PersonScript::human()
+/// A caller who asks for Dr. Smith, then, once the agent has had time to answer, says `line`
+/// every few seconds for a while: whatever they hear meanwhile (the agent, the announcement, the
+/// hold music, the person), someone on the other end hears it.
+fn caller_repeating(line: &str) -> PersonScript {
+    let mut caller = PersonScript::human()
         .wait_quiet()
         .say("Can I speak to Doctor Smith please?")
-        .wait_quiet_for(500, 30_000)
-        .wait_quiet_for(500, 30_000)
-        .wait_quiet_for(800, 60_000)
-        .say("Hi Doctor Smith, it is Jordan, about moving my appointment.")
-        .wait_quiet_for(800, 15_000)
-        .say("Hello? It is Jordan, about my appointment.")
-        .wait_quiet_for(800, 30_000)
+        .pause(8000);
+    for _ in 0..8 {
+        caller = caller.say(line).pause(3000);
+    }
+    caller.hang_up()
+}
+
+/// The caller of an accepted transfer: talks to whoever comes on.
+fn caller_for_smith() -> PersonScript {
+    caller_repeating("Hello? It is Jordan, about moving my appointment.")
 }
 
 fn events_of(app: &TestApp, sid: &str) -> Vec<CallEventKind> {
@@ -153,6 +156,20 @@ fn calls_to(app: &TestApp, number: &str) -> Vec<sim::CallRecord> {
         .collect()
 }
 
+/// Waits for the call to end; a call that does not shows what its phones went through.
+async fn ended(app: &TestApp, call: &sim::CallHandle, timeout: Duration) {
+    if call.wait_ended(timeout).await.is_err() {
+        let legs: Vec<_> = calls_to(app, SMITH)
+            .into_iter()
+            .map(|c| (c.sid.clone(), events_of(app, &c.sid)))
+            .collect();
+        panic!(
+            "the call did not end.\ncaller: {:#?}\nlegs: {legs:#?}",
+            events_of(app, call.sid())
+        );
+    }
+}
+
 async fn transfers_of(app: &TestApp, call_sid: &str) -> Vec<store::TransferRow> {
     app.store
         .call_transfers(app.tenant, call_sid)
@@ -172,7 +189,7 @@ async fn a_person_who_accepts_is_connected_and_the_agent_leaves() {
     let call = sim
         .place_inbound_call("+14155550199", "+15005550006", caller_for_smith())
         .unwrap();
-    call.wait_ended(CALL_TIMEOUT).await.unwrap();
+    ended(&app, &call, CALL_TIMEOUT).await;
     let summary = app.call_result(call.sid()).await;
     assert_eq!(
         summary.outcome,
@@ -249,11 +266,37 @@ async fn a_person_who_accepts_is_connected_and_the_agent_leaves() {
     );
     let row = app.wait_for_call_row(call.sid()).await;
     assert_eq!(row.transfer_result.as_deref(), Some("transferred"));
+    // Both histories replay against today's code; the transfer's stays small.
+    let transfer_history = history_json::<workflows::TransferWorkflow>(&app, &t.id).await;
+    replay_with::<workflows::TransferWorkflow>(&transfer_history)
+        .await
+        .expect("the transfer replays");
+    let call_history =
+        history_json::<workflows::CallWorkflow>(&app, &format!("call-{}", call.sid())).await;
+    replay_with::<workflows::CallWorkflow>(&call_history)
+        .await
+        .expect("the call replays");
+    let events = serde_json::from_slice::<Value>(&transfer_history).unwrap()["events"]
+        .as_array()
+        .map_or(0, Vec::len);
     println!(
-        "transfer: ring after {} ms, connected {} ms after accept",
+        "transfer: ring after {} ms, connected {} ms after accept; history {events} events, {} bytes",
         t.ring_after_ms.unwrap(),
-        t.connect_after_ms.unwrap()
+        t.connect_after_ms.unwrap(),
+        transfer_history.len()
     );
+}
+
+async fn history_json<W>(app: &TestApp, workflow_id: &str) -> Vec<u8>
+where
+    W: temporalio_common::HasWorkflowDefinition,
+{
+    app.temporal
+        .get_workflow_handle::<W>(workflow_id.to_owned())
+        .fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap()
 }
 
 /// What the model does when the caller comes back: says why (the fake's tone stands for the
@@ -330,7 +373,23 @@ async fn declined_busy_and_voicemail_bring_the_caller_back_with_the_reason() {
         let call = sim
             .place_inbound_call("+14155550199", "+15005550006", caller_coming_back())
             .unwrap();
-        call.wait_ended(CALL_TIMEOUT).await.unwrap();
+        // Back with the agent, who is told why: then the caller hangs up.
+        let mut waited = 0;
+        while !greetings_given(&fake).iter().any(|g| g.contains(sentence)) {
+            assert!(
+                waited < 900,
+                "{reason}: the caller never came back: {:#?}",
+                events_of(&app, call.sid())
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        twilio_client(sim.base_url())
+            .update_call(call.sid(), &telephony::rest::UpdateCall::Hangup)
+            .await
+            .unwrap();
+        ended(&app, &call, CALL_TIMEOUT).await;
         let summary = app.call_result(call.sid()).await;
         assert_eq!(
             summary.outcome,
@@ -356,7 +415,7 @@ async fn declined_busy_and_voicemail_bring_the_caller_back_with_the_reason() {
         // The caller came back on a new stream, and the agent's first words say why.
         let streams = events_of(&app, call.sid())
             .into_iter()
-            .filter(|e| matches!(e, CallEventKind::Stream { event, .. } if event == "start"))
+            .filter(|e| matches!(e, CallEventKind::Stream { event, .. } if event == "started"))
             .count();
         assert_eq!(streams, 2, "{reason}: {:#?}", events_of(&app, call.sid()));
         let greetings = greetings_given(&fake);
@@ -418,7 +477,7 @@ async fn outside_the_departments_hours_nobody_is_rung_and_the_next_opening_is_sa
     let call = sim
         .place_inbound_call("+14155550199", "+15005550006", caller)
         .unwrap();
-    call.wait_ended(CALL_TIMEOUT).await.unwrap();
+    ended(&app, &call, CALL_TIMEOUT).await;
     app.call_result(call.sid()).await;
 
     let outputs: Vec<Value> = fake
@@ -481,7 +540,7 @@ async fn a_worker_killed_while_the_phone_rings_dials_once_and_still_connects() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     app.start_worker();
 
-    call.wait_ended(CALL_TIMEOUT).await.unwrap();
+    ended(&app, &call, CALL_TIMEOUT).await;
     let summary = app.call_result(call.sid()).await;
     assert_eq!(
         summary.outcome,
@@ -492,4 +551,94 @@ async fn a_worker_killed_while_the_phone_rings_dials_once_and_still_connects() {
     let transfers = transfers_of(&app, call.sid()).await;
     assert_eq!(transfers.len(), 1);
     assert_eq!(transfers[0].stage, "connected");
+}
+
+#[tokio::test]
+async fn back_from_an_unanswered_transfer_the_caller_leaves_a_message_delivered_once_per_channel() {
+    let _cpu = sharing_the_cpu().await;
+    let caller_line = "Yes, I am Jordan on 415 555 0100, please call me back about my appointment.";
+    let fake = FakeOpenAiRealtime::start_many(vec![
+        transfer_script("Dr. Smith"),
+        Script(vec![
+            Step::say(
+                "Sorry, Dr. Smith isn't answering. Would you like to leave a message?",
+                800,
+            ),
+            Step::await_caller(caller_line, 400),
+            Step::call_tool(
+                "take_message",
+                json!({"for_whom": "Dr. Smith", "caller_name": "Jordan",
+                       "callback_number": "+14155550100",
+                       "message": "Please call me back about my appointment."}),
+            ),
+            Step::say("Thanks Jordan, I'll pass that on.", 600),
+            Step::call_tool("end_call", json!({"reason": "message taken"})),
+            Step::say("Goodbye!", 400),
+        ]),
+    ])
+    .await;
+    let sink = testkit::smtp::SmtpSink::start(testkit::smtp::SmtpFaults::default()).await;
+    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
+    config.url = fake.url();
+    let (app, receiver) = crate::delivery::delivering_app_with(AppOptions {
+        engine: "openai_realtime".into(),
+        engines: EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config))),
+        sim: Some(sim::FaultConfig::default()),
+        smtp_url: Some(sink.url()),
+        ..AppOptions::default()
+    })
+    .await;
+    seed_directory(&app, None).await;
+    let sim = app.sim.as_ref().unwrap();
+    sim.register_phone(SMITH, PersonScript::no_answer());
+    // Said again and again: the agent hears it once it is back.
+    let caller = caller_repeating(caller_line);
+    let call = sim
+        .place_inbound_call("+14155550199", "+15005550006", caller)
+        .unwrap();
+    ended(&app, &call, CALL_TIMEOUT).await;
+    app.call_result(call.sid()).await;
+    let transfers = transfers_of(&app, call.sid()).await;
+    assert_eq!(
+        transfers[0].reason.as_deref(),
+        Some("no_answer"),
+        "{transfers:?}"
+    );
+
+    // The message is for the person the directory found, with their phone and email.
+    let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let message = &messages[0];
+    let recipient = message
+        .recipient
+        .clone()
+        .expect("addressed from the directory");
+    assert_eq!(recipient.name, "Dr. Alice Smith");
+    assert_eq!(recipient.phone.as_deref(), Some(SMITH));
+    // The call started its delivery when it ended: once per channel.
+    let result = crate::delivery::delivery_result(&app, message.id).await;
+    assert_eq!(result.channels.len(), 3, "{result:?}");
+    assert!(
+        result
+            .channels
+            .iter()
+            .all(|c| c.status == domain::message::DeliveryStatus::Delivered),
+        "{result:?}"
+    );
+    let texts: Vec<_> = sim
+        .messages()
+        .into_iter()
+        .filter(|m| m.to == SMITH)
+        .collect();
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(texts[0].body.contains("Jordan"));
+    let emails = sink.messages();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(
+        emails[0].rcpt_to,
+        vec!["alice.smith@acme.example".to_owned()]
+    );
+    let hooks = receiver.accepted_for(message.id);
+    assert_eq!(hooks.len(), 1);
+    assert!(hooks[0].signature_valid);
 }

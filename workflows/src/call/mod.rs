@@ -6,6 +6,7 @@
 //! up through Twilio and wait for the final status). Finally persist transcript and metrics,
 //! close the session and return a summary.
 
+use crate::options::unix_ms;
 use crate::{
     activities::{CallActivities, ConversationActivities},
     search_attributes,
@@ -22,8 +23,7 @@ use domain::{
         TranscriptBatch,
     },
 };
-use std::time::{Duration, UNIX_EPOCH};
-use temporalio_common::RetryPolicy;
+use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -263,6 +263,14 @@ impl CallWorkflow {
             s.memory.push(ChatMessage::user(turn.text.trim()));
             (s.input.tenant_id, s.input.agent_id, s.input.other_party())
         });
+        if ctx.state(|s| s.transfer.is_some()) {
+            // The caller is being put through: the agent has said its last words on this
+            // stream and stays quiet (what they said still reaches the whisper).
+            return Ok(TurnReply {
+                text: String::new(),
+                end_call: true,
+            });
+        }
         ctx.set_current_details("Thinking about the caller's turn");
         let mut reply = None;
         for _ in 0..MAX_TOOL_ROUNDS {
@@ -505,34 +513,23 @@ impl CallPhase {
 }
 
 fn activity_options(summary: &str) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(ACTIVITY_ATTEMPT_TIMEOUT)
-        .summary(summary.to_owned())
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(200))
-                .maximum_interval(Duration::from_secs(30))
-                .build(),
-        )
-        .build()
+    crate::options::retried(
+        summary,
+        ACTIVITY_ATTEMPT_TIMEOUT,
+        Duration::from_millis(200),
+        Duration::from_secs(30),
+        None,
+    )
 }
 
 fn conversation_activity_options(summary: &str) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(CONVERSATION_ATTEMPT_TIMEOUT)
-        .summary(summary.to_owned())
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(200))
-                .maximum_interval(Duration::from_secs(2))
-                .maximum_attempts(3)
-                .build(),
-        )
-        .build()
-}
-
-fn unix_ms(t: Option<std::time::SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::options::retried(
+        summary,
+        CONVERSATION_ATTEMPT_TIMEOUT,
+        Duration::from_millis(200),
+        Duration::from_secs(2),
+        Some(3),
+    )
 }
 
 pub(super) fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
