@@ -205,6 +205,16 @@ pub struct TurnReply {
     pub end_call: bool,
 }
 
+impl TurnReply {
+    /// Nothing to say, and the stream ends (the caller is being transferred).
+    pub fn quiet_until_the_stream_ends() -> Self {
+        Self {
+            text: String::new(),
+            end_call: true,
+        }
+    }
+}
+
 /// One chat message in the OpenAI-compatible format the LLM activity speaks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {

@@ -264,12 +264,8 @@ impl CallWorkflow {
             (s.input.tenant_id, s.input.agent_id, s.input.other_party())
         });
         if ctx.state(|s| s.transfer.is_some()) {
-            // The caller is being put through: the agent has said its last words on this
-            // stream and stays quiet (what they said still reaches the whisper).
-            return Ok(TurnReply {
-                text: String::new(),
-                end_call: true,
-            });
+            // Being put through: the agent has said its last words on this stream.
+            return Ok(TurnReply::quiet_until_the_stream_ends());
         }
         ctx.set_current_details("Thinking about the caller's turn");
         let mut reply = None;
