@@ -258,13 +258,13 @@ impl CallWorkflow {
         ctx: &mut WorkflowContext<Self>,
         turn: UserTurn,
     ) -> Result<TurnReply, Box<dyn std::error::Error + Send + Sync>> {
-        let (tenant_id, agent_id, caller_id) = ctx.state_mut(|s| {
+        let (tenant_id, agent_id, caller_id, handing_off) = ctx.state_mut(|s| {
             s.user_turns += 1;
             s.memory.push(ChatMessage::user(turn.text.trim()));
-            (s.input.tenant_id, s.input.agent_id, s.input.other_party())
+            let who = (s.input.tenant_id, s.input.agent_id, s.input.other_party());
+            (who.0, who.1, who.2, s.transfer.is_some())
         });
-        if ctx.state(|s| s.transfer.is_some()) {
-            // Being put through: the agent has said its last words on this stream.
+        if handing_off {
             return Ok(TurnReply::quiet_until_the_stream_ends());
         }
         ctx.set_current_details("Thinking about the caller's turn");
