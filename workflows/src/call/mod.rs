@@ -258,13 +258,12 @@ impl CallWorkflow {
         ctx: &mut WorkflowContext<Self>,
         turn: UserTurn,
     ) -> Result<TurnReply, Box<dyn std::error::Error + Send + Sync>> {
-        let (tenant_id, agent_id, caller_id, handing_off) = ctx.state_mut(|s| {
+        let (tenant_id, agent_id, caller_id) = ctx.state_mut(|s| {
             s.user_turns += 1;
             s.memory.push(ChatMessage::user(turn.text.trim()));
-            let who = (s.input.tenant_id, s.input.agent_id, s.input.other_party());
-            (who.0, who.1, who.2, s.transfer.is_some())
+            (s.input.tenant_id, s.input.agent_id, s.input.other_party())
         });
-        if handing_off {
+        if ctx.state(|s| s.transfer.is_some()) {
             return Ok(TurnReply::quiet_until_the_stream_ends());
         }
         ctx.set_current_details("Thinking about the caller's turn");
@@ -308,10 +307,9 @@ impl CallWorkflow {
                 });
             }
         }
-        let text = reply.unwrap_or_else(|| FALLBACK_REPLY.to_owned());
         ctx.set_current_details(CallPhase::Streaming.describe());
         Ok(TurnReply {
-            text,
+            text: reply.unwrap_or_else(|| FALLBACK_REPLY.to_owned()),
             end_call: ctx.state(|s| s.stream_ends_after_reply()),
         })
     }
