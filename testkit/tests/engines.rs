@@ -217,7 +217,10 @@ async fn openai_realtime_full_call_against_the_fake() {
         config["audio"]["input"]["turn_detection"]["type"],
         "server_vad"
     );
-    assert_eq!(config["tools"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        config["tools"].as_array().map(Vec::len),
+        Some(domain::conversation::tool_specs().len())
+    );
     assert_eq!(received[1]["type"], "response.create");
     let greeting_instructions = received[1]["response"]["instructions"].as_str().unwrap();
     assert!(greeting_instructions.contains("Hello, thanks for calling Acme Dental."));
@@ -434,7 +437,7 @@ async fn gemini_live_full_call_against_the_fake() {
         setup["tools"][0]["functionDeclarations"]
             .as_array()
             .map(Vec::len),
-        Some(4)
+        Some(domain::conversation::tool_specs().len())
     );
     assert_eq!(setup["inputAudioTranscription"], json!({}));
     assert_eq!(setup["outputAudioTranscription"], json!({}));
