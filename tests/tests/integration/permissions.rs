@@ -14,6 +14,11 @@ use uuid::Uuid;
 const PUBLIC: &[&str] = &[
     "POST /twilio/voice",
     "POST /twilio/status",
+    "POST /twilio/transfer/status",
+    "POST /twilio/transfer/answer",
+    "POST /twilio/transfer/decision",
+    "POST /twilio/transfer/conference",
+    "POST /twilio/hold-music",
     "GET /twilio/media",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh",

@@ -44,6 +44,8 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_TOOL_ROUNDS: usize = 4;
 /// Each attempt of a conversation activity (LLM, tools) must finish within this: a caller waits.
 const CONVERSATION_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// The patch that added starting `message-{id}` deliveries when a call ends.
+const DELIVER_MESSAGES_PATCH: &str = "deliver-messages-when-the-call-ends";
 /// What the agent says when the LLM could not produce a reply.
 const FALLBACK_REPLY: &str = "Sorry, I'm having trouble right now. Could you say that again?";
 
@@ -164,7 +166,10 @@ impl CallWorkflow {
         )
         .await?;
         Self::send_followup_sms(ctx, &finish).await?;
-        Self::deliver_messages(ctx).await?;
+        // Calls that began before message delivery existed end as they began.
+        if ctx.patched(DELIVER_MESSAGES_PATCH) {
+            Self::deliver_messages(ctx).await?;
+        }
         ctx.upsert_search_attributes([
             search_attributes::CALL_OUTCOME.value_set(finish.outcome.as_str().to_owned())
         ]);
