@@ -691,11 +691,13 @@ impl TestApp {
     pub fn start_worker(&mut self) {
         assert!(self.worker.is_none(), "a worker is already running");
         let settings = self.settings.clone();
-        let (store, client, sessions) = (
-            self.store.clone(),
-            self.temporal.clone(),
-            self.sessions.clone(),
-        );
+        // On PostgreSQL the worker gets its own pool, made on its own runtime, as a worker
+        // process would: its connections die with this runtime when the worker is stopped and
+        // must not be left in a pool the API shares. (SQLite's connection runs on a thread of
+        // its own, and the suite keeps one SQLite connection per app.)
+        let shared_store = (!self.settings.database_url.expose().starts_with("postgres"))
+            .then(|| self.store.clone());
+        let (client, sessions) = (self.temporal.clone(), self.sessions.clone());
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -703,6 +705,12 @@ impl TestApp {
                 .build()
                 .unwrap();
             rt.block_on(async move {
+                let store = match shared_store {
+                    Some(store) => store,
+                    None => app::open_store(&settings)
+                        .await
+                        .expect("the worker's store"),
+                };
                 let runtime = worker::runtime().expect("SDK runtime");
                 let mut w = app::build_worker(&settings, &runtime, store, client, sessions)
                     .expect("the worker builds");
