@@ -5,6 +5,7 @@
 //! `engine_settings` (read by `domain::AgentSettings` and the voice engines); the API shows and
 //! takes them as fields.
 
+use super::text;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -169,21 +170,6 @@ impl From<NewAgentBody> for AgentPatch {
             language: b.language,
         }
     }
-}
-
-/// `text` trimmed, or a problem naming `field` when it is empty or longer than `max`.
-fn text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 /// A BCP 47-like tag: a 2–3 letter language, then 2–8 letter-or-digit subtags (`en-US`,

@@ -10,6 +10,7 @@ pub mod company;
 pub mod departments;
 pub mod employees;
 
+use super::text;
 use crate::{ApiError, AppState};
 use axum::{
     Json, Router,
@@ -61,21 +62,6 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
         .map_err(|e| ApiError::invalid("body", e.body_text()))
-}
-
-/// A trimmed, non-empty text of at most `max` characters, or a problem naming `field`.
-fn text(field: &'static str, text: &str, max: usize) -> Result<String, ApiError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 fn name(value: &str) -> Result<String, ApiError> {

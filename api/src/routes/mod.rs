@@ -54,3 +54,19 @@ fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// A required text field, trimmed: 400 naming `field` when it is empty or longer than `max`
+/// characters.
+pub(crate) fn text(field: &'static str, text: &str, max: usize) -> Result<String, crate::ApiError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(crate::ApiError::invalid(field, "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(crate::ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
