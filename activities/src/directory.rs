@@ -67,7 +67,7 @@ fn described(m: &DirectoryMatch) -> String {
 
 fn not_found(query: &str) -> Value {
     json!({"ok": false, "reason": "not_found", "target": query,
-        "say": format!("I'm sorry, I couldn't find {query} in our directory. Would you like to leave a message?")})
+        "say": format!("I'm sorry, I couldn't find {query} in our directory. Who would you like to speak to? Or I can take a message.")})
 }
 
 #[activities]

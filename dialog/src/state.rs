@@ -26,6 +26,8 @@ pub(crate) enum Pending {
     AnythingElse,
     /// Who to transfer to.
     TransferTarget,
+    /// Nobody by the name the caller gave: another name, or a message (a yes), or a no.
+    TargetOrMessage(Option<String>),
     /// `end_call` ran.
     Ended,
 }

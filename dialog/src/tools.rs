@@ -135,7 +135,12 @@ fn transfer_tried(state: &mut State, args: &Value, result: &Value) -> Action {
         None => "I'm sorry, I can't put you through right now. Would you like to leave a message?"
             .to_owned(),
     });
-    state.pending = Pending::OfferMessage(target);
+    // Nobody by that name (often a misheard one): the caller may say it again.
+    state.pending = if result.get("reason").and_then(Value::as_str) == Some("not_found") {
+        Pending::TargetOrMessage(target)
+    } else {
+        Pending::OfferMessage(target)
+    };
     say(text)
 }
 

@@ -51,6 +51,17 @@ pub struct FaultConfig {
     pub webhook_retries: u32,
     /// Cut media streams after this long.
     pub drop_stream_after_ms: Option<u64>,
+    /// Requests that time out for sure, before any random failure: the worst moment for a
+    /// given operation, on demand.
+    pub scripted_timeouts: Vec<ScriptedTimeout>,
+}
+
+/// The first `count` POSTs whose path ends with `path_suffix` (`/Calls.json`) time out, as a
+/// [`RestFailure::Timeout`] does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptedTimeout {
+    pub path_suffix: String,
+    pub count: u32,
 }
 
 impl Default for FaultConfig {
@@ -65,6 +76,7 @@ impl Default for FaultConfig {
             webhook_duplicate_rate: 0.0,
             webhook_retries: 0,
             drop_stream_after_ms: None,
+            scripted_timeouts: Vec::new(),
         }
     }
 }
@@ -94,7 +106,18 @@ impl FaultState {
     }
 
     /// Whether this REST request fails, and how.
-    pub(crate) fn rest_failure(&mut self) -> Option<RestFailure> {
+    pub(crate) fn rest_failure(&mut self, method: &str, path: &str) -> Option<RestFailure> {
+        if method == "POST"
+            && let Some(scripted) = self
+                .config
+                .scripted_timeouts
+                .iter_mut()
+                .find(|t| t.count > 0 && path.ends_with(&t.path_suffix))
+        {
+            scripted.count -= 1;
+            self.injected.timeouts += 1;
+            return Some(RestFailure::Timeout);
+        }
         if self.config.rest_failure_rate <= 0.0
             || !self.rng.random_bool(self.config.rest_failure_rate.min(1.0))
         {
@@ -138,7 +161,9 @@ mod tests {
         };
         let run = || {
             let mut f = FaultState::new(config.clone());
-            (0..200).map(|_| f.rest_failure()).collect::<Vec<_>>()
+            (0..200)
+                .map(|_| f.rest_failure("POST", "/Calls.json"))
+                .collect::<Vec<_>>()
         };
         let a = run();
         assert_eq!(a, run());
@@ -149,6 +174,9 @@ mod tests {
     #[test]
     fn default_breaks_nothing() {
         let mut f = FaultState::new(FaultConfig::default());
-        assert!((0..100).all(|_| f.rest_failure().is_none() && !f.duplicate_webhook()));
+        assert!(
+            (0..100)
+                .all(|_| f.rest_failure("POST", "/Calls.json").is_none() && !f.duplicate_webhook())
+        );
     }
 }

@@ -61,7 +61,7 @@ mod webhooks;
 
 pub use domain::CallStatus;
 pub use error::SimError;
-pub use faults::{FaultConfig, FaultCounts, RestFailure};
+pub use faults::{FaultConfig, FaultCounts, RestFailure, ScriptedTimeout};
 pub use media_client::{
     MediaStreamClient, Observation, PhoneEvent, PhoneEventKind, SentFrame, StreamConfig,
 };

@@ -28,6 +28,9 @@ pub(crate) fn answer(state: &mut State, u: &Utterance) -> Option<Action> {
         Pending::OfferMessage(for_whom) => offer_message::answer(state, for_whom, u),
         Pending::AnythingElse => anything_else::answer(state, u),
         Pending::TransferTarget => transfer_target::answer(state, u),
+        Pending::TargetOrMessage(target) => {
+            offer_message::answer(state, target, u).or_else(|| transfer_target::answer(state, u))
+        }
         Pending::KeyingNumber | Pending::Nothing | Pending::Ended => None,
     }
 }

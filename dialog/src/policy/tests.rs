@@ -279,6 +279,18 @@ fn failed_transfer_offers_a_message_for_the_target() {
 }
 
 #[test]
+fn a_name_not_found_can_be_said_again() {
+    let mut call = Call::workflow_tools();
+    // What a recognizer made of "Doctor Smith": nobody by that name.
+    let (calls, _) = call.say("Can I speak to doctors Ms please?");
+    assert_eq!(args(&calls[0])["target"], "doctors Ms");
+    let (calls, reply) = call.say("Dr Smith, please, it is Jordan calling.");
+    assert_eq!(calls[0].name, "transfer_call");
+    assert_eq!(args(&calls[0])["target"], "Dr Smith");
+    assert_eq!(reply, "Please hold while I connect you to Dr. Alice Smith.");
+}
+
+#[test]
 fn a_transfer_under_way_asks_the_caller_to_hold() {
     let mut call = Call::workflow_tools();
     let (calls, reply) = call.say("Can I speak to Dr. Smith?");

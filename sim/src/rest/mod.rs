@@ -453,7 +453,9 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
     if account != shared.settings.account_sid {
         return ApiError::not_found(&path).into_response();
     }
-    let failure = shared.faults().rest_failure();
+    let failure = shared
+        .faults()
+        .rest_failure(request.method().as_str(), &path);
     match failure {
         None => next.run(request).await,
         Some(RestFailure::TooManyRequests) => {

@@ -34,7 +34,7 @@ async fn sidecar() -> Arc<SttSidecar> {
 }
 
 /// The offline agent (no provider key anywhere) on the simulator.
-async fn offline_app() -> TestApp {
+pub(crate) async fn offline_app() -> TestApp {
     assert!(
         voice::tts::FliteTts::available(),
         "flite is not installed: run scripts/test.sh"

@@ -642,3 +642,136 @@ async fn back_from_an_unanswered_transfer_the_caller_leaves_a_message_delivered_
     assert_eq!(hooks.len(), 1);
     assert!(hooks[0].signature_valid);
 }
+
+/// The offline engine, no provider key: the caller's spoken request goes through Whisper and
+/// the rule dialog to `transfer_call`. The caller says the person's name again while holding:
+/// if the recognizer missed it the first time, the agent's "who would you like to speak to?"
+/// gets its answer; if not, the person hears it once connected.
+#[tokio::test]
+async fn the_offline_agent_transfers_a_spoken_request() {
+    let _cpu = sharing_the_cpu().await;
+    let app = crate::offline::offline_app().await;
+    seed_directory(&app, None).await;
+    let sim = app.sim.as_ref().unwrap();
+    sim.register_phone(SMITH, person_pressing("1"));
+    let call = sim
+        .place_inbound_call(
+            "+14155550199",
+            "+15005550006",
+            caller_repeating("Doctor Smith, please. It is Jordan calling."),
+        )
+        .unwrap();
+    ended(&app, &call, CALL_TIMEOUT).await;
+    let summary = app.call_result(call.sid()).await;
+    let detail: Value = app
+        .get_api(&format!("/v1/calls/{}", call.sid()), &app.api_key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.outcome,
+        domain::CallOutcome::Transferred,
+        "{summary:?}\ntranscript: {:#}",
+        detail["transcript"]
+    );
+    let legs = calls_to(&app, SMITH);
+    assert_eq!(legs.len(), 1, "rung once: {legs:#?}");
+    let caller_heard = said_to(&app, call.sid());
+    assert!(
+        caller_heard
+            .iter()
+            .any(|s| s.contains("Please hold while I connect you to Dr. Alice Smith")),
+        "{caller_heard:#?}"
+    );
+    assert!(heard_in_conference(&app, call.sid()) >= 800);
+    assert!(heard_in_conference(&app, &legs[0].sid) >= 800);
+    let transfers = transfers_of(&app, call.sid()).await;
+    assert_eq!(transfers.len(), 1);
+    assert_eq!(transfers[0].stage, "connected");
+}
+
+/// `values`' median and largest.
+fn p50_max(mut values: Vec<i64>) -> (i64, i64) {
+    values.sort_unstable();
+    (values[values.len() / 2], *values.last().unwrap_or(&0))
+}
+
+/// Six callers at once ask for Dr. Smith while a fifth of Twilio's REST requests fail: 429s,
+/// 500s, and timeouts that took effect anyway (the leg was created; we never heard its SID).
+/// Each transfer still rings the person exactly once and connects.
+#[tokio::test]
+async fn transfers_ring_once_and_connect_while_a_fifth_of_twilio_requests_fail() {
+    let _cpu = sharing_the_cpu().await;
+    const CALLS: usize = 6;
+    let fake = FakeOpenAiRealtime::start_many(vec![transfer_script("Dr. Smith"); CALLS]).await;
+    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
+    config.url = fake.url();
+    let app = spawn_app_with(AppOptions {
+        engine: "openai_realtime".into(),
+        engines: EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config))),
+        sim: Some(sim::FaultConfig {
+            seed: 11,
+            rest_failure_rate: 0.2,
+            rest_failure_kinds: vec![
+                sim::faults::RestFailure::TooManyRequests,
+                sim::faults::RestFailure::ServerError,
+                sim::faults::RestFailure::Timeout,
+            ],
+            timeout_hold_ms: TWILIO_CLIENT_TIMEOUT.as_millis() as u64 + 1_000,
+            timeout_after_effect: true,
+            // And the first two dials for sure: the leg rings, the request times out.
+            scripted_timeouts: vec![sim::ScriptedTimeout {
+                path_suffix: "/Calls.json".into(),
+                count: 2,
+            }],
+            ..sim::FaultConfig::default()
+        }),
+        ..AppOptions::default()
+    })
+    .await;
+    seed_directory(&app, None).await;
+    let sim = app.sim.as_ref().unwrap();
+    sim.register_phone(SMITH, person_pressing("1"));
+    let mut calls = Vec::new();
+    for i in 0..CALLS {
+        let from = format!("+1415555{:04}", 3000 + i);
+        calls.push(
+            sim.place_inbound_call(&from, "+15005550006", caller_for_smith())
+                .unwrap(),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (mut ring, mut connect) = (Vec::new(), Vec::new());
+    for call in &calls {
+        ended(&app, call, CALL_TIMEOUT).await;
+        let summary = app.call_result(call.sid()).await;
+        assert_eq!(
+            summary.outcome,
+            domain::CallOutcome::Transferred,
+            "{summary:?}"
+        );
+        let transfers = transfers_of(&app, call.sid()).await;
+        assert_eq!(transfers.len(), 1, "{transfers:?}");
+        let t = &transfers[0];
+        assert_eq!(t.stage, "connected", "{t:?}");
+        ring.push(t.ring_after_ms.unwrap());
+        connect.push(t.connect_after_ms.unwrap());
+    }
+    // One leg per transfer, each the one its transfer recorded.
+    let legs = calls_to(&app, SMITH);
+    assert_eq!(legs.len(), CALLS, "{legs:#?}");
+    for call in &calls {
+        let t = &transfers_of(&app, call.sid()).await[0];
+        let leg = t.employee_call_sid.as_deref().unwrap();
+        assert!(legs.iter().any(|l| l.sid == leg), "{t:?}");
+        assert!(heard_in_conference(&app, leg) >= 800, "{t:?}");
+    }
+    let injected = sim.faults_injected();
+    assert!(injected.timeouts >= 2, "{injected:?}");
+    let ((ring_p50, ring_max), (connect_p50, connect_max)) = (p50_max(ring), p50_max(connect));
+    println!(
+        "{CALLS} transfers under faults ({injected:?}): ringing after {ring_p50} ms p50 / {ring_max} ms max, \
+         connected {connect_p50} ms p50 / {connect_max} ms max after accept"
+    );
+}
