@@ -105,16 +105,25 @@ pub async fn leg_status(
             .set_transfer_leg(tenant, &transfer, &call_sid)
             .await?;
     }
+    tell_leg_status(&state, &transfer, LegStatus { call_sid, status }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Signals the person's leg status to the transfer.
+async fn tell_leg_status(
+    state: &AppState,
+    transfer: &str,
+    status: LegStatus,
+) -> Result<(), ApiError> {
     signalled(
-        handle(&state, &transfer)
+        handle(state, transfer)
             .signal(
                 TransferWorkflow::leg_status,
-                LegStatus { call_sid, status },
+                status,
                 WorkflowSignalOptions::default(),
             )
             .await,
-    )?;
-    Ok(StatusCode::NO_CONTENT)
+    )
 }
 
 /// `POST /twilio/transfer/answer`: the person's phone was answered.
@@ -132,18 +141,11 @@ pub async fn answered(
         .set_transfer_leg(tenant, &transfer, &call_sid)
         .await?;
     // The leg is up whatever the answer: tell the workflow before asking it.
-    signalled(
-        handle(&state, &transfer)
-            .signal(
-                TransferWorkflow::leg_status,
-                LegStatus {
-                    call_sid: call_sid.clone(),
-                    status: "in-progress".into(),
-                },
-                WorkflowSignalOptions::default(),
-            )
-            .await,
-    )?;
+    let up = LegStatus {
+        call_sid: call_sid.clone(),
+        status: "in-progress".into(),
+    };
+    tell_leg_status(&state, &transfer, up).await?;
     let answered_by = form.get("AnsweredBy").map(str::to_owned);
     let options = WorkflowExecuteUpdateOptions::builder()
         .update_id(format!("answered-{call_sid}"))
