@@ -19,6 +19,7 @@
 
 pub mod agent;
 pub mod call;
+pub mod campaign;
 pub mod conversation;
 pub mod directory;
 pub mod ids;
