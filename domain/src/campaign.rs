@@ -21,6 +21,7 @@ pub use targets::{
     ImportOptions, ImportReport, RejectReason, RejectedRow, TargetImport, TargetRow,
 };
 
+pub use analysis::{OutcomeClass, PostCallAnalysis, analyse_call, validate_llm_analysis};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, TargetState};
 pub use window::{CallingWindow, WindowError};
 pub use zones::infer_time_zone;

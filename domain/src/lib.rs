@@ -5,6 +5,8 @@
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
+//! - [`campaign`]: outbound campaigns: target CSV import, zones from numbers, calling windows,
+//!   retries, post-call analysis.
 //! - [`directory`]: the receptionist's company directory: departments, employees, hours
 //!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
