@@ -9,6 +9,7 @@
 //!   retries, post-call analysis.
 //! - [`directory`]: the receptionist's company directory: departments, employees, hours
 //!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
+//! - [`elevenlabs`]: ElevenLabs' post-call webhook: its `ElevenLabs-Signature` and payload.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`message`]: who a taken message is for, its delivery channels and their states, the
 //!   texts delivered, and the signature of the tenant's message webhook.
@@ -24,6 +25,7 @@ pub mod call;
 pub mod campaign;
 pub mod conversation;
 pub mod directory;
+pub mod elevenlabs;
 pub mod ids;
 pub mod memory;
 pub mod message;
