@@ -5,8 +5,11 @@
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
+//! - [`campaign`]: outbound campaigns: target CSV import, zones from numbers, calling windows,
+//!   retries, post-call analysis.
 //! - [`directory`]: the receptionist's company directory: departments, employees, hours
 //!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
+//! - [`elevenlabs`]: ElevenLabs' post-call webhook: its `ElevenLabs-Signature` and payload.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`message`]: who a taken message is for, its delivery channels and their states, the
 //!   texts delivered, and the signature of the tenant's message webhook.
@@ -19,8 +22,10 @@
 
 pub mod agent;
 pub mod call;
+pub mod campaign;
 pub mod conversation;
 pub mod directory;
+pub mod elevenlabs;
 pub mod ids;
 pub mod memory;
 pub mod message;

@@ -28,7 +28,9 @@ pub enum SignatureError {
     Mismatch,
 }
 
-fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
+/// HMAC-SHA256 over `"{timestamp}.{body}"`: also how ElevenLabs signs its webhooks
+/// ([`crate::elevenlabs`]).
+pub(crate) fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
