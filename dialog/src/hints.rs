@@ -1,6 +1,7 @@
 //! What the agent's instructions (the first system message) declare for the policy: a greeting,
-//! a keypad menu and the caller ID.
+//! a keypad menu, the caller ID, and for an outbound campaign call its script.
 
+use crate::campaign::CampaignScript;
 use domain::conversation::{ChatMessage, ChatRole};
 
 /// The system prompt line that carries the caller ID: `Caller ID: +14155550199` or
@@ -14,6 +15,9 @@ pub(crate) struct AgentHints {
     /// Keypad key → department.
     pub(crate) menu: Vec<(char, String)>,
     pub(crate) caller_id: CallerHint,
+    /// An outbound campaign call's script: the call follows it, and its opening is the greeting.
+    /// A script line that does not parse is ignored (the call is then an inbound one's).
+    pub(crate) campaign: Option<CampaignScript>,
 }
 
 /// What the `Caller ID:` line says.
@@ -42,11 +46,20 @@ impl AgentHints {
         for line in system.lines() {
             hints.read_line(line);
         }
+        if let Some(script) = &hints.campaign {
+            hints.greeting = Some(script.opening_line());
+        }
         hints
     }
 
     fn read_line(&mut self, line: &str) {
         let line = line.trim().trim_start_matches(['-', '*', '•']).trim();
+        if let Some(script) = CampaignScript::from_instruction_line(line) {
+            if self.campaign.is_none() {
+                self.campaign = script.ok();
+            }
+            return;
+        }
         let lower = line.to_lowercase();
         if let Some(rest) = lower.strip_prefix(&CALLER_ID_LINE.to_lowercase()) {
             self.caller_id = CallerHint::parse(rest.trim());

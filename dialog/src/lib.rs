@@ -42,9 +42,25 @@
 //! a message for that department. `Greeting:` is what the agent says back to a bare "hello".
 //! `Caller ID:` (an E.164 number, or `withheld`) is added by the `llm_turn` activity.
 //!
+//! # Outbound campaign calls
+//!
+//! Instructions with a `Campaign script: {…}` line ([`campaign::CampaignScript`], written by
+//! [`CampaignScript::to_instruction_line`]) make the call an outbound campaign call, which
+//! follows the script instead of the receptionist's rules: its opening is the greeting, then
+//! it confirms the person, states the goal, offers a slot or takes a counter-proposal
+//! ("Wednesday at 3 works better", resolved by [`when`] against the script's `now_local`) and
+//! calls `book_appointment`, `request_callback`, `do_not_call` (above all else, at any point)
+//! and `end_call` with the outcome as its reason. A system message
+//! [`ANSWERED_BY_MACHINE`] makes the agent leave the voicemail message and end the call. See
+//! [`campaign`].
+//!
 //! # Modules
 //!
 //! - `policy`: [`RuleDialog`], which replays the conversation and answers its last turn.
+//! - [`campaign`]: outbound campaign calls — the script, and their own replay, turns and tool
+//!   results.
+//! - [`when`]: words to a local date and time ("tomorrow morning at 9") and back.
+//! - `history`: reading the conversation back (the tool call a result answers).
 //! - `turn`: a caller turn — what any turn may do, then the answer to what the agent is waiting
 //!   for (`pending`, one handler per state), then what the caller wants.
 //! - `pending`: one handler per state the agent waits in (read-back, a detail asked for, the
@@ -62,10 +78,12 @@
 //! - `phone`: a phone number's digits, with or without the North American country code.
 
 mod action;
+pub mod campaign;
 mod draft;
 mod extract;
 mod fill;
 mod hints;
+mod history;
 mod keypad;
 mod lexicon;
 mod moves;
@@ -78,6 +96,8 @@ mod state;
 mod tools;
 mod turn;
 mod utterance;
+pub mod when;
 
+pub use campaign::{ANSWERED_BY_MACHINE, CAMPAIGN_SCRIPT_LINE, CampaignScript};
 pub use hints::CALLER_ID_LINE;
 pub use policy::RuleDialog;

@@ -2,7 +2,9 @@
 //! answers its last turn.
 
 use crate::action::Action;
+use crate::campaign;
 use crate::hints::{AgentHints, CallerHint};
+use crate::history::find_call;
 use crate::phrases::HOW_CAN_I_HELP;
 use crate::state::{Pending, State};
 use crate::tools::step_tool;
@@ -29,7 +31,10 @@ impl RuleDialog {
     /// summary, once there, stays), and a retried activity gets the same one.
     pub fn reply(&self, messages: &[ChatMessage], earlier: usize) -> ChatMessage {
         let agent = AgentHints::parse(messages);
-        let action = replay(&agent, messages);
+        let action = match &agent.campaign {
+            Some(script) => campaign::replay(script, messages),
+            None => replay(&agent, messages),
+        };
         match action {
             Some(Action::Say(text)) => ChatMessage::assistant(text),
             Some(Action::Silent) => ChatMessage::assistant(""),
@@ -93,15 +98,6 @@ fn replay(agent: &AgentHints, messages: &[ChatMessage]) -> Option<Action> {
         }
     }
     action
-}
-
-fn find_call<'a>(messages: &'a [ChatMessage], id: &str) -> Option<&'a ChatToolCall> {
-    messages
-        .iter()
-        .rev()
-        .filter(|m| m.role == ChatRole::Assistant)
-        .flat_map(|m| m.tool_calls.iter())
-        .find(|c| c.id == id)
 }
 
 /// The last thing the agent said, for "say that again".

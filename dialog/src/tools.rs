@@ -24,7 +24,9 @@ pub(crate) fn step_tool(state: &mut State, call: &ChatToolCall, output: &str) ->
         Some(ToolName::FindPersonOrDepartment | ToolName::CheckAvailability) => {
             directory_answered(state, &result)
         }
-        None => {
+        // The campaign tools are never called on an inbound call.
+        Some(ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall)
+        | None => {
             state.pending = Pending::Nothing;
             say(format!("I'm sorry, something went wrong. {HOW_CAN_I_HELP}"))
         }
@@ -159,7 +161,7 @@ fn text_arg(args: &Value, key: &str) -> Option<String> {
 }
 
 /// At most two sentences of a knowledge base answer, word for word.
-fn short_answer(answer: &str) -> String {
+pub(crate) fn short_answer(answer: &str) -> String {
     let answer = answer.trim();
     let mut end = answer.len();
     let mut sentences = 0;

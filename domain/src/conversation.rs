@@ -1,8 +1,9 @@
 //! What an agent and the workflow say to each other during a call: tool calls, user turns of
 //! cascaded engines, and the chat messages the LLM activity sees.
 //!
-//! Tools are declared once here ([`ToolName`], [`tool_specs`]) so every engine offers the model
-//! the same functions and the workflow validates calls against the same list.
+//! Tools are declared once here ([`ToolName`], [`tool_specs`] for inbound calls,
+//! [`campaign_tool_specs`] for outbound campaign calls) so every engine offers the model the
+//! same functions and the workflow validates calls against the same list.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,16 +23,45 @@ pub enum ToolName {
     FindPersonOrDepartment,
     /// Whether a person or department is available now, and if not when.
     CheckAvailability,
+    /// Book the appointment a campaign call agreed on (outbound campaigns only).
+    BookAppointment,
+    /// Note that the person called asked to be called back (outbound campaigns only).
+    RequestCallback,
+    /// Put the person called on the do-not-call list (outbound campaigns only).
+    DoNotCall,
 }
 
 impl ToolName {
-    pub const ALL: [ToolName; 6] = [
+    pub const ALL: [ToolName; 9] = [
         ToolName::EndCall,
         ToolName::LookupKnowledge,
         ToolName::TakeMessage,
         ToolName::TransferCall,
         ToolName::FindPersonOrDepartment,
         ToolName::CheckAvailability,
+        ToolName::BookAppointment,
+        ToolName::RequestCallback,
+        ToolName::DoNotCall,
+    ];
+
+    /// What an inbound (receptionist) call offers: [`tool_specs`].
+    pub const RECEPTIONIST: [ToolName; 6] = [
+        ToolName::EndCall,
+        ToolName::LookupKnowledge,
+        ToolName::TakeMessage,
+        ToolName::TransferCall,
+        ToolName::FindPersonOrDepartment,
+        ToolName::CheckAvailability,
+    ];
+
+    /// What an outbound campaign call offers: [`campaign_tool_specs`]. No messages or
+    /// transfers: the person called did not ask to reach anyone.
+    pub const CAMPAIGN: [ToolName; 5] = [
+        ToolName::EndCall,
+        ToolName::LookupKnowledge,
+        ToolName::BookAppointment,
+        ToolName::RequestCallback,
+        ToolName::DoNotCall,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +72,9 @@ impl ToolName {
             ToolName::TransferCall => "transfer_call",
             ToolName::FindPersonOrDepartment => "find_person_or_department",
             ToolName::CheckAvailability => "check_availability",
+            ToolName::BookAppointment => "book_appointment",
+            ToolName::RequestCallback => "request_callback",
+            ToolName::DoNotCall => "do_not_call",
         }
     }
 
@@ -65,9 +98,17 @@ pub struct ToolSpec {
     pub parameters: serde_json::Value,
 }
 
-/// The tools every agent offers today, in [`ToolName::ALL`]'s order.
+/// The tools an inbound call offers, in [`ToolName::RECEPTIONIST`]'s order.
 pub fn tool_specs() -> Vec<ToolSpec> {
-    ToolName::ALL.into_iter().map(ToolName::spec).collect()
+    ToolName::RECEPTIONIST
+        .into_iter()
+        .map(ToolName::spec)
+        .collect()
+}
+
+/// The tools an outbound campaign call offers, in [`ToolName::CAMPAIGN`]'s order.
+pub fn campaign_tool_specs() -> Vec<ToolSpec> {
+    ToolName::CAMPAIGN.into_iter().map(ToolName::spec).collect()
 }
 
 impl ToolName {
@@ -112,6 +153,20 @@ impl ToolName {
             ToolName::CheckAvailability => {
                 "Whether a person or department is available now, in the business's time \
                  zone; if not, when they are next available (\"tomorrow at 9 am\")."
+            }
+            ToolName::BookAppointment => {
+                "Book the appointment the person agreed to, at a local date and time in their \
+                 time zone. Call it only once they have said yes to a specific day and time; \
+                 if it fails, offer another time. Then confirm the booking and end the call."
+            }
+            ToolName::RequestCallback => {
+                "The person asked to be called back another time: note when (if they said) \
+                 and why, then thank them and end the call."
+            }
+            ToolName::DoNotCall => {
+                "The person asked not to be called again (\"stop calling\", \"take me off your \
+                 list\"). Call it at once, whatever else is under way, then confirm politely \
+                 and end the call. Never argue or try to keep them on the line."
             }
         }
     }
@@ -167,8 +222,44 @@ impl ToolName {
                 },
                 "required": ["target"]
             }),
+            ToolName::BookAppointment => book_appointment_parameters(),
+            ToolName::RequestCallback => request_callback_parameters(),
+            ToolName::DoNotCall => do_not_call_parameters(),
         }
     }
+}
+
+fn book_appointment_parameters() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "starts_at_local": {"type": "string", "description": "Local start, YYYY-MM-DDTHH:MM (e.g. 2026-12-08T10:00), in time_zone."},
+            "time_zone": {"type": "string", "description": "IANA time zone of the person called (e.g. America/New_York)."},
+            "notes": {"type": "string", "description": "What was agreed, in a sentence, for the staff."}
+        },
+        "required": ["starts_at_local", "time_zone"]
+    })
+}
+
+fn request_callback_parameters() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "when_local": {"type": "string", "description": "When to call back, local: YYYY-MM-DDTHH:MM, or YYYY-MM-DD for a day. Leave out if they did not say."},
+            "notes": {"type": "string", "description": "What the person said about calling back."}
+        },
+        "required": []
+    })
+}
+
+fn do_not_call_parameters() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "description": "The person's words, or a short summary of them."}
+        },
+        "required": ["reason"]
+    })
 }
 
 /// A model's request to run a tool, as the bridge forwards it to the call workflow (an Update).
@@ -336,13 +427,39 @@ mod tests {
 
     #[test]
     fn every_tool_has_a_spec_with_an_object_schema() {
-        let specs = tool_specs();
         for tool in ToolName::ALL {
-            let spec = specs.iter().find(|s| s.name == tool.as_str()).unwrap();
+            let spec = tool.spec();
             assert_eq!(spec.parameters["type"], "object");
             assert_eq!(ToolName::parse(&spec.name), Some(tool));
         }
         assert_eq!(ToolName::parse("rm_rf"), None);
+    }
+
+    #[test]
+    fn inbound_calls_are_not_offered_the_campaign_tools() {
+        let inbound: Vec<String> = tool_specs().into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            inbound,
+            [
+                "end_call",
+                "lookup_knowledge",
+                "take_message",
+                "transfer_call",
+                "find_person_or_department",
+                "check_availability"
+            ]
+        );
+        let campaign: Vec<String> = campaign_tool_specs().into_iter().map(|s| s.name).collect();
+        assert_eq!(
+            campaign,
+            [
+                "end_call",
+                "lookup_knowledge",
+                "book_appointment",
+                "request_callback",
+                "do_not_call"
+            ]
+        );
     }
 
     #[test]

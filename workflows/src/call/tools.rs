@@ -48,6 +48,10 @@ impl CallWorkflow {
             Some(ToolName::CheckAvailability) => Self::directory_tool(ctx, true, &args).await,
             Some(ToolName::LookupKnowledge) => Self::lookup_knowledge(ctx, &args).await,
             Some(ToolName::TakeMessage) => Self::take_message(ctx, call_id, &args).await,
+            // Campaign tools: this workflow serves inbound calls and does not offer them yet.
+            Some(ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall) => {
+                json!({"ok": false, "reason": "not_available"})
+            }
         };
         if !ctx.state(|s| s.stream_ends_after_reply()) {
             ctx.set_current_details(CallPhase::Streaming.describe());
