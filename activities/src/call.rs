@@ -41,9 +41,10 @@ impl CallActivitiesImpl {
 
 pub(crate) fn store_failure(err: StoreError) -> ActivityError {
     match err {
-        StoreError::NotFound { .. } | StoreError::Corrupt(_) | StoreError::Conflict(_) => {
-            ApplicationFailure::non_retryable(err).into()
-        }
+        StoreError::NotFound { .. }
+        | StoreError::UnknownReference { .. }
+        | StoreError::Corrupt(_)
+        | StoreError::Conflict(_) => ApplicationFailure::non_retryable(err).into(),
         StoreError::Db(_) => ApplicationFailure::new(err).into(),
     }
 }

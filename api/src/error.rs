@@ -156,6 +156,9 @@ impl From<store::StoreError> for ApiError {
         match err {
             store::StoreError::NotFound { entity } => Self::NotFound(entity),
             store::StoreError::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            store::StoreError::UnknownReference { field, entity } => {
+                Self::invalid(field, format!("is not one of this tenant's {entity}s"))
+            }
             other => Self::Internal(other.into()),
         }
     }

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::numbers::router())
         .merge(routes::knowledge::router())
         .merge(routes::directory::router())
+        .merge(routes::crm::router())
         .merge(routes::health::router())
         .merge(openapi::router())
         .with_state(state);

@@ -4,6 +4,8 @@
 //! - [`memory`]: a cascaded conversation's bounded memory (window + notes).
 //! - [`phone`]: `E164` numbers, `CallerId` (a number or withheld), masking for logs and summaries.
 //! - [`agent`]: the agent settings the platform reads (`llm_model`, `followup_sms` …).
+//! - [`crm`]: the dealership CRM's vocabularies: job, appointment, campaign and target states,
+//!   do-not-call sources, what a script collects.
 //! - [`call`]: call direction, Twilio call status, who answered (AMD), outcome, transcript segments.
 //! - [`campaign`]: outbound campaigns: target CSV import, zones from numbers, calling windows,
 //!   retries, post-call analysis.
@@ -24,6 +26,7 @@ pub mod agent;
 pub mod call;
 pub mod campaign;
 pub mod conversation;
+pub mod crm;
 pub mod directory;
 pub mod elevenlabs;
 pub mod ids;

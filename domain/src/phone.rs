@@ -28,6 +28,21 @@ impl E164 {
         }
     }
 
+    /// Like [`E164::parse`], after dropping what people type around a number: spaces, dashes,
+    /// dots, parentheses (`+1 (415) 555-0101`), and reading an international `00` prefix as `+`.
+    /// A national number (no country code) is still refused: which country is not ours to guess.
+    pub fn normalize(raw: &str) -> Result<Self, PhoneError> {
+        let compact: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}'))
+            .collect();
+        match compact.strip_prefix("00") {
+            Some(rest) => Self::parse(&format!("+{rest}")),
+            None => Self::parse(&compact),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -179,6 +194,14 @@ impl From<E164> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalizing_drops_punctuation_and_reads_00_as_plus_but_guesses_no_country() {
+        let expected = E164::parse("+14155550101").unwrap();
+        assert_eq!(E164::normalize(" +1 (415) 555-0101 ").unwrap(), expected);
+        assert_eq!(E164::normalize("0014155550101").unwrap(), expected);
+        assert_eq!(E164::normalize("(415) 555-0101"), Err(PhoneError::NotE164));
+    }
 
     #[test]
     fn e164_accepts_valid_and_rejects_malformed_numbers() {

@@ -79,6 +79,9 @@ closed_enum!(
         /// Departments, employees, their hours, and the company's information.
         DirectoryRead = "directory:read",
         DirectoryWrite = "directory:write",
+        /// Branches, customers, vehicles, jobs, appointments, the do-not-call list, QA reviews.
+        CrmRead = "crm:read",
+        CrmWrite = "crm:write",
         CampaignsRead = "campaigns:read",
         CampaignsWrite = "campaigns:write",
         ScriptsRead = "scripts:read",
@@ -106,9 +109,10 @@ impl Role {
     /// The permission matrix, in one place (seed 004's, extended to this platform's resources):
     /// - owner: everything;
     /// - admin: everything but deleting the tenant;
-    /// - manager: campaigns, calls, messages and the directory (read and write), scripts read, and reading the
-    ///   agents, numbers, knowledge and tenant they work with; may decode call data;
-    /// - agent: calls read and write, messages read and write, campaigns and directory read;
+    /// - manager: campaigns, calls, messages, the directory and the CRM (read and write), scripts
+    ///   read, and reading the agents, numbers, knowledge and tenant they work with; may decode
+    ///   call data;
+    /// - agent: calls read and write, messages read and write, campaigns, directory and CRM read;
     /// - viewer: every `read` except the audit log.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission as P;
@@ -118,7 +122,7 @@ impl Role {
             Role::Manager => {
                 matches!(
                     permission.resource(),
-                    "campaigns" | "calls" | "messages" | "directory"
+                    "campaigns" | "calls" | "messages" | "directory" | "crm"
                 ) || matches!(
                     permission,
                     P::ScriptsRead
@@ -137,6 +141,7 @@ impl Role {
                     | P::MessagesWrite
                     | P::CampaignsRead
                     | P::DirectoryRead
+                    | P::CrmRead
             ),
             Role::Viewer => permission.is_read() && permission != P::AuditRead,
         }
@@ -225,6 +230,9 @@ mod tests {
         assert!(!Role::Agent.allows(P::CampaignsWrite));
         assert!(Role::Agent.allows(P::CampaignsRead));
         assert!(!Role::Agent.allows(P::AgentsRead));
+        assert!(Role::Manager.allows(P::CrmWrite));
+        assert!(Role::Agent.allows(P::CrmRead));
+        assert!(!Role::Agent.allows(P::CrmWrite));
         for p in Permission::ALL {
             assert_eq!(
                 Role::Viewer.allows(*p),

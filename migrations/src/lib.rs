@@ -13,6 +13,8 @@
 //! - [`m20261204_000007_message_delivery`]: message recipients, per-channel deliveries, the
 //!   tenant's message webhook.
 //! - [`m20261204_000008_transfers`]: warm transfers, and the call's transfer result.
+//! - [`m20261205_000009_crm`]: the dealership CRM: branches, customers, vehicles, jobs, scripts,
+//!   appointments, the do-not-call list, QA reviews, campaigns and their targets.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -27,6 +29,7 @@ mod m20261204_000005_row_level_security;
 mod m20261204_000006_directory;
 mod m20261204_000007_message_delivery;
 mod m20261204_000008_transfers;
+mod m20261205_000009_crm;
 
 pub struct Migrator;
 
@@ -42,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_directory::Migration),
             Box::new(m20261204_000007_message_delivery::Migration),
             Box::new(m20261204_000008_transfers::Migration),
+            Box::new(m20261205_000009_crm::Migration),
         ]
     }
 }

@@ -9,6 +9,9 @@
 //! - [`agents`]: agents and the phone numbers routed to them.
 //! - [`audit`]: the audit log of every mutation.
 //! - [`calls`]: call rows, transcripts and per-call metrics.
+//! - [`crm`]: the dealership CRM (branches, customers, vehicles, jobs, scripts, appointments,
+//!   the do-not-call list, QA reviews, campaigns and targets) on one generic set of tenant-scoped
+//!   operations, and the owner's views.
 //! - [`directory`]: the receptionist's directory: departments, employees, company info, and
 //!   the one-snapshot [`Store::directory`] calls route by.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
@@ -25,6 +28,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod calls;
+pub mod crm;
 pub mod deliveries;
 pub mod directory;
 pub mod edge;
@@ -69,6 +73,12 @@ pub enum StoreError {
     /// A uniqueness rule refused the write (`slug`, `email`, `phone number` …).
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A write named another row (`branch_id`) that is not one of the tenant's.
+    #[error("`{field}` is not one of this tenant's {entity}s")]
+    UnknownReference {
+        field: &'static str,
+        entity: &'static str,
+    },
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }

@@ -37,6 +37,8 @@ markers!(
     KnowledgeWrite,
     DirectoryRead,
     DirectoryWrite,
+    CrmRead,
+    CrmWrite,
     CallsRead,
     CallsWrite,
     MessagesRead,

@@ -81,7 +81,10 @@ fn optional_text(
 }
 
 /// Opening hours as JSON, or a problem naming `field` that says what is wrong.
-fn hours(field: &'static str, value: Option<Value>) -> Result<Option<Schedule>, ApiError> {
+pub(crate) fn hours(
+    field: &'static str,
+    value: Option<Value>,
+) -> Result<Option<Schedule>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(json) => serde_json::from_value(json).map(Some).map_err(|e| {

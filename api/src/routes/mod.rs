@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod calls;
 pub mod codec;
+pub mod crm;
 pub mod demo;
 pub mod directory;
 pub mod health;

@@ -357,6 +357,19 @@ impl Default for AppOptions {
     }
 }
 
+/// Rate limits no walk through the API reaches: for tests that make hundreds of requests in a
+/// few seconds and assert on each answer (a 429 would hide the 403 or 404 they check).
+pub fn roomy_rate_limits() -> api::rate_limit::RateLimits {
+    let roomy = api::rate_limit::BucketConfig {
+        per_minute: 60_000,
+        burst: 1_000,
+    };
+    api::rate_limit::RateLimits {
+        read: roomy,
+        write: roomy,
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
 }

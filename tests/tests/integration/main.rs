@@ -10,6 +10,7 @@ mod api;
 mod call_workflow;
 mod codec;
 mod conversations;
+mod crm;
 mod delivery;
 mod directory;
 mod long_calls;

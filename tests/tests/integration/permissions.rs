@@ -150,6 +150,9 @@ async fn tenant_a_resources(app: &TestApp, owner: &str) -> BTreeMap<&'static str
     .await;
     ids.insert("departments", department_id);
     ids.insert("employees", employee["id"].as_str().unwrap().to_owned());
+    for (resource, id) in crate::crm::one_of_each(app, owner).await {
+        ids.insert(resource, id);
+    }
     let user = post("/v1/users", json!({"email": "walk@example.com", "name": "Walk", "password": "long enough pw", "role": "viewer"})).await;
     ids.insert("users", user["id"].as_str().unwrap().to_owned());
     let key = post("/v1/api-keys", json!({"name": "walk", "role": "viewer"})).await;
@@ -213,6 +216,16 @@ async fn snapshot(app: &TestApp, owner: &str, ids: &BTreeMap<&'static str, Strin
         "/v1/departments",
         "/v1/employees",
         "/v1/company-info",
+        "/v1/branches",
+        "/v1/customers",
+        "/v1/vehicles",
+        "/v1/jobs",
+        "/v1/scripts",
+        "/v1/appointments",
+        "/v1/dnc",
+        "/v1/qa-reviews",
+        "/v1/campaigns",
+        "/v1/crm/emergencies",
     ] {
         out.push(send(app, &Method::GET, list, Some(owner), None).await.1);
     }
@@ -295,6 +308,7 @@ async fn every_operation_gives_each_role_what_the_matrix_allows_and_nothing_acro
     // With the simulator as Twilio: the number search and purchase routes reach it.
     let app = spawn_app_with(AppOptions {
         sim: Some(sim::FaultConfig::default()),
+        rate_limits: crate::helpers::roomy_rate_limits(),
         ..AppOptions::default()
     })
     .await;
