@@ -129,6 +129,7 @@ use utoipa_scalar::{Scalar, Servable};
         routes::crm::campaigns::delete,
         routes::crm::scripts::duplicate,
         routes::crm::campaigns::list_targets,
+        routes::crm::target_upload::upload_targets,
         routes::crm::owner::today,
         routes::crm::owner::tomorrow,
         routes::crm::owner::emergencies,

@@ -66,18 +66,32 @@ closed_enum!(
 );
 
 closed_enum!(
-    /// Where one campaign target stands: waiting, being called, waiting for a retry, or
-    /// finished one way or another.
+    /// Where one campaign target stands. Also what the targets table stores.
     TargetState {
+        /// Not attempted yet.
         Pending = "pending",
-        Calling = "calling",
-        Retrying = "retrying",
+        /// Waiting for its calling window or its next attempt (`next_attempt_at`).
+        Scheduled = "scheduled",
+        /// An attempt is live.
+        Dialing = "dialing",
         Completed = "completed",
         Failed = "failed",
-        /// Not called: on the do-not-call list, or no consent to calls.
+        /// Every allowed attempt was busy, unanswered or a machine.
+        Exhausted = "exhausted",
+        /// The person asked not to be called, or the number was put on the list meanwhile.
+        DoNotCall = "do_not_call",
+        Canceled = "canceled",
+        /// Not called: no consent to calls, or removed before its turn.
         Skipped = "skipped",
     }
 );
+
+impl TargetState {
+    /// No further attempt will be made.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Scheduled | Self::Dialing)
+    }
+}
 
 closed_enum!(
     /// What kind of answer a script's collected field expects.

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod owner;
 pub mod qa_reviews;
 pub mod scripts;
+pub mod target_upload;
 pub mod vehicles;
 
 use super::text;

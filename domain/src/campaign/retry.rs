@@ -4,6 +4,7 @@
 //! it through the recipient's [`CallingWindow`](super::CallingWindow) before dialling, so a
 //! retry never lands outside legal hours.
 
+pub use crate::crm::TargetState;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -38,59 +39,6 @@ impl AttemptOutcome {
             Self::Voicemail => "voicemail",
             Self::Canceled => "canceled",
         }
-    }
-}
-
-/// Where a campaign target stands. Also what the targets table stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetState {
-    Pending,
-    Scheduled,
-    Dialing,
-    Completed,
-    Failed,
-    /// Every allowed attempt was busy, unanswered or a machine.
-    Exhausted,
-    DoNotCall,
-    Canceled,
-    Skipped,
-}
-
-impl TargetState {
-    pub const ALL: [TargetState; 9] = [
-        Self::Pending,
-        Self::Scheduled,
-        Self::Dialing,
-        Self::Completed,
-        Self::Failed,
-        Self::Exhausted,
-        Self::DoNotCall,
-        Self::Canceled,
-        Self::Skipped,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Scheduled => "scheduled",
-            Self::Dialing => "dialing",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Exhausted => "exhausted",
-            Self::DoNotCall => "do_not_call",
-            Self::Canceled => "canceled",
-            Self::Skipped => "skipped",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
-    /// No further attempt will be made.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, Self::Pending | Self::Scheduled | Self::Dialing)
     }
 }
 
@@ -325,7 +273,7 @@ mod tests {
 
     #[test]
     fn states_and_outcomes_serialise_as_their_snake_case_names() {
-        for state in TargetState::ALL {
+        for &state in TargetState::ALL {
             let json = serde_json::to_value(state).expect("serialises");
             assert_eq!(json, json!(state.as_str()));
             assert_eq!(TargetState::parse(state.as_str()), Some(state));

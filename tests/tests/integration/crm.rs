@@ -369,7 +369,7 @@ async fn scripts_dnc_and_campaign_targets(app: &TestApp, manager: &str, admin: &
     assert!(page["next_cursor"].is_string());
     let first = uuid::Uuid::parse_str(&id(&page["data"][0])).unwrap();
     let progress = TargetProgress {
-        state: TargetState::Retrying,
+        state: TargetState::Scheduled,
         attempts: 1,
         last_call_sid: Some(domain::CallSid::parse(&new_call_sid()).unwrap()),
         last_outcome: Some(domain::CallOutcome::NoAnswer),
@@ -382,7 +382,7 @@ async fn scripts_dnc_and_campaign_targets(app: &TestApp, manager: &str, admin: &
     let (_, retrying) = get(
         app,
         manager,
-        &format!("/v1/campaigns/{campaign_id}/targets?state=retrying"),
+        &format!("/v1/campaigns/{campaign_id}/targets?state=scheduled"),
     )
     .await;
     assert_eq!(retrying["data"].as_array().unwrap().len(), 1);
@@ -610,4 +610,111 @@ async fn a_manager_runs_the_dealership_crm_and_nobody_else_sees_it() {
         !text.contains("+14155550121"),
         "the audit log keeps numbers masked"
     );
+}
+
+/// POSTs `csv` as a campaign's target list.
+async fn upload(app: &TestApp, token: &str, campaign: &str, csv: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(format!("{}/v1/campaigns/{campaign}/targets", app.address))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_target_list_keeps_its_good_rows_and_names_each_bad_one_by_line() {
+    let app = spawn_app_with(AppOptions {
+        rate_limits: roomy_rate_limits(),
+        ..AppOptions::default()
+    })
+    .await;
+    let manager = key(&app, app.tenant, Role::Manager).await;
+    post(&app, &manager, "/v1/dnc", json!({"phone": "+12125550199"})).await;
+    let campaign = id(&post(&app, &manager, "/v1/campaigns", json!({"name": "Recall"})).await);
+    let csv = "Name,Phone,Email,Time Zone,Vehicle\n\
+               Ada,(415) 555-0101,ada@example.com,,2019 Civic\n\
+               Bob,not a number,,,\n\
+               Cy,+44 20 7946 0018,,Europe/London,\n\
+               Ada again,415-555-0101,,,\n\
+               Dee,+1 212 555 0199,,,\n\
+               Eve,+1 312 555 0142,eve@,,\n\
+               Fay,+1 617 555 0123,,Mars/Base,\n\
+               \"Gus, Jr.\",+1 305 555 0177,,,\"F-150\nwith a dent\"\n\
+               Hal\n";
+    let (status, report) = upload(&app, &manager, &campaign, csv).await;
+    assert_eq!(status, 200, "{report}");
+    let rejected: Vec<(u64, &str)> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (3, "invalid_number"),
+            (5, "duplicate"),
+            (6, "do_not_call"),
+            (7, "invalid_email"),
+            (8, "invalid_time_zone"),
+            (11, "wrong_columns"),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(
+        (report["accepted"].as_u64(), report["added"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let (_, listed) = get(&app, &manager, &format!("/v1/campaigns/{campaign}/targets")).await;
+    let mut kept: Vec<(String, String, i64)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["phone"].as_str().unwrap().to_owned(),
+                t["time_zone"].as_str().unwrap_or_default().to_owned(),
+                t["source_line"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            ("+13055550177".into(), "America/New_York".into(), 9),
+            ("+14155550101".into(), "America/Los_Angeles".into(), 2),
+            ("+442079460018".into(), "Europe/London".into(), 4),
+        ]
+    );
+    // The same list again adds nothing; a JSON body and another tenant's campaign are refused.
+    let (_, again) = upload(&app, &manager, &campaign, csv).await;
+    assert_eq!(
+        (again["accepted"].as_u64(), again["added"].as_u64()),
+        (Some(3), Some(0))
+    );
+    let (status, problem) = send(
+        &app,
+        &Method::POST,
+        &format!("/v1/campaigns/{campaign}/targets"),
+        Some(&manager),
+        Some(&json!({"phone": "+14155550101"})),
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("body")));
+    let other = app
+        .store
+        .create_tenant("Other dealership")
+        .await
+        .unwrap()
+        .id;
+    let stranger = key(&app, other, Role::Manager).await;
+    let (status, _) = upload(&app, &stranger, &campaign, csv).await;
+    assert_eq!(status, 404);
 }

@@ -1,6 +1,6 @@
-//! `/v1/campaigns`: a campaign's definition (agent, script, settings) and, read-only, its
-//! targets. Starting, pausing and the target upload come with the campaign workflow; here a
-//! campaign is created `draft` and its status is only shown.
+//! `/v1/campaigns`: a campaign's definition (agent, script, settings) and its targets (listed
+//! here, uploaded as CSV in `target_upload`). Starting and pausing come with the campaign
+//! workflow; here a campaign is created `draft` and its status is only shown.
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_NAME_CHARS, one_of, optional_id};
@@ -96,7 +96,7 @@ crud_operations!(
 pub fn targets_router() -> axum::Router<AppState> {
     axum::Router::new().route(
         "/v1/campaigns/{id}/targets",
-        axum::routing::get(list_targets),
+        axum::routing::get(list_targets).post(super::target_upload::upload_targets),
     )
 }
 
@@ -145,7 +145,7 @@ pub struct TargetView {
     #[schema(value_type = Object)]
     pub extra: Value,
     pub source_line: Option<i32>,
-    /// `pending`, `calling`, `retrying`, `completed`, `failed` or `skipped`.
+    /// `pending`, `scheduled`, `dialing`, `completed`, `failed`, `exhausted`, `do_not_call`, `canceled` or `skipped`.
     pub state: String,
     pub attempts: i32,
     pub last_call_sid: Option<String>,
