@@ -59,7 +59,8 @@
 //! - `policy`: [`RuleDialog`], which replays the conversation and answers its last turn.
 //! - [`campaign`]: outbound campaign calls — the script, and their own replay, turns and tool
 //!   results.
-//! - [`when`]: words to a local date and time ("tomorrow morning at 9") and back.
+//! - [`when`]: words to a local date and time ("tomorrow morning at 9") and back; re-exported
+//!   from `domain::when`, which post-call analysis reads the same words with.
 //! - `history`: reading the conversation back (the tool call a result answers).
 //! - `turn`: a caller turn — what any turn may do, then the answer to what the agent is waiting
 //!   for (`pending`, one handler per state), then what the caller wants.
@@ -96,7 +97,8 @@ mod state;
 mod tools;
 mod turn;
 mod utterance;
-pub mod when;
+
+pub use domain::when;
 
 pub use campaign::{ANSWERED_BY_MACHINE, CAMPAIGN_SCRIPT_LINE, CampaignScript};
 pub use hints::CALLER_ID_LINE;

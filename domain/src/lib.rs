@@ -20,6 +20,10 @@
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`transfer`]: warm transfer — its input, typed failure reasons, the person's decision.
 //! - [`webhook_signature`]: `Switchboard-Signature` of message webhooks: `sign` and `verify`.
+//! - [`when`]: spoken words to a local date and time ("tusday at ten thirty", "the 10th at half
+//!   past two") against a given `today`, and back ("Tuesday December 8th at 10 am").
+//! - `speech`: recognised speech as rules read it — words, and matching them through the
+//!   recogniser's slips.
 //! - [`workflow_io`]: inputs, signals and results of the call workflow and its activities.
 
 pub mod agent;
@@ -35,8 +39,10 @@ pub mod message;
 pub mod phone;
 pub mod platform;
 pub mod secret;
+mod speech;
 pub mod transfer;
 pub mod webhook_signature;
+pub mod when;
 pub mod workflow_io;
 
 pub use agent::AgentSettings;

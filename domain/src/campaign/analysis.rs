@@ -4,7 +4,8 @@
 //!
 //! Only the caller's words decide the outcome: an agent reading out "say stop to opt out" must
 //! not opt the caller out. Rules read recognised speech, so they ignore case and punctuation and
-//! tolerate small misspellings (see [`words`]). A do-not-call request outranks everything (it
+//! tolerate small misspellings (see `crate::speech`); days and times are read by
+//! [`crate::when`], the same reader the dialog's campaign calls use. A do-not-call request outranks everything (it
 //! is a legal obligation), then a wrong number; among booking, callback and refusal the
 //! caller's last word counts, and a change of mind is flagged for review.
 //!
@@ -13,19 +14,17 @@
 
 mod schema;
 mod vehicle;
-mod when;
-mod words;
 
 pub use schema::{post_call_analysis_schema, validate_llm_analysis};
 
 use super::retry::AttemptOutcome;
 use crate::call::{Speaker, TranscriptSegment};
 use crate::directory::schedule::resolve_local;
+use crate::speech::{self, contains_any};
+use crate::when::SpokenWhen;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use when::SpokenDay;
-use words::contains_any;
 
 /// Below this confidence an analysis needs a person's review.
 pub const ATTENTION_BELOW: f32 = 0.6;
@@ -180,19 +179,20 @@ struct Heard {
     speaker: Speaker,
     text: String,
     words: Vec<String>,
-    day: Option<SpokenDay>,
+    date: Option<NaiveDate>,
     time: Option<NaiveTime>,
 }
 
 impl Heard {
-    fn new(segment: &TranscriptSegment) -> Self {
-        let words = words::words(&segment.text);
+    /// `today` is the recipient's local date, which "tomorrow" and "Tuesday" count from.
+    fn new(segment: &TranscriptSegment, today: NaiveDate) -> Self {
+        let when = SpokenWhen::parse(&segment.text, today, None).unwrap_or_default();
         Self {
             speaker: segment.speaker,
             text: segment.text.trim().to_owned(),
-            day: when::spoken_day(&words),
-            time: when::spoken_time(&words),
-            words,
+            words: speech::words(&segment.text),
+            date: when.date,
+            time: when.time,
         }
     }
 }
@@ -208,9 +208,10 @@ fn signal_of(turn: &Heard, offer: Option<&Heard>) -> Option<Signal> {
         return Some(Signal::WrongNumber);
     }
     let refuses = contains_any(w, REFUSE);
-    let offered = offer.is_some_and(|o| o.day.is_some() || o.time.is_some());
-    let names_slot = turn.day.is_some() && turn.time.is_some();
-    let accepts = contains_any(w, ACCEPT) && (offered || turn.day.is_some() || turn.time.is_some());
+    let offered = offer.is_some_and(|o| o.date.is_some() || o.time.is_some());
+    let names_slot = turn.date.is_some() && turn.time.is_some();
+    let accepts =
+        contains_any(w, ACCEPT) && (offered || turn.date.is_some() || turn.time.is_some());
     if !refuses && (accepts || names_slot) && !contains_any(w, CALLBACK) {
         return Some(Signal::Appointment);
     }
@@ -248,7 +249,8 @@ pub fn analyse_call(
     zone: Tz,
     now: DateTime<Utc>,
 ) -> PostCallAnalysis {
-    let heard: Vec<Heard> = turns.iter().map(Heard::new).collect();
+    let today = local_today(zone, now);
+    let heard: Vec<Heard> = turns.iter().map(|t| Heard::new(t, today)).collect();
     let vehicle = vehicle::mentioned(turns.iter().map(|t| t.text.as_str()));
     let unreached = match attempt {
         AttemptOutcome::Voicemail => Some((OutcomeClass::Voicemail, "Reached voicemail.")),
@@ -318,8 +320,7 @@ fn from_signal(
         ),
         Signal::NotInterested => plain(OutcomeClass::NotInterested, 0.85, "Not interested."),
         Signal::Callback => {
-            let when = heard[i].day.map(|d| d.date_from(local_today(zone, now)));
-            let summary = match when {
+            let summary = match heard[i].date {
                 Some(date) => format!("Asked to be called back on {}.", date.format("%A %-d %B")),
                 None => "Asked to be called back later.".to_owned(),
             };
@@ -327,9 +328,9 @@ fn from_signal(
         }
         Signal::Appointment => {
             let offer = heard[..i].last().filter(|p| p.speaker == Speaker::Agent);
-            let day = heard[i].day.or(offer.and_then(|o| o.day));
+            let date = heard[i].date.or(offer.and_then(|o| o.date));
             let time = heard[i].time.or(offer.and_then(|o| o.time));
-            appointment(day, time, zone, now)
+            appointment(date, time, zone, now)
         }
     }
 }
@@ -341,15 +342,15 @@ fn local_today(zone: Tz, now: DateTime<Utc>) -> NaiveDate {
 /// The booked slot placed in the recipient's zone. A time without a day is the next such time;
 /// a day without a time cannot be booked by a machine and goes to a person.
 fn appointment(
-    day: Option<SpokenDay>,
+    date: Option<NaiveDate>,
     time: Option<NaiveTime>,
     zone: Tz,
     now: DateTime<Utc>,
 ) -> PostCallAnalysis {
     let today = local_today(zone, now);
     let mut a = plain(OutcomeClass::AppointmentBooked, 0.9, "");
-    let date = match (day, time) {
-        (Some(day), _) => day.date_from(today),
+    let date = match (date, time) {
+        (Some(date), _) => date,
         (None, Some(time)) => {
             a.confidence = 0.55;
             let at_today = resolve_local(zone, today, time);

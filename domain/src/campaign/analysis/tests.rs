@@ -111,6 +111,23 @@ fn misrecognised_words_still_book_and_bare_afternoon_hours_are_pm() {
     );
 }
 
+/// The dialog and this analysis read one call with one rule: a bare 7 is 07:00.
+#[test]
+fn a_bare_seven_is_morning_as_the_dialog_reads_it() {
+    let a = analyse(&["When can you come in?", "Tuesday at 7 works"]);
+    assert_eq!(
+        a.appointment_local.as_deref(),
+        Some("Tuesday 8 December at 07:00")
+    );
+}
+
+#[test]
+fn a_day_of_the_month_and_half_past_book_the_slot() {
+    let a = analyse(&["When can you come in?", "the 10th at half past two is fine"]);
+    assert_eq!(a.outcome, OutcomeClass::AppointmentBooked);
+    assert_eq!(a.appointment_at, Some(utc(2026, 12, 10, 19, 30)));
+}
+
 #[test]
 fn do_not_call_requests_win_over_everything_else() {
     for words in [

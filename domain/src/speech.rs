@@ -1,9 +1,11 @@
-//! Transcript text as the rules read it: lowercase words without punctuation, matched against
-//! phrases with room for the speech recogniser's slips ("intrested", "numbr").
+//! Recognised speech as rules read it: lowercase words without punctuation, matched against
+//! expected words and phrases with room for the speech recogniser's slips ("intrested",
+//! "numbr", "tusday"). Post-call analysis and [`crate::when`] read transcripts through this one
+//! place, so a word that counts as heard for one counts for the other.
 
 /// Lowercase words; apostrophes dropped (`don't` → `dont`), other punctuation splits words,
 /// except a colon between digits (`10:30`).
-pub(super) fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     for (i, c) in chars.iter().enumerate() {
@@ -24,7 +26,7 @@ pub(super) fn words(text: &str) -> Vec<String> {
 
 /// Whether a heard word is the expected one, allowing one slip in a word of five letters or
 /// more and two in one of eight or more. Short words must match exactly: "of" is not "off".
-pub(super) fn sounds_like(heard: &str, expected: &str) -> bool {
+pub(crate) fn sounds_like(heard: &str, expected: &str) -> bool {
     if heard == expected {
         return true;
     }
@@ -37,12 +39,12 @@ pub(super) fn sounds_like(heard: &str, expected: &str) -> bool {
 }
 
 /// Whether any of `phrases` (space-separated words) occurs in `words`.
-pub(super) fn contains_any(words: &[String], phrases: &[&str]) -> bool {
+pub(crate) fn contains_any(words: &[String], phrases: &[&str]) -> bool {
     phrases.iter().any(|phrase| find(words, phrase).is_some())
 }
 
 /// Where `phrase` starts in `words`.
-pub(super) fn find(words: &[String], phrase: &str) -> Option<usize> {
+fn find(words: &[String], phrase: &str) -> Option<usize> {
     let expected: Vec<&str> = phrase.split(' ').collect();
     if expected.len() > words.len() {
         return None;

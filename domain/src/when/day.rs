@@ -1,5 +1,6 @@
 //! The day an utterance names: today, tomorrow, a weekday, or a day of the month.
 
+use crate::speech::sounds_like;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 /// The first day named in `words`.
@@ -9,17 +10,26 @@ pub(super) fn find(words: &[String], today: NaiveDate) -> Option<NaiveDate> {
 
 fn day_at(words: &[String], i: usize, today: NaiveDate) -> Option<NaiveDate> {
     let word = words[i].as_str();
-    match word {
-        "today" | "tonight" => Some(today),
-        "tomorrow" => {
-            let after = i >= 2 && words[i - 1] == "after" && words[i - 2] == "day";
-            today.checked_add_days(Days::new(if after { 2 } else { 1 }))
-        }
-        _ => match weekday(word) {
-            Some(day) => Some(next_weekday(today, day)),
-            None => month_day(words, i, today),
-        },
+    if matches!(word, "today" | "tonight") {
+        return Some(today);
     }
+    if is_tomorrow(word) {
+        let after = i >= 2 && words[i - 1] == "after" && words[i - 2] == "day";
+        return today.checked_add_days(Days::new(if after { 2 } else { 1 }));
+    }
+    match weekday(word) {
+        Some(day) => Some(next_weekday(today, day)),
+        None => month_day(words, i, today),
+    }
+}
+
+/// Whether `word` names a day relative to today or a weekday, as heard ("tmrw", "wensday").
+pub(super) fn names_a_day(word: &str) -> bool {
+    matches!(word, "today" | "tonight") || is_tomorrow(word) || weekday(word).is_some()
+}
+
+fn is_tomorrow(word: &str) -> bool {
+    word == "tmrw" || sounds_like(word, "tomorrow")
 }
 
 /// The first `day` after `today` (a week on when today is that day).
@@ -29,17 +39,22 @@ fn next_weekday(today: NaiveDate, day: Weekday) -> NaiveDate {
     today + Days::new(u64::from(ahead))
 }
 
+/// A weekday by its name or a recogniser's near miss of it ("tusday"), or by its short name
+/// exactly: a slip from "thurs" is "thus".
 fn weekday(word: &str) -> Option<Weekday> {
-    Some(match word {
-        "monday" => Weekday::Mon,
-        "tuesday" | "tues" => Weekday::Tue,
-        "wednesday" | "weds" => Weekday::Wed,
-        "thursday" | "thurs" => Weekday::Thu,
-        "friday" => Weekday::Fri,
-        "saturday" => Weekday::Sat,
-        "sunday" => Weekday::Sun,
-        _ => return None,
-    })
+    const WEEKDAYS: [(Weekday, &str, &[&str]); 7] = [
+        (Weekday::Mon, "monday", &[]),
+        (Weekday::Tue, "tuesday", &["tues"]),
+        (Weekday::Wed, "wednesday", &["weds"]),
+        (Weekday::Thu, "thursday", &["thurs"]),
+        (Weekday::Fri, "friday", &[]),
+        (Weekday::Sat, "saturday", &[]),
+        (Weekday::Sun, "sunday", &[]),
+    ];
+    WEEKDAYS
+        .iter()
+        .find(|(_, name, short)| short.contains(&word) || sounds_like(word, name))
+        .map(|(day, _, _)| *day)
 }
 
 /// "December 10th", "the 10th of December", "Dec 10", or "the 10th" (this month's or next).

@@ -1,12 +1,22 @@
 //! Words to a local date and time — "Wednesday at 3", "tomorrow morning at 9", "next Monday
-//! 10:30", "the 10th at half past two" — resolved against a `today` the caller passes in, never
-//! the clock, so the same words on the same day always mean the same time; and back, a time
-//! read out the way people say it ("Tuesday December 8th at 10 am").
+//! 10:30", "the 10th at half past two", "tusday at ten thirty", "noon" — resolved against a
+//! `today` the caller passes in, never the clock, so the same words on the same day always mean
+//! the same time; and back, a time read out the way people say it ("Tuesday December 8th at
+//! 10 am").
 //!
-//! Deliberately small and free of the dialog's other modules, so it can be shared: English, one
-//! day and one time per utterance (the first of each wins). An hour said without am/pm or a part
-//! of the day is read as business hours: 1–6 in the afternoon, 7–11 in the morning. A weekday
-//! ("Monday", "next Monday") is the first one after today.
+//! One reader for everyone who hears a time: the dialog's campaign calls (a counter-proposal,
+//! when to call back) and post-call analysis (the slot a caller agreed to). It reads recognised
+//! speech, so day names get the recogniser's slips ("tusday", "wensday", "tmrw") through
+//! `crate::speech`; number words must match exactly, because "there" is one slip from "three".
+//! English, one day and one time per utterance (the first of each wins). A weekday ("Monday",
+//! "next Monday") is the first one after today: said on a Tuesday, "Tuesday" is a week away.
+//!
+//! An hour said without am/pm or a part of the day is read as business hours: 1–6 in the
+//! afternoon, 7–11 in the morning, 12 noon. A dealership's service desk is not open at 3 in the
+//! morning, so "at 3" is 15:00; but it does open at 7 for drop-offs, and people booking then say
+//! "at 7", while a 7 pm service appointment is rare — so 7 is morning. Both the dialog (which
+//! reads the slot back to the person) and post-call analysis (which books it) go by this one
+//! rule, so the same words never land on two different hours.
 
 mod clock;
 mod day;
@@ -32,6 +42,15 @@ impl DayPart {
             DayPart::Evening => "evening",
         }
     }
+
+    fn of_word(word: &str) -> Option<Self> {
+        match word {
+            "morning" => Some(DayPart::Morning),
+            "afternoon" => Some(DayPart::Afternoon),
+            "evening" | "tonight" | "night" => Some(DayPart::Evening),
+            _ => None,
+        }
+    }
 }
 
 /// What an utterance says about when: any of a day, a time of day and a part of the day.
@@ -48,7 +67,7 @@ impl SpokenWhen {
     /// text names none.
     pub fn parse(text: &str, today: NaiveDate, part: Option<DayPart>) -> Option<Self> {
         let words = words(text);
-        let own_part = day_part(&words);
+        let own_part = words.iter().find_map(|w| DayPart::of_word(w));
         let found = Self {
             date: day::find(&words, today),
             time: clock::find(&words, own_part.or(part)),
@@ -72,26 +91,17 @@ impl SpokenWhen {
     }
 }
 
-/// Lower-case words, with "3pm" split into "3" "pm", "a.m." as "am" and "10:30" kept whole.
+/// Recognised words, with "3pm" split into "3" "pm" and "10:30am" into "10:30" "am" ("a.m."
+/// arrives as "a" "m" and "o'clock" as "oclock"; the clock reads both).
 fn words(text: &str) -> Vec<String> {
-    let lower = text
-        .to_lowercase()
-        .replace(['’', '‘'], "'")
-        .replace("a.m.", "am")
-        .replace("p.m.", "pm")
-        .replace("o'clock", "oclock");
     let mut out = Vec::new();
-    for word in lower.split(|c: char| !(c.is_alphanumeric() || c == ':')) {
-        let word = word.trim_matches(':');
-        if word.is_empty() {
-            continue;
-        }
-        match split_meridiem(word) {
+    for word in crate::speech::words(text) {
+        match split_meridiem(&word) {
             Some((number, meridiem)) => {
                 out.push(number.to_owned());
                 out.push(meridiem.to_owned());
             }
-            None => out.push(word.to_owned()),
+            None => out.push(word),
         }
     }
     out
@@ -104,15 +114,6 @@ fn split_meridiem(word: &str) -> Option<(&str, &str)> {
         .or_else(|| word.strip_suffix("pm"))?;
     let is_time = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b':');
     is_time.then(|| (number, &word[number.len()..]))
-}
-
-fn day_part(words: &[String]) -> Option<DayPart> {
-    words.iter().find_map(|w| match w.as_str() {
-        "morning" => Some(DayPart::Morning),
-        "afternoon" => Some(DayPart::Afternoon),
-        "evening" | "tonight" | "night" => Some(DayPart::Evening),
-        _ => None,
-    })
 }
 
 #[cfg(test)]
