@@ -90,37 +90,7 @@ impl Store {
         use calls::Column as C;
         let t = tenant.as_uuid();
         let scope = self.scoped(tenant).await?;
-        let sum = |condition: &str, value: &str| {
-            Expr::cust(format!(
-                "SUM(CASE WHEN {condition} THEN {value} ELSE 0 END)"
-            ))
-        };
-        let totals: Option<TotalsRow> = in_range(
-            calls::Entity::find(),
-            t,
-            C::TenantId,
-            C::StartedAt,
-            from,
-            to,
-        )
-        .select_only()
-        .column_as(C::Id.count(), "total")
-        .column_as(sum("answered_at IS NOT NULL", "1"), "answered")
-        .column_as(
-            sum(
-                "answered_at IS NOT NULL AND duration_secs IS NOT NULL",
-                "duration_secs",
-            ),
-            "answered_secs",
-        )
-        .column_as(
-            sum("answered_at IS NOT NULL AND duration_secs IS NOT NULL", "1"),
-            "answered_timed",
-        )
-        .column_as(sum("transfer_result = 'transferred'", "1"), "transferred")
-        .into_tuple()
-        .one(&scope)
-        .await?;
+        let calls = call_totals(&scope, t, from, to).await?;
         let needs_attention = in_range(
             calls::Entity::find(),
             t,
@@ -156,17 +126,8 @@ impl Store {
         .count(&scope)
         .await?;
         scope.commit().await?;
-        let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
-        let (total, answered, answered_secs, answered_timed, transferred) =
-            totals.unwrap_or((0, None, None, None, None));
         Ok(OverviewCounts {
-            calls: CallTotals {
-                total: n(Some(total)),
-                answered: n(answered),
-                answered_secs: n(answered_secs),
-                answered_timed: n(answered_timed),
-                transferred: n(transferred),
-            },
+            calls,
             appointments_booked,
             dnc_added,
             needs_attention,
@@ -299,6 +260,49 @@ impl Store {
             newly_resolved: updated.rows_affected > 0,
         })
     }
+}
+
+/// One row of sums over the range's calls.
+async fn call_totals(
+    scope: &impl sea_orm::ConnectionTrait,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<CallTotals, StoreError> {
+    use calls::Column as C;
+    let sum = |condition: &str, value: &str| {
+        Expr::cust(format!(
+            "SUM(CASE WHEN {condition} THEN {value} ELSE 0 END)"
+        ))
+    };
+    let timed = "answered_at IS NOT NULL AND duration_secs IS NOT NULL";
+    let totals: Option<TotalsRow> = in_range(
+        calls::Entity::find(),
+        tenant,
+        C::TenantId,
+        C::StartedAt,
+        from,
+        to,
+    )
+    .select_only()
+    .column_as(C::Id.count(), "total")
+    .column_as(sum("answered_at IS NOT NULL", "1"), "answered")
+    .column_as(sum(timed, "duration_secs"), "answered_secs")
+    .column_as(sum(timed, "1"), "answered_timed")
+    .column_as(sum("transfer_result = 'transferred'", "1"), "transferred")
+    .into_tuple()
+    .one(scope)
+    .await?;
+    let n = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+    let (total, answered, answered_secs, answered_timed, transferred) =
+        totals.unwrap_or((0, None, None, None, None));
+    Ok(CallTotals {
+        total: n(Some(total)),
+        answered: n(answered),
+        answered_secs: n(answered_secs),
+        answered_timed: n(answered_timed),
+        transferred: n(transferred),
+    })
 }
 
 fn attention_item(row: calls::Model) -> Result<AttentionItem, StoreError> {

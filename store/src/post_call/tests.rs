@@ -165,3 +165,11 @@ async fn a_low_confidence_analysis_is_flagged_and_resolving_it_twice_changes_not
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_post_call_migration_rolls_back_and_applies_again() {
+    use migrations::{Migrator, MigratorTrait};
+    let (store, _, _, _) = store_with_call().await;
+    Migrator::down(store.connection(), Some(1)).await.unwrap();
+    Migrator::up(store.connection(), None).await.unwrap();
+}
