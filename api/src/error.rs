@@ -23,7 +23,7 @@ pub enum ApiError {
     Conflict(String),
     #[error("this tenant is suspended; contact the platform operator")]
     TenantSuspended,
-    #[error("invalid Twilio signature")]
+    #[error("missing or invalid request signature")]
     InvalidSignature,
     #[error("{0} not found")]
     NotFound(&'static str),

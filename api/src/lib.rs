@@ -65,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::knowledge::router())
         .merge(routes::directory::router())
         .merge(routes::crm::router())
+        .merge(routes::elevenlabs::router())
+        .merge(routes::integrations::router())
+        .merge(routes::overview::router())
         .merge(routes::health::router())
         .merge(openapi::router())
         .with_state(state);

@@ -15,6 +15,8 @@
 //! - [`m20261204_000008_transfers`]: warm transfers, and the call's transfer result.
 //! - [`m20261205_000009_crm`]: the dealership CRM: branches, customers, vehicles, jobs, scripts,
 //!   appointments, the do-not-call list, QA reviews, campaigns and their targets.
+//! - [`m20261205_000010_post_call`]: post-call analysis and the review queue on `calls`, calls
+//!   from other platforms (`source`, `external_id`), one booking per call, integration secrets.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -30,6 +32,7 @@ mod m20261204_000006_directory;
 mod m20261204_000007_message_delivery;
 mod m20261204_000008_transfers;
 mod m20261205_000009_crm;
+mod m20261205_000010_post_call;
 
 pub struct Migrator;
 
@@ -46,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_message_delivery::Migration),
             Box::new(m20261204_000008_transfers::Migration),
             Box::new(m20261205_000009_crm::Migration),
+            Box::new(m20261205_000010_post_call::Migration),
         ]
     }
 }

@@ -88,6 +88,9 @@ pub struct CallPage {
     pub next_cursor: Option<Uuid>,
 }
 
+/// `calls.source` of the calls we place and receive through Twilio ourselves.
+pub const SOURCE_TWILIO: &str = "twilio";
+
 /// A stored value we did not write: the row is corrupt.
 fn corrupt(column: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("calls.{column} `{value}`"))
@@ -149,6 +152,14 @@ impl Store {
             answered_by: Set(None),
             workflow_id: Set(call.workflow_id),
             transfer_result: Set(None),
+            analysis: Set(None),
+            outcome_class: Set(None),
+            needs_attention: Set(false),
+            resolved_at: Set(None),
+            resolved_by: Set(None),
+            campaign_id: Set(None),
+            external_id: Set(None),
+            source: Set(SOURCE_TWILIO.to_owned()),
         };
         let txn = self.scoped_one(tenant).await?;
         calls::Entity::insert(row)
@@ -305,7 +316,7 @@ async fn find_by_sid(
 
 /// The call's transcript segments from `first_seq` on become `segments` (a retried
 /// activity's earlier attempt at them goes).
-async fn replace_transcript_from(
+pub(crate) async fn replace_transcript_from(
     txn: &DatabaseTransaction,
     tenant: Uuid,
     call_id: Uuid,

@@ -16,6 +16,10 @@
 //!   the one-snapshot [`Store::directory`] calls route by.
 //! - [`knowledge`]: the tenant knowledge base and its keyword search.
 //! - [`messages`]: messages agents take for people at the business.
+//! - [`post_call`]: a finished call's analysis and what it sets off (do-not-call, booking,
+//!   review), and calls recorded from other platforms' post-call webhooks.
+//! - [`overview`]: the dashboard's counts over a tenant's calls, and the review queue.
+//! - [`integrations`]: secrets of the platforms that call us (ElevenLabs' webhook secret).
 //! - [`deliveries`]: each channel's delivery of a message, the tenant's message webhook, the
 //!   number a message's SMS is sent from.
 //!
@@ -33,9 +37,12 @@ pub mod deliveries;
 pub mod directory;
 pub mod edge;
 pub mod entities;
+pub mod integrations;
 pub mod knowledge;
 pub mod messages;
 pub mod numbers;
+pub mod overview;
+pub mod post_call;
 pub mod refresh_tokens;
 pub mod tenants;
 pub mod transfers;

@@ -21,6 +21,16 @@ pub struct Model {
     pub answered_by: Option<String>,
     pub workflow_id: String,
     pub transfer_result: Option<String>,
+    /// `PostCallAnalysis` as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub analysis: Option<String>,
+    pub outcome_class: Option<String>,
+    pub needs_attention: bool,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub resolved_by: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub source: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ pub mod phone_numbers;
 pub mod qa_reviews;
 pub mod refresh_tokens;
 pub mod scripts;
+pub mod tenant_integrations;
 pub mod tenant_webhooks;
 pub mod tenants;
 pub mod transcript_segments;

@@ -19,6 +19,7 @@ mod numbers;
 mod offline;
 mod permissions;
 mod platform;
+mod postcall;
 mod rate_limits;
 mod rls;
 mod simulated;

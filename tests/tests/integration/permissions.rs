@@ -20,6 +20,7 @@ const PUBLIC: &[&str] = &[
     "POST /twilio/transfer/conference",
     "POST /twilio/hold-music",
     "GET /twilio/media",
+    "POST /webhooks/elevenlabs/post-call",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh",
     "POST /v1/auth/logout",
