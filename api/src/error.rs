@@ -13,6 +13,9 @@ use utoipa::ToSchema;
 pub enum ApiError {
     #[error("invalid `{field}`: {detail}")]
     InvalidField { field: &'static str, detail: String },
+    /// A query-string parameter, named as the client spelled it.
+    #[error("invalid `{field}`: {detail}")]
+    InvalidParameter { field: String, detail: String },
     #[error("missing, invalid or expired credentials")]
     Unauthorized,
     #[error("this needs the `{permission}` permission, which your role does not have")]
@@ -65,7 +68,7 @@ impl ApiError {
 
     fn status_and_title(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            Self::InvalidField { .. } => (
+            Self::InvalidField { .. } | Self::InvalidParameter { .. } => (
                 StatusCode::BAD_REQUEST,
                 "invalid-request",
                 "Invalid request",
@@ -113,6 +116,7 @@ impl IntoResponse for ApiError {
         };
         let field = match &self {
             Self::InvalidField { field, .. } => Some((*field).to_owned()),
+            Self::InvalidParameter { field, .. } => Some(field.clone()),
             _ => None,
         };
         let permission = match &self {

@@ -12,6 +12,7 @@
 //! - [`auth`]: who is calling (API key or JWT) and `Authorized<P>`, the permission check.
 //! - [`audit`]: recording mutations, secrets redacted.
 //! - [`error`]: `ApiError`, rendered as RFC 7807 `application/problem+json`.
+//! - [`query`]: `Query<T>`, the query string or a problem naming the bad parameter.
 //! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
 //! - [`rate_limit`]: per-tenant token buckets (Redis or in-process), checked by `Authorized`.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod hardening;
 pub mod metrics;
 pub mod openapi;
+pub mod query;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;

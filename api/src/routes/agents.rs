@@ -6,6 +6,7 @@
 //! takes them as fields.
 
 use super::text;
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -13,7 +14,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
     routing::get,
 };

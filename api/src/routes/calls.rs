@@ -1,12 +1,13 @@
 //! `/v1/calls`: a tenant's calls, newest first.
 
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, perm},
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     routing::get,
 };
 use chrono::{DateTime, Utc};

@@ -8,14 +8,9 @@
 //! signature, no secret set and no such tenant are the same 403, so the endpoint does not tell
 //! strangers which tenants exist. A redelivered conversation is a 200 that changes nothing.
 
+use crate::query::Query;
 use crate::{ApiError, AppState, hardening};
-use axum::{
-    Json, Router,
-    body::Bytes,
-    extract::{Query, State},
-    http::HeaderMap,
-    routing::post,
-};
+use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use chrono::{DateTime, Utc};
 use domain::{
     CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, TenantId,

@@ -1,6 +1,7 @@
 //! `/v1/knowledge`: the tenant's knowledge base — question and answer entries the agents may
 //! quote, each in one of the 18 categories of `domain::KnowledgeCategory`.
 
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -8,7 +9,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
     routing::get,
 };

@@ -1,6 +1,7 @@
 //! `/v1/messages`: messages the tenant's agents took for people at the business, and their
 //! status (`new` → `read` → `handled`).
 
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -8,7 +9,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
     routing::{get, post},
 };

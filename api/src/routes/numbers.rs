@@ -6,6 +6,7 @@
 //! it twice; the store then returns the tenant's existing row for a number it already has.
 //! A released number keeps its row (`released_at`) and routes nowhere.
 
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -13,7 +14,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
     routing::get,
 };

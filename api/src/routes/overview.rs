@@ -8,6 +8,7 @@
 
 mod series;
 
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -15,7 +16,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     routing::{get, post},
 };
 use chrono::{DateTime, Duration, Utc};

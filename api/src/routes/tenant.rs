@@ -2,15 +2,12 @@
 //! mutation of its data, who made it and from where).
 
 use super::views::{TenantView, time_zone};
+use crate::query::Query;
 use crate::{
     ApiError, AppState, audit,
     auth::{Authorized, perm},
 };
-use axum::{
-    Json, Router,
-    extract::{Query, State},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::{AuditRecord, TenantUpdate};

@@ -2,13 +2,14 @@
 //! hands out a role with a permission they lack, and the last active owner stays one.
 
 use super::views::{UserView, role};
+use crate::query::Query;
 use crate::{
     ApiError, AppState, audit,
     auth::{Authorized, Principal, password, perm},
 };
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     routing::get,
 };

@@ -708,6 +708,18 @@ async fn a_target_list_keeps_its_good_rows_and_names_each_bad_one_by_line() {
     )
     .await;
     assert_eq!((status, problem["field"].as_str()), (400, Some("body")));
+    // A bad query parameter is a problem naming it, like a bad body field.
+    let (status, problem) = get(
+        &app,
+        &manager,
+        &format!("/v1/campaigns/{campaign}/targets?limit=ten"),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (400, Some("limit")),
+        "{problem}"
+    );
     let other = app
         .store
         .create_tenant("Other dealership")

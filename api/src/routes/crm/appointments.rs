@@ -5,14 +5,12 @@ use super::{
     MAX_TEXT_CHARS, id_field, instant, one_of, optional_call_sid, optional_id, optional_text,
     range, zone,
 };
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use domain::crm::{AppointmentSource, AppointmentStatus};
 use serde::{Deserialize, Serialize};

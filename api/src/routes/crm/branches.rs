@@ -2,14 +2,12 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_NAME_CHARS, MAX_TEXT_CHARS, optional_phone, optional_text, optional_zone};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use domain::directory::Schedule;
 use serde::{Deserialize, Serialize};

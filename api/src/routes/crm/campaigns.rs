@@ -4,13 +4,14 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_NAME_CHARS, one_of, optional_id};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
 };
 use chrono::{DateTime, Utc};
 use domain::crm::{CampaignStatus, TargetState};

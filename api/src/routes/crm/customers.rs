@@ -8,14 +8,12 @@ use super::{
     MAX_NAME_CHARS, MAX_TEXT_CHARS, optional_email, optional_id, optional_instant, optional_phone,
     optional_text, optional_zone,
 };
+use crate::query::Query;
 use crate::{
     ApiError, AppState, audit,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use domain::phone::mask_phone;
 use serde::{Deserialize, Serialize};

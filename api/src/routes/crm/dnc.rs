@@ -3,14 +3,12 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_TEXT_CHARS, one_of, optional_call_sid, optional_phone, optional_text, phone};
+use crate::query::Query;
 use crate::{
     ApiError, AppState, audit,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use domain::{crm::DncSource, phone::mask_phone};
 use serde::{Deserialize, Serialize};

@@ -5,14 +5,12 @@ use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{
     MAX_NAME_CHARS, MAX_TEXT_CHARS, one_of, optional_id, optional_instant, optional_text, range,
 };
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use domain::crm::JobStatus;
 use serde::{Deserialize, Serialize};

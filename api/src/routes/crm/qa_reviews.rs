@@ -3,14 +3,12 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_TEXT_CHARS, call_sid, optional_call_sid, optional_text};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

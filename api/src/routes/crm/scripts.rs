@@ -3,13 +3,14 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_NAME_CHARS, MAX_TEXT_CHARS, optional_text};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
 };
 use chrono::{DateTime, Utc};

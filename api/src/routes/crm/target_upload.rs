@@ -11,6 +11,7 @@
 //! reason. Good rows are kept whatever the bad ones are.
 
 use super::crud::path_id;
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, perm},
@@ -18,7 +19,7 @@ use crate::{
 use axum::{
     Json,
     body::Body,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, header},
 };
 use domain::{

@@ -2,14 +2,12 @@
 
 use super::crud::{self, List, PageQuery, Surface, crud_operations};
 use super::{MAX_NAME_CHARS, MAX_TEXT_CHARS, id_field, optional_id, optional_text};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     auth::{Authorized, Principal, perm},
 };
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use store::crm::customers::{Vehicle, VehicleFields, VehicleFilter, Vehicles};

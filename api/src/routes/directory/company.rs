@@ -3,6 +3,7 @@
 //! `/v1/directory/availability`: whether someone is reachable at a moment, and when next.
 
 use super::{MAX_NAME_CHARS, MAX_TEXT_CHARS, body, hours, optional_text, uuid_field};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -10,7 +11,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{Query, State, rejection::JsonRejection},
+    extract::{State, rejection::JsonRejection},
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use domain::directory::{CompanyInfo, Schedule, TargetKind};

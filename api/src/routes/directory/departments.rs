@@ -2,6 +2,7 @@
 //! optional hours and a routing priority between equally good matches.
 
 use super::{MAX_TEXT_CHARS, body, hours, name, optional_text, path_id, present};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -9,7 +10,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use domain::directory::{Department, Schedule};

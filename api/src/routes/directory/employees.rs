@@ -2,6 +2,7 @@
 //! their department, roles ("office manager", "hygienist"), status and optional own hours.
 
 use super::{MAX_NAME_CHARS, body, hours, name, optional_text, path_id, present, text, uuid_field};
+use crate::query::Query;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -9,7 +10,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::JsonRejection},
+    extract::{Path, State, rejection::JsonRejection},
     http::StatusCode,
 };
 use domain::{
