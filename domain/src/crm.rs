@@ -3,6 +3,7 @@
 //! and what a script asks the agent to collect. Each has one spelling, used on the wire, in the
 //! database and in checks.
 
+use crate::directory::schedule::resolve_local;
 use crate::platform::closed_enum;
 use serde::{Deserialize, Serialize};
 
@@ -116,23 +117,15 @@ pub struct CollectField {
 }
 
 /// The instants `[start, end)` of the local day `offset` days after `now`'s in `zone`: today is
-/// 0, tomorrow 1. Midnight that a DST change skips starts the day at the first instant after.
+/// 0, tomorrow 1. Midnight that a DST change skips starts the day at the first instant after
+/// (the directory's `resolve_local`, which schedules use too).
 pub fn local_day(
     now: chrono::DateTime<chrono::Utc>,
     zone: chrono_tz::Tz,
     offset: u64,
 ) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
     let day = now.with_timezone(&zone).date_naive() + chrono::Days::new(offset);
-    let start_of = |date: chrono::NaiveDate| {
-        let midnight = date.and_time(chrono::NaiveTime::MIN);
-        // A zone that skips midnight (some DST changes) starts the day an hour later.
-        let local = midnight.and_local_timezone(zone).earliest().or_else(|| {
-            (midnight + chrono::TimeDelta::hours(1))
-                .and_local_timezone(zone)
-                .earliest()
-        });
-        local.map_or_else(|| midnight.and_utc(), |l| l.with_timezone(&chrono::Utc))
-    };
+    let start_of = |date| resolve_local(zone, date, chrono::NaiveTime::MIN);
     (start_of(day), start_of(day + chrono::Days::new(1)))
 }
 
