@@ -5,9 +5,29 @@
 //! answered with `session.updated` echoing the requested session. An `input_audio_buffer.append`
 //! whose `audio` is not base64 is refused with an `error` event. `conversation.item.truncate`
 //! is answered with `conversation.item.truncated`, `conversation.item.create` with
-//! `conversation.item.added`. The [`Script`] runs on the first connection only
-//! ([`FakeOpenAiRealtime::start_many`]: one script per connection, in order).
+//! `conversation.item.added`.
+//!
+//! Which [`Script`] a connection runs:
+//!
+//! - [`FakeOpenAiRealtime::start`]: the script runs on the first connection only.
+//! - [`FakeOpenAiRealtime::start_many`]: one script per connection, in order of connection; each
+//!   is taken when the WebSocket connects (later connections run none).
+//! - [`FakeOpenAiRealtime::start_keyed`]: the script is chosen by what the call is about. When a
+//!   connection's first `session.update` arrives, the first `(key, script)` pair whose key is a
+//!   substring of its `session.instructions` runs (a copy: a pair serves any number of
+//!   connections); if no key matches (or there are no instructions), a copy of the fallback runs,
+//!   or nothing. Later `session.update`s do not change the choice. The script still sees every
+//!   client event of its connection from the connect on (events before the choice wait in its
+//!   queue), exactly as under `start_many`, so a script behaves the same in either mode; the
+//!   greeting `Say` waits for `response.create` anyway, which Switchboard's client sends only
+//!   once its `session.update` is answered. The script starts right after that `session.updated`
+//!   is queued, so nothing it sends comes before it.
+//!
+//! In every mode [`FakeOpenAiRealtime::script_finished`] turns true when any connection's script
+//! has run all its steps, and [`FakeOpenAiRealtime::instructions_seen`] lists the
+//! `session.instructions` of every `session.update`, in order of arrival.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,10 +59,47 @@ struct State {
     received: Vec<Value>,
     tool_outputs: Vec<(String, String)>,
     truncations: Vec<(String, u64)>,
+    instructions: Vec<String>,
     caller_audio_bytes: usize,
     bearer_token: Option<String>,
     model: Option<String>,
     connections: usize,
+}
+
+/// Where each connection's script comes from; see the module documentation.
+#[derive(Debug)]
+enum Scripts {
+    /// `start` / `start_many`: taken when the WebSocket connects, in order of connection.
+    InOrder(Mutex<VecDeque<Script>>),
+    /// `start_keyed`: chosen (and cloned) at the connection's first `session.update`.
+    Keyed {
+        keyed: Vec<(String, Script)>,
+        fallback: Option<Script>,
+    },
+}
+
+impl Scripts {
+    /// The script of a connection that has just connected (`InOrder` only).
+    fn at_connect(&self) -> Option<Script> {
+        match self {
+            Scripts::InOrder(queue) => queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front(),
+            Scripts::Keyed { .. } => None,
+        }
+    }
+
+    /// The script of a connection whose first `session.update` carries `instructions`
+    /// (`Keyed` only).
+    fn for_instructions(&self, instructions: &str) -> Option<Script> {
+        match self {
+            Scripts::InOrder(_) => None,
+            Scripts::Keyed { keyed, fallback } => keyed
+                .iter()
+                .find(|(key, _)| instructions.contains(key.as_str()))
+                .map(|(_, script)| script)
+                .or(fallback.as_ref())
+                .cloned(),
+        }
+    }
 }
 
 /// A scripted OpenAI Realtime server on `127.0.0.1`; see the module documentation.
@@ -69,18 +126,30 @@ impl FakeOpenAiRealtime {
     /// Like [`FakeOpenAiRealtime::start`], with one script per connection, in order of
     /// connection (a call's second media stream is a second connection).
     pub async fn start_many(scripts: Vec<Script>) -> Self {
+        Self::serve_scripts(Scripts::InOrder(Mutex::new(VecDeque::from(scripts)))).await
+    }
+
+    /// Chooses each connection's script by its instructions: at the connection's first
+    /// `session.update`, the first pair whose key occurs in `session.instructions` runs, else
+    /// `fallback`, else nothing. Scripts are cloned, so one pair serves any number of
+    /// connections. See the module documentation.
+    pub async fn start_keyed(keyed: Vec<(String, Script)>, fallback: Option<Script>) -> Self {
+        Self::serve_scripts(Scripts::Keyed { keyed, fallback }).await
+    }
+
+    async fn serve_scripts(scripts: Scripts) -> Self {
         let (listener, addr) = bind_local().await;
         let state = Arc::new(Mutex::new(State::default()));
         let (finished_tx, finished) = watch::channel(false);
         let finished_tx = Arc::new(finished_tx);
-        let script = Arc::new(Mutex::new(std::collections::VecDeque::from(scripts)));
+        let scripts = Arc::new(scripts);
         let accept_state = Arc::clone(&state);
         let accept_task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 tokio::spawn(serve(
                     tcp,
                     Arc::clone(&accept_state),
-                    Arc::clone(&script),
+                    Arc::clone(&scripts),
                     Arc::clone(&finished_tx),
                 ));
             }
@@ -123,6 +192,12 @@ impl FakeOpenAiRealtime {
         self.lock().truncations.clone()
     }
 
+    /// The `session.instructions` of every `session.update` (that has them as a string), in
+    /// order of arrival, over all connections.
+    pub fn instructions_seen(&self) -> Vec<String> {
+        self.lock().instructions.clone()
+    }
+
     /// Total decoded bytes of caller audio appended (μ-law: 8 bytes per millisecond).
     pub fn caller_audio_bytes(&self) -> usize {
         self.lock().caller_audio_bytes
@@ -143,12 +218,13 @@ impl FakeOpenAiRealtime {
         self.lock().connections
     }
 
-    /// True once every step of the script has run.
+    /// True once every step of a script has run (of any connection's, when there are several).
     pub fn script_finished(&self) -> bool {
         *self.finished.borrow()
     }
 
-    /// Waits up to `timeout` for the script to finish; returns whether it did.
+    /// Waits up to `timeout` for a script to finish (see [`FakeOpenAiRealtime::script_finished`]);
+    /// returns whether one did.
     pub async fn wait_until_finished(&self, timeout: Duration) -> bool {
         wait_finished(self.finished.clone(), timeout).await
     }
@@ -167,7 +243,7 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 async fn serve(
     tcp: TcpStream,
     state: Arc<Mutex<State>>,
-    script: Arc<Mutex<std::collections::VecDeque<Script>>>,
+    scripts: Arc<Scripts>,
     finished: Arc<watch::Sender<bool>>,
 ) {
     let handshake_state = Arc::clone(&state);
@@ -208,10 +284,20 @@ async fn serve(
         }),
     );
 
+    // Every client event goes into this one queue from the connect on; the script runner gets
+    // the receiving end when the script is chosen (at once, or at the first `session.update` in
+    // keyed mode), so it reads each event exactly once, including those sent before it started.
     let (to_script, from_client) = mpsc::unbounded_channel();
-    let script = script.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-    if let Some(script) = script {
-        tokio::spawn(run_script(script, from_client, out.clone(), finished));
+    let mut unchosen = Some(from_client);
+    if let Some(script) = scripts.at_connect()
+        && let Some(from_client) = unchosen.take()
+    {
+        tokio::spawn(run_script(
+            script,
+            from_client,
+            out.clone(),
+            Arc::clone(&finished),
+        ));
     }
 
     while let Some(Ok(message)) = stream.next().await {
@@ -238,6 +324,23 @@ async fn serve(
                         "session": event["session"],
                     }),
                 );
+                let instructions = event["session"]["instructions"].as_str();
+                if let Some(instructions) = instructions {
+                    lock(&state).instructions.push(instructions.to_owned());
+                }
+                // Keyed mode: the first `session.update` chooses the script. It starts after
+                // `session.updated` is queued, so nothing it sends can overtake that answer.
+                if let Scripts::Keyed { .. } = *scripts
+                    && let Some(from_client) = unchosen.take()
+                    && let Some(script) = scripts.for_instructions(instructions.unwrap_or(""))
+                {
+                    tokio::spawn(run_script(
+                        script,
+                        from_client,
+                        out.clone(),
+                        Arc::clone(&finished),
+                    ));
+                }
             }
             "input_audio_buffer.append" => {
                 let decoded = event["audio"].as_str().map(|a| BASE64.decode(a));
@@ -551,4 +654,197 @@ async fn call_tool(
     wait_for_event(from_client, |e| e["type"] == "response.create")
         .await
         .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+    use super::*;
+    use crate::script::Step;
+
+    type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    async fn connect(fake: &FakeOpenAiRealtime) -> Client {
+        let mut request = format!("{}?model=gpt-realtime", fake.url())
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", "Bearer sk-test".parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(next_event(&mut ws).await["type"], "session.created");
+        ws
+    }
+
+    async fn send(ws: &mut Client, event: Value) {
+        ws.send(Message::text(event.to_string())).await.unwrap();
+    }
+
+    async fn next_event(ws: &mut Client) -> Value {
+        let message = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a server event in time")
+            .expect("connection open")
+            .unwrap();
+        serde_json::from_str(message.to_text().unwrap()).unwrap()
+    }
+
+    fn session_update(instructions: &str) -> Value {
+        json!({
+            "type": "session.update",
+            "session": {"type": "realtime", "instructions": instructions},
+        })
+    }
+
+    /// The transcript of the next response, read up to its `response.done`.
+    async fn next_transcript(ws: &mut Client) -> String {
+        let mut transcript = None;
+        loop {
+            let event = next_event(ws).await;
+            match event["type"].as_str().unwrap_or("") {
+                "response.output_audio_transcript.done" => {
+                    transcript = event["transcript"].as_str().map(str::to_owned);
+                }
+                "response.done" => return transcript.expect("a transcript before response.done"),
+                _ => {}
+            }
+        }
+    }
+
+    /// What Switchboard's client does: `session.update`, wait for `session.updated`, then
+    /// `response.create` for the greeting; returns the greeting's transcript.
+    async fn greeting(ws: &mut Client, instructions: &str) -> String {
+        send(ws, session_update(instructions)).await;
+        assert_eq!(next_event(ws).await["type"], "session.updated");
+        send(ws, json!({"type": "response.create"})).await;
+        next_transcript(ws).await
+    }
+
+    fn says(text: &str) -> Script {
+        Script(vec![Step::say(text, 200)])
+    }
+
+    fn keyed() -> Vec<(String, Script)> {
+        vec![
+            ("billing".to_owned(), says("Billing here.")),
+            ("support".to_owned(), says("Support here.")),
+        ]
+    }
+
+    #[tokio::test]
+    async fn keyed_scripts_follow_the_instructions_and_unmatched_get_the_fallback() {
+        let fake = FakeOpenAiRealtime::start_keyed(keyed(), Some(says("Fallback here."))).await;
+        // Open at once, in the opposite order of the keys: the connection order does not matter.
+        let mut support = connect(&fake).await;
+        let mut billing = connect(&fake).await;
+        let mut other = connect(&fake).await;
+        let mut billing_again = connect(&fake).await;
+
+        let support_instructions = "You are the support line. Be kind.";
+        let billing_instructions = "You answer billing questions.";
+        let other_instructions = "You take messages.";
+        assert_eq!(
+            greeting(&mut support, support_instructions).await,
+            "Support here."
+        );
+        assert!(fake.wait_until_finished(WAIT).await);
+        assert_eq!(
+            greeting(&mut billing, billing_instructions).await,
+            "Billing here."
+        );
+        assert_eq!(
+            greeting(&mut other, other_instructions).await,
+            "Fallback here."
+        );
+        assert_eq!(
+            greeting(&mut billing_again, billing_instructions).await,
+            "Billing here.",
+            "a pair serves any number of connections"
+        );
+        assert_eq!(fake.connections(), 4);
+        assert_eq!(
+            fake.instructions_seen(),
+            [
+                support_instructions,
+                billing_instructions,
+                other_instructions,
+                billing_instructions,
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_first_matching_key_wins_and_later_updates_do_not_rechoose() {
+        let fake = FakeOpenAiRealtime::start_keyed(keyed(), None).await;
+        let mut ws = connect(&fake).await;
+        assert_eq!(
+            greeting(&mut ws, "support for billing").await,
+            "Billing here."
+        );
+        send(&mut ws, session_update("support only")).await;
+        assert_eq!(next_event(&mut ws).await["type"], "session.updated");
+        assert_eq!(
+            fake.instructions_seen(),
+            ["support for billing", "support only"]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_match_or_fallback_no_script_runs() {
+        let fake = FakeOpenAiRealtime::start_keyed(keyed(), None).await;
+        let mut ws = connect(&fake).await;
+        // No instructions at all is "no match" too.
+        send(&mut ws, json!({"type": "session.update", "session": {}})).await;
+        assert_eq!(next_event(&mut ws).await["type"], "session.updated");
+        send(&mut ws, json!({"type": "response.create"})).await;
+        // The fake still answers the connection's own events, and nothing else comes.
+        send(
+            &mut ws,
+            json!({"type": "conversation.item.create", "item": {"type": "message"}}),
+        )
+        .await;
+        assert_eq!(next_event(&mut ws).await["type"], "conversation.item.added");
+        let more = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+        assert!(more.is_err(), "unexpected server event: {more:?}");
+        assert!(!fake.script_finished());
+        assert!(fake.instructions_seen().is_empty());
+    }
+
+    #[tokio::test]
+    async fn events_before_the_first_session_update_reach_the_keyed_script_once() {
+        let fake = FakeOpenAiRealtime::start_keyed(keyed(), None).await;
+        let mut ws = connect(&fake).await;
+        // A `response.create` sent before the script is chosen is queued for it, not lost...
+        send(&mut ws, json!({"type": "response.create"})).await;
+        send(&mut ws, session_update("billing")).await;
+        assert_eq!(next_event(&mut ws).await["type"], "session.updated");
+        assert_eq!(next_transcript(&mut ws).await, "Billing here.");
+        assert!(fake.wait_until_finished(WAIT).await);
+        // ...and delivered once: the script has finished, no second greeting follows.
+        send(&mut ws, json!({"type": "response.create"})).await;
+        let more = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+        assert!(more.is_err(), "unexpected server event: {more:?}");
+    }
+
+    #[tokio::test]
+    async fn start_many_still_takes_scripts_at_connect_in_order() {
+        let fake = FakeOpenAiRealtime::start_many(vec![says("First."), says("Second.")]).await;
+        let mut first = connect(&fake).await;
+        let mut second = connect(&fake).await;
+        let mut third = connect(&fake).await;
+        // Instructions play no part: the order of connection does.
+        assert_eq!(greeting(&mut second, "billing").await, "Second.");
+        assert_eq!(greeting(&mut first, "support").await, "First.");
+        send(&mut third, session_update("billing")).await;
+        assert_eq!(next_event(&mut third).await["type"], "session.updated");
+        send(&mut third, json!({"type": "response.create"})).await;
+        let more = tokio::time::timeout(Duration::from_millis(300), third.next()).await;
+        assert!(more.is_err(), "unexpected server event: {more:?}");
+        assert_eq!(fake.instructions_seen(), ["billing", "support", "billing"]);
+    }
 }
