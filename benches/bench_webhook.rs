@@ -86,6 +86,7 @@ async fn main() -> Result<()> {
             max_duration_secs: 60,
             followup_sms: None,
             carried: None,
+            campaign: None,
         };
         let options = WorkflowStartOptions::new(
             unpolled_queue.clone(),

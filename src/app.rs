@@ -273,6 +273,12 @@ pub fn build_worker(
         twilio_client(settings)?,
         telephony::PublicUrl::new(settings.public_url.clone()),
     );
+    let campaign = activities::CampaignActivitiesImpl::new(
+        store.clone(),
+        twilio_client(settings)?,
+        telephony::PublicUrl::new(settings.public_url.clone()),
+        temporal.clone(),
+    );
     let directory = DirectoryActivitiesImpl::new(store.clone());
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
     let email = match &settings.smtp {
@@ -296,6 +302,7 @@ pub fn build_worker(
             notify,
             transfer,
             directory,
+            campaign,
         },
     )?)
 }

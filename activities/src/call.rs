@@ -127,6 +127,7 @@ impl CallActivitiesImpl {
             call_sid: input.call_sid,
             agent_id: input.agent_id,
             workflow_id: input.workflow_id,
+            campaign: input.campaign,
         };
         self.sessions
             .open(&session, Duration::from_secs(input.ttl_secs))

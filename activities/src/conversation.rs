@@ -137,10 +137,14 @@ impl ConversationActivitiesImpl {
             .map_err(store_failure)?;
         let model = agent.settings().llm_model;
         let mut messages = Vec::with_capacity(input.messages.len() + 1);
-        messages.push(ChatMessage::system(system_prompt(
-            &agent,
-            input.caller_id.as_ref(),
-        )));
+        let mut prompt = system_prompt(&agent, input.caller_id.as_ref());
+        if let Some(line) = &input.campaign_line {
+            prompt.push_str("\n\n");
+            prompt.push_str(domain::conversation::CAMPAIGN_GUIDANCE);
+            prompt.push('\n');
+            prompt.push_str(line);
+        }
+        messages.push(ChatMessage::system(prompt));
         messages.extend(input.messages);
         let message = self
             .llm

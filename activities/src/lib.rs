@@ -20,6 +20,7 @@
 //! explicitly: retryable (database, network, Twilio 429/5xx) or not.
 
 pub mod call;
+pub mod campaign;
 pub mod conversation;
 pub mod directory;
 pub mod email;
@@ -31,6 +32,7 @@ pub mod transfer;
 pub mod webhook;
 
 pub use call::CallActivitiesImpl;
+pub use campaign::CampaignActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};
 pub use dialog::RuleDialog;
 pub use directory::DirectoryActivitiesImpl;

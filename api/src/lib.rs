@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(routes::twilio::router(state.metrics.clone()))
         .merge(routes::transfer::router())
+        .merge(routes::campaign_calls::router())
         .merge(routes::media::router())
         .merge(routes::auth::router())
         .merge(routes::users::router())

@@ -13,6 +13,7 @@
 
 pub mod analysis;
 pub mod retry;
+pub mod settings;
 pub mod targets;
 pub mod window;
 pub mod zones;
@@ -22,6 +23,7 @@ pub use targets::{
 };
 
 pub use analysis::{OutcomeClass, PostCallAnalysis, analyse_call, validate_llm_analysis};
+pub use settings::{Callable, CampaignSettings, MachinePolicy, SettingsError};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, TargetState};
 pub use window::{CallingWindow, WindowError};
 pub use zones::infer_time_zone;

@@ -7,6 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What a campaign's call adds before its `Campaign script:` line.
+pub const CAMPAIGN_GUIDANCE: &str = "This is an outbound call the business placed. Follow the \
+    campaign script below: confirm you are speaking with the recipient, state the goal, offer \
+    the listed slots, and book with book_appointment once a time is agreed. If they ask not to \
+    be called again, call do_not_call at once and end the call politely. If they want a call \
+    at another time, call request_callback.";
+
 /// The functions a model may call during a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -380,6 +387,9 @@ pub struct LlmTurnInput {
     /// [`crate::memory`]): 0 in histories from before the window.
     #[serde(default)]
     pub earlier_messages: u32,
+    /// A campaign call's `Campaign script: {…}` line, added to the system prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_line: Option<String>,
 }
 
 /// The assistant message the LLM produced.

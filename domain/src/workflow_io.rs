@@ -34,6 +34,29 @@ pub struct CallWorkflowInput {
     /// Set when a long call continues as new: what the previous run hands over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried: Option<Box<CallCarryOver>>,
+    /// Set on a call a campaign placed: the script it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignCall>,
+}
+
+/// A campaign's call: which dial of which target it is, and the script the agent follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignCall {
+    pub campaign_id: uuid::Uuid,
+    pub target_id: uuid::Uuid,
+    /// The `campaign_attempts` row of this dial.
+    pub attempt_id: uuid::Uuid,
+    /// 1 for the first dial of the target.
+    pub attempt: u32,
+    /// `Campaign script: {…}`, added to the agent's instructions (the rule dialog reads it).
+    pub instruction_line: String,
+    /// What the agent says first.
+    pub opening: String,
+    /// The customer the target is, when the list named one.
+    #[serde(default)]
+    pub customer_id: Option<uuid::Uuid>,
+    /// The recipient's IANA zone.
+    pub time_zone: String,
 }
 
 /// What a call's run hands to the next when it continues as new (long calls keep their history
@@ -211,6 +234,9 @@ pub struct OpenSessionInput {
     pub workflow_id: String,
     /// How long the session may live: the call's max duration plus a margin.
     pub ttl_secs: u64,
+    /// A campaign's call: the script the media bridge gives the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignCall>,
 }
 
 /// Input of the `send_followup_sms` activity: one SMS per call, sent at most once even when

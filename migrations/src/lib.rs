@@ -17,6 +17,8 @@
 //!   appointments, the do-not-call list, QA reviews, campaigns and their targets.
 //! - [`m20261205_000010_post_call`]: post-call analysis and the review queue on `calls`, calls
 //!   from other platforms (`source`, `external_id`), one booking per call, integration secrets.
+//! - [`m20261205_000011_campaign_attempts`]: one row per campaign dial, the witness that
+//!   makes each dial happen once, with what the call's webhooks need.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -33,6 +35,7 @@ mod m20261204_000007_message_delivery;
 mod m20261204_000008_transfers;
 mod m20261205_000009_crm;
 mod m20261205_000010_post_call;
+mod m20261205_000011_campaign_attempts;
 
 pub struct Migrator;
 
@@ -50,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_transfers::Migration),
             Box::new(m20261205_000009_crm::Migration),
             Box::new(m20261205_000010_post_call::Migration),
+            Box::new(m20261205_000011_campaign_attempts::Migration),
         ]
     }
 }

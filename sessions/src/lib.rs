@@ -23,6 +23,9 @@ pub struct CallSession {
     pub call_sid: CallSid,
     pub agent_id: AgentId,
     pub workflow_id: String,
+    /// A campaign's call: the script the bridge gives the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<domain::workflow_io::CampaignCall>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +161,7 @@ mod tests {
             call_sid: CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
             agent_id: AgentId::new(),
             workflow_id: "call-CA0123456789abcdef0123456789abcdef".into(),
+            campaign: None,
         }
     }
 

@@ -34,6 +34,20 @@ pub struct AnalysisEffects {
     pub needs_attention: bool,
 }
 
+/// What `book_appointment` agreed during a campaign's call.
+#[derive(Debug, Clone)]
+pub struct CallBooking {
+    pub call_sid: CallSid,
+    pub campaign_id: Uuid,
+    pub customer_id: Option<Uuid>,
+    /// The person called: who the customer is when the tenant has none with this number.
+    pub name: String,
+    pub phone: E164,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub notes: Option<String>,
+}
+
 /// A call that happened on another platform, as its post-call webhook describes it.
 #[derive(Debug, Clone)]
 pub struct ExternalCall {
@@ -87,6 +101,89 @@ impl Store {
             apply_analysis(&txn, tenant, &call, analysis, campaign_id, customer_id).await?;
         txn.commit().await?;
         Ok(effects)
+    }
+
+    /// The appointment a campaign's call booked while it was live (`book_appointment`):
+    /// the one it booked before (a retried tool call), or a new one for the target's customer
+    /// (found by id or number, or created from the target).
+    pub async fn book_during_call(
+        &self,
+        tenant: TenantId,
+        booking: CallBooking,
+    ) -> Result<Uuid, StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let booked_before = appointments::Entity::find()
+            .filter(appointments::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(appointments::Column::CallSid.eq(booking.call_sid.as_str()))
+            .filter(appointments::Column::Source.eq(AppointmentSource::Call.as_str()))
+            .one(&txn)
+            .await?;
+        if let Some(existing) = booked_before {
+            txn.commit().await?;
+            return Ok(existing.id);
+        }
+        let now = Utc::now();
+        let customer = match customer_for(&txn, tenant, booking.customer_id, Some(&booking.phone))
+            .await?
+        {
+            Some(customer) => customer,
+            None => {
+                let customer = customers::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(tenant.as_uuid()),
+                    name: Set(booking.name.clone()),
+                    phone: Set(Some(booking.phone.as_str().to_owned())),
+                    email: Set(None),
+                    time_zone: Set(Some(booking.time_zone.clone())),
+                    branch_id: Set(None),
+                    consent_calls: Set(true),
+                    consent_sms: Set(false),
+                    consent_recorded_at: Set(None),
+                    notes: Set(Some("Added when a campaign call booked an appointment.".into())),
+                    deleted_at: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                };
+                customers::Entity::insert(customer)
+                    .exec_with_returning(&txn)
+                    .await?
+            }
+        };
+        let id = Uuid::now_v7();
+        appointments::Entity::insert(appointments::ActiveModel {
+            id: Set(id),
+            tenant_id: Set(tenant.as_uuid()),
+            customer_id: Set(customer.id),
+            call_sid: Set(Some(booking.call_sid.to_string())),
+            campaign_id: Set(Some(booking.campaign_id)),
+            branch_id: Set(customer.branch_id),
+            vehicle_id: Set(None),
+            starts_at: Set(booking.starts_at),
+            time_zone: Set(booking.time_zone),
+            status: Set(AppointmentStatus::Booked.as_str().to_owned()),
+            notes: Set(booking.notes),
+            source: Set(AppointmentSource::Call.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(id)
+    }
+
+    /// Puts `phone` on the do-not-call list because the person asked during `call_sid`
+    /// (already there is fine).
+    pub async fn do_not_call_from_call(
+        &self,
+        tenant: TenantId,
+        phone: &E164,
+        call_sid: &CallSid,
+    ) -> Result<(), StoreError> {
+        let txn = self.scoped(tenant).await?;
+        add_dnc(&txn, tenant, phone, call_sid.as_str()).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Records a finished call from another platform with its transcript and analysis, or

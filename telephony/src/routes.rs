@@ -9,6 +9,20 @@ pub const DECISION_PATH: &str = "/twilio/transfer/decision";
 pub const LEG_STATUS_PATH: &str = "/twilio/transfer/status";
 pub const CONFERENCE_PATH: &str = "/twilio/transfer/conference";
 pub const HOLD_MUSIC_PATH: &str = "/twilio/hold-music";
+/// Twilio asks here what a campaign's answered call does.
+pub const CAMPAIGN_ANSWER_PATH: &str = "/twilio/campaign/answer";
+/// Status callbacks of a campaign's calls.
+pub const CAMPAIGN_STATUS_PATH: &str = "/twilio/campaign/status";
+
+/// A campaign call's webhook: `{path}?attempt={attempt_id}&tenant={tenant}`.
+pub fn campaign_webhook(
+    public: &PublicUrl,
+    path: &str,
+    attempt_id: uuid::Uuid,
+    tenant: domain::TenantId,
+) -> String {
+    public.http(&format!("{path}?attempt={attempt_id}&tenant={tenant}"))
+}
 
 /// `…{path}?transfer={id}&tenant={tenant}`: a transfer webhook's URL.
 pub fn transfer_webhook(

@@ -56,6 +56,16 @@ impl TwiML {
         self
     }
 
+    /// `<Redirect method="POST">url</Redirect>`: Twilio goes on with the TwiML at `url`.
+    pub fn redirect(mut self, url: &str) -> Self {
+        let _ = write!(
+            self.body,
+            "<Redirect method=\"POST\">{}</Redirect>",
+            escape_xml(url)
+        );
+        self
+    }
+
     pub fn hangup(mut self) -> Self {
         self.body.push_str("<Hangup/>");
         self

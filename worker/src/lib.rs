@@ -5,6 +5,7 @@
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
 use activities::{
+    CampaignActivitiesImpl,
     CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, MessageActivitiesImpl,
     NotifyActivitiesImpl, TransferActivitiesImpl,
 };
@@ -16,7 +17,9 @@ use temporalio_common::protos::temporal::api::{
 };
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
-use workflows::{CallWorkflow, MessageDeliveryWorkflow, TransferWorkflow, search_attributes};
+use workflows::{
+    CallWorkflow, CampaignWorkflow, MessageDeliveryWorkflow, TransferWorkflow, search_attributes,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemporalError {
@@ -105,6 +108,7 @@ pub struct WorkerActivities {
     pub notify: NotifyActivitiesImpl,
     pub transfer: TransferActivitiesImpl,
     pub directory: DirectoryActivitiesImpl,
+    pub campaign: CampaignActivitiesImpl,
 }
 
 /// A worker serving every workflow and activity on `task_queue`.
@@ -121,12 +125,15 @@ pub fn build_worker(
         .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_workflow::<TransferWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<CampaignWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(activities.call)
         .register_activities(activities.conversation)
         .register_activities(activities.message)
         .register_activities(activities.notify)
         .register_activities(activities.transfer)
         .register_activities(activities.directory)
+        .register_activities(activities.campaign)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

@@ -303,3 +303,209 @@ pub mod message {
 pub mod notify {
     pub use super::notify_activities::StartMessageDelivery;
 }
+
+/// A campaign, by tenant and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignRef {
+    pub tenant_id: domain::TenantId,
+    pub campaign_id: uuid::Uuid,
+}
+
+/// What a campaign run needs to know, read once per run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignPlan {
+    pub name: String,
+    pub agent_id: domain::AgentId,
+    pub agent_name: String,
+    pub max_duration_secs: u32,
+    /// The number calls come from.
+    pub from: domain::E164,
+    pub settings: domain::campaign::CampaignSettings,
+}
+
+/// Input of `due_targets`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DueTargetsRequest {
+    pub campaign: CampaignRef,
+    pub now_ms: i64,
+    /// Targets the workflow holds already.
+    pub exclude: Vec<uuid::Uuid>,
+    pub limit: u32,
+}
+
+/// A target that may be dialled now, as far as its state goes (its window is the workflow's
+/// to check).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DueTarget {
+    pub id: uuid::Uuid,
+    /// IANA zone (inferred at import when the list had none).
+    pub time_zone: String,
+    /// Dials made so far.
+    pub attempts: u32,
+    /// `+1•••••0199`, for the workflow's details.
+    pub masked: String,
+}
+
+/// The answer of `due_targets`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DueTargets {
+    pub targets: Vec<DueTarget>,
+    /// The earliest time a waiting target is due (Unix ms).
+    pub next_due_ms: Option<i64>,
+    /// Targets not in a final state.
+    pub remaining: u64,
+}
+
+/// Input of `schedule_targets`: these wait for their window, which opens at `at_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScheduleTargets {
+    pub tenant_id: domain::TenantId,
+    pub ids: Vec<uuid::Uuid>,
+    /// `None`: never (every day of the window is closed): the targets are skipped.
+    pub at_ms: Option<i64>,
+}
+
+/// Input of `dial_target`: the `attempt`-th dial of a target, made at most once.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DialTarget {
+    pub campaign: CampaignRef,
+    pub target_id: uuid::Uuid,
+    pub attempt: u32,
+    pub from: domain::E164,
+    pub ring_timeout_secs: u32,
+    pub machine: domain::campaign::MachinePolicy,
+    pub agent_name: String,
+}
+
+/// What `dial_target` did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum DialResult {
+    /// Twilio is calling (this attempt's call, placed now or by an earlier try).
+    Dialed {
+        call_sid: domain::CallSid,
+        to: domain::E164,
+        call: domain::workflow_io::CampaignCall,
+    },
+    /// The number is on the do-not-call list: not dialled, the target is final.
+    DoNotCall,
+    /// The target is gone or final already: nothing to do.
+    Gone,
+}
+
+/// Input of `hand_over_status`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HandOverStatus {
+    pub tenant_id: domain::TenantId,
+    pub attempt_id: uuid::Uuid,
+    pub call_sid: domain::CallSid,
+}
+
+/// Input of `conclude_attempt`: how the call went, and what the campaign's policy makes of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConcludeAttempt {
+    pub campaign: CampaignRef,
+    pub target_id: uuid::Uuid,
+    /// `None` when the dial itself failed past its retries.
+    pub attempt_id: Option<uuid::Uuid>,
+    pub attempt: u32,
+    pub call_sid: Option<domain::CallSid>,
+    /// The call's result; `None` when its workflow could not be run.
+    pub summary: Option<domain::workflow_io::CallSummary>,
+    pub retry: domain::campaign::RetryPolicy,
+    pub customer_id: Option<uuid::Uuid>,
+    pub now_ms: i64,
+}
+
+/// Where the target stands after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Concluded {
+    pub state: domain::crm::TargetState,
+    /// When it is tried again (Unix ms), if it is.
+    pub next_attempt_ms: Option<i64>,
+    /// The post-call analysis' outcome (`appointment_booked` …), when the call was answered.
+    pub outcome_class: Option<String>,
+}
+
+/// Input of `set_campaign_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignStatusChange {
+    pub campaign: CampaignRef,
+    pub status: domain::crm::CampaignStatus,
+}
+
+/// A campaign tool the model called during a campaign's call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignToolRequest {
+    pub tenant_id: domain::TenantId,
+    pub call_sid: domain::CallSid,
+    /// The engine's id for the tool call: with the call SID, what makes a retry a repeat.
+    pub tool_call_id: String,
+    pub campaign: domain::workflow_io::CampaignCall,
+    pub tool: domain::conversation::ToolName,
+    /// The model's arguments, a JSON object as text.
+    pub arguments: String,
+    pub now_ms: i64,
+}
+
+/// Activities of `CampaignWorkflow`, and the campaign tools of its calls.
+pub struct CampaignActivities;
+
+#[activity_definitions]
+impl CampaignActivities {
+    /// The campaign's agent, number and settings (fails for good when it cannot run).
+    #[activity(name = "load_campaign")]
+    pub fn load_campaign(_input: CampaignRef) -> Result<CampaignPlan, ActivityError> {
+        unimplemented!()
+    }
+
+    #[activity(name = "set_campaign_status")]
+    pub fn set_campaign_status(_input: CampaignStatusChange) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Targets that may be dialled now, and when the next waiting one is due.
+    #[activity(name = "due_targets")]
+    pub fn due_targets(_input: DueTargetsRequest) -> Result<DueTargets, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Targets outside their calling window wait for it.
+    #[activity(name = "schedule_targets")]
+    pub fn schedule_targets(_input: ScheduleTargets) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Re-checks the do-not-call list and places the attempt's call, or adopts the one an
+    /// earlier try placed (the attempt row's call SID, written by Twilio's `initiated`
+    /// callback or by the try itself).
+    #[activity(name = "dial_target")]
+    pub fn dial_target(_input: DialTarget) -> Result<DialResult, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Gives the call's workflow the final status Twilio reported before it existed.
+    #[activity(name = "hand_over_status")]
+    pub fn hand_over_status(_input: HandOverStatus) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+
+    /// Post-call analysis, then the target's next step under the retry policy.
+    #[activity(name = "conclude_attempt")]
+    pub fn conclude_attempt(_input: ConcludeAttempt) -> Result<Concluded, ActivityError> {
+        unimplemented!()
+    }
+
+    /// `book_appointment`, `request_callback`, `do_not_call`: the tool's JSON answer.
+    #[activity(name = "campaign_tool")]
+    pub fn campaign_tool(_input: CampaignToolRequest) -> Result<serde_json::Value, ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// The generated definition types of [`CampaignActivities`].
+pub mod campaign {
+    pub use super::campaign_activities::{
+        CampaignTool, ConcludeAttempt, DialTarget, DueTargets, HandOverStatus, LoadCampaign,
+        ScheduleTargets, SetCampaignStatus,
+    };
+}

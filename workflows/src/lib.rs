@@ -3,6 +3,8 @@
 //! - [`call`]: `CallWorkflow`, one per phone call (`call-{CallSid}`).
 //! - [`transfer`]: `TransferWorkflow`, a warm transfer, child of a call
 //!   (`transfer-{CallSid}-{n}`).
+//! - [`campaign`]: `CampaignWorkflow`, an outbound campaign (`campaign-{id}`), whose calls
+//!   are child `CallWorkflow`s.
 //! - [`message`]: `MessageDeliveryWorkflow`, delivering a taken message by SMS, email and
 //!   webhook (`message-{message_id}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
@@ -11,12 +13,14 @@
 
 pub mod activities;
 pub mod call;
+pub mod campaign;
 pub mod message;
 mod options;
 pub mod search_attributes;
 pub mod transfer;
 
 pub use call::CallWorkflow;
+pub use campaign::CampaignWorkflow;
 pub use message::MessageDeliveryWorkflow;
 pub use transfer::TransferWorkflow;
 

@@ -14,6 +14,7 @@
 
 pub mod appointments;
 pub mod branches;
+pub mod campaign_control;
 pub mod campaigns;
 pub mod crud;
 pub mod customers;
@@ -49,6 +50,7 @@ pub fn router() -> Router<crate::AppState> {
         .merge(qa_reviews::router())
         .merge(campaigns::router())
         .merge(campaigns::targets_router())
+        .merge(campaign_control::router())
         .merge(owner::router())
 }
 

@@ -16,7 +16,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use domain::{CallSid, TenantId, conversation::tool_specs};
+use domain::{
+    CallSid, TenantId,
+    conversation::{CAMPAIGN_GUIDANCE, campaign_tool_specs, tool_specs},
+};
 use futures::{SinkExt, StreamExt};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
@@ -167,16 +170,31 @@ async fn prepare(
         session.workflow_id.clone(),
         start.stream_sid.clone(),
     );
+    // A campaign's call follows its script: the instructions gain the script's line, the
+    // tools are the campaign's, and the agent opens with the script's first words.
+    let (instructions, tools) = match &session.campaign {
+        Some(campaign) => (
+            format!(
+                "{}\n\n{}\n{}",
+                agent.instructions.trim(),
+                CAMPAIGN_GUIDANCE,
+                campaign.instruction_line
+            ),
+            campaign_tool_specs(),
+        ),
+        None => (agent.instructions.clone(), tool_specs()),
+    };
     let call = EngineCall {
         call_sid: call_sid.to_string(),
-        instructions: agent.instructions.clone(),
+        instructions,
         // A caller back from a transfer hears why first, not the greeting again.
         greeting: params
             .get("greeting")
             .cloned()
+            .or_else(|| session.campaign.as_ref().map(|c| c.opening.clone()))
             .unwrap_or_else(|| agent.greeting.clone()),
         settings: agent.engine_settings.clone(),
-        tools: tool_specs(),
+        tools,
     };
     Some((control, call, agent.engine))
 }

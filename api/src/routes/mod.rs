@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod auth;
 pub mod calls;
+pub mod campaign_calls;
 pub mod codec;
 pub mod crm;
 pub mod demo;

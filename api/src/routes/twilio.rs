@@ -179,6 +179,7 @@ async fn open_session_now(state: &AppState, route: &store::InboundRoute, call_si
         call_sid: call_sid.clone(),
         agent_id: route.agent.id,
         workflow_id: call_sid.workflow_id(),
+        campaign: None,
     };
     let ttl = std::time::Duration::from_secs(
         u64::from(route.agent.max_call_duration_secs) + SESSION_TTL_MARGIN_SECS,
@@ -211,6 +212,7 @@ pub fn call_input(
         max_duration_secs: route.agent.max_call_duration_secs,
         followup_sms: route.agent.settings().followup_sms,
         carried: None,
+        campaign: None,
     }
 }
 
@@ -224,7 +226,7 @@ fn voicemail_message(route: &store::InboundRoute) -> String {
     })
 }
 
-async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
+pub(crate) async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
     let handle = state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());
@@ -294,6 +296,17 @@ pub async fn status_webhook(
     let call_sid = form.call_sid()?;
     tracing::Span::current().record("call_sid", tracing::field::display(&call_sid));
     let update = status_changed(&form)?;
+    forward_status(&state, &call_sid, update).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Hands a status callback to `call-{CallSid}` as a Signal (a call with no workflow is
+/// logged and ignored).
+pub(crate) async fn forward_status(
+    state: &AppState,
+    call_sid: &CallSid,
+    update: CallStatusChanged,
+) -> Result<(), ApiError> {
     let status = update.status;
     let handle = state
         .temporal
@@ -310,21 +323,20 @@ pub async fn status_webhook(
             if status.is_final() {
                 state.metrics.active_calls.dec();
             }
+            Ok(())
         }
         Err(WorkflowInteractionError::NotFound(_)) => {
             tracing::info!(call_sid = %call_sid, status = %status, "status callback for a call with no workflow");
+            Ok(())
         }
-        Err(err) => {
-            return Err(ApiError::Internal(
-                anyhow::Error::new(err).context("signalling the call workflow"),
-            ));
-        }
+        Err(err) => Err(ApiError::Internal(
+            anyhow::Error::new(err).context("signalling the call workflow"),
+        )),
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The Signal of a status callback: Twilio's `CallStatus` and, on the last one, `CallDuration`.
-fn status_changed(form: &TwilioSigned) -> Result<CallStatusChanged, ApiError> {
+pub(crate) fn status_changed(form: &TwilioSigned) -> Result<CallStatusChanged, ApiError> {
     let raw_status = form.required("CallStatus")?;
     let status = CallStatus::parse(raw_status).ok_or_else(|| {
         ApiError::invalid(

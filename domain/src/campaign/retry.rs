@@ -79,6 +79,16 @@ struct RetryPolicyWire {
     no_answer_mins: u32,
     failed_mins: u32,
     voicemail_mins: Option<u32>,
+    /// The same intervals in seconds (at least 10), for campaigns that retry within minutes;
+    /// a `*_secs` given replaces its `*_mins`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    busy_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_answer_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    voicemail_secs: Option<u32>,
 }
 
 impl Default for RetryPolicyWire {
@@ -89,6 +99,10 @@ impl Default for RetryPolicyWire {
             no_answer_mins: 60,
             failed_mins: 5,
             voicemail_mins: None,
+            busy_secs: None,
+            no_answer_secs: None,
+            failed_secs: None,
+            voicemail_secs: None,
         }
     }
 }
@@ -99,6 +113,23 @@ fn interval(field: &'static str, mins: u32) -> Result<Duration, RetryPolicyError
     }
     let problem = format!("must be 1 to {MAX_INTERVAL_MINS} minutes, not {mins}");
     Err(RetryPolicyError { field, problem })
+}
+
+/// An interval given in seconds (`*_secs`) or else minutes.
+fn interval_of(
+    field: &'static str,
+    secs_field: &'static str,
+    mins: u32,
+    secs: Option<u32>,
+) -> Result<Duration, RetryPolicyError> {
+    match secs {
+        None => interval(field, mins),
+        Some(s) if (10..=MAX_INTERVAL_MINS * 60).contains(&s) => Ok(Duration::seconds(i64::from(s))),
+        Some(s) => Err(RetryPolicyError {
+            field: secs_field,
+            problem: format!("must be 10 to {} seconds, not {s}", MAX_INTERVAL_MINS * 60),
+        }),
+    }
 }
 
 impl TryFrom<RetryPolicyWire> for RetryPolicy {
@@ -114,13 +145,23 @@ impl TryFrom<RetryPolicyWire> for RetryPolicy {
         }
         Ok(Self {
             max_attempts: w.max_attempts,
-            busy: interval("busy_mins", w.busy_mins)?,
-            no_answer: interval("no_answer_mins", w.no_answer_mins)?,
-            failed: interval("failed_mins", w.failed_mins)?,
-            voicemail: w
-                .voicemail_mins
-                .map(|m| interval("voicemail_mins", m))
-                .transpose()?,
+            busy: interval_of("busy_mins", "busy_secs", w.busy_mins, w.busy_secs)?,
+            no_answer: interval_of(
+                "no_answer_mins",
+                "no_answer_secs",
+                w.no_answer_mins,
+                w.no_answer_secs,
+            )?,
+            failed: interval_of("failed_mins", "failed_secs", w.failed_mins, w.failed_secs)?,
+            voicemail: match (w.voicemail_mins, w.voicemail_secs) {
+                (None, None) => None,
+                (m, s) => Some(interval_of(
+                    "voicemail_mins",
+                    "voicemail_secs",
+                    m.unwrap_or(0),
+                    s,
+                )?),
+            },
         })
     }
 }
@@ -128,12 +169,20 @@ impl TryFrom<RetryPolicyWire> for RetryPolicy {
 impl From<RetryPolicy> for RetryPolicyWire {
     fn from(p: RetryPolicy) -> Self {
         let mins = |d: Duration| u32::try_from(d.num_minutes()).unwrap_or(MAX_INTERVAL_MINS);
+        // Whole minutes are written as minutes; anything else keeps its seconds.
+        let secs = |d: Duration| {
+            (d.num_seconds() % 60 != 0).then(|| u32::try_from(d.num_seconds()).unwrap_or(0))
+        };
         Self {
             max_attempts: p.max_attempts,
-            busy_mins: mins(p.busy),
-            no_answer_mins: mins(p.no_answer),
-            failed_mins: mins(p.failed),
-            voicemail_mins: p.voicemail.map(mins),
+            busy_mins: mins(p.busy).max(1),
+            no_answer_mins: mins(p.no_answer).max(1),
+            failed_mins: mins(p.failed).max(1),
+            voicemail_mins: p.voicemail.map(|d| mins(d).max(1)),
+            busy_secs: secs(p.busy),
+            no_answer_secs: secs(p.no_answer),
+            failed_secs: secs(p.failed),
+            voicemail_secs: p.voicemail.and_then(secs),
         }
     }
 }

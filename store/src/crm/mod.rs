@@ -16,6 +16,7 @@ pub mod branches;
 pub mod campaigns;
 pub mod customers;
 pub mod dnc;
+pub mod engine;
 pub mod jobs;
 pub mod qa_reviews;
 pub mod schedule;

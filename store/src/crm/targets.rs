@@ -54,7 +54,7 @@ pub struct TargetProgress {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-fn target_from(row: campaign_targets::Model) -> Result<CampaignTarget, StoreError> {
+pub(super) fn target_from(row: campaign_targets::Model) -> Result<CampaignTarget, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("campaign_targets.{what}"));
     let last_call_sid = row
         .last_call_sid

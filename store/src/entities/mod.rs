@@ -8,6 +8,7 @@ pub mod audit_log;
 pub mod branches;
 pub mod call_metrics;
 pub mod calls;
+pub mod campaign_attempts;
 pub mod campaign_targets;
 pub mod campaigns;
 pub mod company_info;

@@ -166,6 +166,7 @@ mod tests {
             max_duration_secs: 60,
             followup_sms: None,
             carried: None,
+            campaign: None,
         });
         call.final_status = final_status;
         call.started_at_ms = Some(1_000);

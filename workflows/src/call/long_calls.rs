@@ -42,6 +42,7 @@ impl CallWorkflow {
                 agent_id: call.agent_id,
                 workflow_id,
                 ttl_secs: u64::from(call.max_duration_secs) + SESSION_TTL_MARGIN_SECS,
+                campaign: call.campaign.clone(),
             },
             activity_options("Open session"),
         )

@@ -15,7 +15,7 @@ use domain::{
     CallStatus, TranscriptSegment,
     conversation::{
         ChatMessage, LlmTurnInput, ToolCallRequest, ToolCallResult, ToolName, TurnReply, UserTurn,
-        tool_specs,
+        campaign_tool_specs, tool_specs,
     },
     memory::ConversationMemory,
     workflow_io::{
@@ -279,9 +279,13 @@ impl CallWorkflow {
                     tenant_id,
                     agent_id,
                     messages: s.memory.request(),
-                    tools: tool_specs(),
+                    tools: match s.input.campaign {
+                        Some(_) => campaign_tool_specs(),
+                        None => tool_specs(),
+                    },
                     caller_id: Some(caller_id.clone()),
                     earlier_messages: s.memory.earlier,
+                    campaign_line: s.input.campaign.as_ref().map(|c| c.instruction_line.clone()),
                 };
                 s.llm_request_bytes += serde_json::to_vec(&input).map_or(0, |b| b.len());
                 input

@@ -2,7 +2,9 @@
 //! so the model can tell the caller instead of the call breaking.
 
 use super::{CallPhase, CallWorkflow, conversation_activity_options};
-use crate::activities::{ConversationActivities, TakeMessageRequest};
+use crate::activities::{
+    CampaignActivities, CampaignToolRequest, ConversationActivities, TakeMessageRequest,
+};
 use domain::conversation::{KnowledgeQuery, TakeMessageInput, ToolName};
 use serde_json::{Value, json};
 use temporalio_sdk::WorkflowContext;
@@ -48,15 +50,47 @@ impl CallWorkflow {
             Some(ToolName::CheckAvailability) => Self::directory_tool(ctx, true, &args).await,
             Some(ToolName::LookupKnowledge) => Self::lookup_knowledge(ctx, &args).await,
             Some(ToolName::TakeMessage) => Self::take_message(ctx, call_id, &args).await,
-            // Campaign tools: this workflow serves inbound calls and does not offer them yet.
-            Some(ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall) => {
-                json!({"ok": false, "reason": "not_available"})
-            }
+            Some(
+                tool @ (ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall),
+            ) => Self::campaign_tool(ctx, call_id, tool, arguments).await,
         };
         if !ctx.state(|s| s.stream_ends_after_reply()) {
             ctx.set_current_details(CallPhase::Streaming.describe());
         }
         output.to_string()
+    }
+
+    /// `book_appointment`, `request_callback`, `do_not_call`: only a campaign's call offers
+    /// them; the activity acts at once (the booking, the do-not-call entry, the callback time).
+    async fn campaign_tool(
+        ctx: &mut WorkflowContext<Self>,
+        call_id: &str,
+        tool: ToolName,
+        arguments: &str,
+    ) -> Value {
+        let Some(campaign) = ctx.state(|s| s.input.campaign.clone()) else {
+            return json!({"ok": false, "reason": "not_available",
+                "note": "This call is not a campaign's."});
+        };
+        ctx.set_current_details(format!("Running {}", tool.as_str()));
+        let now_ms = super::now_ms(ctx);
+        let (tenant_id, call_sid) = ctx.state(|s| (s.input.tenant_id, s.input.call_sid.clone()));
+        let request = CampaignToolRequest {
+            tenant_id,
+            call_sid,
+            tool_call_id: call_id.to_owned(),
+            campaign,
+            tool,
+            arguments: arguments.to_owned(),
+            now_ms,
+        };
+        ctx.execute_activity(
+            CampaignActivities::campaign_tool,
+            request,
+            conversation_activity_options(tool.as_str()),
+        )
+        .await
+        .unwrap_or_else(|_| json!({"ok": false, "error": "that could not be saved just now"}))
     }
 
     async fn lookup_knowledge(ctx: &mut WorkflowContext<Self>, args: &Arguments) -> Value {

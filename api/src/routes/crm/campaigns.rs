@@ -78,6 +78,12 @@ impl Surface for Campaigns {
             Some(settings @ Value::Object(_)) => settings,
             Some(_) => return Err(ApiError::invalid("settings", "must be an object")),
         };
+        domain::campaign::CampaignSettings::from_json(&settings).map_err(|e| {
+            ApiError::InvalidParameter {
+                field: e.field,
+                detail: e.problem,
+            }
+        })?;
         Ok(CampaignFields {
             name: crate::routes::text("name", &b.name, MAX_NAME_CHARS)?,
             agent_id: optional_id("agent_id", b.agent_id.as_deref())?,
