@@ -25,7 +25,7 @@ use telephony::{
     TwiML,
     routes::{CAMPAIGN_ANSWER_PATH, CAMPAIGN_STATUS_PATH, campaign_webhook, conversation_twiml},
 };
-use temporalio_client::WorkflowDescribeOptions;
+use temporalio_client::{WorkflowDescribeOptions, errors::WorkflowInteractionError};
 use workflows::CallWorkflow;
 
 /// Seconds of silence a person may hear while the campaign starts the call's workflow.
@@ -155,13 +155,23 @@ pub async fn answered(
     )))
 }
 
+/// Whether `call-{CallSid}` exists. Only "not found" says no: the description of a child
+/// workflow carries a summary the worker's payload codec encoded, which this client may not
+/// decode, and that failure still means the workflow is there.
 async fn call_workflow_exists(state: &AppState, call_sid: &CallSid) -> bool {
-    state
+    match state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id())
         .describe(WorkflowDescribeOptions::default())
         .await
-        .is_ok()
+    {
+        Ok(_) => true,
+        Err(WorkflowInteractionError::NotFound(_)) => false,
+        Err(e) => {
+            tracing::debug!(error = %e, "the call's workflow exists (its description did not decode)");
+            true
+        }
+    }
 }
 
 /// The call's live session with its campaign script, opened before the stream connects (the

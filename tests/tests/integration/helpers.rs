@@ -306,6 +306,9 @@ pub struct TestApp {
 
 struct RunningWorker {
     stop: Box<dyn Fn() + Send + Sync>,
+    /// Drops the worker where it stands, as a killed process would: no graceful shutdown,
+    /// activities in flight never report back.
+    kill: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -712,6 +715,7 @@ impl TestApp {
             .then(|| self.store.clone());
         let (client, sessions) = (self.temporal.clone(), self.sessions.clone());
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
+        let (kill, killed) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -728,11 +732,28 @@ impl TestApp {
                 let mut w = app::build_worker(&settings, &runtime, store, client, sessions)
                     .expect("the worker builds");
                 stop_tx.send(Box::new(w.shutdown_handle())).unwrap();
-                w.run().await.expect("worker run");
+                tokio::select! {
+                    run = w.run() => run.expect("worker run"),
+                    Ok(()) = killed => {}
+                }
             });
+            // A killed worker's tasks die with its runtime.
+            rt.shutdown_background();
         });
         let stop = stop_rx.recv().expect("worker started");
-        self.worker = Some(RunningWorker { stop, thread });
+        self.worker = Some(RunningWorker { stop, kill, thread });
+    }
+
+    /// Kills the worker: its runtime is dropped mid-work, as SIGKILL would leave it.
+    pub async fn kill_worker(&mut self) {
+        let worker = self.worker.take().expect("no worker running");
+        let _ = worker.kill.send(());
+        let joined = tokio::task::spawn_blocking(move || worker.thread.join());
+        tokio::time::timeout(Duration::from_secs(30), joined)
+            .await
+            .expect("a killed worker's thread ends")
+            .unwrap()
+            .expect("worker thread did not panic");
     }
 
     /// Shuts the worker down and waits until it has stopped polling.

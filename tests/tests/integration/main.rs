@@ -8,6 +8,7 @@ mod helpers;
 
 mod api;
 mod call_workflow;
+mod campaign;
 mod codec;
 mod conversations;
 mod crm;
