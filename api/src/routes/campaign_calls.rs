@@ -6,8 +6,9 @@
 //!   that arrives before the campaign has started the call's workflow is handed over by the
 //!   campaign (`hand_over_status`), from the attempt row.
 //! - `/twilio/campaign/answer`: the call was answered. The campaign starts `call-{CallSid}` as
-//!   its child right after the dial; if Twilio is quicker, the person hears a second of
-//!   silence while we wait for it (a `<Redirect>` back here, at most [`MAX_WAITS`] times).
+//!   its child right after the dial; if Twilio is quicker, the person hears silence while we
+//!   wait for it: up to [`IN_HANDLER_WAIT`] in the handler, then a `<Pause>` and a
+//!   `<Redirect>` back here, at most [`MAX_WAITS`] times (a worker restarting).
 //!   A machine gets the script's voicemail message (or nothing, per campaign) and a hang-up;
 //!   a person gets the conversation, whose first words are the script's opening.
 
@@ -28,8 +29,11 @@ use telephony::{
 use temporalio_client::{WorkflowDescribeOptions, errors::WorkflowInteractionError};
 use workflows::CallWorkflow;
 
-/// Seconds of silence a person may hear while the campaign starts the call's workflow.
-pub const MAX_WAITS: u32 = 15;
+/// How long the answer webhook itself waits for the call's workflow before answering with a
+/// one-second pause and a redirect back here.
+const IN_HANDLER_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+/// Redirects (each after [`IN_HANDLER_WAIT`] and a second's pause) before giving up.
+pub const MAX_WAITS: u32 = 5;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -111,7 +115,7 @@ pub async fn answered(
         tracing::warn!("a second call answered for one campaign attempt: hung up");
         return Ok(twiml(&TwiML::new().hangup()));
     }
-    if !call_workflow_exists(&state, &call_sid).await {
+    if !wait_for_call_workflow(&state, &call_sid).await {
         let waited = form
             .query("wait")
             .and_then(|w| w.parse::<u32>().ok())
@@ -153,6 +157,21 @@ pub async fn answered(
         tenant,
         Some(&attempt.opening),
     )))
+}
+
+/// Waits up to [`IN_HANDLER_WAIT`] for `call-{CallSid}`: the campaign starts it a moment
+/// after Twilio accepts the dial, so it is nearly always there at once.
+async fn wait_for_call_workflow(state: &AppState, call_sid: &CallSid) -> bool {
+    let deadline = tokio::time::Instant::now() + IN_HANDLER_WAIT;
+    loop {
+        if call_workflow_exists(state, call_sid).await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Whether `call-{CallSid}` exists. Only "not found" says no: the description of a child

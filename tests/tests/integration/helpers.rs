@@ -58,6 +58,11 @@ fn temporal_address() -> String {
         .expect("SWITCHBOARD_TEST_TEMPORAL_ADDRESS is not set: run the suite with scripts/test.sh")
 }
 
+/// Whether this suite runs on PostgreSQL (and Redis), not SQLite.
+pub fn on_postgres() -> bool {
+    env("SWITCHBOARD_TEST_POSTGRES_URL").is_some()
+}
+
 /// A test's database: the URL the application connects with and, on PostgreSQL, the one the
 /// migrations run with.
 pub struct TestDatabase {
@@ -713,7 +718,7 @@ impl TestApp {
         // its own, and the suite keeps one SQLite connection per app.)
         let shared_store = (!self.settings.database_url.expose().starts_with("postgres"))
             .then(|| self.store.clone());
-        let (client, sessions) = (self.temporal.clone(), self.sessions.clone());
+        let sessions = self.sessions.clone();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<Box<dyn Fn() + Send + Sync>>();
         let (kill, killed) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -728,6 +733,11 @@ impl TestApp {
                         .await
                         .expect("the worker's store"),
                 };
+                // Its own connection, as a worker process has: a killed worker's registration
+                // dies with it.
+                let client = app::temporal_client(&settings)
+                    .await
+                    .expect("the worker's Temporal client");
                 let runtime = worker::runtime().expect("SDK runtime");
                 let mut w = app::build_worker(&settings, &runtime, store, client, sessions)
                     .expect("the worker builds");
