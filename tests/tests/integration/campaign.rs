@@ -4,7 +4,8 @@
 //! be called again, and the targets, appointments and do-not-call list end as the recipients
 //! said.
 
-use crate::helpers::*;
+use crate::{call_workflow::replay_with, helpers::*};
+use workflows::CampaignWorkflow;
 use chrono::{Datelike, Duration as Days, Utc, Weekday};
 use chrono_tz::Tz;
 use domain::campaign::CallingWindow;
@@ -348,6 +349,45 @@ async fn targets(app: &TestApp, campaign: &str) -> Vec<Value> {
     }
 }
 
+/// Every run of `campaign-{id}` (it continues as new), as (run id, JSON history).
+pub(crate) async fn campaign_histories(app: &TestApp, campaign: &str) -> Vec<(String, Vec<u8>)> {
+    use futures::StreamExt;
+    use temporalio_client::{
+        WorkflowExecutionInfo, WorkflowFetchHistoryOptions, WorkflowListOptions,
+    };
+    let workflow_id = format!("campaign-{campaign}");
+    let query = format!("WorkflowId = '{workflow_id}'");
+    let mut runs = Vec::new();
+    let mut listed = app
+        .temporal
+        .list_workflows(query, WorkflowListOptions::default());
+    while let Some(run) = listed.next().await {
+        runs.push(run.unwrap().run_id().to_owned());
+    }
+    let mut histories = Vec::new();
+    for run in runs {
+        let info = WorkflowExecutionInfo::builder()
+            .namespace(app.settings.temporal_namespace.clone())
+            .workflow_id(workflow_id.clone())
+            .run_id(run.clone())
+            .build();
+        let handle = info.bind_untyped(app.temporal.clone());
+        let json = handle
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .to_json()
+            .await
+            .unwrap();
+        histories.push((run, json));
+    }
+    histories
+}
+
+/// How many events a JSON history holds.
+pub(crate) fn history_events(json: &[u8]) -> usize {
+    let history: Value = serde_json::from_slice(json).unwrap();
+    history["events"].as_array().map_or(0, Vec::len)
+}
+
 fn calls_to(app: &TestApp) -> BTreeMap<String, usize> {
     let mut per_number = BTreeMap::new();
     for call in app.sim.as_ref().unwrap().calls() {
@@ -506,14 +546,28 @@ async fn two_hundred_targets_end_as_the_recipients_said_under_faults_and_two_kil
     }
     assert_eq!(listed.len(), 21, "stoppers and the late entry: {dnc:#}");
 
+    // Every run of the campaign replays against today's code, and each kept a short history.
+    let runs = campaign_histories(&app, &campaign).await;
+    assert!(runs.len() >= 2, "the campaign continued as new: {} runs", runs.len());
+    let mut events = Vec::new();
+    for (run, json) in &runs {
+        replay_with::<CampaignWorkflow>(json)
+            .await
+            .unwrap_or_else(|e| panic!("run {run} does not replay: {e}"));
+        events.push(history_events(json));
+    }
+    assert!(events.iter().all(|&n| n < 10_000), "{events:?}");
+
     let faults = app.sim.as_ref().unwrap().faults_injected();
     assert!(faults.timeouts >= 3, "{faults:?}");
     let total_dials: usize = dials.values().sum();
     println!(
         "campaign: 200 targets, {total_dials} dials in {:.1} s with 20 % REST faults ({faults:?}) \
-         and two killed workers; progress {}",
+         and two killed workers; progress {}; history events per run {events:?} = {:.1} per \
+         target",
         elapsed.as_secs_f64(),
-        done["targets"]
+        done["targets"],
+        events.iter().sum::<usize>() as f64 / 200.0
     );
 }
 
