@@ -23,7 +23,7 @@ pub use targets::{
 };
 
 pub use analysis::{OutcomeClass, PostCallAnalysis, analyse_call, validate_llm_analysis};
-pub use settings::{Callable, CampaignSettings, MachinePolicy, SettingsError};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, TargetState};
+pub use settings::{Callable, CampaignSettings, MachinePolicy, SettingsError};
 pub use window::{CallingWindow, WindowError};
 pub use zones::infer_time_zone;

@@ -50,7 +50,7 @@ fn campaign_attempts() -> TableCreateStatement {
         .col(timestamp_with_time_zone(A::UpdatedAt))
         .foreign_key(&mut tenant_fk(A::Table))
         .foreign_key(
-            &mut ForeignKey::create()
+            ForeignKey::create()
                 .name("fk_campaign_attempts_target")
                 .from(A::Table, A::TargetId)
                 .to(Alias::new("campaign_targets"), Alias::new("id"))

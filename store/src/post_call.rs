@@ -123,32 +123,7 @@ impl Store {
             return Ok(existing.id);
         }
         let now = Utc::now();
-        let customer = match customer_for(&txn, tenant, booking.customer_id, Some(&booking.phone))
-            .await?
-        {
-            Some(customer) => customer,
-            None => {
-                let customer = customers::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    tenant_id: Set(tenant.as_uuid()),
-                    name: Set(booking.name.clone()),
-                    phone: Set(Some(booking.phone.as_str().to_owned())),
-                    email: Set(None),
-                    time_zone: Set(Some(booking.time_zone.clone())),
-                    branch_id: Set(None),
-                    consent_calls: Set(true),
-                    consent_sms: Set(false),
-                    consent_recorded_at: Set(None),
-                    notes: Set(Some("Added when a campaign call booked an appointment.".into())),
-                    deleted_at: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                };
-                customers::Entity::insert(customer)
-                    .exec_with_returning(&txn)
-                    .await?
-            }
-        };
+        let customer = customer_for_booking(&txn, tenant, &booking).await?;
         let id = Uuid::now_v7();
         appointments::Entity::insert(appointments::ActiveModel {
             id: Set(id),
@@ -361,6 +336,42 @@ async fn add_dnc(
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+/// The customer a campaign call books for: the one named or with the number, else a new one
+/// made from the person called.
+async fn customer_for_booking(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    booking: &CallBooking,
+) -> Result<customers::Model, StoreError> {
+    if let Some(customer) =
+        customer_for(txn, tenant, booking.customer_id, Some(&booking.phone)).await?
+    {
+        return Ok(customer);
+    }
+    let now = Utc::now();
+    let customer = customers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.as_uuid()),
+        name: Set(booking.name.clone()),
+        phone: Set(Some(booking.phone.as_str().to_owned())),
+        email: Set(None),
+        time_zone: Set(Some(booking.time_zone.clone())),
+        branch_id: Set(None),
+        consent_calls: Set(true),
+        consent_sms: Set(false),
+        consent_recorded_at: Set(None),
+        notes: Set(Some(
+            "Added when a campaign call booked an appointment.".into(),
+        )),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(customers::Entity::insert(customer)
+        .exec_with_returning(txn)
+        .await?)
 }
 
 struct Booking<'a> {

@@ -5,9 +5,8 @@
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
 use activities::{
-    CampaignActivitiesImpl,
-    CallActivitiesImpl, ConversationActivitiesImpl, DirectoryActivitiesImpl, MessageActivitiesImpl,
-    NotifyActivitiesImpl, TransferActivitiesImpl,
+    CallActivitiesImpl, CampaignActivitiesImpl, ConversationActivitiesImpl,
+    DirectoryActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl, TransferActivitiesImpl,
 };
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};

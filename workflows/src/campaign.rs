@@ -206,27 +206,7 @@ impl CampaignWorkflow {
             return Ok(ctx.state(|s| s.totals.clone()));
         }
         if ctx.state(|s| s.continue_next) {
-            let handled = ctx.state(|s| s.handled);
-            ctx.set_current_details(format!(
-                "Handled {handled} targets in this run: continuing in a new run"
-            ));
-            // Signals that arrived meanwhile are handled before the run closes.
-            let handlers = ctx.clone();
-            ctx.wait_condition(move |_: &Self| handlers.all_handlers_finished())
-                .await?;
-            let next = ctx.state(|s| CampaignWorkflowInput {
-                tenant_id: s.input.tenant_id,
-                campaign_id: s.input.campaign_id,
-                carried: Some(CampaignCarry {
-                    run: s.run + 1,
-                    paused: s.paused,
-                    totals: s.totals.clone(),
-                }),
-            });
-            return match ctx.continue_as_new(next, ContinueAsNewOptions::default()) {
-                Err(termination) => Err(termination),
-                Ok(never) => match never {},
-            };
+            return Self::continue_in_a_new_run(ctx).await;
         }
         Self::set_status(ctx, CampaignStatus::Completed).await;
         let totals = ctx.state(|s| s.totals.clone());
@@ -269,6 +249,33 @@ impl CampaignWorkflow {
 }
 
 impl CampaignWorkflow {
+    /// This run has handled its share: the next run carries on with the totals.
+    async fn continue_in_a_new_run(
+        ctx: &mut WorkflowContext<Self>,
+    ) -> WorkflowResult<CampaignTotals> {
+        let handled = ctx.state(|s| s.handled);
+        ctx.set_current_details(format!(
+            "Handled {handled} targets in this run: continuing in a new run"
+        ));
+        // Signals that arrived meanwhile are handled before the run closes.
+        let handlers = ctx.clone();
+        ctx.wait_condition(move |_: &Self| handlers.all_handlers_finished())
+            .await?;
+        let next = ctx.state(|s| CampaignWorkflowInput {
+            tenant_id: s.input.tenant_id,
+            campaign_id: s.input.campaign_id,
+            carried: Some(CampaignCarry {
+                run: s.run + 1,
+                paused: s.paused,
+                totals: s.totals.clone(),
+            }),
+        });
+        match ctx.continue_as_new(next, ContinueAsNewOptions::default()) {
+            Err(termination) => Err(termination),
+            Ok(never) => match never {},
+        }
+    }
+
     fn campaign(&self) -> CampaignRef {
         CampaignRef {
             tenant_id: self.input.tenant_id,
@@ -278,7 +285,9 @@ impl CampaignWorkflow {
 
     fn plan(&self) -> &CampaignPlan {
         #[allow(clippy::expect_used)]
-        self.plan.as_ref().expect("the plan is read before any slot runs")
+        self.plan
+            .as_ref()
+            .expect("the plan is read before any slot runs")
     }
 
     fn phase(&self) -> CampaignPhase {
@@ -350,7 +359,9 @@ impl CampaignWorkflow {
     async fn feed(ctx: WorkflowContext<Self>) {
         loop {
             ctx.wait_condition(|s: &Self| {
-                s.cancel_requested || s.run_is_full() || (!s.paused && s.queue.len() < s.slots() as usize)
+                s.cancel_requested
+                    || s.run_is_full()
+                    || (!s.paused && s.queue.len() < s.slots() as usize)
             })
             .await
             .ok();

@@ -116,29 +116,7 @@ pub async fn answered(
         return Ok(twiml(&TwiML::new().hangup()));
     }
     if !wait_for_call_workflow(&state, &call_sid).await {
-        let waited = form
-            .query("wait")
-            .and_then(|w| w.parse::<u32>().ok())
-            .unwrap_or(0);
-        if waited >= MAX_WAITS {
-            tracing::warn!(waited, "the campaign never started the call's workflow");
-            return Ok(twiml(
-                &TwiML::new()
-                    .say("Sorry, we are unable to continue this call. We will call you back. Goodbye.")
-                    .hangup(),
-            ));
-        }
-        let again = format!(
-            "{}&wait={}",
-            campaign_webhook(
-                &state.config.public(),
-                CAMPAIGN_ANSWER_PATH,
-                attempt_id,
-                tenant
-            ),
-            waited + 1
-        );
-        return Ok(twiml(&TwiML::new().pause(1).redirect(&again)));
+        return Ok(twiml(&wait_again(&state, &form, attempt_id, tenant)));
     }
     if let Some(answered_by) = form.get("AnsweredBy").map(AnsweredBy::parse) {
         super::twilio::signal_answered_by(&state, &call_sid, &answered_by).await;
@@ -157,6 +135,37 @@ pub async fn answered(
         tenant,
         Some(&attempt.opening),
     )))
+}
+
+/// The call's workflow is not there yet: a second's pause and back here, or, after
+/// [`MAX_WAITS`] of those, an apology (the campaign's worker is down).
+fn wait_again(
+    state: &AppState,
+    form: &TwilioSigned,
+    attempt_id: uuid::Uuid,
+    tenant: TenantId,
+) -> TwiML {
+    let waited = form
+        .query("wait")
+        .and_then(|w| w.parse::<u32>().ok())
+        .unwrap_or(0);
+    if waited >= MAX_WAITS {
+        tracing::warn!(waited, "the campaign never started the call's workflow");
+        return TwiML::new()
+            .say("Sorry, we are unable to continue this call. We will call you back. Goodbye.")
+            .hangup();
+    }
+    let again = format!(
+        "{}&wait={}",
+        campaign_webhook(
+            &state.config.public(),
+            CAMPAIGN_ANSWER_PATH,
+            attempt_id,
+            tenant
+        ),
+        waited + 1
+    );
+    TwiML::new().pause(1).redirect(&again)
 }
 
 /// Waits up to [`IN_HANDLER_WAIT`] for `call-{CallSid}`: the campaign starts it a moment
@@ -209,7 +218,10 @@ async fn open_campaign_session(
         return Err(ApiError::Conflict("the campaign has no agent".into()));
     };
     let agent = state.store.agent(tenant, agent_id.into()).await?;
-    let target = state.store.campaign_target(tenant, attempt.target_id).await?;
+    let target = state
+        .store
+        .campaign_target(tenant, attempt.target_id)
+        .await?;
     let session = sessions::CallSession {
         tenant_id: tenant,
         call_sid: call_sid.clone(),

@@ -226,7 +226,11 @@ fn voicemail_message(route: &store::InboundRoute) -> String {
     })
 }
 
-pub(crate) async fn signal_answered_by(state: &AppState, call_sid: &CallSid, answered_by: &AnsweredBy) {
+pub(crate) async fn signal_answered_by(
+    state: &AppState,
+    call_sid: &CallSid,
+    answered_by: &AnsweredBy,
+) {
     let handle = state
         .temporal
         .get_workflow_handle::<CallWorkflow>(call_sid.workflow_id());

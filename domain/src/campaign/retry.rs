@@ -124,7 +124,9 @@ fn interval_of(
 ) -> Result<Duration, RetryPolicyError> {
     match secs {
         None => interval(field, mins),
-        Some(s) if (10..=MAX_INTERVAL_MINS * 60).contains(&s) => Ok(Duration::seconds(i64::from(s))),
+        Some(s) if (10..=MAX_INTERVAL_MINS * 60).contains(&s) => {
+            Ok(Duration::seconds(i64::from(s)))
+        }
         Some(s) => Err(RetryPolicyError {
             field: secs_field,
             problem: format!("must be 10 to {} seconds, not {s}", MAX_INTERVAL_MINS * 60),

@@ -206,9 +206,18 @@ mod tests {
     fn a_bad_setting_is_named() {
         let field = |v: Value| CampaignSettings::from_json(&v).unwrap_err().field;
         assert_eq!(field(json!({"concurrency": 0})), "settings.concurrency");
-        assert_eq!(field(json!({"calls_per_second": 0})), "settings.calls_per_second");
-        assert_eq!(field(json!({"retry": {"max_attempts": 99}})), "settings.retry");
-        assert_eq!(field(json!({"window": {"hours": ["22:00", "23:00"]}})), "settings.window");
+        assert_eq!(
+            field(json!({"calls_per_second": 0})),
+            "settings.calls_per_second"
+        );
+        assert_eq!(
+            field(json!({"retry": {"max_attempts": 99}})),
+            "settings.retry"
+        );
+        assert_eq!(
+            field(json!({"window": {"hours": ["22:00", "23:00"]}})),
+            "settings.window"
+        );
         assert_eq!(field(json!({"machine": "shout"})), "settings.machine");
         assert_eq!(field(json!({"colour": "red"})), "settings.colour");
         assert_eq!(field(json!({"from_number": "555"})), "settings.from_number");

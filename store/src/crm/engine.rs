@@ -274,7 +274,10 @@ impl Store {
             })
             .filter(C::TenantId.eq(tenant.as_uuid()))
             .filter(C::CampaignId.eq(campaign))
-            .filter(C::State.is_in([TargetState::Pending.as_str(), TargetState::Scheduled.as_str()]))
+            .filter(C::State.is_in([
+                TargetState::Pending.as_str(),
+                TargetState::Scheduled.as_str(),
+            ]))
             .exec(&txn)
             .await?;
         txn.commit().await?;

@@ -5,7 +5,6 @@
 //! said.
 
 use crate::{call_workflow::replay_with, helpers::*};
-use workflows::CampaignWorkflow;
 use chrono::{Datelike, Duration as Days, Utc, Weekday};
 use chrono_tz::Tz;
 use domain::campaign::CallingWindow;
@@ -19,6 +18,7 @@ use voice::{
     catalog::EngineCatalog,
     engines::{OpenAiRealtime, OpenAiRealtimeConfig},
 };
+use workflows::CampaignWorkflow;
 
 /// Zones a test may pick from: at any moment some are inside the 08:00–21:00 window and some
 /// outside it.
@@ -62,8 +62,8 @@ fn closed_zones(margin: Days) -> Vec<Tz> {
 /// Next Tuesday (never today) at 10:00 in `zone`, as the model books it.
 fn next_tuesday_ten(zone: Tz) -> String {
     let today = Utc::now().with_timezone(&zone).date_naive();
-    let ahead = (7 + Weekday::Tue.num_days_from_monday() - today.weekday().num_days_from_monday())
-        % 7;
+    let ahead =
+        (7 + Weekday::Tue.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
     let day = today + Days::days(i64::from(if ahead == 0 { 7 } else { ahead }));
     format!("{day}T10:00")
 }
@@ -157,7 +157,9 @@ impl Kind {
 
 /// The `i`-th distinct test number: fictional 555-01xx lines in several area codes.
 fn number(i: usize) -> String {
-    const AREAS: [&str; 10] = ["212", "312", "415", "617", "305", "206", "404", "512", "702", "503"];
+    const AREAS: [&str; 10] = [
+        "212", "312", "415", "617", "305", "206", "404", "512", "702", "503",
+    ];
     format!("+1{}5550{}", AREAS[i / 100 % AREAS.len()], 100 + i % 100)
 }
 
@@ -242,7 +244,10 @@ async fn campaign_with(app: &TestApp, settings: Value, people: &[Recipient]) -> 
     let mut csv = String::from("Name,Phone,Time Zone\n");
     for p in people {
         csv.push_str(&format!("{},{},{}\n", p.name, p.phone, p.zone.name()));
-        app.sim.as_ref().unwrap().register_phone(&p.phone, p.kind.phone());
+        app.sim
+            .as_ref()
+            .unwrap()
+            .register_phone(&p.phone, p.kind.phone());
     }
     let response = app
         .http
@@ -517,12 +522,22 @@ async fn two_hundred_targets_end_as_the_recipients_said_under_faults_and_two_kil
     assert_eq!(states, expected);
     let late = &by_phone[&people[199].phone];
     assert_eq!(late["state"], "do_not_call", "{late}");
-    assert_eq!(dials.get(&people[199].phone), None, "a listed number is never dialled");
+    assert_eq!(
+        dials.get(&people[199].phone),
+        None,
+        "a listed number is never dialled"
+    );
     let overlaps = watch.lock().unwrap().overlaps.clone();
     assert!(overlaps.is_empty(), "{overlaps:?}");
 
     // One appointment per booker, Tuesday at ten their time; a DNC entry per stopper.
-    let appointments = api(&app, reqwest::Method::GET, "/v1/appointments?limit=100", None).await;
+    let appointments = api(
+        &app,
+        reqwest::Method::GET,
+        "/v1/appointments?limit=100",
+        None,
+    )
+    .await;
     let booked: Vec<&Value> = appointments["data"].as_array().unwrap().iter().collect();
     assert_eq!(booked.len(), 30, "{appointments:#}");
     for a in &booked {
@@ -548,7 +563,11 @@ async fn two_hundred_targets_end_as_the_recipients_said_under_faults_and_two_kil
 
     // Every run of the campaign replays against today's code, and each kept a short history.
     let runs = campaign_histories(&app, &campaign).await;
-    assert!(runs.len() >= 2, "the campaign continued as new: {} runs", runs.len());
+    assert!(
+        runs.len() >= 2,
+        "the campaign continued as new: {} runs",
+        runs.len()
+    );
     let mut events = Vec::new();
     for (run, json) in &runs {
         replay_with::<CampaignWorkflow>(json)
@@ -622,7 +641,10 @@ async fn only_recipients_inside_their_calling_window_are_dialled() {
     }
     // The workflow sleeps on a durable timer, no longer than a minute.
     let until = progress["workflow"]["sleeping_until_ms"].as_i64().unwrap();
-    assert!(until <= Utc::now().timestamp_millis() + 61_000, "{progress:#}");
+    assert!(
+        until <= Utc::now().timestamp_millis() + 61_000,
+        "{progress:#}"
+    );
 
     control(&app, &campaign, "cancel").await;
     wait_for_status(&app, &campaign, "canceled", Duration::from_secs(60)).await;
@@ -631,7 +653,8 @@ async fn only_recipients_inside_their_calling_window_are_dialled() {
             .await
             .iter()
             .fold(BTreeMap::new(), |mut m, t| {
-                *m.entry(t["state"].as_str().unwrap().to_owned()).or_default() += 1;
+                *m.entry(t["state"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
                 m
             });
     assert_eq!(

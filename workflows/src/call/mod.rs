@@ -279,13 +279,10 @@ impl CallWorkflow {
                     tenant_id,
                     agent_id,
                     messages: s.memory.request(),
-                    tools: match s.input.campaign {
-                        Some(_) => campaign_tool_specs(),
-                        None => tool_specs(),
-                    },
+                    tools: s.offered_tools(),
                     caller_id: Some(caller_id.clone()),
                     earlier_messages: s.memory.earlier,
-                    campaign_line: s.input.campaign.as_ref().map(|c| c.instruction_line.clone()),
+                    campaign_line: s.campaign_line(),
                 };
                 s.llm_request_bytes += serde_json::to_vec(&input).map_or(0, |b| b.len());
                 input
@@ -482,6 +479,20 @@ impl CallWorkflow {
         } else {
             CallPhase::WaitingForStream
         }
+    }
+
+    /// The tools the model is offered: a campaign's call has its own.
+    fn offered_tools(&self) -> Vec<domain::conversation::ToolSpec> {
+        match self.input.campaign {
+            Some(_) => campaign_tool_specs(),
+            None => tool_specs(),
+        }
+    }
+
+    /// A campaign's call: the script line the LLM's system prompt gets.
+    fn campaign_line(&self) -> Option<String> {
+        let campaign = self.input.campaign.as_ref()?;
+        Some(campaign.instruction_line.clone())
     }
 
     /// Whether a media stream is up now.

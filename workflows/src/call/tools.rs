@@ -51,7 +51,8 @@ impl CallWorkflow {
             Some(ToolName::LookupKnowledge) => Self::lookup_knowledge(ctx, &args).await,
             Some(ToolName::TakeMessage) => Self::take_message(ctx, call_id, &args).await,
             Some(
-                tool @ (ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall),
+                tool
+                @ (ToolName::BookAppointment | ToolName::RequestCallback | ToolName::DoNotCall),
             ) => Self::campaign_tool(ctx, call_id, tool, arguments).await,
         };
         if !ctx.state(|s| s.stream_ends_after_reply()) {

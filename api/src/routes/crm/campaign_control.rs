@@ -61,6 +61,33 @@ pub struct ProgressView {
     pub targets: std::collections::BTreeMap<String, u64>,
 }
 
+/// The campaign can run: valid settings, an agent, a number to call from. Its name and agent.
+async fn startable(
+    state: &AppState,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<(String, store::Agent), ApiError> {
+    let campaign = state.store.resource::<Campaigns>(tenant, id).await?;
+    let fields = campaign.stored.fields;
+    let settings =
+        CampaignSettings::from_json(&fields.settings).map_err(|e| ApiError::InvalidParameter {
+            field: e.field,
+            detail: e.problem,
+        })?;
+    let agent_id = fields
+        .agent_id
+        .ok_or_else(|| ApiError::invalid("agent_id", "a campaign needs an agent to start"))?;
+    let agent = state.store.agent(tenant, agent_id.into()).await?;
+    if settings.from_number.is_none() && state.store.agent_number(tenant, agent.id).await?.is_none()
+    {
+        return Err(ApiError::invalid(
+            "settings.from_number",
+            "set a number to call from, or assign one to the campaign's agent",
+        ));
+    }
+    Ok((fields.name, agent))
+}
+
 fn campaign_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::invalid("id", "must be a campaign id"))
 }
@@ -78,24 +105,7 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
     let id = campaign_id(&id)?;
     let tenant = auth.tenant;
-    let campaign = state.store.resource::<Campaigns>(tenant, id).await?;
-    let fields = &campaign.stored.fields;
-    let settings =
-        CampaignSettings::from_json(&fields.settings).map_err(|e| ApiError::InvalidParameter {
-            field: e.field,
-            detail: e.problem,
-        })?;
-    let agent_id = fields
-        .agent_id
-        .ok_or_else(|| ApiError::invalid("agent_id", "a campaign needs an agent to start"))?;
-    let agent = state.store.agent(tenant, agent_id.into()).await?;
-    if settings.from_number.is_none() && state.store.agent_number(tenant, agent.id).await?.is_none()
-    {
-        return Err(ApiError::invalid(
-            "settings.from_number",
-            "set a number to call from, or assign one to the campaign's agent",
-        ));
-    }
+    let (name, agent) = startable(&state, tenant, id).await?;
     let input = CampaignWorkflowInput {
         tenant_id: tenant,
         campaign_id: id,
@@ -110,7 +120,7 @@ pub async fn start(
             sa::CAMPAIGN_ID.value_set(id.to_string()),
             sa::AGENT_ID.value_set(agent.id.to_string()),
         ]))
-        .static_summary(format!("Campaign {} ({})", fields.name, agent.name))
+        .static_summary(format!("Campaign {name} ({})", agent.name))
         .build();
     match state
         .temporal
@@ -184,7 +194,10 @@ async fn control(
         Control::Cancel => (None, "campaign.cancel"),
     };
     if let Some(status) = status {
-        state.store.set_campaign_status(auth.tenant, id, status).await?;
+        state
+            .store
+            .set_campaign_status(auth.tenant, id, status)
+            .await?;
     }
     audit_action(state, auth, action, id).await?;
     Ok(StatusCode::ACCEPTED)
