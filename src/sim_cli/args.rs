@@ -101,6 +101,30 @@ pub struct CallArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CampaignArgs {
+    /// The simulator's URL.
+    #[arg(long, env = "SIM_URL", default_value = DEFAULT_SIM_URL)]
+    pub sim: String,
+    /// The product's API (`switchboard dev` listens here by default).
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+    /// An API key with `campaigns:write`; default: the demo key `switchboard dev` keeps in
+    /// `.data/demo-api-key`.
+    #[arg(long, env = "SWITCHBOARD_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Recipients of each kind (books Tuesday at ten, asks not to be called, declines, busy,
+    /// no answer, answering machine).
+    #[arg(long, default_value_t = 2)]
+    pub each: usize,
+    /// Calls at once.
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: u32,
+    /// Give up waiting for the campaign after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct LoadArgs {
     /// The simulator's URL.
     #[arg(long, env = "SIM_URL", default_value = DEFAULT_SIM_URL)]

@@ -112,16 +112,21 @@ fn turns_line(turns: &CallOutcome) -> Option<String> {
     })
 }
 
-/// The call's transcript as the product recorded it (`GET /v1/calls/{sid}`): what the agent
-/// said in words, which the simulated phone only hears as audio.
-async fn print_conversation(args: &CallArgs, sid: &str) {
-    let key = args.api_key.clone().or_else(|| {
+/// `key`, else the demo key `switchboard dev` keeps in its data directory.
+pub(super) fn api_key_or_demo(key: Option<&str>) -> Option<String> {
+    let key = key.map(str::to_owned).or_else(|| {
         let data_dir = std::env::var("SWITCHBOARD_DATA_DIR").unwrap_or_else(|_| ".data".into());
         std::fs::read_to_string(PathBuf::from(data_dir).join("demo-api-key"))
             .ok()
             .map(|k| k.trim().to_owned())
     });
-    let Some(key) = key.filter(|k| !k.is_empty()) else {
+    key.filter(|k| !k.is_empty())
+}
+
+/// The call's transcript as the product recorded it (`GET /v1/calls/{sid}`): what the agent
+/// said in words, which the simulated phone only hears as audio.
+async fn print_conversation(args: &CallArgs, sid: &str) {
+    let Some(key) = api_key_or_demo(args.api_key.as_deref()) else {
         println!("(pass --api-key to read what the agent said as text)");
         return;
     };

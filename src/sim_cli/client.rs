@@ -46,6 +46,29 @@ impl Control {
         Ok(response.json::<Placed>().await?.sid)
     }
 
+    /// Registers the phone at `number`: outbound calls to it are answered (or not) as
+    /// `person` says.
+    pub async fn register(&self, number: &str, person: &PersonScript) -> Result<()> {
+        let body = control::RegisterPhone {
+            number: number.to_owned(),
+            person: person.clone(),
+        };
+        let response = self
+            .http
+            .post(format!("{}{}", self.base, control::PHONES_PATH))
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("no simulator answers at {}", self.base))?;
+        if !response.status().is_success() {
+            bail!(
+                "the simulator refused the phone: {}",
+                response.text().await.unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+
     /// Events after `after`, waiting up to `wait` for new ones.
     pub async fn events(&self, sid: &str, after: usize, wait: Duration) -> Result<EventPage> {
         let query = EventsQuery {

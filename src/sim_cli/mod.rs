@@ -4,6 +4,8 @@
 //! - `call`: place a call from a simulated person through a running simulator and print the
 //!   conversation as it happens; `--record` saves what the person heard.
 //! - `load`: a bounded number of concurrent calls, with a progress bar and a summary.
+//! - `campaign`: a population of scripted recipients and an outbound campaign that calls
+//!   them, followed to the end (targets by state, appointments, do-not-call entries).
 //!
 //! `call` and `load` talk to the simulator's `/_sim/` control API ([`client`], with the wire
 //! types of [`sim::control`]), so they work against the simulator `switchboard dev` runs
@@ -15,6 +17,7 @@
 
 pub mod args;
 pub mod call;
+pub mod campaign;
 pub mod client;
 pub mod load;
 pub mod percentiles;
@@ -27,7 +30,7 @@ use clap::Subcommand;
 use sim::{FaultConfig, Sim, SimConfig};
 
 use crate::config::Settings;
-pub use args::{CallArgs, FaultArgs, LoadArgs, ServeArgs};
+pub use args::{CallArgs, CampaignArgs, FaultArgs, LoadArgs, ServeArgs};
 
 /// Where `switchboard dev` and `sim serve` listen unless told otherwise.
 pub const DEFAULT_SIM_BIND: &str = "127.0.0.1:8089";
@@ -43,6 +46,8 @@ pub enum SimCommand {
     Call(CallArgs),
     /// Place many calls through a running simulator and summarise how they went.
     Load(LoadArgs),
+    /// Run an outbound campaign against a population of scripted recipients.
+    Campaign(CampaignArgs),
 }
 
 /// The simulator's configuration for this deployment: the account and auth token the product
@@ -75,6 +80,7 @@ pub async fn run(settings: Settings, command: SimCommand) -> Result<()> {
         SimCommand::Serve(args) => serve(settings, args).await,
         SimCommand::Call(args) => call::call(args).await,
         SimCommand::Load(args) => load::load(args).await,
+        SimCommand::Campaign(args) => campaign::campaign(args).await,
     }
 }
 

@@ -89,6 +89,43 @@ impl<'de> Deserialize<'de> for LocalDateTime {
     }
 }
 
+/// Words a goal written as a sentence starts with.
+const SENTENCE_STARTS: [&str; 10] = [
+    "i", "i'm", "we", "we're", "it", "it's", "this", "you", "your", "our",
+];
+
+/// `goal` as a spoken sentence: a bare purpose gets "I'm calling to", and every sentence
+/// starts with a capital and ends with a stop.
+fn spoken_goal(goal: &str) -> String {
+    let goal = goal.trim();
+    if goal.is_empty() {
+        return String::new();
+    }
+    let first = goal
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    let mut line = if SENTENCE_STARTS.contains(&first.as_str()) {
+        let mut chars = goal.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    } else {
+        let mut chars = goal.chars();
+        let lowered: String = chars
+            .next()
+            .map(|c| c.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
+        format!("I'm calling to {lowered}")
+    };
+    if !line.ends_with(['.', '!', '?']) {
+        line.push('.');
+    }
+    line
+}
+
 impl CampaignScript {
     /// The line to put in the agent's instructions (on a line of its own).
     pub fn to_instruction_line(&self) -> Result<String, serde_json::Error> {
@@ -129,8 +166,10 @@ impl CampaignScript {
     }
 
     /// The goal, filled in.
+    /// The goal as the agent says it: a sentence of its own ("I'm calling to book a service
+    /// visit."), however the script wrote it ("book a service visit").
     pub fn goal_line(&self) -> String {
-        self.fill(&self.goal)
+        spoken_goal(&self.fill(&self.goal))
     }
 
     pub(crate) fn identity_question(&self) -> String {
@@ -163,5 +202,27 @@ impl CampaignScript {
             "vehicle" => r.vehicle.clone().unwrap_or_else(|| "vehicle".into()),
             other => r.fields.get(other).cloned().unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod goal_tests {
+    use super::spoken_goal;
+
+    #[test]
+    fn a_goal_is_said_as_a_sentence() {
+        assert_eq!(
+            spoken_goal("book a service visit"),
+            "I'm calling to book a service visit."
+        );
+        assert_eq!(
+            spoken_goal("Schedule the annual service"),
+            "I'm calling to schedule the annual service."
+        );
+        assert_eq!(
+            spoken_goal("it's time for your check-up!"),
+            "It's time for your check-up!"
+        );
+        assert_eq!(spoken_goal("  "), "");
     }
 }

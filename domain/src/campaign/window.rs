@@ -152,7 +152,42 @@ impl From<CallingWindow> for WindowWire {
     }
 }
 
+/// Zones around the world, west to east: at any moment some are inside a calling window and
+/// some outside (demos and tests pick from them).
+pub const WORLD_ZONES: [&str; 12] = [
+    "Pacific/Honolulu",
+    "America/Los_Angeles",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Bangkok",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+];
+
 impl CallingWindow {
+    /// The first of [`WORLD_ZONES`] where the window is open at `now` and still at
+    /// `now + margin`.
+    pub fn a_zone_open_now(&self, now: DateTime<Utc>, margin: chrono::Duration) -> Option<Tz> {
+        WORLD_ZONES
+            .iter()
+            .filter_map(|z| z.parse::<Tz>().ok())
+            .find(|&z| self.is_open(z, now) && self.is_open(z, now + margin))
+    }
+
+    /// The [`WORLD_ZONES`] where the window is closed at `now` and still at `now + margin`.
+    pub fn zones_closed_now(&self, now: DateTime<Utc>, margin: chrono::Duration) -> Vec<Tz> {
+        WORLD_ZONES
+            .iter()
+            .filter_map(|z| z.parse::<Tz>().ok())
+            .filter(|&z| !self.is_open(z, now) && !self.is_open(z, now + margin))
+            .collect()
+    }
+
     /// The local range calls may be placed in on `date`; `None` when the day is closed.
     pub fn range_on(&self, date: NaiveDate) -> Option<TimeRange> {
         match self.days.get(&Day::from(date.weekday())) {

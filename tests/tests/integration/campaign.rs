@@ -20,43 +20,16 @@ use voice::{
 };
 use workflows::CampaignWorkflow;
 
-/// Zones a test may pick from: at any moment some are inside the 08:00–21:00 window and some
-/// outside it.
-const ZONES: [&str; 12] = [
-    "Pacific/Honolulu",
-    "America/Los_Angeles",
-    "America/Chicago",
-    "America/New_York",
-    "America/Sao_Paulo",
-    "Europe/London",
-    "Europe/Berlin",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Bangkok",
-    "Asia/Tokyo",
-    "Pacific/Auckland",
-];
-
 /// A zone whose calling window is open now and stays open for `margin`.
 fn open_zone(margin: Days) -> Tz {
-    let window = CallingWindow::default();
-    let now = Utc::now();
-    ZONES
-        .iter()
-        .map(|z| z.parse::<Tz>().unwrap())
-        .find(|&z| window.is_open(z, now) && window.is_open(z, now + margin))
+    CallingWindow::default()
+        .a_zone_open_now(Utc::now(), margin)
         .expect("some zone is inside 08:00-21:00 for the next while")
 }
 
 /// Zones whose window is closed now and stays closed for `margin`.
 fn closed_zones(margin: Days) -> Vec<Tz> {
-    let window = CallingWindow::default();
-    let now = Utc::now();
-    ZONES
-        .iter()
-        .map(|z| z.parse::<Tz>().unwrap())
-        .filter(|&z| !window.is_open(z, now) && !window.is_open(z, now + margin))
-        .collect()
+    CallingWindow::default().zones_closed_now(Utc::now(), margin)
 }
 
 /// Next Tuesday (never today) at 10:00 in `zone`, as the model books it.
