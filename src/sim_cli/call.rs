@@ -113,7 +113,7 @@ fn turns_line(turns: &CallOutcome) -> Option<String> {
 }
 
 /// `key`, else the demo key `switchboard dev` keeps in its data directory.
-pub(super) fn api_key_or_demo(key: Option<&str>) -> Option<String> {
+pub fn api_key_or_demo(key: Option<&str>) -> Option<String> {
     let key = key.map(str::to_owned).or_else(|| {
         let data_dir = std::env::var("SWITCHBOARD_DATA_DIR").unwrap_or_else(|_| ".data".into());
         std::fs::read_to_string(PathBuf::from(data_dir).join("demo-api-key"))

@@ -65,14 +65,22 @@ const KINDS: [Kind; 6] = [
 ];
 
 /// The product's REST API with a bearer key.
-struct Api {
+pub struct Api {
     http: reqwest::Client,
     base: String,
     key: String,
 }
 
 impl Api {
-    async fn call(
+    pub fn new(base: &str, key: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            key,
+        }
+    }
+
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -101,11 +109,7 @@ impl Api {
 pub async fn campaign(args: CampaignArgs) -> Result<()> {
     let key = api_key_or_demo(args.api_key.as_deref())
         .context("pass --api-key (or run `switchboard dev`, which keeps a demo key)")?;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: args.api.trim_end_matches('/').to_owned(),
-        key,
-    };
+    let api = Api::new(&args.api, key);
     let sim = Control::new(&args.sim)?;
     let zone = CallingWindow::default()
         .a_zone_open_now(Utc::now(), chrono::Duration::minutes(30))
@@ -123,7 +127,9 @@ pub async fn campaign(args: CampaignArgs) -> Result<()> {
             ));
         }
     }
-    let id = create(&api, &args, csv).await?;
+    let settings = json!({"concurrency": args.concurrency, "ring_timeout_secs": 10,
+        "retry": {"max_attempts": 2, "busy_secs": 30, "no_answer_secs": 30}});
+    let id = create(&api, settings, csv).await?;
     println!(
         "campaign {id}: {} recipients in {zone}",
         args.each * KINDS.len()
@@ -138,8 +144,8 @@ pub async fn campaign(args: CampaignArgs) -> Result<()> {
     summarise(&api, &done).await
 }
 
-/// The script, the campaign and its uploaded targets; the campaign's id.
-async fn create(api: &Api, args: &CampaignArgs, csv: String) -> Result<String> {
+/// The script, the campaign (with `settings`) and its uploaded targets; the campaign's id.
+pub async fn create(api: &Api, settings: Value, csv: String) -> Result<String> {
     let agents = api.call(reqwest::Method::GET, "/v1/agents", None).await?;
     let agent = agents["data"][0]["id"]
         .as_str()
@@ -160,9 +166,7 @@ async fn create(api: &Api, args: &CampaignArgs, csv: String) -> Result<String> {
             "/v1/campaigns",
             Some(
                 json!({"name": format!("Simulated campaign {}", Utc::now().format("%H:%M:%S")),
-                "agent_id": agent, "script_id": script["id"],
-                "settings": {"concurrency": args.concurrency, "ring_timeout_secs": 10,
-                    "retry": {"max_attempts": 2, "busy_secs": 30, "no_answer_secs": 30}}}),
+                "agent_id": agent, "script_id": script["id"], "settings": settings}),
             ),
         )
         .await?;
@@ -185,7 +189,7 @@ async fn create(api: &Api, args: &CampaignArgs, csv: String) -> Result<String> {
 }
 
 /// Prints progress until the campaign is completed or canceled; its last progress.
-async fn follow(api: &Api, id: &str, timeout: Duration) -> Result<Value> {
+pub async fn follow(api: &Api, id: &str, timeout: Duration) -> Result<Value> {
     let started = Instant::now();
     let mut last = String::new();
     loop {
