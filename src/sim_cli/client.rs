@@ -30,19 +30,7 @@ impl Control {
             to: to.to_owned(),
             person: person.clone(),
         };
-        let response = self
-            .http
-            .post(format!("{}{}", self.base, control::CALLS_PATH))
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| format!("no simulator answers at {}", self.base))?;
-        if !response.status().is_success() {
-            bail!(
-                "the simulator refused the call: {}",
-                response.text().await.unwrap_or_default()
-            );
-        }
+        let response = self.post(control::CALLS_PATH, &body, "call").await?;
         Ok(response.json::<Placed>().await?.sid)
     }
 
@@ -53,20 +41,31 @@ impl Control {
             number: number.to_owned(),
             person: person.clone(),
         };
+        self.post(control::PHONES_PATH, &body, "phone").await?;
+        Ok(())
+    }
+
+    /// POSTs `body` to the control API; a refusal is an error naming `what` was refused.
+    async fn post(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+        what: &str,
+    ) -> Result<reqwest::Response> {
         let response = self
             .http
-            .post(format!("{}{}", self.base, control::PHONES_PATH))
-            .json(&body)
+            .post(format!("{}{path}", self.base))
+            .json(body)
             .send()
             .await
             .with_context(|| format!("no simulator answers at {}", self.base))?;
         if !response.status().is_success() {
             bail!(
-                "the simulator refused the phone: {}",
+                "the simulator refused the {what}: {}",
                 response.text().await.unwrap_or_default()
             );
         }
-        Ok(())
+        Ok(response)
     }
 
     /// Events after `after`, waiting up to `wait` for new ones.

@@ -535,7 +535,7 @@ impl CampaignWorkflow {
                     machine: plan.settings.machine,
                     agent_name: plan.agent_name.clone(),
                 },
-                twilio_options("Dial the target"),
+                crate::options::twilio("Dial the target"),
             )
             .await;
         let (call_sid, call, summary) = match dial {
@@ -661,16 +661,5 @@ fn db_options(summary: &str) -> ActivityOptions {
         Duration::from_millis(200),
         Duration::from_secs(10),
         Some(10),
-    )
-}
-
-/// Twilio requests: short attempts, retried with backoff for a couple of minutes.
-fn twilio_options(summary: &str) -> ActivityOptions {
-    crate::options::retried(
-        summary,
-        Duration::from_secs(20),
-        Duration::from_millis(300),
-        Duration::from_secs(5),
-        Some(8),
     )
 }

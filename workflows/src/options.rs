@@ -34,3 +34,14 @@ pub(crate) fn unix_ms(t: Option<SystemTime>) -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// Twilio requests: short attempts, retried with backoff for a couple of minutes.
+pub(crate) fn twilio(summary: &str) -> ActivityOptions {
+    retried(
+        summary,
+        Duration::from_secs(20),
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+        Some(8),
+    )
+}

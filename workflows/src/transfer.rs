@@ -21,9 +21,7 @@ use domain::transfer::{
 };
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{
-    ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
-};
+use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 /// How often the "ringing (12 s)" detail is refreshed while the phone rings.
 const RING_TICK: Duration = Duration::from_secs(5);
@@ -255,7 +253,7 @@ impl TransferWorkflow {
                 conference: input.workflow_id(),
                 announcement: format!("Please hold while I connect you to {name}."),
             },
-            twilio_options("Hold the caller"),
+            crate::options::twilio("Hold the caller"),
         )
         .await
         .map_err(|_| TransferReason::Failed)?;
@@ -272,7 +270,7 @@ impl TransferWorkflow {
                     from: input.business_number.clone(),
                     ring_timeout_secs: input.ring_timeout_secs,
                 },
-                twilio_options("Ring the person"),
+                crate::options::twilio("Ring the person"),
             )
             .await
             .map_err(|_| TransferReason::Failed)?;
@@ -360,7 +358,7 @@ impl TransferWorkflow {
                 .execute_activity(
                     TransferActivities::hang_up_leg,
                     leg,
-                    twilio_options("Hang up the person's leg"),
+                    crate::options::twilio("Hang up the person's leg"),
                 )
                 .await;
         }
@@ -375,7 +373,7 @@ impl TransferWorkflow {
                     call_sid: input.call_sid.clone(),
                     sentence: reason.caller_sentence(&input.target.name),
                 },
-                twilio_options("Bring the caller back to the agent"),
+                crate::options::twilio("Bring the caller back to the agent"),
             )
             .await;
     }
@@ -403,7 +401,7 @@ impl TransferWorkflow {
             .execute_activity(
                 TransferActivities::record_transfer,
                 record,
-                twilio_options("Record the transfer"),
+                crate::options::twilio("Record the transfer"),
             )
             .await;
     }
@@ -471,17 +469,6 @@ fn leg_over(status: &str) -> bool {
     matches!(
         status,
         "completed" | "no-answer" | "busy" | "failed" | "canceled"
-    )
-}
-
-/// Twilio requests: short attempts, retried with backoff for a couple of minutes.
-fn twilio_options(summary: &str) -> ActivityOptions {
-    crate::options::retried(
-        summary,
-        Duration::from_secs(20),
-        Duration::from_millis(300),
-        Duration::from_secs(5),
-        Some(8),
     )
 }
 
