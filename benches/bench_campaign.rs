@@ -53,7 +53,7 @@ async fn main() -> Result<()> {
     let campaign = create(
         &api,
         json!({"concurrency": concurrency, "calls_per_second": 50,
-               "retry": {"max_attempts": 1}, "targets_per_run": 1000}),
+               "retry": {"max_attempts": 1}}),
         csv,
     )
     .await?;

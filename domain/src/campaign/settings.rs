@@ -22,6 +22,10 @@ pub const MAX_CONCURRENCY: u32 = 100;
 /// Twilio's default is one new outbound call per second per account; higher limits are bought.
 pub const MAX_CALLS_PER_SECOND: f64 = 50.0;
 
+/// Attempts one workflow run may make before it continues as new: each costs about 24
+/// history events, so a run stays under 10,000.
+pub const MAX_TARGETS_PER_RUN: u32 = 400;
+
 /// What a call answered by a machine gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -161,10 +165,13 @@ impl CampaignSettings {
                 format!("must be 5 to 120, not {}", self.ring_timeout_secs),
             );
         }
-        if !(10..=2000).contains(&self.targets_per_run) {
+        if !(10..=MAX_TARGETS_PER_RUN).contains(&self.targets_per_run) {
             return bad(
                 "targets_per_run",
-                format!("must be 10 to 2000, not {}", self.targets_per_run),
+                format!(
+                    "must be 10 to {MAX_TARGETS_PER_RUN}, not {}",
+                    self.targets_per_run
+                ),
             );
         }
         Ok(())
