@@ -278,7 +278,9 @@ pub fn build_worker(
         twilio_client(settings)?,
         telephony::PublicUrl::new(settings.public_url.clone()),
         temporal.clone(),
+        settings.task_queue.clone(),
     );
+    let events = activities::EventActivitiesImpl::new(store.clone());
     let directory = DirectoryActivitiesImpl::new(store.clone());
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
     let email = match &settings.smtp {
@@ -303,6 +305,7 @@ pub fn build_worker(
             transfer,
             directory,
             campaign,
+            events,
         },
     )?)
 }

@@ -7,9 +7,11 @@
 //! - [`transfer`]: the activities of `TransferWorkflow` (hold, ring, return the caller).
 //! - [`message`]: the activities of `MessageDeliveryWorkflow` (plan, SMS, email, webhook).
 //! - [`notify`]: `start_message_delivery`, for other workflows and the API.
+//! - [`events`]: `emit_call_analyzed`, and the activities of `EventDeliveryWorkflow` (POST a
+//!   signed event to the tenant's webhook, record each attempt).
 //! - [`sms`]: sending an SMS at most once (the follow-up SMS and the message SMS).
 //! - [`email`]: SMTP (lettre) with a stable Message-ID.
-//! - [`webhook`]: the signed POST to the tenant's message webhook.
+//! - [`webhook`]: the signed POST to the tenant's webhook.
 //! - [`llm`]: an OpenAI-compatible chat completions client (OpenAI, Groq, Ollama, vLLM, llama.cpp).
 //!
 //! The live call session store lives in the `sessions` crate (the API uses it too); it is
@@ -24,6 +26,7 @@ pub mod campaign;
 pub mod conversation;
 pub mod directory;
 pub mod email;
+pub mod events;
 pub mod llm;
 pub mod message;
 pub mod notify;
@@ -37,6 +40,7 @@ pub use conversation::{ConversationActivitiesImpl, LlmProvider};
 pub use dialog::RuleDialog;
 pub use directory::DirectoryActivitiesImpl;
 pub use email::{EmailSender, SmtpConfig};
+pub use events::EventActivitiesImpl;
 pub use message::MessageActivitiesImpl;
 pub use notify::NotifyActivitiesImpl;
 pub use sessions::{

@@ -1,4 +1,5 @@
-//! The tenant's message webhook: a signed JSON POST (see `domain::webhook_signature`).
+//! The tenant's webhook: a signed JSON POST (see `domain::webhook_signature`), for taken
+//! messages (`message.taken`) and events (`call.analyzed`).
 
 use domain::webhook_signature::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 use std::time::Duration;
@@ -11,9 +12,26 @@ pub enum WebhookError {
     /// 4xx other than 408/429: the endpoint refuses this request; retrying will not help.
     #[error("the webhook answered HTTP {0}")]
     Refused(u16),
-    /// 5xx, 408, 429, other statuses, timeouts and connection failures.
-    #[error("the webhook failed: {0}")]
-    Retryable(String),
+    /// 5xx, 408, 429, other statuses (`status`), timeouts and connection failures (none).
+    #[error("the webhook failed: {reason}")]
+    Retryable { status: Option<u16>, reason: String },
+}
+
+impl WebhookError {
+    /// The HTTP status the webhook answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Refused(status) => Some(*status),
+            Self::Retryable { status, .. } => *status,
+        }
+    }
+
+    fn answered(status: u16) -> Self {
+        Self::Retryable {
+            status: Some(status),
+            reason: format!("HTTP {status}"),
+        }
+    }
 }
 
 /// POSTs `body` to `url`, signed with `secret` at `now` (Unix seconds), as delivery
@@ -42,13 +60,16 @@ pub async fn post_signed(
             } else {
                 "connection failed"
             };
-            WebhookError::Retryable(kind.to_owned())
+            WebhookError::Retryable {
+                status: None,
+                reason: kind.to_owned(),
+            }
         })?;
     let status = response.status().as_u16();
     match status {
         200..=299 => Ok(status),
-        408 | 429 => Err(WebhookError::Retryable(format!("HTTP {status}"))),
+        408 | 429 => Err(WebhookError::answered(status)),
         400..=499 => Err(WebhookError::Refused(status)),
-        _ => Err(WebhookError::Retryable(format!("HTTP {status}"))),
+        _ => Err(WebhookError::answered(status)),
     }
 }

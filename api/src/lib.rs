@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::calls::router())
         .merge(routes::messages::router())
         .merge(routes::tenant_webhook::router())
+        .merge(routes::webhook_deliveries::router())
         .merge(routes::codec::router())
         .merge(routes::agents::router())
         .merge(routes::numbers::router())

@@ -12,6 +12,8 @@
 //! - [`directory`]: the receptionist's company directory: departments, employees, hours
 //!   (DST-correct), fuzzy lookup of who a caller asked for, whom to ring.
 //! - [`elevenlabs`]: ElevenLabs' post-call webhook: its `ElevenLabs-Signature` and payload.
+//! - [`events`]: events sent to the tenant's webhook (`call.analyzed`): their envelope, types,
+//!   delivery states, and the input of their delivery workflow.
 //! - [`conversation`]: tools the model may call, user turns, chat messages for the LLM.
 //! - [`message`]: who a taken message is for, its delivery channels and their states, the
 //!   texts delivered, and the signature of the tenant's message webhook.
@@ -19,7 +21,8 @@
 //!   knowledge categories.
 //! - [`secret`]: `Secret<T>`, a value whose `Debug` is redacted.
 //! - [`transfer`]: warm transfer — its input, typed failure reasons, the person's decision.
-//! - [`webhook_signature`]: `Switchboard-Signature` of message webhooks: `sign` and `verify`.
+//! - [`webhook_signature`]: `Switchboard-Signature` of the tenant's webhook (messages and
+//!   events): `sign` and `verify`.
 //! - [`when`]: spoken words to a local date and time ("tusday at ten thirty", "the 10th at half
 //!   past two") against a given `today`, and back ("Tuesday December 8th at 10 am").
 //! - `speech`: recognised speech as rules read it — words, and matching them through the
@@ -33,6 +36,7 @@ pub mod conversation;
 pub mod crm;
 pub mod directory;
 pub mod elevenlabs;
+pub mod events;
 pub mod ids;
 pub mod memory;
 pub mod message;

@@ -19,6 +19,8 @@
 //!   from other platforms (`source`, `external_id`), one booking per call, integration secrets.
 //! - [`m20261205_000011_campaign_attempts`]: one row per campaign dial, the witness that
 //!   makes each dial happen once, with what the call's webhooks need.
+//! - [`m20261205_000012_event_deliveries`]: the delivery log of events sent to the tenant's
+//!   webhook (`call.analyzed`), one row per event.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -36,6 +38,7 @@ mod m20261204_000008_transfers;
 mod m20261205_000009_crm;
 mod m20261205_000010_post_call;
 mod m20261205_000011_campaign_attempts;
+mod m20261205_000012_event_deliveries;
 
 pub struct Migrator;
 
@@ -54,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_crm::Migration),
             Box::new(m20261205_000010_post_call::Migration),
             Box::new(m20261205_000011_campaign_attempts::Migration),
+            Box::new(m20261205_000012_event_deliveries::Migration),
         ]
     }
 }

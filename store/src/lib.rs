@@ -22,6 +22,8 @@
 //! - [`integrations`]: secrets of the platforms that call us (ElevenLabs' webhook secret).
 //! - [`deliveries`]: each channel's delivery of a message, the tenant's message webhook, the
 //!   number a message's SMS is sent from.
+//! - [`events`]: the delivery log of events sent to the tenant's webhook (`call.analyzed`):
+//!   created once per subject, each attempt's outcome recorded.
 //!
 //! Every query on tenant-owned data takes a [`domain::TenantId`] and runs in [`Store::scoped`]
 //! (on PostgreSQL, row-level security then shows only that tenant's rows). The lookups that
@@ -37,6 +39,7 @@ pub mod deliveries;
 pub mod directory;
 pub mod edge;
 pub mod entities;
+pub mod events;
 pub mod integrations;
 pub mod knowledge;
 pub mod messages;
@@ -56,6 +59,7 @@ pub use deliveries::{DeliveryRecord, DeliveryUpdate, TenantWebhook};
 pub use directory::{
     DepartmentChanges, EmployeeChanges, EmployeeFilter, NewDepartment, NewEmployee,
 };
+pub use events::{EventAttempt, EventFilter, EventRecord};
 pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
 pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};

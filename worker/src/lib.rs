@@ -6,7 +6,8 @@
 
 use activities::{
     CallActivitiesImpl, CampaignActivitiesImpl, ConversationActivitiesImpl,
-    DirectoryActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl, TransferActivitiesImpl,
+    DirectoryActivitiesImpl, EventActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl,
+    TransferActivitiesImpl,
 };
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
@@ -17,7 +18,8 @@ use temporalio_common::protos::temporal::api::{
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
 use workflows::{
-    CallWorkflow, CampaignWorkflow, MessageDeliveryWorkflow, TransferWorkflow, search_attributes,
+    CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow, MessageDeliveryWorkflow,
+    TransferWorkflow, search_attributes,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,7 @@ pub struct WorkerActivities {
     pub transfer: TransferActivitiesImpl,
     pub directory: DirectoryActivitiesImpl,
     pub campaign: CampaignActivitiesImpl,
+    pub events: EventActivitiesImpl,
 }
 
 /// A worker serving every workflow and activity on `task_queue`.
@@ -126,6 +129,8 @@ pub fn build_worker(
         .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_workflow::<CampaignWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<EventDeliveryWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(activities.call)
         .register_activities(activities.conversation)
         .register_activities(activities.message)
@@ -133,6 +138,7 @@ pub fn build_worker(
         .register_activities(activities.transfer)
         .register_activities(activities.directory)
         .register_activities(activities.campaign)
+        .register_activities(activities.events)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

@@ -4,6 +4,7 @@
 
 use domain::{
     conversation::{KnowledgeHit, KnowledgeQuery, LlmTurnInput, LlmTurnOutput, TakeMessageInput},
+    events::{EventDeliveryInput, EventOutcome},
     message::{ChannelOutcome, DeliveryFailure, DeliveryPlan, MessageDeliveryInput},
     workflow_io::{
         CallRef, FinishCallInput, FollowUpSms, OpenSessionInput, RecordCallInput,
@@ -302,6 +303,31 @@ pub mod message {
 /// The generated definition types of [`NotifyActivities`].
 pub mod notify {
     pub use super::notify_activities::StartMessageDelivery;
+}
+
+/// Activities of `EventDeliveryWorkflow`: each records its outcome in `event_deliveries`.
+pub struct EventActivities;
+
+#[activity_definitions]
+impl EventActivities {
+    /// POST the event's signed envelope to the tenant's webhook, once. `Ok` once the event is
+    /// settled (delivered, refused for good, or skipped: no webhook); fails, to be retried,
+    /// when another attempt may succeed (5xx, 408, 429, timeout, no connection).
+    #[activity(name = "deliver_event")]
+    pub fn deliver_event(_input: EventDeliveryInput) -> Result<EventOutcome, ActivityError> {
+        unimplemented!()
+    }
+
+    /// Record the event `failed` once its retries ran out.
+    #[activity(name = "record_event_failed")]
+    pub fn record_event_failed(_input: EventDeliveryInput) -> Result<(), ActivityError> {
+        unimplemented!()
+    }
+}
+
+/// The generated definition types of [`EventActivities`].
+pub mod events {
+    pub use super::event_activities::{DeliverEvent, RecordEventFailed};
 }
 
 /// A campaign, by tenant and id.

@@ -7,6 +7,8 @@
 //!   are child `CallWorkflow`s.
 //! - [`message`]: `MessageDeliveryWorkflow`, delivering a taken message by SMS, email and
 //!   webhook (`message-{message_id}`).
+//! - [`event_delivery`]: `EventDeliveryWorkflow`, delivering one event (`call.analyzed`) to the
+//!   tenant's webhook with retries (`event-{event_id}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
 //!   implementations live in the `activities` crate and are checked against these.
 //! - [`search_attributes`]: the custom search attributes operators filter calls by.
@@ -14,6 +16,7 @@
 pub mod activities;
 pub mod call;
 pub mod campaign;
+pub mod event_delivery;
 pub mod message;
 mod options;
 pub mod search_attributes;
@@ -21,6 +24,7 @@ pub mod transfer;
 
 pub use call::CallWorkflow;
 pub use campaign::CampaignWorkflow;
+pub use event_delivery::EventDeliveryWorkflow;
 pub use message::MessageDeliveryWorkflow;
 pub use transfer::TransferWorkflow;
 

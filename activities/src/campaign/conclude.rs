@@ -1,5 +1,6 @@
 //! After a call: what Twilio and the call say happened, the post-call analysis (which may put
-//! the number on the do-not-call list or book what was agreed), and the target's next step.
+//! the number on the do-not-call list or book what was agreed, and is announced to the
+//! tenant's webhook as `call.analyzed`), and the target's next step.
 
 use super::{CampaignActivitiesImpl, at_ms};
 use crate::call::store_failure;
@@ -11,6 +12,7 @@ use domain::{
     crm::TargetState,
 };
 use store::crm::{engine::Attempt, targets::TargetProgress};
+use temporalio_common::error::ApplicationFailure;
 use temporalio_sdk::activities::ActivityError;
 use workflows::activities::{ConcludeAttempt, Concluded};
 
@@ -116,7 +118,35 @@ impl CampaignActivitiesImpl {
             )
             .await
             .map_err(store_failure)?;
+        self.emit_call_analyzed(tenant, call.id).await?;
         Ok(Some(analysis.outcome.as_str().to_owned()))
+    }
+
+    /// Sends the call's `call.analyzed` event to the tenant's webhook (once per call). When the
+    /// database or Temporal is unreachable the activity fails, to be retried whole (the
+    /// analysis too: it is safe to repeat); an event the call's row cannot make is logged, and
+    /// the attempt concluded all the same.
+    async fn emit_call_analyzed(
+        &self,
+        tenant: TenantId,
+        call_id: uuid::Uuid,
+    ) -> Result<(), ActivityError> {
+        let emitted = crate::events::emit_call_analyzed(
+            &self.store,
+            &self.temporal,
+            &self.task_queue,
+            tenant,
+            call_id,
+        )
+        .await;
+        match emitted {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_retryable() => Err(ApplicationFailure::new(err).into()),
+            Err(err) => {
+                tracing::error!(%call_id, error = %err, "no call.analyzed event for this call");
+                Ok(())
+            }
+        }
     }
 }
 

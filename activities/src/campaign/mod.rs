@@ -6,7 +6,8 @@
 //!   request that timed out having taken effect, or a worker that died between the request
 //!   and its answer — finds the SID there and adopts that call.
 //! - [`script`]: the campaign's script filled in for one recipient, now.
-//! - [`conclude`]: post-call analysis and the target's next step under the retry policy.
+//! - [`conclude`]: post-call analysis (announced to the tenant's webhook as `call.analyzed`)
+//!   and the target's next step under the retry policy.
 //! - [`tools`]: `book_appointment`, `request_callback`, `do_not_call` during a call.
 //! - here: reading the campaign, its due targets, parking targets until their window, the
 //!   campaign's status, and handing an early Twilio status to the call's workflow.
@@ -46,15 +47,24 @@ pub struct CampaignActivitiesImpl {
     twilio: TwilioClient,
     public: PublicUrl,
     temporal: Client,
+    /// Where the `call.analyzed` event's delivery workflow runs.
+    task_queue: String,
 }
 
 impl CampaignActivitiesImpl {
-    pub fn new(store: Store, twilio: TwilioClient, public: PublicUrl, temporal: Client) -> Self {
+    pub fn new(
+        store: Store,
+        twilio: TwilioClient,
+        public: PublicUrl,
+        temporal: Client,
+        task_queue: impl Into<String>,
+    ) -> Self {
         Self {
             store,
             twilio,
             public,
             temporal,
+            task_queue: task_queue.into(),
         }
     }
 

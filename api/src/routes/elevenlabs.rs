@@ -7,6 +7,9 @@
 //! (`GET /v1/tenant/integrations/elevenlabs` shows the URL to paste into ElevenLabs). A bad
 //! signature, no secret set and no such tenant are the same 403, so the endpoint does not tell
 //! strangers which tenants exist. A redelivered conversation is a 200 that changes nothing.
+//!
+//! Each recorded call is announced to the tenant's own webhook as one `call.analyzed` event
+//! (`routes::webhook_deliveries`), however often ElevenLabs delivers the conversation.
 
 use crate::query::Query;
 use crate::{ApiError, AppState, hardening};
@@ -105,6 +108,11 @@ pub async fn post_call(
             call_id: Some(call_id),
         },
     };
+    if let Some(call_id) = receipt.call_id {
+        // A redelivery too: the event exists once per call, and this mends a start that
+        // failed after the call was recorded.
+        super::webhook_deliveries::emit_call_analyzed(&state, tenant, call_id).await?;
+    }
     tracing::info!(status = receipt.status, "ElevenLabs post-call webhook");
     Ok(Json(receipt))
 }

@@ -24,6 +24,7 @@ pub mod transfer;
 pub mod twilio;
 pub mod users;
 pub mod views;
+pub mod webhook_deliveries;
 
 use crate::ApiError;
 

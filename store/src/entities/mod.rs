@@ -16,6 +16,7 @@ pub mod customers;
 pub mod departments;
 pub mod dnc_entries;
 pub mod employees;
+pub mod event_deliveries;
 pub mod jobs;
 pub mod knowledge_base;
 pub mod message_deliveries;

@@ -21,7 +21,7 @@ use voice::{
 use workflows::CampaignWorkflow;
 
 /// A zone whose calling window is open now and stays open for `margin`.
-fn open_zone(margin: Days) -> Tz {
+pub(crate) fn open_zone(margin: Days) -> Tz {
     CallingWindow::default()
         .a_zone_open_now(Utc::now(), margin)
         .expect("some zone is inside 08:00-21:00 for the next while")
@@ -73,7 +73,7 @@ fn model_scripts(zone: Tz) -> Vec<(String, Script)> {
 }
 
 /// Anyone else declines.
-fn declining_model() -> Script {
+pub(crate) fn declining_model() -> Script {
     Script(vec![
         Step::say("Hi, this is Acme Dental. Am I speaking with you?", 600),
         Step::await_caller("No thanks, I'm not interested.", 300),
@@ -95,7 +95,7 @@ fn person(line: &str) -> PersonScript {
 
 /// Who a recipient is, and what their phone does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Booker,
     Stopper,
     Decliner,
@@ -136,14 +136,14 @@ fn number(i: usize) -> String {
     format!("+1{}5550{}", AREAS[i / 100 % AREAS.len()], 100 + i % 100)
 }
 
-struct Recipient {
+pub(crate) struct Recipient {
     name: String,
     phone: String,
     zone: Tz,
     kind: Kind,
 }
 
-fn recipients(kinds: &[(Kind, usize)], zone: Tz, first: usize) -> Vec<Recipient> {
+pub(crate) fn recipients(kinds: &[(Kind, usize)], zone: Tz, first: usize) -> Vec<Recipient> {
     let mut out = Vec::new();
     for &(kind, n) in kinds {
         for _ in 0..n {
@@ -159,7 +159,10 @@ fn recipients(kinds: &[(Kind, usize)], zone: Tz, first: usize) -> Vec<Recipient>
     out
 }
 
-async fn realtime_campaign_app(fake: &FakeOpenAiRealtime, faults: sim::FaultConfig) -> TestApp {
+pub(crate) async fn realtime_campaign_app(
+    fake: &FakeOpenAiRealtime,
+    faults: sim::FaultConfig,
+) -> TestApp {
     let mut config = OpenAiRealtimeConfig::new("test-openai-key");
     config.url = fake.url();
     spawn_app_with(AppOptions {
@@ -194,7 +197,7 @@ async fn agent_id(app: &TestApp) -> String {
 
 /// A campaign with a script and `settings`, its targets uploaded; the recipients' phones are
 /// registered with the simulator. Returns the campaign id.
-async fn campaign_with(app: &TestApp, settings: Value, people: &[Recipient]) -> String {
+pub(crate) async fn campaign_with(app: &TestApp, settings: Value, people: &[Recipient]) -> String {
     let script = api(
         app,
         reqwest::Method::POST,
@@ -240,7 +243,7 @@ async fn campaign_with(app: &TestApp, settings: Value, people: &[Recipient]) -> 
     id
 }
 
-async fn control(app: &TestApp, campaign: &str, action: &str) -> Instant {
+pub(crate) async fn control(app: &TestApp, campaign: &str, action: &str) -> Instant {
     api(
         app,
         reqwest::Method::POST,
@@ -261,7 +264,12 @@ async fn progress(app: &TestApp, campaign: &str) -> Value {
     .await
 }
 
-async fn wait_for_status(app: &TestApp, campaign: &str, status: &str, within: Duration) -> Value {
+pub(crate) async fn wait_for_status(
+    app: &TestApp,
+    campaign: &str,
+    status: &str,
+    within: Duration,
+) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let now = progress(app, campaign).await;

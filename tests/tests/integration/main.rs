@@ -14,6 +14,7 @@ mod conversations;
 mod crm;
 mod delivery;
 mod directory;
+mod events;
 mod long_calls;
 mod media;
 mod numbers;

@@ -190,6 +190,17 @@ async fn tenant_a_resources(app: &TestApp, owner: &str) -> BTreeMap<&'static str
         .await
         .unwrap();
     ids.insert("messages", message.id.to_string());
+    let (event, _) = app
+        .store
+        .create_event(
+            app.tenant,
+            domain::events::EventType::CallAnalyzed,
+            &call_sid,
+            json!({"walk": true}),
+        )
+        .await
+        .unwrap();
+    ids.insert("webhook-deliveries", event.id.to_string());
     ids
 }
 
@@ -227,6 +238,7 @@ async fn snapshot(app: &TestApp, owner: &str, ids: &BTreeMap<&'static str, Strin
         "/v1/qa-reviews",
         "/v1/campaigns",
         "/v1/crm/emergencies",
+        "/v1/webhook-deliveries",
     ] {
         out.push(send(app, &Method::GET, list, Some(owner), None).await.1);
     }

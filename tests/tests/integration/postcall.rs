@@ -35,7 +35,7 @@ async fn tenant(app: &TestApp, name: &str) -> (TenantId, String) {
 }
 
 /// Sets the tenant's ElevenLabs secret; the URL to paste.
-async fn set_secret(app: &TestApp, owner: &str, secret: &str) -> String {
+pub(crate) async fn set_secret(app: &TestApp, owner: &str, secret: &str) -> String {
     let body = json!({"webhook_secret": secret});
     let path = "/v1/tenant/integrations/elevenlabs";
     let (status, view) = send(app, &Method::PUT, path, Some(owner), Some(&body)).await;
@@ -59,7 +59,7 @@ async fn set_secret(app: &TestApp, owner: &str, secret: &str) -> String {
 }
 
 /// ElevenLabs' `post_call_transcription` event for an outbound call to `number`.
-fn conversation(id: &str, number: &str, turns: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn conversation(id: &str, number: &str, turns: &[(&str, &str)]) -> Vec<u8> {
     let started = Utc::now() - Duration::minutes(5);
     let transcript: Vec<Value> = turns
         .iter()
@@ -86,7 +86,12 @@ fn conversation(id: &str, number: &str, turns: &[(&str, &str)]) -> Vec<u8> {
     serde_json::to_vec(&event).unwrap()
 }
 
-async fn deliver(app: &TestApp, url: &str, signature: Option<String>, body: &[u8]) -> (u16, Value) {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    url: &str,
+    signature: Option<String>,
+    body: &[u8],
+) -> (u16, Value) {
     let mut request = app
         .http
         .post(url)
@@ -100,7 +105,7 @@ async fn deliver(app: &TestApp, url: &str, signature: Option<String>, body: &[u8
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn signed(secret: &str, body: &[u8]) -> Option<String> {
+pub(crate) fn signed(secret: &str, body: &[u8]) -> Option<String> {
     Some(elevenlabs::sign(secret, Utc::now().timestamp(), body))
 }
 
