@@ -19,6 +19,8 @@ const PUBLIC: &[&str] = &[
     "POST /twilio/transfer/decision",
     "POST /twilio/transfer/conference",
     "POST /twilio/hold-music",
+    "POST /twilio/campaign/status",
+    "POST /twilio/campaign/answer",
     "GET /twilio/media",
     "POST /webhooks/elevenlabs/post-call",
     "POST /v1/auth/login",
