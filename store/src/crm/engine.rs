@@ -441,10 +441,7 @@ impl Store {
     }
 }
 
-/// Twilio's final call statuses.
+/// Whether Twilio's `status` is final (the one list: `CallStatus::is_final`).
 fn is_final_status(status: &str) -> bool {
-    matches!(
-        status,
-        "completed" | "busy" | "no-answer" | "failed" | "canceled"
-    )
+    domain::CallStatus::parse(status).is_some_and(|s| s.is_final())
 }
