@@ -28,6 +28,8 @@ say "structure: file sizes, function lengths, module cycles, crate edges"
 python3 scripts/structure.py
 
 say "building"
+# A fresh clone gains nothing from incremental caches; they would add gigabytes to target/.
+export CARGO_INCREMENTAL=0
 cargo build --workspace --all-targets --locked
 
 say "suite 1/2: every test, on SQLite + in-process sessions"
