@@ -24,6 +24,9 @@ pub use targets::{
 
 pub use analysis::{OutcomeClass, PostCallAnalysis, analyse_call, validate_llm_analysis};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, TargetState};
-pub use settings::{Callable, CampaignSettings, MachinePolicy, SettingsError};
-pub use window::{CallingWindow, WindowError};
+pub use settings::{CampaignSettings, MachinePolicy, SettingsError};
+pub use window::{Callable, CallingWindow, WindowError};
 pub use zones::infer_time_zone;
+
+/// The zone of a recipient whose list row, customer record and number all left it unknown.
+pub const FALLBACK_ZONE: chrono_tz::Tz = chrono_tz::America::New_York;

@@ -353,19 +353,17 @@ pub struct CampaignPlan {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DueTargetsRequest {
     pub campaign: CampaignRef,
-    pub now_ms: i64,
+    /// The campaign's calling window, checked in each recipient's zone.
+    pub window: domain::campaign::CallingWindow,
     /// Targets the workflow holds already.
     pub exclude: Vec<uuid::Uuid>,
     pub limit: u32,
 }
 
-/// A target that may be dialled now, as far as its state goes (its window is the workflow's
-/// to check).
+/// A target that may be dialled now: due, and inside its calling window.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DueTarget {
     pub id: uuid::Uuid,
-    /// IANA zone (inferred at import when the list had none).
-    pub time_zone: String,
     /// Dials made so far.
     pub attempts: u32,
     /// `+1•••••0199`, for the workflow's details.
@@ -376,19 +374,12 @@ pub struct DueTarget {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DueTargets {
     pub targets: Vec<DueTarget>,
+    /// Due targets found outside their window: each now waits for its window to open.
+    pub parked: u64,
     /// The earliest time a waiting target is due (Unix ms).
     pub next_due_ms: Option<i64>,
     /// Targets not in a final state.
     pub remaining: u64,
-}
-
-/// Input of `schedule_targets`: these wait for their window, which opens at `at_ms`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ScheduleTargets {
-    pub tenant_id: domain::TenantId,
-    pub ids: Vec<uuid::Uuid>,
-    /// `None`: never (every day of the window is closed): the targets are skipped.
-    pub at_ms: Option<i64>,
 }
 
 /// Input of `dial_target`: the `attempt`-th dial of a target, made at most once.
@@ -489,15 +480,12 @@ impl CampaignActivities {
         unimplemented!()
     }
 
-    /// Targets that may be dialled now, and when the next waiting one is due.
+    /// Targets that may be dialled now, and when the next waiting one is due. Due targets
+    /// outside their calling window (checked here, on the clock, in each recipient's zone)
+    /// are parked until it opens. The check is an activity's, not the workflow's: its answer
+    /// is in the history, so no replay can decide it differently.
     #[activity(name = "due_targets")]
     pub fn due_targets(_input: DueTargetsRequest) -> Result<DueTargets, ActivityError> {
-        unimplemented!()
-    }
-
-    /// Targets outside their calling window wait for it.
-    #[activity(name = "schedule_targets")]
-    pub fn schedule_targets(_input: ScheduleTargets) -> Result<(), ActivityError> {
         unimplemented!()
     }
 
@@ -532,6 +520,6 @@ impl CampaignActivities {
 pub mod campaign {
     pub use super::campaign_activities::{
         CampaignTool, ConcludeAttempt, DialTarget, DueTargets, HandOverStatus, LoadCampaign,
-        ScheduleTargets, SetCampaignStatus,
+        SetCampaignStatus,
     };
 }

@@ -6,10 +6,16 @@
 //! it drains its live calls and continues as new, so a campaign of any size keeps a bounded
 //! history).
 //!
-//! - The **feeder** asks the database for targets due now (`due_targets`), checks each one's
-//!   calling window in the recipient's own zone at workflow time, queues those inside it and
-//!   parks the others until their window opens (`schedule_targets`), then sleeps on a durable
-//!   timer until the earliest waiting target is due or a live call ends.
+//! - The **feeder** asks for targets due now (`due_targets`, which checks each one's calling
+//!   window in the recipient's own zone and parks those outside it until it opens), queues
+//!   them, then sleeps on a durable timer until the earliest waiting target is due or a live
+//!   call ends.
+//!
+//! Whether the workflow issues a command never depends on its clock (`workflow_time`): a
+//! query served by a worker without the run in its cache replays the history and may run
+//! the pending events at the previous task's time, and the commands it makes then are the
+//! ones sent. The window is checked in an activity (its answer is history) and the pacing
+//! timer is always started; the clock only sets durations and activity inputs.
 //! - Each **slot** takes the next queued target, keeps the campaign's pace (one dial every
 //!   `1 / calls_per_second`), and runs one attempt: `dial_target` (which re-checks the
 //!   do-not-call list and places the call at most once), the call as a child `CallWorkflow`
@@ -22,14 +28,11 @@
 use crate::activities::{
     CampaignActivities, CampaignPlan, CampaignRef, CampaignStatusChange, ConcludeAttempt,
     Concluded, DialResult, DialTarget, DueTarget, DueTargetsRequest, HandOverStatus,
-    ScheduleTargets,
 };
 use crate::options::unix_ms;
 use crate::{CallWorkflow, search_attributes as sa};
-use chrono::{DateTime, Utc};
 use domain::{
     CallDirection, CallSid,
-    campaign::Callable,
     crm::{CampaignStatus, TargetState},
     workflow_io::{CallSummary, CallWorkflowInput, CampaignCall},
 };
@@ -368,10 +371,9 @@ impl CampaignWorkflow {
             if ctx.state(|s| s.cancel_requested || s.run_is_full()) {
                 break;
             }
-            let now = now_ms(&ctx);
             let request = ctx.state(|s| DueTargetsRequest {
                 campaign: s.campaign(),
-                now_ms: now,
+                window: s.plan().settings.window.clone(),
                 exclude: s.held.iter().copied().collect(),
                 limit: (s.slots() * 2).min(
                     s.plan()
@@ -393,7 +395,13 @@ impl CampaignWorkflow {
                 continue;
             };
             let fetched = due.targets.len();
-            Self::queue_or_park(&ctx, due.targets, now).await;
+            ctx.state_mut(|s| {
+                s.totals.waited_for_window += due.parked;
+                for target in due.targets {
+                    s.held.insert(target.id);
+                    s.queue.push_back(target);
+                }
+            });
             if fetched > 0 {
                 continue;
             }
@@ -401,7 +409,7 @@ impl CampaignWorkflow {
             if due.remaining == 0 && nothing_left {
                 break;
             }
-            Self::sleep_until_due(&ctx, due.next_due_ms, now).await;
+            Self::sleep_until_due(&ctx, due.next_due_ms).await;
         }
         ctx.state_mut(|s| {
             s.feeding_done = true;
@@ -412,47 +420,10 @@ impl CampaignWorkflow {
         Self::describe(&ctx);
     }
 
-    /// Queues the targets inside their calling window; parks the others until it opens.
-    async fn queue_or_park(ctx: &WorkflowContext<Self>, targets: Vec<DueTarget>, now: i64) {
-        let now_utc = utc(now);
-        let mut parked: BTreeMap<Option<i64>, Vec<uuid::Uuid>> = BTreeMap::new();
-        ctx.state_mut(|s| {
-            for target in targets {
-                match s.plan().settings.callable(&target.time_zone, now_utc) {
-                    Callable::Now => {
-                        s.held.insert(target.id);
-                        s.queue.push_back(target);
-                    }
-                    Callable::At(at) => {
-                        parked
-                            .entry(Some(at.timestamp_millis()))
-                            .or_default()
-                            .push(target.id);
-                    }
-                    Callable::Never => parked.entry(None).or_default().push(target.id),
-                }
-            }
-            s.totals.waited_for_window += parked.values().map(|v| v.len() as u64).sum::<u64>();
-        });
-        let tenant_id = ctx.state(|s| s.input.tenant_id);
-        for (at_ms, ids) in parked {
-            let _ = ctx
-                .execute_activity(
-                    CampaignActivities::schedule_targets,
-                    ScheduleTargets {
-                        tenant_id,
-                        ids,
-                        at_ms,
-                    },
-                    db_options("Wait for the calling window"),
-                )
-                .await;
-        }
-    }
-
     /// Nothing is due now: sleep until the earliest waiting target is, a live call ends (it
     /// may schedule a retry), or the campaign is cancelled or resumed.
-    async fn sleep_until_due(ctx: &WorkflowContext<Self>, next_due_ms: Option<i64>, now: i64) {
+    async fn sleep_until_due(ctx: &WorkflowContext<Self>, next_due_ms: Option<i64>) {
+        let now = now_ms(ctx);
         let sleep = next_due_ms
             .map(|due| Duration::from_millis(u64::try_from(due - now).unwrap_or(0)))
             .unwrap_or(IDLE_LOOK_AGAIN)
@@ -487,16 +458,17 @@ impl CampaignWorkflow {
                 }
                 continue;
             }
-            // Keep the pace: reserve the next dial time, wait for it, look again.
+            // Keep the pace: reserve the next dial time, wait for it, look again. The timer is
+            // started even when the reserved time has come: whether a command is issued must
+            // not hang on the workflow's clock, which a replay may read differently (an
+            // activation for a query can carry the previous task's time).
             let now = now_ms(&ctx);
             let wait = ctx.state_mut(|s| {
                 let at = s.next_dial_ms.max(now);
                 s.next_dial_ms = at + s.plan().settings.dial_spacing_ms() as i64;
                 at - now
             });
-            if wait > 0 {
-                let _ = ctx.timer(Duration::from_millis(wait as u64)).await;
-            }
+            let _ = ctx.timer(Duration::from_millis(wait.max(1) as u64)).await;
             let Some(target) = ctx.state_mut(|s| {
                 if s.paused || s.cancel_requested {
                     return None;
@@ -643,10 +615,6 @@ impl CampaignWorkflow {
             *self.totals.outcomes.entry(class.clone()).or_default() += 1;
         }
     }
-}
-
-fn utc(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 fn now_ms(ctx: &WorkflowContext<CampaignWorkflow>) -> i64 {

@@ -48,10 +48,7 @@ impl CampaignActivitiesImpl {
         };
         let outcome = outcome_of(&input, attempt.as_ref());
         let now = at_ms(input.now_ms);
-        let zone: Tz = target
-            .target
-            .time_zone
-            .unwrap_or(chrono_tz::America::New_York);
+        let zone = target.target.zone();
         let outcome_class = self.analyse(tenant, &input, outcome, zone, now).await?;
         let listed = self
             .store

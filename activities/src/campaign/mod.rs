@@ -16,7 +16,7 @@ use crate::call::store_failure;
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
     CallStatus,
-    campaign::CampaignSettings,
+    campaign::{Callable, CampaignSettings},
     crm::{CampaignStatus, TargetState},
     workflow_io::CallStatusChanged,
 };
@@ -32,7 +32,7 @@ use workflows::{
     activities::{
         CampaignPlan, CampaignRef, CampaignStatusChange, CampaignToolRequest, ConcludeAttempt,
         Concluded, DialResult, DialTarget, DueTarget, DueTargets, DueTargetsRequest,
-        HandOverStatus, ScheduleTargets, campaign as defs,
+        HandOverStatus, campaign as defs,
     },
 };
 
@@ -106,40 +106,59 @@ impl CampaignActivitiesImpl {
         })
     }
 
+    /// Due targets inside their window now; the others are parked until it opens (or
+    /// skipped when it never does).
     async fn due(&self, input: DueTargetsRequest) -> Result<DueTargets, ActivityError> {
         let c = input.campaign;
-        let targets = if input.limit == 0 {
+        let now = Utc::now();
+        let due = if input.limit == 0 {
             Vec::new()
         } else {
             self.store
                 .due_targets(
                     c.tenant_id,
                     c.campaign_id,
-                    at_ms(input.now_ms),
+                    now,
                     &input.exclude,
                     u64::from(input.limit),
                 )
                 .await
                 .map_err(store_failure)?
         };
+        let mut targets = Vec::new();
+        let mut parked: std::collections::BTreeMap<Option<DateTime<Utc>>, Vec<uuid::Uuid>> =
+            Default::default();
+        for t in due {
+            match input.window.callable(t.target.zone(), now) {
+                Callable::Now => targets.push(DueTarget {
+                    id: t.id,
+                    attempts: u32::try_from(t.attempts).unwrap_or(0),
+                    masked: t.target.phone.masked(),
+                }),
+                Callable::At(at) => parked.entry(Some(at)).or_default().push(t.id),
+                Callable::Never => parked.entry(None).or_default().push(t.id),
+            }
+        }
+        let mut parked_count = 0;
+        for (at, ids) in parked {
+            let state = match at {
+                Some(_) => TargetState::Scheduled,
+                None => TargetState::Skipped,
+            };
+            self.store
+                .set_targets_state(c.tenant_id, &ids, state, at)
+                .await
+                .map_err(store_failure)?;
+            parked_count += ids.len() as u64;
+        }
         let (next, remaining) = self
             .store
             .campaign_outlook(c.tenant_id, c.campaign_id)
             .await
             .map_err(store_failure)?;
         Ok(DueTargets {
-            targets: targets
-                .into_iter()
-                .map(|t| DueTarget {
-                    id: t.id,
-                    time_zone: t
-                        .target
-                        .time_zone
-                        .map_or_else(|| "America/New_York".to_owned(), |z| z.name().to_owned()),
-                    attempts: u32::try_from(t.attempts).unwrap_or(0),
-                    masked: t.target.phone.masked(),
-                })
-                .collect(),
+            targets,
+            parked: parked_count,
             next_due_ms: next.map(|n| n.timestamp_millis()),
             remaining,
         })
@@ -226,22 +245,6 @@ impl CampaignActivitiesImpl {
         input: DueTargetsRequest,
     ) -> Result<DueTargets, ActivityError> {
         self.due(input).await
-    }
-
-    #[activity(definition = defs::ScheduleTargets)]
-    pub async fn schedule_targets(
-        self: Arc<Self>,
-        _ctx: ActivityContext,
-        input: ScheduleTargets,
-    ) -> Result<(), ActivityError> {
-        let (state, at) = match input.at_ms {
-            Some(ms) => (TargetState::Scheduled, Some(at_ms(ms))),
-            None => (TargetState::Skipped, None),
-        };
-        self.store
-            .set_targets_state(input.tenant_id, &input.ids, state, at)
-            .await
-            .map_err(store_failure)
     }
 
     #[activity(definition = defs::DialTarget)]

@@ -71,10 +71,7 @@ fn fill(
     target: &CampaignTarget,
     agent_name: &str,
 ) -> CampaignScript {
-    let zone: Tz = target
-        .target
-        .time_zone
-        .unwrap_or(chrono_tz::America::New_York);
+    let zone = target.target.zone();
     let now_local = Utc::now().with_timezone(&zone).naive_local();
     CampaignScript {
         goal: script

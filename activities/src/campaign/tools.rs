@@ -42,8 +42,7 @@ impl CampaignActivitiesImpl {
         let zone: Tz = args
             .text("time_zone")
             .and_then(|z| z.parse().ok())
-            .or(target.target.time_zone)
-            .unwrap_or(chrono_tz::America::New_York);
+            .unwrap_or_else(|| target.target.zone());
         match input.tool {
             ToolName::DoNotCall => {
                 self.store

@@ -12,8 +12,6 @@
 
 use super::{CallingWindow, RetryPolicy};
 use crate::E164;
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -73,16 +71,6 @@ impl Default for CampaignSettings {
             default_region: None,
         }
     }
-}
-
-/// When a recipient may be called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Callable {
-    Now,
-    /// Their window opens then.
-    At(DateTime<Utc>),
-    /// The window never opens (every day closed).
-    Never,
 }
 
 /// A setting that is not acceptable: which one, and why.
@@ -175,19 +163,6 @@ impl CampaignSettings {
             );
         }
         Ok(())
-    }
-
-    /// Whether a recipient in `zone` (IANA name; an unknown one is read as New York) may be
-    /// called at `now`, or from when.
-    pub fn callable(&self, zone: &str, now: DateTime<Utc>) -> Callable {
-        let zone: Tz = zone.parse().unwrap_or(chrono_tz::America::New_York);
-        if self.window.is_open(zone, now) {
-            return Callable::Now;
-        }
-        match self.window.next_open(zone, now) {
-            Some(at) => Callable::At(at),
-            None => Callable::Never,
-        }
     }
 
     /// Milliseconds between two dials of the campaign.

@@ -169,7 +169,28 @@ pub const WORLD_ZONES: [&str; 12] = [
     "Pacific/Auckland",
 ];
 
+/// When a recipient may be called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callable {
+    Now,
+    /// Their window opens then.
+    At(DateTime<Utc>),
+    /// The window never opens (every day closed).
+    Never,
+}
+
 impl CallingWindow {
+    /// Whether a recipient in `zone` may be called at `now`, or from when.
+    pub fn callable(&self, zone: Tz, now: DateTime<Utc>) -> Callable {
+        if self.is_open(zone, now) {
+            return Callable::Now;
+        }
+        match self.next_open(zone, now) {
+            Some(at) => Callable::At(at),
+            None => Callable::Never,
+        }
+    }
+
     /// The first of [`WORLD_ZONES`] where the window is open at `now` and still at
     /// `now + margin`.
     pub fn a_zone_open_now(&self, now: DateTime<Utc>, margin: chrono::Duration) -> Option<Tz> {

@@ -31,6 +31,13 @@ pub struct NewTarget {
     pub source_line: Option<i32>,
 }
 
+impl NewTarget {
+    /// The recipient's zone: their own, or [`domain::campaign::FALLBACK_ZONE`].
+    pub fn zone(&self) -> Tz {
+        self.time_zone.unwrap_or(domain::campaign::FALLBACK_ZONE)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CampaignTarget {
     pub id: Uuid,
