@@ -110,7 +110,8 @@ where
 /// (a hang-up by the max-duration timer), `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` (a cascaded
 /// conversation with Updates, LLM and tool activities), `SWITCHBOARD_RECORD_VOICEMAIL_HISTORY`
 /// (an outbound call answered by a machine) and `SWITCHBOARD_RECORD_SMS_HISTORY` (a call with a
-/// follow-up SMS under injected Twilio faults).
+/// follow-up SMS under injected Twilio faults). Files named `campaign_*` are `CampaignWorkflow`
+/// runs: `SWITCHBOARD_RECORD_CAMPAIGN_HISTORY` (a campaign paused, resumed and cancelled).
 #[tokio::test]
 async fn committed_call_histories_replay_without_nondeterminism() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("histories");
@@ -118,9 +119,15 @@ async fn committed_call_histories_replay_without_nondeterminism() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let json = std::fs::read(&path).unwrap();
-        replay(&json)
-            .await
-            .unwrap_or_else(|e| panic!("{} no longer replays: {e}", path.display()));
+        let campaign = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("campaign_"));
+        let replayed_run = if campaign {
+            replay_with::<workflows::CampaignWorkflow>(&json).await
+        } else {
+            replay(&json).await
+        };
+        replayed_run.unwrap_or_else(|e| panic!("{} no longer replays: {e}", path.display()));
         replayed += 1;
     }
     assert!(replayed > 0, "no committed histories in {}", dir.display());

@@ -728,4 +728,16 @@ async fn pause_stops_new_dials_within_a_second_resume_goes_on_and_cancel_ends_cl
     assert_eq!(completed, dialled, "every call placed ran to its end");
     assert_eq!(canceled + completed, people.len());
     assert!(canceled > 0, "the cancel left targets undialled");
+
+    // The run (signals, pacing timers, child calls) replays; kept for the committed set when
+    // `SWITCHBOARD_RECORD_CAMPAIGN_HISTORY` names a path.
+    let runs = campaign_histories(&app, &campaign).await;
+    assert_eq!(runs.len(), 1, "one run");
+    let (_, json) = &runs[0];
+    replay_with::<CampaignWorkflow>(json)
+        .await
+        .expect("the campaign's history replays");
+    if let Ok(path) = std::env::var("SWITCHBOARD_RECORD_CAMPAIGN_HISTORY") {
+        std::fs::write(path, json).unwrap();
+    }
 }

@@ -34,6 +34,11 @@ fn the_default_window_is_eight_to_nine_in_the_recipients_own_zone() {
     assert_eq!(w.next_open(LOS_ANGELES, now), Some(utc(2026, 6, 10, 15, 0)));
     assert_eq!(w.closes_at(LONDON, now), Some(utc(2026, 6, 10, 20, 0)));
     assert_eq!(w.closes_at(LOS_ANGELES, now), None);
+    assert_eq!(w.callable(NEW_YORK, now), Callable::Now);
+    assert_eq!(
+        w.callable(LOS_ANGELES, now),
+        Callable::At(utc(2026, 6, 10, 15, 0))
+    );
 }
 
 #[test]
@@ -119,6 +124,7 @@ fn a_window_with_every_day_closed_never_opens() {
                         "sat": null, "sun": null});
     let w = window(closed);
     assert_eq!(w.next_open(LONDON, utc(2026, 6, 10, 12, 0)), None);
+    assert_eq!(w.callable(LONDON, utc(2026, 6, 10, 12, 0)), Callable::Never);
 }
 
 #[test]
