@@ -43,6 +43,7 @@ pub mod message;
 pub mod phone;
 pub mod platform;
 pub mod secret;
+pub mod site;
 mod speech;
 pub mod transfer;
 pub mod webhook_signature;

@@ -4,7 +4,8 @@
 //! `start` checks the campaign can run (an agent, a number to call from, valid settings) and
 //! starts `campaign-{id}`; a campaign already running is a 409. Pause, resume and cancel are
 //! Signals to that workflow (409 when it is not running); each is audited. Progress is the
-//! workflow's `progress` Query while it runs, with the targets' states from the database.
+//! workflow's `progress` Query while it runs (when it is safe to ask, see [`live_progress`]),
+//! with the targets' states from the database.
 
 use crate::{
     ApiError, AppState,
@@ -19,10 +20,11 @@ use axum::{
 };
 use domain::{TenantId, campaign::CampaignSettings, crm::CampaignStatus};
 use serde::Serialize;
+use std::time::{Duration, SystemTime};
 use store::crm::campaigns::Campaigns;
 use temporalio_client::{
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions,
-    WorkflowStartOptions,
+    RetryOptions, RpcOptions, WorkflowDescribeOptions, WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
     errors::{WorkflowInteractionError, WorkflowStartError},
 };
 use temporalio_common::search_attributes::SearchAttributes;
@@ -275,16 +277,7 @@ pub async fn progress(
         campaign.status,
         CampaignStatus::Running | CampaignStatus::Paused
     ) {
-        state
-            .temporal
-            .get_workflow_handle::<CampaignWorkflow>(workflow_id(id))
-            .query(
-                CampaignWorkflow::progress,
-                (),
-                WorkflowQueryOptions::default(),
-            )
-            .await
-            .ok()
+        live_progress(&state, id).await
     } else {
         None
     };
@@ -294,4 +287,59 @@ pub async fn progress(
         workflow,
         targets: targets.0,
     }))
+}
+
+/// How long a workflow task may have been waiting, and a query may wait, before the query is
+/// not sent: both well under the 5 s a dead worker's sticky task takes to time out.
+const SETTLED_WITHIN: Duration = Duration::from_secs(2);
+
+/// The workflow's `progress` Query, asked only while its workflow tasks are healthy.
+///
+/// When a worker dies holding the campaign's workflow task, the server hands a query straight
+/// to another worker with the history as it stands, and the SDK (sdk-core 0.10) then applies
+/// the events the pending task has not yet handled, at the previous task's time, and keeps the
+/// result: the commands the task later sends can differ in order from what a replay of the
+/// history makes, and the campaign would fail to replay. So the query goes out only when no
+/// workflow task is pending, or the pending one is a first attempt scheduled moments ago, and
+/// it waits at most [`SETTLED_WITHIN`]. Otherwise the answer has the database's view alone.
+async fn live_progress(state: &AppState, id: Uuid) -> Option<CampaignProgress> {
+    let handle = state
+        .temporal
+        .get_workflow_handle::<CampaignWorkflow>(workflow_id(id));
+    let description = handle
+        .describe(WorkflowDescribeOptions::default())
+        .await
+        .ok()?;
+    if let Some(task) = &description.raw().pending_workflow_task {
+        let scheduled = task
+            .original_scheduled_time
+            .as_ref()
+            .or(task.scheduled_time.as_ref())
+            .and_then(|t| {
+                std::time::UNIX_EPOCH.checked_add(Duration::new(
+                    u64::try_from(t.seconds).ok()?,
+                    u32::try_from(t.nanos).ok()?,
+                ))
+            })?;
+        let waiting = SystemTime::now()
+            .duration_since(scheduled)
+            .unwrap_or_default();
+        if task.attempt > 1 || waiting > SETTLED_WITHIN {
+            tracing::debug!(campaign = %id, attempt = task.attempt, waiting_ms = waiting.as_millis() as u64,
+                "a workflow task is not settled: progress from the database alone");
+            return None;
+        }
+    }
+    let options = WorkflowQueryOptions::builder()
+        .rpc_options(
+            RpcOptions::builder()
+                .timeout(SETTLED_WITHIN)
+                .retry_options(RetryOptions::no_retries())
+                .build(),
+        )
+        .build();
+    handle
+        .query(CampaignWorkflow::progress, (), options)
+        .await
+        .ok()
 }
