@@ -419,6 +419,9 @@ pub struct TakeMessageInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnowledgeQuery {
     pub tenant_id: crate::TenantId,
+    /// The call's agent: its own entries are searched with the tenant's shared ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<crate::AgentId>,
     pub query: String,
     pub limit: u32,
 }

@@ -5,7 +5,52 @@
 //! (`switchboard-knowledge`) turn them into [`ExtractedKnowledge`]; the agent build stores both.
 
 use crate::KnowledgeCategory;
+use crate::platform::closed_enum;
 use serde::{Deserialize, Serialize};
+
+closed_enum!(
+    /// What an agent build does: build a new agent, or re-sync an agent's knowledge.
+    BuildKind {
+        Build = "build",
+        Resync = "resync",
+    }
+);
+
+closed_enum!(
+    /// Where an agent build stands.
+    BuildState {
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Canceled = "canceled",
+    }
+);
+
+closed_enum!(
+    /// The steps of an agent build, in order (a re-sync runs `crawl`, `extract`, `update`).
+    BuildStep {
+        Crawl = "crawl",
+        Extract = "extract",
+        Generate = "generate",
+        Provision = "provision",
+        Deploy = "deploy",
+        /// A re-sync: the agent's site knowledge replaced where the site changed.
+        Update = "update",
+        /// Undoing a cancelled or failed build: the number released, the draft agent dropped.
+        Undo = "undo",
+    }
+);
+
+closed_enum!(
+    /// What a step event says.
+    StepPhase {
+        Started = "started",
+        Finished = "finished",
+        Failed = "failed",
+        /// A step attempt failed and is retried.
+        Retrying = "retrying",
+    }
+);
 
 /// One fetched HTML page, as text with its structure kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -108,6 +108,7 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
             category: *category,
             question: (*question).into(),
             answer: (*answer).into(),
+            agent_id: None,
         };
         state.store.add_knowledge(tenant, entry).await?;
     }

@@ -142,6 +142,7 @@ impl TryFrom<NewKnowledgeBody> for NewKnowledge {
             category: category(&b.category)?,
             question: text("question", &b.question, MAX_QUESTION_CHARS)?,
             answer: text("answer", &b.answer, MAX_ANSWER_CHARS)?,
+            agent_id: None,
         })
     }
 }
