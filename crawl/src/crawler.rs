@@ -5,7 +5,7 @@ use crate::config::CrawlConfig;
 use crate::extract::{self, content_hash};
 use crate::fetch::{Fetcher, HtmlPage, Redirects, Scope};
 use crate::frontier::Frontier;
-use crate::report::{CrawlError, CrawlEvent, CrawlReport, SkipReason, Skipped, StopReason};
+use crate::report::{CrawlError, CrawlEvent, CrawlReport, SkipReason, StopReason};
 use crate::site::{self, Site};
 use crate::{robots, sitemap};
 use domain::site::Page;
@@ -29,7 +29,7 @@ use url::Url;
 /// the crawl goes on and the report still has everything.
 ///
 /// Only the start page can fail the crawl ([`CrawlError`]); every other page's failure is a
-/// [`Skipped`] entry in the report. The start page is fetched whatever robots.txt says: it
+/// `Skipped` entry in the report. The start page is fetched whatever robots.txt says: it
 /// is the address the business gave us, like a user-triggered fetch.
 pub async fn crawl(
     start: &str,
@@ -43,7 +43,12 @@ pub async fn crawl(
         reason: "not an absolute http(s) URL".to_owned(),
     })?;
     let deadline = began + config.total_budget;
-    let fetcher = Fetcher::new(&config.user_agent, config.page_timeout, config.max_page_bytes, deadline)?;
+    let fetcher = Fetcher::new(
+        &config.user_agent,
+        config.page_timeout,
+        config.max_page_bytes,
+        deadline,
+    )?;
     let mut crawl = Crawl {
         frontier: Frontier::new(config.max_depth, config.max_pages),
         fetcher,
@@ -58,10 +63,18 @@ pub async fn crawl(
         robots: robots::fetch(&crawl.fetcher, &origin, config.robots_agent()).await,
     });
     crawl.offer_known_links(&scope).await;
-    crawl.offer_sitemap_pages(&origin, &scope, config.max_pages).await;
+    crawl
+        .offer_sitemap_pages(&origin, &scope, config.max_pages)
+        .await;
     let stopped = crawl.run(&scope).await;
     let (pages, skipped) = crawl.frontier.into_parts();
-    Ok(CrawlReport { pages, skipped, fetched: crawl.fetched, elapsed: began.elapsed(), stopped })
+    Ok(CrawlReport {
+        pages,
+        skipped,
+        fetched: crawl.fetched,
+        elapsed: began.elapsed(),
+        stopped,
+    })
 }
 
 /// A fetch task's result: the URL it was given, the depth, and the page or why not.
@@ -85,7 +98,10 @@ impl Crawl {
     /// it. Returns the start page's final URL: the site is the one it is on.
     async fn start_page(&mut self, start: Url, already: Vec<Page>) -> Result<Url, CrawlError> {
         self.frontier.mark_seen(start.clone());
-        let resumed_start = already.iter().find(|p| p.depth == 0).and_then(|p| site::parse_absolute(&p.url));
+        let resumed_start = already
+            .iter()
+            .find(|p| p.depth == 0)
+            .and_then(|p| site::parse_absolute(&p.url));
         for page in already {
             // Pages from an earlier attempt are unique by URL; a repeat is simply dropped.
             let _ = self.frontier.record(page);
@@ -95,7 +111,10 @@ impl Crawl {
         }
         self.fetched += 1;
         let fetched = self.fetcher.page(start.clone(), Redirects::Anywhere).await;
-        let HtmlPage { url, html } = fetched.map_err(|reason| CrawlError::StartPage { url: start.into(), reason })?;
+        let HtmlPage { url, html } = fetched.map_err(|reason| CrawlError::StartPage {
+            url: start.into(),
+            reason,
+        })?;
         self.frontier.mark_seen(url.clone());
         let page = build_page(&html, &url, 0, &Site::of(&url));
         // Only an earlier page with the same canonical URL can clash; it stands for this one.
@@ -140,16 +159,24 @@ impl Crawl {
                 return self.out_of_budget(tasks, in_flight).await;
             }
             while tasks.len() < self.concurrency {
-                let Some((url, depth)) = self.frontier.next(tasks.len()) else { break };
+                let Some((url, depth)) = self.frontier.next(tasks.len()) else {
+                    break;
+                };
                 self.fetched += 1;
-                let task = tasks.spawn(fetch_page(self.fetcher.clone(), scope.clone(), url.clone(), depth));
+                let task = tasks.spawn(fetch_page(
+                    self.fetcher.clone(),
+                    scope.clone(),
+                    url.clone(),
+                    depth,
+                ));
                 in_flight.insert(task.id(), url);
             }
-            let joined = match tokio::time::timeout_at(self.deadline, tasks.join_next_with_id()).await {
-                Err(_) => return self.out_of_budget(tasks, in_flight).await,
-                Ok(None) => break,
-                Ok(Some(joined)) => joined,
-            };
+            let joined =
+                match tokio::time::timeout_at(self.deadline, tasks.join_next_with_id()).await {
+                    Err(_) => return self.out_of_budget(tasks, in_flight).await,
+                    Ok(None) => break,
+                    Ok(Some(joined)) => joined,
+                };
             match joined {
                 Ok((id, fetched)) => {
                     in_flight.remove(&id);
@@ -158,8 +185,13 @@ impl Crawl {
                 Err(error) => {
                     // A fetch task panicked (a bug in parsing, say): that page is lost, not
                     // the crawl.
-                    let url = in_flight.remove(&error.id()).map(String::from).unwrap_or_default();
-                    let reason = SkipReason::Network { message: format!("fetch task failed: {error}") };
+                    let url = in_flight
+                        .remove(&error.id())
+                        .map(String::from)
+                        .unwrap_or_default();
+                    let reason = SkipReason::Network {
+                        message: format!("fetch task failed: {error}"),
+                    };
                     self.skip(url, reason).await;
                 }
             }
@@ -168,7 +200,11 @@ impl Crawl {
     }
 
     async fn handle(&mut self, fetched: Fetched, scope: &Scope) {
-        let Fetched { requested, depth, outcome } = fetched;
+        let Fetched {
+            requested,
+            depth,
+            outcome,
+        } = fetched;
         let (final_url, page) = match outcome {
             Ok(done) => done,
             Err(reason) => return self.skip(requested.into(), reason).await,
@@ -186,7 +222,11 @@ impl Crawl {
     }
 
     /// The budget ran out: the fetches in flight are cancelled and reported.
-    async fn out_of_budget(&mut self, mut tasks: JoinSet<Fetched>, in_flight: HashMap<Id, Url>) -> Option<StopReason> {
+    async fn out_of_budget(
+        &mut self,
+        mut tasks: JoinSet<Fetched>,
+        in_flight: HashMap<Id, Url>,
+    ) -> Option<StopReason> {
         tasks.abort_all();
         let mut cancelled: Vec<Url> = in_flight.into_values().collect();
         cancelled.sort();
@@ -219,15 +259,27 @@ async fn fetch_page(fetcher: Fetcher, scope: Arc<Scope>, requested: Url, depth: 
             let page = build_page(&html, &url, depth, &scope.site);
             (url, page)
         });
-    Fetched { requested, depth, outcome }
+    Fetched {
+        requested,
+        depth,
+        outcome,
+    }
 }
 
 /// The page as recorded: under its canonical URL when that is on the site, with its
 /// same-site links.
 fn build_page(html: &str, url: &Url, depth: u32, site: &Site) -> Page {
     let extracted = extract::extract(html, url);
-    let recorded_url = extracted.canonical.filter(|c| site.contains(c)).unwrap_or_else(|| url.clone());
-    let links = extracted.links.iter().filter(|l| site.contains(l)).map(|l| l.to_string()).collect();
+    let recorded_url = extracted
+        .canonical
+        .filter(|c| site.contains(c))
+        .unwrap_or_else(|| url.clone());
+    let links = extracted
+        .links
+        .iter()
+        .filter(|l| site.contains(l) && *l != url && *l != &recorded_url)
+        .map(|l| l.to_string())
+        .collect();
     let mut page = Page {
         url: recorded_url.into(),
         title: extracted.title,

@@ -78,12 +78,18 @@ impl Fetcher {
     }
 
     /// Fetches an HTML page; any other outcome is the reason it is skipped.
-    pub(crate) async fn page(&self, url: Url, redirects: Redirects<'_>) -> Result<HtmlPage, SkipReason> {
+    pub(crate) async fn page(
+        &self,
+        url: Url,
+        redirects: Redirects<'_>,
+    ) -> Result<HtmlPage, SkipReason> {
         let fetch = async {
             let (url, response) = self.follow(url, &redirects).await?;
             let status = response.status();
             if !status.is_success() {
-                return Err(SkipReason::HttpStatus { status: status.as_u16() });
+                return Err(SkipReason::HttpStatus {
+                    status: status.as_u16(),
+                });
             }
             check_html(&url, &response)?;
             let body = self.read_body(response).await?;
@@ -145,7 +151,9 @@ impl Fetcher {
 
     /// Streams the body, giving up as soon as it passes the size limit.
     async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, SkipReason> {
-        let too_large = SkipReason::TooLarge { limit: self.max_bytes };
+        let too_large = SkipReason::TooLarge {
+            limit: self.max_bytes,
+        };
         let declared = response.content_length().unwrap_or(0);
         if usize::try_from(declared).map_or(true, |n| n > self.max_bytes) {
             return Err(too_large);
@@ -174,7 +182,12 @@ fn check_html(url: &Url, response: &reqwest::Response) -> Result<(), SkipReason>
         return Ok(());
     };
     let raw = value.to_str().unwrap_or_default();
-    let content_type = raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let content_type = raw
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let pdf_by_name = content_type == "application/octet-stream"
         && url.path().to_ascii_lowercase().ends_with(".pdf");
     match content_type.as_str() {

@@ -101,7 +101,9 @@ impl Frontier {
             .iter()
             .flat_map(|page| {
                 let depth = page.depth.saturating_add(1);
-                page.links.iter().filter_map(move |l| Some((site::parse_absolute(l)?, depth)))
+                page.links
+                    .iter()
+                    .filter_map(move |l| Some((site::parse_absolute(l)?, depth)))
             })
             .collect();
         links.sort_by_key(|(_, depth)| *depth);
@@ -131,27 +133,62 @@ mod tests {
 
     fn scope() -> Scope {
         let robots = Robots::parse(b"User-agent: *\nDisallow: /private/\n", "SwitchboardBot");
-        Scope { site: Site::of(&url("https://example.com/")), robots }
+        Scope {
+            site: Site::of(&url("https://example.com/")),
+            robots,
+        }
     }
 
     #[test]
     fn the_shallowest_url_waiting_is_fetched_first() {
         let (scope, mut frontier) = (scope(), Frontier::new(4, 10));
-        assert!(frontier.offer(url("https://example.com/deep"), 3, &scope).is_none());
-        assert!(frontier.offer(url("https://example.com/shallow"), 1, &scope).is_none());
-        assert!(frontier.offer(url("https://example.com/shallow"), 1, &scope).is_none());
-        assert!(frontier.offer(url("https://example.com/too-deep"), 5, &scope).is_none());
-        assert!(frontier.offer(url("https://elsewhere.com/"), 1, &scope).is_none());
-        let order: Vec<_> = std::iter::from_fn(|| frontier.next(0)).map(|(u, d)| (u.path().to_owned(), d)).collect();
-        assert_eq!(order, vec![("/shallow".to_owned(), 1), ("/deep".to_owned(), 3)]);
+        assert!(
+            frontier
+                .offer(url("https://example.com/deep"), 3, &scope)
+                .is_none()
+        );
+        assert!(
+            frontier
+                .offer(url("https://example.com/shallow"), 1, &scope)
+                .is_none()
+        );
+        assert!(
+            frontier
+                .offer(url("https://example.com/shallow"), 1, &scope)
+                .is_none()
+        );
+        assert!(
+            frontier
+                .offer(url("https://example.com/too-deep"), 5, &scope)
+                .is_none()
+        );
+        assert!(
+            frontier
+                .offer(url("https://elsewhere.com/"), 1, &scope)
+                .is_none()
+        );
+        let order: Vec<_> = std::iter::from_fn(|| frontier.next(0))
+            .map(|(u, d)| (u.path().to_owned(), d))
+            .collect();
+        assert_eq!(
+            order,
+            vec![("/shallow".to_owned(), 1), ("/deep".to_owned(), 3)]
+        );
     }
 
     #[test]
     fn a_disallowed_link_is_reported_once_and_never_queued() {
         let (scope, mut frontier) = (scope(), Frontier::new(4, 10));
         let first = frontier.offer(url("https://example.com/private/a"), 1, &scope);
-        assert_eq!(first.map(|s| s.reason), Some(SkipReason::DisallowedByRobots));
-        assert!(frontier.offer(url("https://example.com/private/a"), 2, &scope).is_none());
+        assert_eq!(
+            first.map(|s| s.reason),
+            Some(SkipReason::DisallowedByRobots)
+        );
+        assert!(
+            frontier
+                .offer(url("https://example.com/private/a"), 2, &scope)
+                .is_none()
+        );
         assert!(frontier.next(0).is_none());
     }
 

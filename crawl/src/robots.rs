@@ -23,9 +23,14 @@ pub(crate) async fn fetch(fetcher: &Fetcher, origin: &Url, agent: &str) -> Robot
 
 fn access(outcome: &Result<Resource, SkipReason>) -> AccessResult<'_> {
     match outcome {
-        Ok(Resource { status: 200..=299, body }) => AccessResult::Successful(body),
+        Ok(Resource {
+            status: 200..=299,
+            body,
+        }) => AccessResult::Successful(body),
         Ok(Resource { status: 429, .. }) => AccessResult::Unreachable,
-        Ok(Resource { status: 300..=499, .. }) => AccessResult::Unavailable,
+        Ok(Resource {
+            status: 300..=499, ..
+        }) => AccessResult::Unavailable,
         Ok(Resource { .. }) => AccessResult::Unreachable,
         Err(SkipReason::TooManyRedirects { .. }) => AccessResult::TooManyRedirects,
         Err(_) => AccessResult::Unreachable,
@@ -41,7 +46,10 @@ mod tests {
     }
 
     fn status(status: u16) -> Result<Resource, SkipReason> {
-        Ok(Resource { status, body: Vec::new() })
+        Ok(Resource {
+            status,
+            body: Vec::new(),
+        })
     }
 
     #[test]
@@ -51,13 +59,22 @@ mod tests {
         assert!(!allows(status(503), "/about"));
         assert!(!allows(status(429), "/about"));
         assert!(!allows(Err(SkipReason::Timeout), "/about"));
-        assert!(allows(Err(SkipReason::TooManyRedirects { max: 5 }), "/about"));
+        assert!(allows(
+            Err(SkipReason::TooManyRedirects { max: 5 }),
+            "/about"
+        ));
     }
 
     #[test]
     fn our_own_group_wins_over_the_wildcard_group() {
-        let body = b"User-agent: *\nDisallow: /\n\nUser-agent: SwitchboardBot\nDisallow: /private/\n";
-        let file = || Ok(Resource { status: 200, body: body.to_vec() });
+        let body =
+            b"User-agent: *\nDisallow: /\n\nUser-agent: SwitchboardBot\nDisallow: /private/\n";
+        let file = || {
+            Ok(Resource {
+                status: 200,
+                body: body.to_vec(),
+            })
+        };
         assert!(allows(file(), "/about"));
         assert!(!allows(file(), "/private/x"));
     }

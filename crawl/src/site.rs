@@ -100,9 +100,13 @@ mod tests {
 
     #[test]
     fn links_resolve_against_their_page_and_other_schemes_are_dropped() {
-        let base = Url::parse("https://example.com/services/brakes").unwrap_or_else(|e| panic!("{e}"));
+        let base =
+            Url::parse("https://example.com/services/brakes").unwrap_or_else(|e| panic!("{e}"));
         let resolved = |href| resolve(&base, href).map(String::from);
-        assert_eq!(resolved("../about#team").as_deref(), Some("https://example.com/about"));
+        assert_eq!(
+            resolved("../about#team").as_deref(),
+            Some("https://example.com/about")
+        );
         assert_eq!(resolved("mailto:a@example.com"), None);
         assert_eq!(resolved("tel:+15551234567"), None);
         assert_eq!(resolved("javascript:void(0)"), None);
@@ -110,13 +114,18 @@ mod tests {
 
     #[test]
     fn www_and_scheme_do_not_change_the_site_but_the_port_does() {
-        let site = Site::of(&Url::parse("https://www.example.com/").unwrap_or_else(|e| panic!("{e}")));
+        let site =
+            Site::of(&Url::parse("https://www.example.com/").unwrap_or_else(|e| panic!("{e}")));
         let on = |raw| site.contains(&Url::parse(raw).unwrap_or_else(|e| panic!("{e}")));
         assert!(on("http://example.com/x"));
         assert!(on("https://WWW.example.com/y"));
         assert!(!on("https://example.com:8443/"));
         assert!(!on("https://shop.example.com/"));
-        let local = Site::of(&Url::parse("http://127.0.0.1:4000/").unwrap_or_else(|e| panic!("{e}")));
-        assert!(!local.contains(&Url::parse("http://127.0.0.1:4001/").unwrap_or_else(|e| panic!("{e}"))));
+        let local =
+            Site::of(&Url::parse("http://127.0.0.1:4000/").unwrap_or_else(|e| panic!("{e}")));
+        assert!(
+            !local
+                .contains(&Url::parse("http://127.0.0.1:4001/").unwrap_or_else(|e| panic!("{e}")))
+        );
     }
 }

@@ -18,7 +18,12 @@ enum Listing {
 
 /// The same-site pages the sitemaps list, normalised, without repeats, at most `limit`.
 /// Sitemaps that are off the site, missing or unreadable are passed over.
-pub(crate) async fn pages(fetcher: &Fetcher, sitemaps: Vec<Url>, site: &Site, limit: usize) -> Vec<Url> {
+pub(crate) async fn pages(
+    fetcher: &Fetcher,
+    sitemaps: Vec<Url>,
+    site: &Site,
+    limit: usize,
+) -> Vec<Url> {
     let mut queue: Vec<(Url, bool)> = sitemaps.into_iter().map(|url| (url, true)).collect();
     queue.reverse();
     let mut fetches = 0;
@@ -80,7 +85,11 @@ fn parse(xml: &str) -> Option<Listing> {
         .filter_map(|loc| loc.text())
         .map(|text| text.trim().to_owned())
         .collect();
-    Some(if entry == "url" { Listing::Pages(locs) } else { Listing::Sitemaps(locs) })
+    Some(if entry == "url" {
+        Listing::Pages(locs)
+    } else {
+        Listing::Sitemaps(locs)
+    })
 }
 
 #[cfg(test)]
@@ -94,11 +103,19 @@ mod tests {
               <url><loc> https://example.com/a </loc><lastmod>2024-01-01</lastmod></url>
               <url><loc>https://example.com/b?x=1&amp;y=2</loc></url>
             </urlset>"#;
-        let expected = vec!["https://example.com/a".to_owned(), "https://example.com/b?x=1&y=2".to_owned()];
+        let expected = vec![
+            "https://example.com/a".to_owned(),
+            "https://example.com/b?x=1&y=2".to_owned(),
+        ];
         assert_eq!(parse(urlset), Some(Listing::Pages(expected)));
         let index = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
               <sitemap><loc>https://example.com/pages.xml</loc></sitemap></sitemapindex>"#;
-        assert_eq!(parse(index), Some(Listing::Sitemaps(vec!["https://example.com/pages.xml".to_owned()])));
+        assert_eq!(
+            parse(index),
+            Some(Listing::Sitemaps(vec![
+                "https://example.com/pages.xml".to_owned()
+            ]))
+        );
         assert_eq!(parse("<html></html>"), None);
         assert_eq!(parse("not xml"), None);
     }

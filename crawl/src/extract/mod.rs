@@ -82,7 +82,8 @@ fn base_url(root: ElementRef<'_>, url: &Url) -> Url {
 }
 
 fn is_canonical(element: ElementRef<'_>) -> bool {
-    element
-        .attr("rel")
-        .is_some_and(|rel| rel.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("canonical")))
+    element.attr("rel").is_some_and(|rel| {
+        rel.split_ascii_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("canonical"))
+    })
 }

@@ -17,11 +17,51 @@ const DROPPED: [&str; 9] = [
 ];
 
 /// Elements that end the inline run before them.
-const BLOCKS: [&str; 43] = [
-    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog",
-    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "ol",
-    "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+const BLOCKS: [&str; 44] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "menu",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 ];
 
 /// Structures inside a list item that become blocks of their own rather than its text.
@@ -54,11 +94,21 @@ impl Sections {
         }
         let trail = self.open.iter().map(|(_, t)| t.clone()).collect();
         self.open.push((level, text.clone()));
-        self.current = Some(Section { heading: Some(text), level, trail, blocks: Vec::new() });
+        self.current = Some(Section {
+            heading: Some(text),
+            level,
+            trail,
+            blocks: Vec::new(),
+        });
     }
 
     fn block(&mut self, block: Block) {
-        let untitled = || Section { heading: None, level: 0, trail: Vec::new(), blocks: Vec::new() };
+        let untitled = || Section {
+            heading: None,
+            level: 0,
+            trail: Vec::new(),
+            blocks: Vec::new(),
+        };
         self.current.get_or_insert_with(untitled).blocks.push(block);
     }
 
@@ -88,7 +138,9 @@ fn walk(element: ElementRef<'_>, out: &mut Sections) {
             Node::Element(e) if DROPPED.contains(&e.name()) => {}
             Node::Element(e) if e.name() == "br" => run.push(' '),
             Node::Element(e) => {
-                let Some(child) = ElementRef::wrap(child) else { continue };
+                let Some(child) = ElementRef::wrap(child) else {
+                    continue;
+                };
                 if BLOCKS.contains(&e.name()) {
                     out.paragraph(&run);
                     run.clear();
@@ -167,7 +219,10 @@ fn emit_definition(term: Option<String>, definition: &mut Vec<String>, out: &mut
     let joined = collapse(&definition.join(" "));
     definition.clear();
     match term.filter(|t| !t.is_empty()) {
-        Some(term) if !joined.is_empty() => out.block(Block::Definition { term, definition: joined }),
+        Some(term) if !joined.is_empty() => out.block(Block::Definition {
+            term,
+            definition: joined,
+        }),
         Some(term) => out.paragraph(&term),
         None => out.paragraph(&joined),
     }
@@ -192,7 +247,9 @@ fn text_into<'a>(
             Node::Text(text) => out.push_str(text),
             Node::Element(e) if DROPPED.contains(&e.name()) => {}
             Node::Element(e) => {
-                let Some(child) = ElementRef::wrap(child) else { continue };
+                let Some(child) = ElementRef::wrap(child) else {
+                    continue;
+                };
                 match nested.as_deref_mut() {
                     Some(set_aside) if NESTED.contains(&e.name()) => set_aside.push(child),
                     _ if e.name() == "br" || BLOCKS.contains(&e.name()) => {

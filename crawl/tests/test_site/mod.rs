@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// What the site answers on one path (the query is ignored for matching).
 #[derive(Clone)]
-pub enum Route {
+pub(crate) enum Route {
     /// A whole HTML document.
     Html(String),
     /// Plain text where `{base}` stands for the site's own `http://127.0.0.1:port`.
@@ -28,16 +28,16 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn html(title: &str, body: &str) -> Self {
+    pub(crate) fn html(title: &str, body: &str) -> Self {
         Route::Html(html(title, body))
     }
 
-    pub fn text(text: &str) -> Self {
+    pub(crate) fn text(text: &str) -> Self {
         Route::Templated(text.to_owned())
     }
 }
 
-pub fn html(title: &str, body: &str) -> String {
+pub(crate) fn html(title: &str, body: &str) -> String {
     format!("<!doctype html><html><head><title>{title}</title></head><body>{body}</body></html>")
 }
 
@@ -49,12 +49,14 @@ struct Counters {
     max_in_flight: AtomicUsize,
 }
 
-pub struct TestSite {
+pub(crate) struct TestSite {
     counters: Arc<Counters>,
 }
 
 impl TestSite {
-    pub async fn serve<K: Into<String>>(routes: impl IntoIterator<Item = (K, Route)>) -> Self {
+    pub(crate) async fn serve<K: Into<String>>(
+        routes: impl IntoIterator<Item = (K, Route)>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let counters = Arc::new(Counters {
@@ -69,16 +71,22 @@ impl TestSite {
         Self { counters }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.counters.base)
     }
 
     /// Requests for a path and query exactly as the crawler sent it.
-    pub fn hits(&self, path_and_query: &str) -> usize {
-        self.counters.hits.lock().unwrap().get(path_and_query).copied().unwrap_or(0)
+    pub(crate) fn hits(&self, path_and_query: &str) -> usize {
+        self.counters
+            .hits
+            .lock()
+            .unwrap()
+            .get(path_and_query)
+            .copied()
+            .unwrap_or(0)
     }
 
-    pub fn max_in_flight(&self) -> usize {
+    pub(crate) fn max_in_flight(&self) -> usize {
         self.counters.max_in_flight.load(Ordering::SeqCst)
     }
 }
@@ -101,30 +109,45 @@ impl Drop for InFlight {
 }
 
 async fn answer(State(counters): State<Arc<Counters>>, uri: Uri) -> Response {
-    let key = uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+    let key = uri
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_owned();
     *counters.hits.lock().unwrap().entry(key).or_default() += 1;
     let _in_flight = InFlight::start(counters.clone());
     let Some(route) = counters.routes.get(uri.path()).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let html = |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let html =
+        |body: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     match route {
         Route::Html(body) => html(body),
         Route::Templated(text) => text.replace("{base}", &counters.base).into_response(),
         Route::Status(code) => StatusCode::from_u16(code).unwrap().into_response(),
-        Route::Redirect(code, to) => {
-            (StatusCode::from_u16(code).unwrap(), [(header::LOCATION, to)]).into_response()
-        }
+        Route::Redirect(code, to) => (
+            StatusCode::from_u16(code).unwrap(),
+            [(header::LOCATION, to)],
+        )
+            .into_response(),
         Route::Slow(delay, body) => {
             tokio::time::sleep(delay).await;
             html(body)
         }
-        Route::Bytes(content_type, body) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Route::Bytes(content_type, body) => {
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
         Route::Chunked(body) => {
-            let chunks: Vec<Result<String, Infallible>> =
-                body.as_bytes().chunks(1024).map(|c| Ok(String::from_utf8_lossy(c).into_owned())).collect();
+            let chunks: Vec<Result<String, Infallible>> = body
+                .as_bytes()
+                .chunks(1024)
+                .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+                .collect();
             let stream = futures::stream::iter(chunks);
-            ([(header::CONTENT_TYPE, "text/html")], Body::from_stream(stream)).into_response()
+            (
+                [(header::CONTENT_TYPE, "text/html")],
+                Body::from_stream(stream),
+            )
+                .into_response()
         }
     }
 }
