@@ -144,6 +144,36 @@ async fn a_permanent_redirect_is_followed_and_the_page_is_recorded_under_its_tar
 }
 
 #[tokio::test]
+async fn a_redirect_chain_longer_than_five_hops_is_given_up() {
+    let mut routes = vec![(
+        "/".to_owned(),
+        Route::html("Home", r#"<a href="/r0">Start</a><a href="/s0">Start</a>"#),
+    )];
+    routes.extend((0..6).map(|i| {
+        (
+            format!("/r{i}"),
+            Route::Redirect(302, format!("/r{}", i + 1)),
+        )
+    }));
+    routes.push(("/r6".to_owned(), Route::html("End", "too far")));
+    routes.extend((0..5).map(|i| {
+        (
+            format!("/s{i}"),
+            Route::Redirect(302, format!("/s{}", i + 1)),
+        )
+    }));
+    routes.push(("/s5".to_owned(), Route::html("End", "five hops")));
+    let site = TestSite::serve(routes).await;
+    let report = crawl_site(&site.url("/"), &CrawlConfig::default()).await;
+    assert_eq!(paths(&report), ["/", "/s5"]);
+    assert_eq!(
+        reason_for(&report, "/r0"),
+        Some(SkipReason::TooManyRedirects { max: 5 })
+    );
+    assert_eq!(site.hits("/r6"), 0);
+}
+
+#[tokio::test]
 async fn a_broken_link_is_reported_and_the_crawl_goes_on() {
     let site = TestSite::serve(vec![
         (
