@@ -29,8 +29,27 @@ use url::Url;
 /// the crawl goes on and the report still has everything.
 ///
 /// Only the start page can fail the crawl ([`CrawlError`]); every other page's failure is a
-/// `Skipped` entry in the report. The start page is fetched whatever robots.txt says: it
-/// is the address the business gave us, like a user-triggered fetch.
+/// [`Skipped`](crate::Skipped) entry in the report. The start page is fetched whatever
+/// robots.txt says: it is the address the business gave us, like a user-triggered fetch.
+///
+/// From an activity, drain the events beside the crawl:
+///
+/// ```no_run
+/// # async fn activity(persisted: Vec<domain::site::Page>) -> Result<(), crawl::CrawlError> {
+/// let (events, mut received) = tokio::sync::mpsc::channel(16);
+/// let config = crawl::CrawlConfig::default();
+/// let crawling = crawl::crawl("https://joesgarage.example", &config, persisted, events);
+/// let persisting = async {
+///     while let Some(event) = received.recv().await {
+///         if let crawl::CrawlEvent::Page(page) = event {
+///             // store the page, then heartbeat
+///         }
+///     }
+/// };
+/// let (report, ()) = tokio::join!(crawling, persisting);
+/// let report = report?;
+/// # Ok(()) }
+/// ```
 pub async fn crawl(
     start: &str,
     config: &CrawlConfig,

@@ -621,3 +621,11 @@ async fn html_becomes_sections_with_trails_lists_tables_definitions_and_clean_te
     }
     assert_eq!(page.content_hash.len(), 64);
 }
+
+#[test]
+fn the_crawl_future_can_run_on_a_multi_threaded_worker() {
+    fn is_send<T: Send>(_: T) {}
+    let (events, _) = mpsc::channel(1);
+    let config = CrawlConfig::default();
+    is_send(crawl("https://example.com/", &config, Vec::new(), events));
+}
