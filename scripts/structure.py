@@ -29,12 +29,13 @@ EXEMPT: dict[str, str] = {}
 
 # Which workspace crates each crate may depend on ([dependencies] only; dev-dependencies are free).
 WORKSPACE = {
-    "domain", "codec", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
+    "domain", "codec", "crawl", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
     "activities", "api", "worker", "sim", "testkit", "tests", "switchboard",
 }
 ALLOWED = {
     "domain": set(),
     "codec": {"domain"},
+    "crawl": {"domain"},
     "migrations": set(),
     "dialog": {"domain"},
     "sessions": {"domain"},

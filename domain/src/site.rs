@@ -66,6 +66,11 @@ pub struct Page {
     pub sections: Vec<Section>,
     /// Hex SHA-256 of the page's text (title and sections): a re-sync compares it.
     pub content_hash: String,
+    /// The same-site pages it links to, normalised, in document order without repeats. A
+    /// crawl resumed from persisted pages follows them without fetching the page again; pages
+    /// stored before the field existed read as linking nowhere.
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 /// A heading and the blocks under it, up to the next heading of any level.
