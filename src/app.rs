@@ -282,6 +282,15 @@ pub fn build_worker(
     );
     let events = activities::EventActivitiesImpl::new(store.clone());
     let directory = DirectoryActivitiesImpl::new(store.clone());
+    let agent_build = activities::AgentBuildActivitiesImpl::new(
+        store.clone(),
+        twilio_client(settings)?,
+        telephony::PublicUrl::new(settings.public_url.clone()),
+        match &llm {
+            activities::LlmProvider::Remote(client) => Some(client.clone()),
+            activities::LlmProvider::Rules(_) => None,
+        },
+    );
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
     let email = match &settings.smtp {
         Some(smtp) => Some(activities::EmailSender::new(smtp).context("configuring SMTP")?),
@@ -306,6 +315,7 @@ pub fn build_worker(
             directory,
             campaign,
             events,
+            agent_build,
         },
     )?)
 }

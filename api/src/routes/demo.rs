@@ -72,7 +72,7 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(raw)
 }
 
-fn preferred_engine(available: &[&str]) -> &'static str {
+pub(crate) fn preferred_engine(available: &[&str]) -> &'static str {
     ["openai_realtime", "gemini_live", "cascaded", "offline"]
         .into_iter()
         .find(|e| available.contains(e))
