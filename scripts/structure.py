@@ -30,7 +30,7 @@ EXEMPT: dict[str, str] = {}
 # Which workspace crates each crate may depend on ([dependencies] only; dev-dependencies are free).
 WORKSPACE = {
     "domain", "codec", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
-    "activities", "api", "worker", "sim", "testkit", "tests", "switchboard",
+    "activities", "api", "worker", "sim", "testkit", "tests", "switchboard", "knowledge",
 }
 ALLOWED = {
     "domain": set(),
@@ -47,6 +47,7 @@ ALLOWED = {
     "worker": {"domain", "workflows", "activities"},
     "sim": {"domain", "telephony", "voice"},
     "testkit": {"domain", "voice"},
+    "knowledge": {"domain"},
     "tests": WORKSPACE - {"tests"},
     "switchboard": WORKSPACE - {"tests", "switchboard", "testkit"},
 }
