@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 static PRICE: LazyLock<Regex> = LazyLock::new(|| {
     // A constant pattern, exercised by the tests below.
-    Regex::new(r"(?i)(?:(?:from|starting at|starts at)\s+)?\$\d[\d,]*(?:\.\d{2})?")
+    Regex::new(r"(?i)(?:(?:from|starting at|starts at)\s+)?\$(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?")
         .expect("price pattern")
 });
 

@@ -1,5 +1,5 @@
-//! People and departments: a section headed by a person's name whose blocks give a role
-//! ("Role:", "Title:", "Position:"), a department ("Department:", "Team:"), a phone or an email.
+//! People: a section headed by a person's name whose blocks give a role ("Role:", "Title:",
+//! "Position:") or a department ("Department:", "Team:"), and maybe a phone and an email.
 
 use crate::{facts, phones};
 use domain::site::{Contact, Section};
@@ -33,7 +33,8 @@ pub fn looks_like_name(text: &str) -> bool {
             .all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.')))
 }
 
-/// The section's person, when it is one.
+/// The section's person, when it is one (a name alone is not enough: "Frequently Asked
+/// Questions" looks like one).
 pub fn contact(section: &Section, source_url: &str) -> Option<Contact> {
     let name = section.heading.as_deref().filter(|h| looks_like_name(h))?;
     let role = labelled(section, ROLE_LABELS);
@@ -41,7 +42,7 @@ pub fn contact(section: &Section, source_url: &str) -> Option<Contact> {
     let text: String = section.blocks.iter().map(|b| b.text() + "\n").collect();
     let phone = phones::find(&text).into_iter().next().map(|f| f.e164);
     let email = facts::emails(&text).into_iter().next();
-    (role.is_some() || department.is_some() || phone.is_some() || email.is_some()).then(|| Contact {
+    (role.is_some() || department.is_some()).then(|| Contact {
         name: name.trim().to_owned(),
         role,
         department,

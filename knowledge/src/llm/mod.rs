@@ -24,7 +24,7 @@ page's own words and figures; never invent prices, hours or promises. source_url
 page the answer comes from, exactly as given. Skip navigation, boilerplate and anything not useful \
 to a caller. Return {\"entries\": []} when there is nothing.";
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum LlmExtractError {
     #[error("token budget {budget} cannot hold the instructions and one page header")]
     BudgetTooSmall { budget: usize },
