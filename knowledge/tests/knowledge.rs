@@ -172,3 +172,11 @@ fn the_fixture_pages_chunk_within_budget() {
     let cited: HashSet<&String> = chunks.iter().flat_map(|c| &c.urls).collect();
     assert_eq!(cited.len(), pages.len());
 }
+
+#[test]
+#[ignore = "prints every entry, for reading"]
+fn print_every_entry() {
+    for e in extracted().entries {
+        println!("[{}] {} → {}  ({})", e.category, e.question, e.answer, e.source_url.trim_start_matches(BASE));
+    }
+}

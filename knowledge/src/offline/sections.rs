@@ -22,6 +22,12 @@ fn subject(page: &Page) -> String {
         .unwrap_or_else(|| page.title.split(" | ").next().unwrap_or_default().to_owned())
 }
 
+/// The subject as a question names it: "About Acme" is about "Acme".
+fn topic(subject: &str) -> String {
+    let lower = lower_title(subject);
+    lower.strip_prefix("about ").map_or(lower.clone(), str::to_owned)
+}
+
 pub(super) fn page_entries(page: &Page, entries: &mut Entries) {
     let subject = subject(page);
     let path_category = category::of_path(page);
@@ -98,9 +104,12 @@ fn table_entries(page: &Page, section: &Section, category: C, used: &HashSet<usi
     }
     let is_header = |r: &Vec<String>| r.iter().all(|c| !c.contains(|ch: char| ch.is_ascii_digit() || ch == '$'));
     let (header, body) = match rows.split_first() {
-        Some((h, rest)) if is_header(h) && !rest.is_empty() => (Some(*h), rest.to_vec()),
+        Some((h, rest)) if is_header(h) => (Some(*h), rest.to_vec()),
         _ => (None, rows.clone()),
     };
+    if body.is_empty() {
+        return;
+    }
     let heading = section.heading.clone().unwrap_or_else(|| subject(page));
     let items: Vec<String> = body
         .iter()
@@ -146,41 +155,45 @@ fn row_entry(page: &Page, category: C, header: Option<&Vec<String>>, row: &[Stri
 fn text_question(page: &Page, section: &Section, subject: &str) -> String {
     let heading = section.heading.as_deref().filter(|_| section.level >= 2);
     match heading {
-        None => format!("What can you tell me about {}?", lower_title(subject)),
+        None => format!("What can you tell me about {}?", topic(subject)),
         Some(h) if page.path() == "/" || h.split_whitespace().count() >= 3 => {
             format!("What can you tell me about {}?", lower_title(h))
         }
-        Some(h) => format!("What can you tell me about {}: {}?", lower_title(subject), lower_title(h)),
+        Some(h) => format!("What can you tell me about {}: {}?", topic(subject), lower_title(h)),
     }
 }
 
-/// The section's paragraphs (or, without any, its list) as one entry.
+/// The section's paragraphs as one entry; its list instead (then the paragraphs) when the list
+/// comes first or there are no paragraphs. Link lists are left out.
 fn text_entry(page: &Page, section: &Section, category: C, subject: &str, used: &HashSet<usize>, entries: &mut Entries) {
     if section.heading.as_deref().is_some_and(|h| h.trim_end().ends_with('?')) {
         return; // A question heading is a pair, taken already.
     }
     let usable = |(i, b): &(usize, &Block)| !used.contains(i) && !faq::is_qa_block(b);
     let blocks: Vec<&Block> = section.blocks.iter().enumerate().filter(usable).map(|(_, b)| b).collect();
-    let paragraphs: Vec<&str> = blocks
+    let paragraphs: Vec<String> = blocks
         .iter()
         .filter_map(|b| if let Block::Paragraph(t) = b { Some(t.as_str()) } else { None })
         .filter(|t| !(t.split_whitespace().count() <= 8 && !phones::find(t).is_empty()))
+        .map(with_stop)
         .collect();
-    let question = text_question(page, section, subject);
-    if !paragraphs.is_empty() {
-        entries.push(category, &question, &paragraphs.join(" "), &page.url);
-        return;
-    }
     let heading = section.heading.clone().unwrap_or_else(|| subject.to_owned());
     let items: Vec<String> = blocks
         .iter()
         .filter_map(|b| if let Block::ListItem(t) = b { Some(unnumbered(t)) } else { None })
         .collect();
-    if items.is_empty() || LINK_LISTS.contains(&heading.to_lowercase().as_str()) {
-        return;
+    let list_first = blocks.iter().position(|b| matches!(b, Block::ListItem(_)))
+        < blocks.iter().position(|b| matches!(b, Block::Paragraph(_))).or(Some(usize::MAX));
+    let link_list = LINK_LISTS.contains(&heading.to_lowercase().as_str());
+    let text = if !items.is_empty() && !link_list && (list_first || paragraphs.is_empty()) {
+        let list = list_that_fits(&items, MAX_ANSWER_CHARS.saturating_sub(heading.len() + 4));
+        format!("{} {}", with_stop(&format!("{heading}: {list}")), paragraphs.join(" "))
+    } else {
+        paragraphs.join(" ")
+    };
+    if !text.trim().is_empty() {
+        entries.push(category, &text_question(page, section, subject), &text, &page.url);
     }
-    let list = list_that_fits(&items, MAX_ANSWER_CHARS.saturating_sub(heading.len() + 4));
-    entries.push(category, &question, &with_stop(&format!("{heading}: {list}")), &page.url);
 }
 
 /// A list item without its "1." or "2)" numbering.

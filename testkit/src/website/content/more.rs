@@ -100,7 +100,8 @@ fn promotions() -> SitePage {
         .li("$200 off a new tankless water heater installation")
         .li("Free sewer camera inspection with any trenchless sewer replacement")
         .p("Coupons cannot be combined and expire at the end of the month.")
-        .link("Looking for our 2019 specials?", "/specials-2019")
+        .h2("Past offers")
+        .link("Our 2019 specials", "/specials-2019")
 }
 
 fn rebates() -> SitePage {
