@@ -180,3 +180,66 @@ fn print_every_entry() {
         println!("[{}] {} → {}  ({})", e.category, e.question, e.answer, e.source_url.trim_start_matches(BASE));
     }
 }
+
+/// (status, headers, body) of a plain HTTP/1.1 GET.
+async fn get(site: &website::FixtureSite, path: &str) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = site.url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_lowercase(), body.to_owned())
+}
+
+#[tokio::test]
+async fn the_fixture_site_serves_its_pages_and_its_traps() {
+    let site = website::FixtureSite::start().await;
+    let (status, _, robots) = get(&site, "/robots.txt").await;
+    assert_eq!(status, 200);
+    assert!(robots.contains("Disallow: /admin/") && robots.contains("Disallow: /private/"));
+    let (_, _, sitemap) = get(&site, "/sitemap.xml").await;
+    assert!(sitemap.contains(&format!("{}{}</loc>", site.url(), website::SITEMAP_ONLY)));
+    assert!(!sitemap.contains("/admin/") && !sitemap.contains("/private/"));
+    let (status, head, _) = get(&site, "/old-hours").await;
+    assert_eq!(status, 301);
+    assert!(head.contains("location: /hours"));
+    assert_eq!(get(&site, "/specials-2019").await.0, 404);
+    let (_, head, pdf) = get(&site, "/brochure.pdf").await;
+    assert!(head.contains("application/pdf") && pdf.starts_with("%PDF-"));
+    let (_, _, home) = get(&site, "/").await;
+    assert!(home.contains("(415) 555-0142") && home.contains("Mon–Fri 7:00 AM – 6:00 PM"));
+    assert!(home.contains("href=\"/admin/login\"") && home.contains("href=\"/services?ref=home\""));
+    let (_, _, services) = get(&site, "/services?ref=home").await;
+    assert!(services.contains("<link rel=\"canonical\" href=\"/services\">"));
+    let (_, _, promotions) = get(&site, "/promotions").await;
+    assert!(promotions.contains("href=\"/specials-2019\""));
+    let started = std::time::Instant::now();
+    assert_eq!(get(&site, "/gallery").await.0, 200);
+    assert!(started.elapsed() >= website::SLOW_PAGE_DELAY);
+    assert_eq!(site.requests().first().map(String::as_str), Some("/robots.txt"));
+    assert!(site.requests().contains(&"/services?ref=home".to_owned()));
+    site.shutdown();
+}
+
+#[tokio::test]
+async fn every_public_page_is_served_with_the_content_pages_gives() {
+    let site = website::FixtureSite::start().await;
+    let pages = website::pages(&site.url());
+    assert!(pages.len() >= 50, "{} pages", pages.len());
+    for page in &pages {
+        let (status, _, html) = get(&site, page.path()).await;
+        assert_eq!(status, 200, "{}", page.url);
+        let h1 = page.sections.iter().find(|s| s.level == 1).and_then(|s| s.heading.clone());
+        let h1 = h1.unwrap_or_default().replace('&', "&amp;");
+        assert!(html.contains(&format!("<h1>{h1}</h1>")), "{}", page.url);
+        assert_eq!(page.content_hash.len(), 64);
+    }
+    assert!(pages.iter().all(|p| !p.url.contains("/admin/") && !p.url.contains("/private/")));
+    assert_eq!(pages.iter().find(|p| p.path() == "/").map(|p| p.depth), Some(0));
+    assert!(pages.iter().all(|p| p.depth <= 3), "every page within three links");
+}
