@@ -61,7 +61,10 @@ fn topics(knowledge: &ExtractedKnowledge) -> String {
             seen.push(topic);
         }
     }
-    seen.iter().map(|t| t.replace('_', " ")).collect::<Vec<_>>().join(", ")
+    seen.iter()
+        .map(|t| t.replace('_', " "))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn instructions(knowledge: &ExtractedKnowledge, name: &str, business: &str) -> String {
@@ -73,13 +76,19 @@ fn instructions(knowledge: &ExtractedKnowledge, name: &str, business: &str) -> S
     ];
     if !knowledge.hours.is_empty() {
         let tz = knowledge.time_zone.as_deref().unwrap_or("local time");
-        lines.push(format!("Opening hours are in {tz}: {}", crate::hours::spoken(&knowledge.hours)));
+        lines.push(format!(
+            "Opening hours are in {tz}: {}",
+            crate::hours::spoken(&knowledge.hours)
+        ));
     }
     if !knowledge.contacts.is_empty() {
         let people: Vec<String> = knowledge.contacts.iter().map(describe).collect();
         lines.push(format!("Transfer a caller who asks for a person or department, when they are available: {}. Otherwise take a message with the caller's name, number and reason.", people.join("; ")));
     } else {
-        lines.push("When a caller asks for someone, take a message with their name, number and reason.".to_owned());
+        lines.push(
+            "When a caller asks for someone, take a message with their name, number and reason."
+                .to_owned(),
+        );
     }
     if let Some(emergency) = &knowledge.emergency_phone {
         lines.push(format!("If the caller has an emergency (a burst pipe, flooding, a gas smell, no heat), give them the emergency line {emergency} right away; for a gas smell, tell them to leave the building and call the gas company first."));
@@ -91,8 +100,15 @@ fn instructions(knowledge: &ExtractedKnowledge, name: &str, business: &str) -> S
 }
 
 fn describe(c: &Contact) -> String {
-    let what: Vec<&str> = [c.role.as_deref(), c.department.as_deref()].into_iter().flatten().collect();
-    if what.is_empty() { c.name.clone() } else { format!("{} ({})", c.name, what.join(", ")) }
+    let what: Vec<&str> = [c.role.as_deref(), c.department.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if what.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{} ({})", c.name, what.join(", "))
+    }
 }
 
 #[cfg(test)]
@@ -105,8 +121,15 @@ mod tests {
             business_name: Some("Acme Plumbing".into()),
             ..Default::default()
         };
-        assert_eq!(generate(&k, Some(" Ava ")).greeting, "Thanks for calling Acme Plumbing, this is Ava, how can I help?");
+        assert_eq!(
+            generate(&k, Some(" Ava ")).greeting,
+            "Thanks for calling Acme Plumbing, this is Ava, how can I help?"
+        );
         assert_eq!(generate(&k, Some("  ")).name, DEFAULT_AGENT_NAME);
-        assert!(generate(&ExtractedKnowledge::default(), None).greeting.contains("our office"));
+        assert!(
+            generate(&ExtractedKnowledge::default(), None)
+                .greeting
+                .contains("our office")
+        );
     }
 }

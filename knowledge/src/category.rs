@@ -9,25 +9,165 @@ use domain::site::Page;
 
 /// (category, keywords): a keyword matches a whole word or phrase, lower-case.
 pub const KEYWORDS: &[(C, &[&str])] = &[
-    (C::EmergencyContact, &["emergency", "24/7", "after hours", "after-hours", "urgent"]),
-    (C::SupportFaq, &["faq", "faqs", "frequently asked", "questions", "help", "support"]),
-    (C::CompanyHistory, &["history", "our story", "founded", "heritage", "milestones"]),
-    (C::LegalCompliance, &["licensing", "license", "licensed", "insurance", "compliance", "legal", "terms of service", "permits"]),
-    (C::Policies, &["policies", "policy", "warranty", "guarantee", "cancellation", "payment terms", "privacy", "returns", "refund"]),
-    (C::TechnicalSpecs, &["specs", "specifications", "technical", "models", "datasheet"]),
-    (C::InventoryStock, &["inventory", "in stock", "stock", "availability"]),
-    (C::PricingBilling, &["pricing", "prices", "price", "rates", "fees", "cost", "billing"]),
-    (C::MarketingPromotions, &["promotions", "promotion", "coupons", "coupon", "offers", "specials", "deals", "rebates", "discounts"]),
-    (C::Partnerships, &["partners", "partnerships", "brands", "affiliations", "suppliers"]),
-    (C::QualityStandards, &["certifications", "certified", "quality", "standards", "accreditation"]),
-    (C::FeedbackReviews, &["reviews", "testimonials", "feedback", "ratings"]),
-    (C::TrainingEducation, &["training", "apprenticeship", "careers", "jobs", "education", "workshops", "courses"]),
-    (C::EventsNews, &["blog", "news", "events", "press", "announcements"]),
-    (C::ProcessesProcedures, &["how it works", "process", "what to expect", "step by step", "procedures"]),
-    (C::CustomBusinessLogic, &["booking rules", "booking", "scheduling rules", "rules"]),
-    (C::BusinessInformation, &["service areas", "service area", "areas we serve", "locations"]),
-    (C::ProductsServices, &["services", "service", "products", "what we do", "solutions"]),
-    (C::BusinessInformation, &["about", "contact", "hours", "location", "service areas", "team", "directions"]),
+    (
+        C::EmergencyContact,
+        &["emergency", "24/7", "after hours", "after-hours", "urgent"],
+    ),
+    (
+        C::SupportFaq,
+        &[
+            "faq",
+            "faqs",
+            "frequently asked",
+            "questions",
+            "help",
+            "support",
+        ],
+    ),
+    (
+        C::CompanyHistory,
+        &["history", "our story", "founded", "heritage", "milestones"],
+    ),
+    (
+        C::LegalCompliance,
+        &[
+            "licensing",
+            "license",
+            "licensed",
+            "insurance",
+            "compliance",
+            "legal",
+            "terms of service",
+            "permits",
+        ],
+    ),
+    (
+        C::Policies,
+        &[
+            "policies",
+            "policy",
+            "warranty",
+            "guarantee",
+            "cancellation",
+            "payment terms",
+            "privacy",
+            "returns",
+            "refund",
+        ],
+    ),
+    (
+        C::TechnicalSpecs,
+        &[
+            "specs",
+            "specifications",
+            "technical",
+            "models",
+            "datasheet",
+        ],
+    ),
+    (
+        C::InventoryStock,
+        &["inventory", "in stock", "stock", "availability"],
+    ),
+    (
+        C::PricingBilling,
+        &[
+            "pricing", "prices", "price", "rates", "fees", "cost", "billing",
+        ],
+    ),
+    (
+        C::MarketingPromotions,
+        &[
+            "promotions",
+            "promotion",
+            "coupons",
+            "coupon",
+            "offers",
+            "specials",
+            "deals",
+            "rebates",
+            "discounts",
+        ],
+    ),
+    (
+        C::Partnerships,
+        &[
+            "partners",
+            "partnerships",
+            "brands",
+            "affiliations",
+            "suppliers",
+        ],
+    ),
+    (
+        C::QualityStandards,
+        &[
+            "certifications",
+            "certified",
+            "quality",
+            "standards",
+            "accreditation",
+        ],
+    ),
+    (
+        C::FeedbackReviews,
+        &["reviews", "testimonials", "feedback", "ratings"],
+    ),
+    (
+        C::TrainingEducation,
+        &[
+            "training",
+            "apprenticeship",
+            "careers",
+            "jobs",
+            "education",
+            "workshops",
+            "courses",
+        ],
+    ),
+    (
+        C::EventsNews,
+        &["blog", "news", "events", "press", "announcements"],
+    ),
+    (
+        C::ProcessesProcedures,
+        &[
+            "how it works",
+            "process",
+            "what to expect",
+            "step by step",
+            "procedures",
+        ],
+    ),
+    (
+        C::CustomBusinessLogic,
+        &["booking rules", "booking", "scheduling rules", "rules"],
+    ),
+    (
+        C::BusinessInformation,
+        &[
+            "service areas",
+            "service area",
+            "areas we serve",
+            "locations",
+        ],
+    ),
+    (
+        C::ProductsServices,
+        &["services", "service", "products", "what we do", "solutions"],
+    ),
+    (
+        C::BusinessInformation,
+        &[
+            "about",
+            "contact",
+            "hours",
+            "location",
+            "service areas",
+            "team",
+            "directions",
+        ],
+    ),
 ];
 
 /// Lower-case words of `text` separated by single spaces, with a space at each end so a
@@ -84,15 +224,39 @@ mod tests {
     #[test]
     fn paths_are_read_before_headings() {
         assert_eq!(of_path(&page("/policies/warranty")), Some(C::Policies));
-        assert_eq!(of_path(&page("/water-heaters/models")), Some(C::TechnicalSpecs));
-        assert_eq!(of_path(&page("/careers/apprenticeship")), Some(C::TrainingEducation));
-        assert_eq!(of_path(&page("/booking-rules")), Some(C::CustomBusinessLogic));
-        assert_eq!(of_path(&page("/how-it-works")), Some(C::ProcessesProcedures));
+        assert_eq!(
+            of_path(&page("/water-heaters/models")),
+            Some(C::TechnicalSpecs)
+        );
+        assert_eq!(
+            of_path(&page("/careers/apprenticeship")),
+            Some(C::TrainingEducation)
+        );
+        assert_eq!(
+            of_path(&page("/booking-rules")),
+            Some(C::CustomBusinessLogic)
+        );
+        assert_eq!(
+            of_path(&page("/how-it-works")),
+            Some(C::ProcessesProcedures)
+        );
         assert_eq!(of_path(&page("/")), None);
-        assert_eq!(of_path(&page("/service-areas/brisbane")), Some(C::BusinessInformation));
-        assert_eq!(of_path(&page("/services/drain-cleaning")), Some(C::ProductsServices));
-        assert_eq!(of_section(&page("/"), Some("Plumbing emergency?")), C::EmergencyContact);
-        assert_eq!(of_section(&page("/"), Some("Why us")), C::BusinessInformation);
+        assert_eq!(
+            of_path(&page("/service-areas/brisbane")),
+            Some(C::BusinessInformation)
+        );
+        assert_eq!(
+            of_path(&page("/services/drain-cleaning")),
+            Some(C::ProductsServices)
+        );
+        assert_eq!(
+            of_section(&page("/"), Some("Plumbing emergency?")),
+            C::EmergencyContact
+        );
+        assert_eq!(
+            of_section(&page("/"), Some("Why us")),
+            C::BusinessInformation
+        );
     }
 
     #[test]

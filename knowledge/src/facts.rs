@@ -21,7 +21,10 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 pub fn emails(text: &str) -> Vec<String> {
-    EMAIL.find_iter(text).map(|m| m.as_str().to_owned()).collect()
+    EMAIL
+        .find_iter(text)
+        .map(|m| m.as_str().to_owned())
+        .collect()
 }
 
 /// US street addresses ("1200 Harrison Street, Suite 4, San Francisco, CA 94103") with their
@@ -38,19 +41,45 @@ const STATE_ZONES: &[(&[&str], &str)] = &[
     (&["CA", "WA", "OR", "NV"], "America/Los_Angeles"),
     (&["AZ"], "America/Phoenix"),
     (&["CO", "UT", "NM", "WY", "MT", "ID"], "America/Denver"),
-    (&["TX", "IL", "MN", "WI", "IA", "MO", "KS", "NE", "OK", "AR", "LA", "MS", "AL", "TN", "SD", "ND"], "America/Chicago"),
-    (&["NY", "NJ", "PA", "MA", "CT", "RI", "VT", "NH", "ME", "MD", "DE", "DC", "VA", "WV", "NC", "SC", "GA", "FL", "OH", "MI", "IN", "KY"], "America/New_York"),
+    (
+        &[
+            "TX", "IL", "MN", "WI", "IA", "MO", "KS", "NE", "OK", "AR", "LA", "MS", "AL", "TN",
+            "SD", "ND",
+        ],
+        "America/Chicago",
+    ),
+    (
+        &[
+            "NY", "NJ", "PA", "MA", "CT", "RI", "VT", "NH", "ME", "MD", "DE", "DC", "VA", "WV",
+            "NC", "SC", "GA", "FL", "OH", "MI", "IN", "KY",
+        ],
+        "America/New_York",
+    ),
     (&["AK"], "America/Anchorage"),
     (&["HI"], "Pacific/Honolulu"),
 ];
 
 /// (area codes, zone): the larger metro areas.
 const AREA_ZONES: &[(&[&str], &str)] = &[
-    (&["415", "628", "510", "650", "408", "213", "310", "323", "818", "619", "916", "206", "503", "702"], "America/Los_Angeles"),
+    (
+        &[
+            "415", "628", "510", "650", "408", "213", "310", "323", "818", "619", "916", "206",
+            "503", "702",
+        ],
+        "America/Los_Angeles",
+    ),
     (&["602", "480", "520"], "America/Phoenix"),
     (&["303", "720", "801", "505"], "America/Denver"),
-    (&["312", "773", "214", "713", "512", "210", "612", "504"], "America/Chicago"),
-    (&["212", "646", "718", "917", "617", "215", "202", "305", "404", "313", "704"], "America/New_York"),
+    (
+        &["312", "773", "214", "713", "512", "210", "612", "504"],
+        "America/Chicago",
+    ),
+    (
+        &[
+            "212", "646", "718", "917", "617", "215", "202", "305", "404", "313", "704",
+        ],
+        "America/New_York",
+    ),
 ];
 
 pub fn zone_of_state(state: &str) -> Option<&'static str> {
@@ -97,7 +126,12 @@ pub fn business_name(pages: &[&Page]) -> Option<String> {
     let repeated = counts
         .into_iter()
         .filter(|(_, (n, _))| *n >= 2)
-        .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)).then(b.0.cmp(&a.0)))
+        .max_by(|a, b| {
+            a.1.0
+                .cmp(&b.1.0)
+                .then(b.1.1.cmp(&a.1.1))
+                .then(b.0.cmp(&a.0))
+        })
         .map(|(part, _)| part);
     let home = pages.iter().find(|p| p.path() == "/").or(pages.first());
     repeated.or_else(|| {
@@ -115,7 +149,13 @@ mod tests {
     #[test]
     fn addresses_with_suites_and_abbreviations_are_found() {
         let found = addresses("Visit 1200 Harrison Street, Suite 4, San Francisco, CA 94103 today");
-        assert_eq!(found, vec![("1200 Harrison Street, Suite 4, San Francisco, CA 94103".to_owned(), "CA".to_owned())]);
+        assert_eq!(
+            found,
+            vec![(
+                "1200 Harrison Street, Suite 4, San Francisco, CA 94103".to_owned(),
+                "CA".to_owned()
+            )]
+        );
         let found = addresses("Shop: 55 W. Market St., Denver, CO 80202-1234.");
         assert_eq!(found[0].1, "CO");
         assert!(addresses("We have 24 plumbers in San Francisco, CA").is_empty());
@@ -131,6 +171,9 @@ mod tests {
 
     #[test]
     fn emails_are_found() {
-        assert_eq!(emails("Email: office@bayside.example."), vec!["office@bayside.example"]);
+        assert_eq!(
+            emails("Email: office@bayside.example."),
+            vec!["office@bayside.example"]
+        );
     }
 }

@@ -35,7 +35,11 @@ pub fn is_qa_block(block: &Block) -> bool {
 /// The pairs of one section. `faq_page`: every definition counts, question mark or not.
 pub fn pairs(section: &Section, faq_page: bool) -> Vec<Pair> {
     let mut out = Vec::new();
-    if let Some(h) = section.heading.as_deref().filter(|h| h.trim_end().ends_with('?')) {
+    if let Some(h) = section
+        .heading
+        .as_deref()
+        .filter(|h| h.trim_end().ends_with('?'))
+    {
         let text: Vec<String> = section
             .blocks
             .iter()
@@ -54,7 +58,9 @@ pub fn pairs(section: &Section, faq_page: bool) -> Vec<Pair> {
     let mut pending_q: Option<String> = None;
     for block in &section.blocks {
         match block {
-            Block::Definition { term, definition } if faq_page || term.trim_end().ends_with('?') => {
+            Block::Definition { term, definition }
+                if faq_page || term.trim_end().ends_with('?') =>
+            {
                 out.push(Pair {
                     question: term.trim().to_owned(),
                     answer: definition.trim().to_owned(),
@@ -97,26 +103,38 @@ mod tests {
 
     #[test]
     fn definitions_are_pairs() {
-        let s = section(None, vec![Block::Definition {
-            term: "Do you work weekends?".into(),
-            definition: "Yes, Saturdays.".into(),
-        }]);
-        assert_eq!(pairs(&s, false), vec![Pair {
-            question: "Do you work weekends?".into(),
-            answer: "Yes, Saturdays.".into()
-        }]);
+        let s = section(
+            None,
+            vec![Block::Definition {
+                term: "Do you work weekends?".into(),
+                definition: "Yes, Saturdays.".into(),
+            }],
+        );
+        assert_eq!(
+            pairs(&s, false),
+            vec![Pair {
+                question: "Do you work weekends?".into(),
+                answer: "Yes, Saturdays.".into()
+            }]
+        );
     }
 
     #[test]
     fn a_question_heading_is_answered_by_its_paragraphs() {
-        let s = section(Some("Is parking free?"), vec![p("Yes."), p("Park by the door.")]);
+        let s = section(
+            Some("Is parking free?"),
+            vec![p("Yes."), p("Park by the door.")],
+        );
         assert_eq!(pairs(&s, false)[0].answer, "Yes. Park by the door.");
         assert!(pairs(&section(Some("Parking"), vec![p("Yes.")]), false).is_empty());
     }
 
     #[test]
     fn q_and_a_lines_are_pairs_in_one_or_two_paragraphs() {
-        let one = section(None, vec![p("Q: Do you offer financing? A: Yes, over $1,000.")]);
+        let one = section(
+            None,
+            vec![p("Q: Do you offer financing? A: Yes, over $1,000.")],
+        );
         assert_eq!(pairs(&one, false)[0].question, "Do you offer financing?");
         assert_eq!(pairs(&one, false)[0].answer, "Yes, over $1,000.");
         let two = section(None, vec![p("Q: Are pets OK?"), p("A: Yes, on a leash.")]);

@@ -35,7 +35,11 @@ fn day_span(word: &str) -> Vec<usize> {
         "weekdays" => (0..5).collect(),
         "weekends" => vec![5, 6],
         "daily" => (0..7).collect(),
-        _ => DAYS.iter().position(|d| w.starts_with(d)).into_iter().collect(),
+        _ => DAYS
+            .iter()
+            .position(|d| w.starts_with(d))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -46,7 +50,10 @@ fn days_of(first: &str, sep: Option<&str>, last: Option<&str>) -> Vec<usize> {
     let b = day_span(last);
     let is_range = sep.is_some_and(|s| !matches!(s.to_lowercase().as_str(), "&" | "and" | ","));
     match (is_range, a.first(), b.last()) {
-        (true, Some(&from), Some(&to)) => (0..7).map(|i| (from + i) % 7).take((to + 7 - from) % 7 + 1).collect(),
+        (true, Some(&from), Some(&to)) => (0..7)
+            .map(|i| (from + i) % 7)
+            .take((to + 7 - from) % 7 + 1)
+            .collect(),
         _ => a.into_iter().chain(b).collect(),
     }
 }
@@ -68,17 +75,34 @@ fn to_24(hour: u32, pm: Option<bool>) -> u32 {
 fn span(c: &Captures<'_>) -> Option<(u32, u32)> {
     let num = |i: usize| c.get(i).map_or(Ok(0), |m| m.as_str().parse::<u32>());
     let (h1, m1, h2, m2) = (num(5).ok()?, num(6).ok()?, num(8).ok()?, num(9).ok()?);
-    let (p1, p2) = (meridiem(c.get(7).map(|m| m.as_str())), meridiem(c.get(10).map(|m| m.as_str())));
+    let (p1, p2) = (
+        meridiem(c.get(7).map(|m| m.as_str())),
+        meridiem(c.get(10).map(|m| m.as_str())),
+    );
     let (open_h, close_h) = match (p1, p2) {
         (None, Some(p)) => {
             let close = to_24(h2, Some(p));
             let open = to_24(h1, Some(p));
-            (if open * 60 + m1 >= close * 60 + m2 { to_24(h1, Some(false)) } else { open }, close)
+            (
+                if open * 60 + m1 >= close * 60 + m2 {
+                    to_24(h1, Some(false))
+                } else {
+                    open
+                },
+                close,
+            )
         }
         (Some(p), None) => {
             let open = to_24(h1, Some(p));
             let close = to_24(h2, Some(p));
-            (open, if close * 60 + m2 <= open * 60 + m1 { to_24(h2, Some(true)) } else { close })
+            (
+                open,
+                if close * 60 + m2 <= open * 60 + m1 {
+                    to_24(h2, Some(true))
+                } else {
+                    close
+                },
+            )
         }
         (Some(_), Some(_)) => (to_24(h1, p1), to_24(h2, p2)),
         (None, None) if h2 <= h1 && h2 < 12 => (h1, h2 + 12),
@@ -92,7 +116,11 @@ fn span(c: &Captures<'_>) -> Option<(u32, u32)> {
 pub fn parse_line(line: &str) -> Vec<(usize, Option<(u32, u32)>)> {
     let mut out = Vec::new();
     for c in HOURS.captures_iter(line) {
-        let days = days_of(&c[1], c.get(2).map(|m| m.as_str()), c.get(3).map(|m| m.as_str()));
+        let days = days_of(
+            &c[1],
+            c.get(2).map(|m| m.as_str()),
+            c.get(3).map(|m| m.as_str()),
+        );
         let hours = if c.get(4).is_some() {
             None
         } else {
@@ -170,7 +198,11 @@ fn spoken_time(hhmm: &str) -> String {
         12 => (12, "PM"),
         _ => (h - 12, "PM"),
     };
-    if m == "00" { format!("{h12} {ampm}") } else { format!("{h12}:{m} {ampm}") }
+    if m == "00" {
+        format!("{h12} {ampm}")
+    } else {
+        format!("{h12}:{m} {ampm}")
+    }
 }
 
 /// The week said aloud: "We're open Monday to Friday from 7 AM to 6 PM, and Saturday from
@@ -181,7 +213,10 @@ pub fn spoken(week: &[DayHours]) -> String {
     let mut i = 0;
     while i < week.len() {
         let mut j = i;
-        while j + 1 < week.len() && week[j + 1].open == week[i].open && week[j + 1].close == week[i].close {
+        while j + 1 < week.len()
+            && week[j + 1].open == week[i].open
+            && week[j + 1].close == week[i].close
+        {
             j += 1;
         }
         let days = match j - i {
@@ -190,7 +225,11 @@ pub fn spoken(week: &[DayHours]) -> String {
             _ => format!("{} to {}", DAY_NAMES[i], DAY_NAMES[j]),
         };
         match (&week[i].open, &week[i].close) {
-            (Some(o), Some(c)) => open.push(format!("{days} from {} to {}", spoken_time(o), spoken_time(c))),
+            (Some(o), Some(c)) => open.push(format!(
+                "{days} from {} to {}",
+                spoken_time(o),
+                spoken_time(c)
+            )),
             _ => closed.push(days),
         }
         i = j + 1;
@@ -200,7 +239,9 @@ pub fn spoken(week: &[DayHours]) -> String {
         out = format!("We're open {}.", join_and(&open));
     }
     if !closed.is_empty() {
-        out = format!("{out} We're closed on {}.", join_and(&closed)).trim().to_owned();
+        out = format!("{out} We're closed on {}.", join_and(&closed))
+            .trim()
+            .to_owned();
     }
     out
 }

@@ -2,7 +2,10 @@ use super::*;
 
 fn week_of(lines: &[&str]) -> Vec<(String, Option<String>, Option<String>)> {
     let lines: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
-    week(&lines).into_iter().map(|d| (d.day, d.open, d.close)).collect()
+    week(&lines)
+        .into_iter()
+        .map(|d| (d.day, d.open, d.close))
+        .collect()
 }
 
 fn day(w: &[(String, Option<String>, Option<String>)], i: usize) -> (Option<&str>, Option<&str>) {

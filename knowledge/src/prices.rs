@@ -7,8 +7,10 @@ use std::sync::LazyLock;
 
 static PRICE: LazyLock<Regex> = LazyLock::new(|| {
     // A constant pattern, exercised by the tests below.
-    Regex::new(r"(?i)(?:(?:from|starting at|starts at)\s+)?\$(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?")
-        .expect("price pattern")
+    Regex::new(
+        r"(?i)(?:(?:from|starting at|starts at)\s+)?\$(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?",
+    )
+    .expect("price pattern")
 });
 
 /// Words a service name never starts with: the text before the price is a sentence.
@@ -18,7 +20,15 @@ const NOT_A_NAME: &[&str] = &[
 ];
 
 /// Words that label a price rather than name a service.
-const LABELS: &[&str] = &["price", "prices", "cost", "pricing", "rate", "fee", "starting price"];
+const LABELS: &[&str] = &[
+    "price",
+    "prices",
+    "cost",
+    "pricing",
+    "rate",
+    "fee",
+    "starting price",
+];
 
 /// A service and what it costs, as the site words it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +44,21 @@ impl Price {
     }
 
     pub fn answer(&self) -> String {
-        with_stop(&format!("{} costs {}", capitalize(&lower_title(&self.service)), self.phrase))
+        with_stop(&format!(
+            "{} costs {}",
+            capitalize(&lower_title(&self.service)),
+            self.phrase
+        ))
     }
 }
 
 /// A plausible service name: 1–7 words, starting with a capital, no digits, not a sentence.
 fn as_name(text: &str) -> Option<String> {
     let name = without_parentheses(text);
-    let name = name.trim().trim_end_matches([':', '-', '–', '—', ',']).trim();
+    let name = name
+        .trim()
+        .trim_end_matches([':', '-', '–', '—', ','])
+        .trim();
     let name = name
         .strip_suffix(" costs")
         .or_else(|| name.strip_suffix(" cost"))
@@ -67,7 +84,9 @@ fn phrase_from(text: &str, start: usize, price_end: usize) -> String {
                 || (c == '.' && tail[i + 1..].chars().next().is_none_or(char::is_whitespace))
         })
         .map_or(tail.len(), |(i, _)| i);
-    format!("{}{}", &text[start..price_end], &tail[..stop]).trim().to_owned()
+    format!("{}{}", &text[start..price_end], &tail[..stop])
+        .trim()
+        .to_owned()
 }
 
 /// A line's price with the service named before it; `fallback` names the service when the
@@ -109,17 +128,30 @@ mod tests {
     fn a_from_price_in_a_line_names_its_service() {
         assert_eq!(
             line("Drain cleaning from $149, including a camera check."),
-            Some(("How much is drain cleaning?".into(), "Drain cleaning costs from $149.".into()))
+            Some((
+                "How much is drain cleaning?".into(),
+                "Drain cleaning costs from $149.".into()
+            ))
         );
     }
 
     #[test]
     fn a_colon_price_keeps_its_qualifier_and_thousands() {
-        let (_, answer) = line("Water heater installation: $1,850 for a standard 50-gallon tank, installed.").unwrap_or_default();
-        assert_eq!(answer, "Water heater installation costs $1,850 for a standard 50-gallon tank.");
+        let (_, answer) =
+            line("Water heater installation: $1,850 for a standard 50-gallon tank, installed.")
+                .unwrap_or_default();
+        assert_eq!(
+            answer,
+            "Water heater installation costs $1,850 for a standard 50-gallon tank."
+        );
         let (_, answer) = line("Leak detection: $275 per visit.").unwrap_or_default();
         assert_eq!(answer, "Leak detection costs $275 per visit.");
-        assert_eq!(from_line("Labor is $99.50.", None).map(|p| p.phrase).as_deref(), Some("$99.50"));
+        assert_eq!(
+            from_line("Labor is $99.50.", None)
+                .map(|p| p.phrase)
+                .as_deref(),
+            Some("$99.50")
+        );
     }
 
     #[test]
@@ -128,14 +160,23 @@ mod tests {
         assert_eq!(line("Save $50 off any drain cleaning"), None);
         assert_eq!(line("Drain cleaning $50 off this month"), None);
         let fallback = from_line("Price: from $99.", Some("Drain Cleaning"));
-        assert_eq!(fallback.map(|p| p.answer()).as_deref(), Some("Drain cleaning costs from $99."));
+        assert_eq!(
+            fallback.map(|p| p.answer()).as_deref(),
+            Some("Drain cleaning costs from $99.")
+        );
     }
 
     #[test]
     fn a_table_row_names_its_service_in_the_first_cell() {
-        let row = ["Standard water heater installation (50-gallon tank)".to_owned(), "$1,850".to_owned()];
+        let row = [
+            "Standard water heater installation (50-gallon tank)".to_owned(),
+            "$1,850".to_owned(),
+        ];
         let price = from_row(&row);
-        assert_eq!(price.as_ref().map(Price::question).as_deref(), Some("How much is standard water heater installation?"));
+        assert_eq!(
+            price.as_ref().map(Price::question).as_deref(),
+            Some("How much is standard water heater installation?")
+        );
         assert_eq!(from_row(&["Day".to_owned(), "Hours".to_owned()]), None);
     }
 }

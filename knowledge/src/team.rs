@@ -28,9 +28,10 @@ pub fn looks_like_name(text: &str) -> bool {
         && words
             .last()
             .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()))
-        && words
-            .iter()
-            .all(|w| w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.')))
+        && words.iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.'))
+        })
 }
 
 /// The section's person, when it is one (a name alone is not enough: "Frequently Asked
@@ -54,7 +55,11 @@ pub fn contact(section: &Section, source_url: &str) -> Option<Contact> {
 
 /// What the agent says about a person: who they are, and how to reach them.
 pub fn describe(contact: &Contact, written_phone: Option<&str>) -> String {
-    let first = contact.name.split_whitespace().next().unwrap_or(&contact.name);
+    let first = contact
+        .name
+        .split_whitespace()
+        .next()
+        .unwrap_or(&contact.name);
     let who = match (&contact.role, &contact.department) {
         (Some(r), Some(d)) => format!("{} is our {r}, in the {d} department.", contact.name),
         (Some(r), None) => format!("{} is our {r}.", contact.name),
@@ -87,10 +92,16 @@ mod tests {
         };
         let c = contact(&section, "http://x/team");
         let c = c.as_ref();
-        assert_eq!(c.and_then(|c| c.role.as_deref()), Some("Heating Technician"));
+        assert_eq!(
+            c.and_then(|c| c.role.as_deref()),
+            Some("Heating Technician")
+        );
         assert_eq!(c.and_then(|c| c.department.as_deref()), Some("Heating"));
         assert_eq!(c.and_then(|c| c.phone.as_deref()), Some("+14155550154"));
-        assert_eq!(c.and_then(|c| c.email.as_deref()), Some("grace@example.com"));
+        assert_eq!(
+            c.and_then(|c| c.email.as_deref()),
+            Some("grace@example.com")
+        );
         assert!(!looks_like_name("What we do"));
         assert!(!looks_like_name("Plumbing emergency?"));
     }

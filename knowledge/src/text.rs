@@ -131,7 +131,13 @@ mod tests {
     fn title_case_is_lowered_but_brands_are_kept() {
         assert_eq!(lower_title("Drain Cleaning"), "drain cleaning");
         assert_eq!(lower_title("Copper or PEX"), "copper or PEX");
-        assert_eq!(without_parentheses("Tank (50-gallon) install"), "Tank install");
-        assert_eq!(question_key("How much is Drain-cleaning?"), "how much is drain cleaning");
+        assert_eq!(
+            without_parentheses("Tank (50-gallon) install"),
+            "Tank install"
+        );
+        assert_eq!(
+            question_key("How much is Drain-cleaning?"),
+            "how much is drain cleaning"
+        );
     }
 }

@@ -55,14 +55,25 @@ fn every_category_of_the_answer_key_has_an_entry_from_a_real_page() {
     let urls: HashSet<String> = website::pages(BASE).into_iter().map(|p| p.url).collect();
     let mut covered = 0;
     for category in answer_key::categories() {
-        let entries: Vec<&KnowledgeEntry> = k.entries.iter().filter(|e| e.category == category).collect();
+        let entries: Vec<&KnowledgeEntry> = k
+            .entries
+            .iter()
+            .filter(|e| e.category == category)
+            .collect();
         if !entries.is_empty() {
             covered += 1;
         }
         assert!(!entries.is_empty(), "no entry for {category}");
-        assert!(entries.iter().all(|e| urls.contains(&e.source_url)), "{category}");
+        assert!(
+            entries.iter().all(|e| urls.contains(&e.source_url)),
+            "{category}"
+        );
     }
-    println!("category coverage: {covered}/{} categories, {} entries", answer_key::categories().len(), k.entries.len());
+    println!(
+        "category coverage: {covered}/{} categories, {} entries",
+        answer_key::categories().len(),
+        k.entries.len()
+    );
     for category in KnowledgeCategory::ALL {
         let n = k.entries.iter().filter(|e| e.category == *category).count();
         println!("  {category}: {n}");
@@ -79,15 +90,21 @@ fn every_entry_is_a_short_spoken_answer_with_a_question_and_a_source() {
         assert!(knowledge::text::sentences(&e.answer).len() <= 2, "{e:?}");
         assert!(e.answer.ends_with(['.', '!', '?']), "{e:?}");
         assert!(e.source_url.starts_with(BASE), "{e:?}");
-        assert!(questions.insert(knowledge::text::question_key(&e.question)), "duplicate {e:?}");
+        assert!(
+            questions.insert(knowledge::text::question_key(&e.question)),
+            "duplicate {e:?}"
+        );
     }
 }
 
 #[test]
 fn the_hours_are_exactly_the_answer_keys() {
     let k = extracted();
-    let hours: Vec<(&str, Option<&str>, Option<&str>)> =
-        k.hours.iter().map(|d| (d.day.as_str(), d.open.as_deref(), d.close.as_deref())).collect();
+    let hours: Vec<(&str, Option<&str>, Option<&str>)> = k
+        .hours
+        .iter()
+        .map(|d| (d.day.as_str(), d.open.as_deref(), d.close.as_deref()))
+        .collect();
     assert_eq!(hours, answer_key::HOURS.to_vec());
 }
 
@@ -96,7 +113,10 @@ fn the_business_facts_match_the_answer_key() {
     let k = extracted();
     assert_eq!(k.business_name.as_deref(), Some(answer_key::BUSINESS_NAME));
     assert_eq!(k.phone.as_deref(), Some(answer_key::MAIN_PHONE));
-    assert_eq!(k.emergency_phone.as_deref(), Some(answer_key::EMERGENCY_PHONE));
+    assert_eq!(
+        k.emergency_phone.as_deref(),
+        Some(answer_key::EMERGENCY_PHONE)
+    );
     assert_eq!(k.email.as_deref(), Some(answer_key::EMAIL));
     assert_eq!(k.address.as_deref(), Some(answer_key::ADDRESS));
     assert_eq!(k.time_zone.as_deref(), Some(answer_key::TIME_ZONE));
@@ -122,7 +142,14 @@ fn the_team_is_in_the_directory_with_roles_departments_and_direct_lines() {
         let c = k.contacts.iter().find(|c| c.name == *name);
         assert!(c.is_some(), "{name}");
         let c = c.cloned().unwrap_or_else(|| unreachable!());
-        assert_eq!((c.role.as_deref(), c.department.as_deref(), c.phone.as_deref()), (Some(*role), Some(*department), Some(*phone)));
+        assert_eq!(
+            (
+                c.role.as_deref(),
+                c.department.as_deref(),
+                c.phone.as_deref()
+            ),
+            (Some(*role), Some(*department), Some(*phone))
+        );
     }
     assert_eq!(k.contacts.len(), answer_key::TEAM.len());
 }
@@ -150,7 +177,10 @@ fn the_output_does_not_depend_on_page_order() {
 fn the_generated_agent_greets_by_name_and_knows_the_emergency_line() {
     let k = extracted();
     let agent = generate(&k, None);
-    assert_eq!(agent.greeting, "Thanks for calling Bayside Plumbing & Heating, this is Sam, how can I help?");
+    assert_eq!(
+        agent.greeting,
+        "Thanks for calling Bayside Plumbing & Heating, this is Sam, how can I help?"
+    );
     assert!(agent.instructions.contains(answer_key::EMERGENCY_PHONE));
     assert!(agent.instructions.contains("Never invent prices"));
     assert!(agent.instructions.contains("Daniel Okafor"));
@@ -177,7 +207,13 @@ fn the_fixture_pages_chunk_within_budget() {
 #[ignore = "prints every entry, for reading"]
 fn print_every_entry() {
     for e in extracted().entries {
-        println!("[{}] {} → {}  ({})", e.category, e.question, e.answer, e.source_url.trim_start_matches(BASE));
+        println!(
+            "[{}] {} → {}  ({})",
+            e.category,
+            e.question,
+            e.answer,
+            e.source_url.trim_start_matches(BASE)
+        );
     }
 }
 
@@ -185,14 +221,20 @@ fn print_every_entry() {
 async fn get(site: &website::FixtureSite, path: &str) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = site.url().trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.expect("read");
     let raw = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, head.to_lowercase(), body.to_owned())
 }
 
@@ -221,7 +263,10 @@ async fn the_fixture_site_serves_its_pages_and_its_traps() {
     let started = std::time::Instant::now();
     assert_eq!(get(&site, "/gallery").await.0, 200);
     assert!(started.elapsed() >= website::SLOW_PAGE_DELAY);
-    assert_eq!(site.requests().first().map(String::as_str), Some("/robots.txt"));
+    assert_eq!(
+        site.requests().first().map(String::as_str),
+        Some("/robots.txt")
+    );
     assert!(site.requests().contains(&"/services?ref=home".to_owned()));
     site.shutdown();
 }
@@ -234,12 +279,26 @@ async fn every_public_page_is_served_with_the_content_pages_gives() {
     for page in &pages {
         let (status, _, html) = get(&site, page.path()).await;
         assert_eq!(status, 200, "{}", page.url);
-        let h1 = page.sections.iter().find(|s| s.level == 1).and_then(|s| s.heading.clone());
+        let h1 = page
+            .sections
+            .iter()
+            .find(|s| s.level == 1)
+            .and_then(|s| s.heading.clone());
         let h1 = h1.unwrap_or_default().replace('&', "&amp;");
         assert!(html.contains(&format!("<h1>{h1}</h1>")), "{}", page.url);
         assert_eq!(page.content_hash.len(), 64);
     }
-    assert!(pages.iter().all(|p| !p.url.contains("/admin/") && !p.url.contains("/private/")));
-    assert_eq!(pages.iter().find(|p| p.path() == "/").map(|p| p.depth), Some(0));
-    assert!(pages.iter().all(|p| p.depth <= 3), "every page within three links");
+    assert!(
+        pages
+            .iter()
+            .all(|p| !p.url.contains("/admin/") && !p.url.contains("/private/"))
+    );
+    assert_eq!(
+        pages.iter().find(|p| p.path() == "/").map(|p| p.depth),
+        Some(0)
+    );
+    assert!(
+        pages.iter().all(|p| p.depth <= 3),
+        "every page within three links"
+    );
 }

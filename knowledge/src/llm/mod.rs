@@ -70,7 +70,10 @@ fn header(page: &Page) -> String {
 fn section_text(section: &Section) -> String {
     let mut out = String::new();
     if let Some(h) = &section.heading {
-        out.push_str(&format!("{} {h}\n", "#".repeat(usize::from(section.level.max(1)))));
+        out.push_str(&format!(
+            "{} {h}\n",
+            "#".repeat(usize::from(section.level.max(1)))
+        ));
     }
     for block in &section.blocks {
         out.push_str(&block.text());
@@ -81,24 +84,21 @@ fn section_text(section: &Section) -> String {
 
 /// `text` cut at whitespace into parts of at most `room` characters (a longer word is cut).
 fn split_words(text: &str, room: usize) -> Vec<String> {
-    let mut parts = vec![String::new()];
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
     for word in text.split_inclusive(char::is_whitespace) {
-        let mut word: Vec<char> = word.chars().collect();
-        while !word.is_empty() {
-            let last = parts.last_mut().map_or(0, |p| p.chars().count());
-            let fits = room.saturating_sub(last);
-            if word.len() <= fits {
-                parts.last_mut().map(|p| p.extend(word.drain(..)));
-            } else if last == 0 {
-                let rest = word.split_off(room);
-                parts.last_mut().map(|p| p.extend(word.iter()));
-                parts.push(String::new());
-                word = rest;
-            } else {
-                parts.push(String::new());
+        // A word that would overflow starts a new part; one longer than a part is cut.
+        if !current.is_empty() && current.chars().count() + word.chars().count() > room {
+            parts.push(std::mem::take(&mut current));
+        }
+        for c in word.chars() {
+            if current.chars().count() >= room {
+                parts.push(std::mem::take(&mut current));
             }
+            current.push(c);
         }
     }
+    parts.push(current);
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
@@ -106,7 +106,10 @@ fn split_words(text: &str, room: usize) -> Vec<String> {
 /// by blocks, by words.
 fn pieces(page: &Page, room: usize) -> Vec<String> {
     let head = header(page);
-    let whole = format!("{head}{}", page.sections.iter().map(section_text).collect::<String>());
+    let whole = format!(
+        "{head}{}",
+        page.sections.iter().map(section_text).collect::<String>()
+    );
     if whole.chars().count() <= room {
         return vec![whole];
     }
@@ -126,7 +129,10 @@ fn pieces(page: &Page, room: usize) -> Vec<String> {
             }
         }
     }
-    pack(bodies, body_room).into_iter().map(|b| format!("{head}{b}")).collect()
+    pack(bodies, body_room)
+        .into_iter()
+        .map(|b| format!("{head}{b}"))
+        .collect()
 }
 
 /// Consecutive texts joined while they fit `room` characters.
@@ -134,7 +140,9 @@ fn pack(texts: Vec<String>, room: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for text in texts {
         match out.last_mut() {
-            Some(last) if last.chars().count() + text.chars().count() <= room => last.push_str(&text),
+            Some(last) if last.chars().count() + text.chars().count() <= room => {
+                last.push_str(&text)
+            }
             _ => out.push(text),
         }
     }
@@ -143,10 +151,19 @@ fn pack(texts: Vec<String>, room: usize) -> Vec<String> {
 
 /// The pages cut into chunks whose whole [`prompt`] is at most `token_budget` tokens.
 pub fn chunk(pages: &[Page], token_budget: usize) -> Result<Vec<Chunk>, LlmExtractError> {
-    let too_small = LlmExtractError::BudgetTooSmall { budget: token_budget };
+    let too_small = LlmExtractError::BudgetTooSmall {
+        budget: token_budget,
+    };
     // Characters that keep ceil(chars / 4) within the budget left after the instructions.
-    let room = token_budget.checked_sub(tokens(INSTRUCTIONS)).ok_or(too_small.clone())? * 4;
-    let widest_header = pages.iter().map(|p| header(p).chars().count()).max().unwrap_or(0);
+    let room = token_budget
+        .checked_sub(tokens(INSTRUCTIONS))
+        .ok_or(too_small.clone())?
+        * 4;
+    let widest_header = pages
+        .iter()
+        .map(|p| header(p).chars().count())
+        .max()
+        .unwrap_or(0);
     if room <= widest_header + 1 {
         return Err(too_small);
     }

@@ -47,8 +47,14 @@ fn schema_error(path: impl Into<String>, reason: impl Into<String>) -> LlmExtrac
 }
 
 /// The object at `path`, with exactly the keys `keys`.
-fn exact_object<'a>(value: &'a Value, path: &str, keys: &[&str]) -> Result<&'a Map<String, Value>, LlmExtractError> {
-    let object = value.as_object().ok_or_else(|| schema_error(path, "not an object"))?;
+fn exact_object<'a>(
+    value: &'a Value,
+    path: &str,
+    keys: &[&str],
+) -> Result<&'a Map<String, Value>, LlmExtractError> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| schema_error(path, "not an object"))?;
     if let Some(missing) = keys.iter().find(|k| !object.contains_key(**k)) {
         return Err(schema_error(path, format!("missing `{missing}`")));
     }
@@ -58,7 +64,11 @@ fn exact_object<'a>(value: &'a Value, path: &str, keys: &[&str]) -> Result<&'a M
     Ok(object)
 }
 
-fn text_field<'a>(object: &'a Map<String, Value>, path: &str, key: &str) -> Result<&'a str, LlmExtractError> {
+fn text_field<'a>(
+    object: &'a Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Result<&'a str, LlmExtractError> {
     let text = object
         .get(key)
         .and_then(Value::as_str)
@@ -74,15 +84,25 @@ fn entry(value: &Value, index: usize, chunk: &Chunk) -> Result<KnowledgeEntry, L
     let path = format!("entries[{index}]");
     let object = exact_object(value, &path, &FIELDS)?;
     let category = text_field(object, &path, "category")?;
-    let category = KnowledgeCategory::parse(category)
-        .ok_or_else(|| schema_error(format!("{path}.category"), format!("`{category}` is not a category")))?;
+    let category = KnowledgeCategory::parse(category).ok_or_else(|| {
+        schema_error(
+            format!("{path}.category"),
+            format!("`{category}` is not a category"),
+        )
+    })?;
     let answer = text_field(object, &path, "answer")?;
     if answer.chars().count() > MAX_ANSWER_CHARS || sentences(answer).len() > 2 {
-        return Err(schema_error(format!("{path}.answer"), "longer than two sentences or 300 characters"));
+        return Err(schema_error(
+            format!("{path}.answer"),
+            "longer than two sentences or 300 characters",
+        ));
     }
     let url = text_field(object, &path, "source_url")?;
     if !chunk.urls.iter().any(|u| u == url) {
-        return Err(LlmExtractError::ForeignSource { index, url: url.to_owned() });
+        return Err(LlmExtractError::ForeignSource {
+            index,
+            url: url.to_owned(),
+        });
     }
     Ok(KnowledgeEntry {
         category,
@@ -103,11 +123,16 @@ fn unfenced(text: &str) -> &str {
 
 /// The entries of a model's answer to `chunk`'s prompt; any deviation is an error to retry on.
 pub fn parse_response(text: &str, chunk: &Chunk) -> Result<Vec<KnowledgeEntry>, LlmExtractError> {
-    let value: Value = serde_json::from_str(unfenced(text)).map_err(|e| LlmExtractError::NotJson(e.to_string()))?;
+    let value: Value = serde_json::from_str(unfenced(text))
+        .map_err(|e| LlmExtractError::NotJson(e.to_string()))?;
     let object = exact_object(&value, "$", &["entries"])?;
     let items = object
         .get("entries")
         .and_then(Value::as_array)
         .ok_or_else(|| schema_error("entries", "not an array"))?;
-    items.iter().enumerate().map(|(i, item)| entry(item, i, chunk)).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| entry(item, i, chunk))
+        .collect()
 }

@@ -14,7 +14,13 @@ pub(super) struct Entries {
 impl Entries {
     /// Adds an entry unless its question was asked already or it has no speakable answer.
     /// The answer is cut to two sentences.
-    pub(super) fn push(&mut self, category: KnowledgeCategory, question: &str, text: &str, url: &str) {
+    pub(super) fn push(
+        &mut self,
+        category: KnowledgeCategory,
+        question: &str,
+        text: &str,
+        url: &str,
+    ) {
         let question = question.trim();
         let Some(answer) = answer(text) else { return };
         let key = question_key(question);

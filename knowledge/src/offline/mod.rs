@@ -29,7 +29,12 @@ pub fn extract(pages: &[Page]) -> ExtractedKnowledge {
     let (week, source) = hours::from_pages(&ordered);
     if let Some(url) = source.filter(|_| !week.is_empty()) {
         let answer = hours::spoken(&week);
-        entries.push(KnowledgeCategory::BusinessInformation, "What are your opening hours?", &answer, &url);
+        entries.push(
+            KnowledgeCategory::BusinessInformation,
+            "What are your opening hours?",
+            &answer,
+            &url,
+        );
     }
     out.hours = week;
     out.contacts = people(&ordered, &mut entries);
@@ -59,9 +64,12 @@ type Mentions = HashMap<String, (usize, usize, String, String)>;
 
 fn note(mentions: &mut Mentions, found: &phones::Found, url: &str) {
     let seen = mentions.len();
-    let entry = mentions
-        .entry(found.e164.clone())
-        .or_insert((0, seen, found.written.clone(), url.to_owned()));
+    let entry = mentions.entry(found.e164.clone()).or_insert((
+        0,
+        seen,
+        found.written.clone(),
+        url.to_owned(),
+    ));
     entry.0 += 1;
 }
 
@@ -86,7 +94,11 @@ fn phone_facts(pages: &[&Page], out: &mut ExtractedKnowledge, entries: &mut Entr
                     for found in phones::find(&sentence) {
                         let emergency = phones::is_emergency(&context);
                         around_the_clock |= emergency && context.contains("24/7");
-                        note(if emergency { &mut urgent } else { &mut plain }, &found, &page.url);
+                        note(
+                            if emergency { &mut urgent } else { &mut plain },
+                            &found,
+                            &page.url,
+                        );
                     }
                 }
             }
@@ -94,13 +106,27 @@ fn phone_facts(pages: &[&Page], out: &mut ExtractedKnowledge, entries: &mut Entr
     }
     if let Some((e164, written, url)) = most_mentioned(&plain, None) {
         let answer = format!("You can reach us at {written}.");
-        entries.push(KnowledgeCategory::BusinessInformation, "What is your phone number?", &answer, &url);
+        entries.push(
+            KnowledgeCategory::BusinessInformation,
+            "What is your phone number?",
+            &answer,
+            &url,
+        );
         out.phone = Some(e164);
     }
     if let Some((e164, written, url)) = most_mentioned(&urgent, out.phone.as_deref()) {
-        let line = if around_the_clock { "24/7 emergency line" } else { "emergency line" };
+        let line = if around_the_clock {
+            "24/7 emergency line"
+        } else {
+            "emergency line"
+        };
         let answer = format!("For emergencies, call our {line} at {written}.");
-        entries.push(KnowledgeCategory::EmergencyContact, "Do you have an emergency line?", &answer, &url);
+        entries.push(
+            KnowledgeCategory::EmergencyContact,
+            "Do you have an emergency line?",
+            &answer,
+            &url,
+        );
         out.emergency_phone = Some(e164);
     }
 }
@@ -114,14 +140,24 @@ fn place_facts(pages: &[&Page], out: &mut ExtractedKnowledge, entries: &mut Entr
             && let Some(email) = facts::emails(&text).into_iter().next()
         {
             let answer = format!("You can email us at {email}.");
-            entries.push(KnowledgeCategory::BusinessInformation, "What is your email address?", &answer, &page.url);
+            entries.push(
+                KnowledgeCategory::BusinessInformation,
+                "What is your email address?",
+                &answer,
+                &page.url,
+            );
             out.email = Some(email);
         }
         if out.address.is_none()
             && let Some((address, st)) = facts::addresses(&text).into_iter().next()
         {
             let answer = format!("We're at {address}.");
-            entries.push(KnowledgeCategory::BusinessInformation, "Where are you located?", &answer, &page.url);
+            entries.push(
+                KnowledgeCategory::BusinessInformation,
+                "Where are you located?",
+                &answer,
+                &page.url,
+            );
             out.address = Some(address);
             state = Some(st);
         }
@@ -148,10 +184,20 @@ fn people(pages: &[&Page], entries: &mut Entries) -> Vec<Contact> {
             let written = phones::find(&text).into_iter().next().map(|f| f.written);
             let answer = team::describe(&contact, written.as_deref());
             let question = format!("Who is {}?", contact.name);
-            entries.push(KnowledgeCategory::BusinessInformation, &question, &answer, &page.url);
+            entries.push(
+                KnowledgeCategory::BusinessInformation,
+                &question,
+                &answer,
+                &page.url,
+            );
             if let Some(dept) = &contact.department {
                 let question = format!("Who handles {}?", dept.to_lowercase());
-                entries.push(KnowledgeCategory::BusinessInformation, &question, &answer, &page.url);
+                entries.push(
+                    KnowledgeCategory::BusinessInformation,
+                    &question,
+                    &answer,
+                    &page.url,
+                );
             }
             contacts.push(contact);
         }

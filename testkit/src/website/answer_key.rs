@@ -60,20 +60,58 @@ pub const PRICES: &[(&str, &str)] = &[
 
 /// (name, role, department, direct line E.164).
 pub const TEAM: &[(&str, &str, &str, &str)] = &[
-    ("Maria Moretti", "Owner and General Manager", "Management", "+14155550150"),
-    ("Daniel Okafor", "Service Manager", "Service", "+14155550151"),
-    ("Priya Raman", "Billing Coordinator", "Billing", "+14155550152"),
-    ("Luis Hernandez", "Master Plumber", "Plumbing", "+14155550153"),
-    ("Grace Chen", "Heating Technician", "Heating", "+14155550154"),
-    ("Tom Becker", "Water Heater Specialist", "Plumbing", "+14155550155"),
-    ("Aisha Johnson", "Apprenticeship Coordinator", "Training", "+14155550156"),
+    (
+        "Maria Moretti",
+        "Owner and General Manager",
+        "Management",
+        "+14155550150",
+    ),
+    (
+        "Daniel Okafor",
+        "Service Manager",
+        "Service",
+        "+14155550151",
+    ),
+    (
+        "Priya Raman",
+        "Billing Coordinator",
+        "Billing",
+        "+14155550152",
+    ),
+    (
+        "Luis Hernandez",
+        "Master Plumber",
+        "Plumbing",
+        "+14155550153",
+    ),
+    (
+        "Grace Chen",
+        "Heating Technician",
+        "Heating",
+        "+14155550154",
+    ),
+    (
+        "Tom Becker",
+        "Water Heater Specialist",
+        "Plumbing",
+        "+14155550155",
+    ),
+    (
+        "Aisha Johnson",
+        "Apprenticeship Coordinator",
+        "Training",
+        "+14155550156",
+    ),
 ];
 
 /// (what a caller asks, a substring the answer must contain).
 pub const QUESTIONS: &[(&str, &str)] = &[
     ("What are your opening hours?", "7"),
     ("How much is drain cleaning?", "$149"),
-    ("How much does a standard water heater installation cost?", "$1,850"),
+    (
+        "How much does a standard water heater installation cost?",
+        "$1,850",
+    ),
     ("Do you have an emergency line?", "555-0199"),
     ("Where are you located?", "Harrison Street"),
     ("Are you licensed?", "1048213"),

@@ -105,8 +105,14 @@ async fn serve(State(state): State<SiteState>, headers: HeaderMap, request: Requ
     match uri.path() {
         "/robots.txt" => text("text/plain", robots_txt(&base)),
         "/sitemap.xml" => text("application/xml", sitemap_xml(&base)),
-        "/old-hours" => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/hours")]).into_response(),
-        "/brochure.pdf" => ([(header::CONTENT_TYPE, "application/pdf")], BROCHURE_PDF).into_response(),
+        "/old-hours" => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, "/hours")],
+        )
+            .into_response(),
+        "/brochure.pdf" => {
+            ([(header::CONTENT_TYPE, "application/pdf")], BROCHURE_PDF).into_response()
+        }
         path => {
             if path == "/gallery" {
                 tokio::time::sleep(SLOW_PAGE_DELAY).await;
@@ -124,7 +130,9 @@ fn text(content_type: &'static str, body: String) -> Response {
 }
 
 pub fn robots_txt(base: &str) -> String {
-    format!("User-agent: *\nDisallow: /admin/\nDisallow: /private/\n\nSitemap: {base}/sitemap.xml\n")
+    format!(
+        "User-agent: *\nDisallow: /admin/\nDisallow: /private/\n\nSitemap: {base}/sitemap.xml\n"
+    )
 }
 
 /// Every public page, the sitemap-only one included.
@@ -133,7 +141,10 @@ pub fn sitemap_xml(base: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for page in content::all().iter().filter(|p| p.reach != Reach::Disallowed) {
+    for page in content::all()
+        .iter()
+        .filter(|p| p.reach != Reach::Disallowed)
+    {
         out.push_str(&format!("  <url><loc>{base}{}</loc></url>\n", page.path));
     }
     out.push_str("</urlset>\n");

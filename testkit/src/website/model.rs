@@ -66,12 +66,14 @@ impl SitePage {
     }
 
     pub(crate) fn h2(mut self, heading: &str) -> Self {
-        self.sections.push((Some(heading.to_owned()), 2, Vec::new()));
+        self.sections
+            .push((Some(heading.to_owned()), 2, Vec::new()));
         self
     }
 
     pub(crate) fn h3(mut self, heading: &str) -> Self {
-        self.sections.push((Some(heading.to_owned()), 3, Vec::new()));
+        self.sections
+            .push((Some(heading.to_owned()), 3, Vec::new()));
         self
     }
 

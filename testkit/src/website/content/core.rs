@@ -78,14 +78,63 @@ fn team() -> SitePage {
     let page = SitePage::new("/team", "Meet the Team")
         .p("Call our main line at (415) 555-0142 and ask for anyone by name, or use their direct line.")
         .h2("Leadership and office");
-    let page = person(page, "Maria Moretti", "Owner and General Manager", "Management", "(415) 555-0150", "Maria grew up in the shop and has run the company since 2012.");
-    let page = person(page, "Daniel Okafor", "Service Manager", "Service", "(415) 555-0151", "Daniel schedules our crews and handles escalations.");
-    let page = person(page, "Priya Raman", "Billing Coordinator", "Billing", "(415) 555-0152", "Priya answers questions about invoices, payment plans and receipts.");
+    let page = person(
+        page,
+        "Maria Moretti",
+        "Owner and General Manager",
+        "Management",
+        "(415) 555-0150",
+        "Maria grew up in the shop and has run the company since 2012.",
+    );
+    let page = person(
+        page,
+        "Daniel Okafor",
+        "Service Manager",
+        "Service",
+        "(415) 555-0151",
+        "Daniel schedules our crews and handles escalations.",
+    );
+    let page = person(
+        page,
+        "Priya Raman",
+        "Billing Coordinator",
+        "Billing",
+        "(415) 555-0152",
+        "Priya answers questions about invoices, payment plans and receipts.",
+    );
     let page = page.h2("Field team");
-    let page = person(page, "Luis Hernandez", "Master Plumber", "Plumbing", "(415) 555-0153", "Luis has 22 years on the tools and leads our sewer and repiping jobs.");
-    let page = person(page, "Grace Chen", "Heating Technician", "Heating", "(415) 555-0154", "Grace services furnaces, boilers and heat pumps.");
-    let page = person(page, "Tom Becker", "Water Heater Specialist", "Plumbing", "(415) 555-0155", "Tom installs tank and tankless water heaters.");
-    person(page, "Aisha Johnson", "Apprenticeship Coordinator", "Training", "(415) 555-0156", "Aisha runs our four-year apprenticeship program.")
+    let page = person(
+        page,
+        "Luis Hernandez",
+        "Master Plumber",
+        "Plumbing",
+        "(415) 555-0153",
+        "Luis has 22 years on the tools and leads our sewer and repiping jobs.",
+    );
+    let page = person(
+        page,
+        "Grace Chen",
+        "Heating Technician",
+        "Heating",
+        "(415) 555-0154",
+        "Grace services furnaces, boilers and heat pumps.",
+    );
+    let page = person(
+        page,
+        "Tom Becker",
+        "Water Heater Specialist",
+        "Plumbing",
+        "(415) 555-0155",
+        "Tom installs tank and tankless water heaters.",
+    );
+    person(
+        page,
+        "Aisha Johnson",
+        "Apprenticeship Coordinator",
+        "Training",
+        "(415) 555-0156",
+        "Aisha runs our four-year apprenticeship program.",
+    )
 }
 
 fn contact() -> SitePage {

@@ -142,26 +142,60 @@ fn apprenticeship() -> SitePage {
 
 /// (slug, city, neighborhoods or note)
 const AREAS: &[(&str, &str, &str)] = &[
-    ("san-francisco", "San Francisco", "We cover every neighborhood, from the Marina to Bayview and from the Sunset to Potrero Hill."),
-    ("daly-city", "Daly City", "We serve Westlake, Serramonte and the Crocker Amazon border."),
-    ("south-san-francisco", "South San Francisco", "We serve homes and businesses from Sign Hill to the bayfront."),
-    ("brisbane", "Brisbane", "Brisbane homes are served from our Harrison Street shop, usually within two hours."),
-    ("pacifica", "Pacifica", "We serve Linda Mar, Rockaway Beach and Sharp Park."),
-    ("millbrae", "Millbrae", "We serve all of Millbrae, including the hills above El Camino Real."),
-    ("san-bruno", "San Bruno", "We serve Rollingwood, Crestmoor and downtown San Bruno."),
+    (
+        "san-francisco",
+        "San Francisco",
+        "We cover every neighborhood, from the Marina to Bayview and from the Sunset to Potrero Hill.",
+    ),
+    (
+        "daly-city",
+        "Daly City",
+        "We serve Westlake, Serramonte and the Crocker Amazon border.",
+    ),
+    (
+        "south-san-francisco",
+        "South San Francisco",
+        "We serve homes and businesses from Sign Hill to the bayfront.",
+    ),
+    (
+        "brisbane",
+        "Brisbane",
+        "Brisbane homes are served from our Harrison Street shop, usually within two hours.",
+    ),
+    (
+        "pacifica",
+        "Pacifica",
+        "We serve Linda Mar, Rockaway Beach and Sharp Park.",
+    ),
+    (
+        "millbrae",
+        "Millbrae",
+        "We serve all of Millbrae, including the hills above El Camino Real.",
+    ),
+    (
+        "san-bruno",
+        "San Bruno",
+        "We serve Rollingwood, Crestmoor and downtown San Bruno.",
+    ),
 ];
 
 fn areas() -> SitePage {
     let mut page = SitePage::new("/service-areas", "Service Areas")
         .p("We serve San Francisco and the northern Peninsula. There is no travel charge inside our service area.");
     for (slug, city, _) in AREAS {
-        page = page.link(&format!("Plumber in {city}"), &format!("/service-areas/{slug}"));
+        page = page.link(
+            &format!("Plumber in {city}"),
+            &format!("/service-areas/{slug}"),
+        );
     }
     page
 }
 
 fn area((slug, city, note): (&str, &str, &str)) -> SitePage {
-    SitePage::new(&format!("/service-areas/{slug}"), &format!("Plumber in {city}"))
-        .p(&format!("Bayside Plumbing & Heating serves {city}. {note}"))
-        .p("Call (415) 555-0142 to book a visit.")
+    SitePage::new(
+        &format!("/service-areas/{slug}"),
+        &format!("Plumber in {city}"),
+    )
+    .p(&format!("Bayside Plumbing & Heating serves {city}. {note}"))
+    .p("Call (415) 555-0142 to book a visit.")
 }

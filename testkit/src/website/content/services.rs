@@ -5,20 +5,156 @@ use crate::website::model::SitePage;
 
 /// (slug, name, intro, price line, included)
 const SERVICES: &[(&str, &str, &str, &str, &[&str])] = &[
-    ("drain-cleaning", "Drain Cleaning", "Slow sinks, gurgling tubs and backed-up main lines cleared with cable machines and hydro-jetting.", "Drain cleaning from $149, including a camera check of the first 50 feet.", &["Kitchen, bath and laundry drains", "Main line cleanouts", "Hydro-jetting for grease and roots"]),
-    ("water-heater-installation", "Water Heater Installation", "We replace old tank water heaters with new high-efficiency models, usually the same day.", "Water heater installation: $1,850 for a standard 50-gallon tank, installed with permit and haul-away.", &["Permit and city inspection", "New earthquake straps and expansion tank", "Removal of the old heater"]),
-    ("tankless-water-heaters", "Tankless Water Heater Installation", "Endless hot water and lower gas bills with a wall-mounted tankless unit.", "Tankless water heater installation from $3,400, including venting and a gas line upgrade check.", &["Sizing for your household", "Venting and condensate drain", "Annual flush reminder"]),
-    ("water-heater-repair", "Water Heater Repair", "No hot water, a pilot that won't stay lit or a leaking tank: we diagnose and fix most heaters in one visit.", "Water heater repair from $189.", &["Thermocouple and gas valve replacement", "Anode rod replacement", "Flushing sediment"]),
-    ("sewer-camera-inspection", "Sewer Camera Inspection", "A video inspection of your sewer lateral shows roots, cracks and sags before you buy or sell a home.", "Sewer camera inspection: $295 with a recorded video and written report.", &["Recorded video of the whole lateral", "Line location and depth", "Written report for buyers and sellers"]),
-    ("trenchless-sewer-replacement", "Trenchless Sewer Replacement", "We replace broken sewer laterals by pipe bursting, without digging up your garden or sidewalk.", "Trenchless sewer replacement from $8,500 for a typical 40-foot lateral.", &["Pipe bursting with HDPE pipe", "City lateral compliance certificate", "Ten-year warranty on the new line"]),
-    ("leak-detection", "Leak Detection", "Acoustic and thermal leak detection finds hidden leaks in walls, slabs and yards.", "Leak detection: $275 per visit.", &["Acoustic listening equipment", "Thermal imaging", "Pressure testing"]),
-    ("toilet-repair", "Toilet Repair", "Running, clogged or rocking toilets repaired, or replaced with water-saving models.", "Toilet repair from $135.", &["Flappers, fill valves and wax rings", "New toilet installation", "Low-flow upgrades"]),
-    ("faucet-installation", "Faucet and Fixture Installation", "Kitchen and bathroom faucets, showers and sinks installed and leak-tested.", "Faucet installation from $195, plus the fixture.", &["Kitchen and bath faucets", "Shower valves", "Sinks and vanities"]),
-    ("gas-line-repair", "Gas Line Repair", "Gas leaks repaired and new gas lines run for ranges, dryers and fire pits, with pressure testing.", "Gas line repair from $350.", &["Leak repair and pressure test", "New appliance lines", "Seismic shut-off valves"]),
-    ("furnace-repair", "Furnace Repair", "Gas furnaces repaired and tuned so your home stays warm all winter.", "Furnace repair from $179, plus parts.", &["Ignitors and flame sensors", "Blower motors", "Thermostat replacement"]),
-    ("boiler-service", "Boiler Service", "Hot water and steam boilers serviced in the older buildings of the city.", "Boiler service: $229 for an annual tune-up.", &["Annual safety inspection", "Radiator bleeding", "Circulator pump repair"]),
-    ("garbage-disposal-installation", "Garbage Disposal Installation", "New garbage disposals installed, or jammed ones freed and repaired.", "Garbage disposal installation: $345, including a half-horsepower InSinkErator unit.", &["Removal of the old unit", "Dishwasher connection", "Same-day installation"]),
-    ("repiping", "Whole-House Repiping", "Old galvanized pipes replaced with copper or PEX for better pressure and clean water.", "Whole-house repiping from $6,900 for a two-bathroom home.", &["Copper or PEX", "Wall patching", "Permit and inspection"]),
+    (
+        "drain-cleaning",
+        "Drain Cleaning",
+        "Slow sinks, gurgling tubs and backed-up main lines cleared with cable machines and hydro-jetting.",
+        "Drain cleaning from $149, including a camera check of the first 50 feet.",
+        &[
+            "Kitchen, bath and laundry drains",
+            "Main line cleanouts",
+            "Hydro-jetting for grease and roots",
+        ],
+    ),
+    (
+        "water-heater-installation",
+        "Water Heater Installation",
+        "We replace old tank water heaters with new high-efficiency models, usually the same day.",
+        "Water heater installation: $1,850 for a standard 50-gallon tank, installed with permit and haul-away.",
+        &[
+            "Permit and city inspection",
+            "New earthquake straps and expansion tank",
+            "Removal of the old heater",
+        ],
+    ),
+    (
+        "tankless-water-heaters",
+        "Tankless Water Heater Installation",
+        "Endless hot water and lower gas bills with a wall-mounted tankless unit.",
+        "Tankless water heater installation from $3,400, including venting and a gas line upgrade check.",
+        &[
+            "Sizing for your household",
+            "Venting and condensate drain",
+            "Annual flush reminder",
+        ],
+    ),
+    (
+        "water-heater-repair",
+        "Water Heater Repair",
+        "No hot water, a pilot that won't stay lit or a leaking tank: we diagnose and fix most heaters in one visit.",
+        "Water heater repair from $189.",
+        &[
+            "Thermocouple and gas valve replacement",
+            "Anode rod replacement",
+            "Flushing sediment",
+        ],
+    ),
+    (
+        "sewer-camera-inspection",
+        "Sewer Camera Inspection",
+        "A video inspection of your sewer lateral shows roots, cracks and sags before you buy or sell a home.",
+        "Sewer camera inspection: $295 with a recorded video and written report.",
+        &[
+            "Recorded video of the whole lateral",
+            "Line location and depth",
+            "Written report for buyers and sellers",
+        ],
+    ),
+    (
+        "trenchless-sewer-replacement",
+        "Trenchless Sewer Replacement",
+        "We replace broken sewer laterals by pipe bursting, without digging up your garden or sidewalk.",
+        "Trenchless sewer replacement from $8,500 for a typical 40-foot lateral.",
+        &[
+            "Pipe bursting with HDPE pipe",
+            "City lateral compliance certificate",
+            "Ten-year warranty on the new line",
+        ],
+    ),
+    (
+        "leak-detection",
+        "Leak Detection",
+        "Acoustic and thermal leak detection finds hidden leaks in walls, slabs and yards.",
+        "Leak detection: $275 per visit.",
+        &[
+            "Acoustic listening equipment",
+            "Thermal imaging",
+            "Pressure testing",
+        ],
+    ),
+    (
+        "toilet-repair",
+        "Toilet Repair",
+        "Running, clogged or rocking toilets repaired, or replaced with water-saving models.",
+        "Toilet repair from $135.",
+        &[
+            "Flappers, fill valves and wax rings",
+            "New toilet installation",
+            "Low-flow upgrades",
+        ],
+    ),
+    (
+        "faucet-installation",
+        "Faucet and Fixture Installation",
+        "Kitchen and bathroom faucets, showers and sinks installed and leak-tested.",
+        "Faucet installation from $195, plus the fixture.",
+        &[
+            "Kitchen and bath faucets",
+            "Shower valves",
+            "Sinks and vanities",
+        ],
+    ),
+    (
+        "gas-line-repair",
+        "Gas Line Repair",
+        "Gas leaks repaired and new gas lines run for ranges, dryers and fire pits, with pressure testing.",
+        "Gas line repair from $350.",
+        &[
+            "Leak repair and pressure test",
+            "New appliance lines",
+            "Seismic shut-off valves",
+        ],
+    ),
+    (
+        "furnace-repair",
+        "Furnace Repair",
+        "Gas furnaces repaired and tuned so your home stays warm all winter.",
+        "Furnace repair from $179, plus parts.",
+        &[
+            "Ignitors and flame sensors",
+            "Blower motors",
+            "Thermostat replacement",
+        ],
+    ),
+    (
+        "boiler-service",
+        "Boiler Service",
+        "Hot water and steam boilers serviced in the older buildings of the city.",
+        "Boiler service: $229 for an annual tune-up.",
+        &[
+            "Annual safety inspection",
+            "Radiator bleeding",
+            "Circulator pump repair",
+        ],
+    ),
+    (
+        "garbage-disposal-installation",
+        "Garbage Disposal Installation",
+        "New garbage disposals installed, or jammed ones freed and repaired.",
+        "Garbage disposal installation: $345, including a half-horsepower InSinkErator unit.",
+        &[
+            "Removal of the old unit",
+            "Dishwasher connection",
+            "Same-day installation",
+        ],
+    ),
+    (
+        "repiping",
+        "Whole-House Repiping",
+        "Old galvanized pipes replaced with copper or PEX for better pressure and clean water.",
+        "Whole-house repiping from $6,900 for a two-bathroom home.",
+        &["Copper or PEX", "Wall patching", "Permit and inspection"],
+    ),
 ];
 
 pub(crate) fn pages() -> Vec<SitePage> {
@@ -51,9 +187,7 @@ fn service((slug, name, intro, price, included): (&str, &str, &str, &str, &[&str
     for item in included {
         page = page.li(item);
     }
-    page.h2("Price")
-        .p(price)
-        .p("Call (415) 555-0142 to book.")
+    page.h2("Price").p(price).p("Call (415) 555-0142 to book.")
 }
 
 fn pricing() -> SitePage {
@@ -80,10 +214,34 @@ fn models() -> SitePage {
         .p("We install tank and tankless water heaters from Rheem, Bradford White and Rinnai.")
         .h2("Technical specifications")
         .row(&["Model", "Type", "Capacity", "Energy rating", "Warranty"])
-        .row(&["Rheem Performance Platinum 50", "Gas tank", "50 gallons", "UEF 0.70", "12 years"])
-        .row(&["Bradford White RG250T6N", "Gas tank", "50 gallons", "UEF 0.64", "6 years"])
-        .row(&["Rinnai RU199iN", "Tankless", "11 gallons per minute", "UEF 0.93", "15 years on the heat exchanger"])
-        .row(&["Rheem ProTerra 65 Hybrid", "Heat pump", "65 gallons", "UEF 3.75", "10 years"])
+        .row(&[
+            "Rheem Performance Platinum 50",
+            "Gas tank",
+            "50 gallons",
+            "UEF 0.70",
+            "12 years",
+        ])
+        .row(&[
+            "Bradford White RG250T6N",
+            "Gas tank",
+            "50 gallons",
+            "UEF 0.64",
+            "6 years",
+        ])
+        .row(&[
+            "Rinnai RU199iN",
+            "Tankless",
+            "11 gallons per minute",
+            "UEF 0.93",
+            "15 years on the heat exchanger",
+        ])
+        .row(&[
+            "Rheem ProTerra 65 Hybrid",
+            "Heat pump",
+            "65 gallons",
+            "UEF 3.75",
+            "10 years",
+        ])
 }
 
 fn inventory() -> SitePage {
