@@ -175,6 +175,7 @@ pub fn pages(base: &str) -> Vec<Page> {
                 depth: depths.get(p.path.as_str()).copied().unwrap_or(1),
                 sections: p.domain_sections(),
                 content_hash: String::new(),
+                links: p.links().map(|l| format!("{base}{l}")).collect(),
             };
             let digest = Sha256::digest(format!("{}\n{}", page.title, page.text()).as_bytes());
             page.content_hash = hex::encode(digest);

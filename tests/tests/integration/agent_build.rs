@@ -3,7 +3,7 @@
 //! (numbers for sale, bought, released, and a call to the new number), the progress stream
 //! read from a second API instance.
 
-use crate::{campaign::api, helpers::*};
+use crate::{call_workflow::fetch_and_replay, campaign::api, helpers::*};
 use domain::KnowledgeCategory;
 use serde_json::{Value, json};
 use sim::{FaultConfig, person::PersonScript};
@@ -13,14 +13,15 @@ use std::{
     time::{Duration, Instant},
 };
 use testkit::{
-    openai_realtime::FakeOpenAiRealtime,
-    script::{Script, Step},
+    FakeOpenAiRealtime, Script, Step,
+    openai_chat::{FakeOpenAiChat, ScriptedReply},
     website::{self, FixtureSite, answer_key},
 };
 use voice::{
-    EngineCatalog,
-    openai_realtime::{OpenAiRealtime, OpenAiRealtimeConfig},
+    catalog::EngineCatalog,
+    engines::{OpenAiRealtime, OpenAiRealtimeConfig},
 };
+use workflows::AgentBuildWorkflow;
 
 const BUILD_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -229,6 +230,9 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
     assert!(best(0).contains('7'), "hours: {}", outputs[0]);
     assert!(best(1).contains("$149"), "drain cleaning: {}", outputs[1]);
 
+    fetch_and_replay::<AgentBuildWorkflow>(&app, &format!("agent-build-{agent}"), "the build")
+        .await;
+
     let timings: BTreeMap<String, i64> = view["steps"]
         .as_array()
         .unwrap()
@@ -342,6 +346,134 @@ async fn a_build_cancelled_after_its_number_was_bought_releases_the_number() {
     );
     let left = app.store.list_knowledge(app.tenant, None, 100, None).await.unwrap();
     assert!(left.items.iter().all(|e| e.agent_id.is_none()));
+    fetch_and_replay::<AgentBuildWorkflow>(&app, &format!("agent-build-{agent}"), "the build")
+        .await;
+}
+
+/// Every knowledge entry of `agent`.
+async fn agent_knowledge(app: &TestApp, agent: &str) -> Vec<store::KnowledgeEntry> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = app.store.list_knowledge(app.tenant, None, 100, cursor).await.unwrap();
+        all.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    all.retain(|e| e.agent_id.map(|a| a.to_string()).as_deref() == Some(agent));
+    all
+}
+
+#[tokio::test]
+async fn a_resync_restores_what_the_site_says_and_keeps_what_a_person_edited() {
+    let _cpu = sharing_the_cpu().await;
+    let site = FixtureSite::start().await;
+    let fake = FakeOpenAiRealtime::start(caller_questions()).await;
+    let app = builder_app(&fake).await;
+    let (build, agent) = start_build(&app, json!({"url": site.url(), "max_pages": 80})).await;
+    wait_build(&app, &build, "succeeded").await;
+    let before = agent_knowledge(&app, &agent).await;
+
+    // A person rewrites one answer; another entry is lost (deleted by hand).
+    let edited = &before[0];
+    api(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/knowledge/{}", edited.id),
+        Some(json!({"answer": "Ask for Maria, she knows."})),
+    )
+    .await;
+    let lost = &before[1];
+    app.store.delete_knowledge(app.tenant, lost.id).await.unwrap();
+
+    let resync = api(&app, reqwest::Method::POST, &format!("/v1/agents/{agent}/resync"), None).await;
+    let again = resync["build_id"].as_str().unwrap();
+    let view = wait_build(&app, again, "succeeded").await;
+    let steps: Vec<&str> = view["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["crawl", "extract", "update"], "{view:#}");
+    let update = &view["steps"][2]["detail"];
+    assert_eq!(update["added"], 1, "{update}");
+    assert_eq!(update["changed"], 0, "{update}");
+    assert_eq!(update["removed"], 0, "{update}");
+    assert_eq!(update["kept_edits"], 1, "{update}");
+    assert_eq!(update["unchanged"].as_u64().unwrap() as usize, before.len() - 2, "{update}");
+
+    let after = agent_knowledge(&app, &agent).await;
+    assert_eq!(after.len(), before.len());
+    let kept = after.iter().find(|e| e.id == edited.id).unwrap();
+    assert_eq!(kept.answer, "Ask for Maria, she knows.");
+    assert!(after.iter().any(|e| e.question == lost.question && e.answer == lost.answer));
+    // The agent kept its number: a re-sync buys nothing.
+    assert!(view["phone_number"].is_null());
+    let builds = app.sim.as_ref().unwrap().numbers();
+    assert_eq!(builds.iter().filter(|n| n.friendly_name.starts_with("Agent build")).count(), 1);
+}
+
+/// An LLM configured: each request's prompt stays within the token budget, a malformed
+/// answer is asked for again, and valid entries (checked against the schema) join the
+/// offline ones; when a chunk's answers stay malformed, the offline extractor does it all.
+#[tokio::test]
+async fn the_llm_extractor_keeps_to_its_budget_retries_bad_json_and_falls_back_to_the_rules() {
+    let _cpu = sharing_the_cpu().await;
+    let site = FixtureSite::start().await;
+    // Twice malformed (prose, then JSON outside the schema): the rules extract everything.
+    let chat = FakeOpenAiChat::start(vec![
+        ScriptedReply::Text("Sure! Here is the knowledge you asked for.".into()),
+        ScriptedReply::Text("```json\n{\"entries\": [{\"category\": \"gossip\"}]}\n```".into()),
+    ])
+    .await;
+    let app = spawn_app_with(AppOptions {
+        sim: Some(FaultConfig::default()),
+        llm_base_url: chat.base_url(),
+        ..AppOptions::default()
+    })
+    .await;
+    let (build, _) = start_build(&app, json!({"url": site.url(), "max_pages": 80})).await;
+    let view = wait_build(&app, &build, "succeeded").await;
+    assert_eq!(view["extractor"], "offline", "{view:#}");
+    assert_eq!(view["categories"].as_object().unwrap().len(), 18, "{view:#}");
+    assert_eq!(chat.requests().len(), 2, "one chunk, asked twice, then the rules");
+
+    // Malformed once, then valid: the model's entries join the rules'.
+    let home = format!("{}/", site.url());
+    let valid = json!({"entries": [{
+        "category": "company_history",
+        "question": "Who founded the company?",
+        "answer": "A plumber from the Mission, in the model's words.",
+        "source_url": home,
+    }]});
+    chat.push(ScriptedReply::Text("Sure! Here is the knowledge you asked for.".into()));
+    chat.push(ScriptedReply::Text(valid.to_string()));
+    for _ in 0..60 {
+        chat.push(ScriptedReply::Text(r#"{"entries": []}"#.into()));
+    }
+    let (build, agent) = start_build(&app, json!({"url": site.url(), "max_pages": 80})).await;
+    let view = wait_build(&app, &build, "succeeded").await;
+    assert_eq!(view["extractor"], "llm", "{view:#}");
+    let requests = chat.requests().split_off(2);
+    assert!(requests.len() >= 3, "the site takes several chunks: {}", requests.len());
+    let budget = 6_000;
+    for request in &requests {
+        let tokens: usize = request["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| knowledge::llm::tokens(m["content"].as_str().unwrap_or_default()))
+            .sum();
+        assert!(tokens <= budget, "{tokens} tokens");
+    }
+    assert_eq!(requests[0]["messages"], requests[1]["messages"], "the malformed chunk is asked again");
+    let entries = agent_knowledge(&app, &agent).await;
+    assert!(entries.iter().any(|e| e.question == "Who founded the company?"));
+    assert!(entries.iter().any(|e| e.answer.contains("$149")), "the rules' prices are kept");
+    println!("llm extraction: {} requests within {budget} tokens each", requests.len());
 }
 
 #[tokio::test]
