@@ -46,6 +46,12 @@ const MAX_TOOL_ROUNDS: usize = 4;
 const CONVERSATION_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// The patch that added starting `message-{id}` deliveries when a call ends.
 const DELIVER_MESSAGES_PATCH: &str = "deliver-messages-when-the-call-ends";
+/// Calls that end while a tool call is still running (the caller hung up as the agent booked
+/// an appointment; the worker running the tool died) wait for it before they are saved.
+const FINISH_TOOL_CALLS_PATCH: &str = "finish-tool-calls-before-the-call-ends";
+/// How long an ended call waits for its running tool calls: one conversation activity's
+/// attempt timed out (its worker died) and two retries.
+const TOOL_CALLS_GRACE: Duration = Duration::from_secs(75);
 /// What the agent says when the LLM could not produce a reply.
 const FALLBACK_REPLY: &str = "Sorry, I'm having trouble right now. Could you say that again?";
 
@@ -149,6 +155,7 @@ impl CallWorkflow {
             Self::hang_up(ctx, ending == Ending::MaxDuration).await?;
         }
 
+        Self::finish_running_tool_calls(ctx).await;
         ctx.set_current_details("Saving transcript and metrics");
         let ended_at_ms = now_ms(ctx);
         let finish = ctx.state(|s| s.finish_input(ending == Ending::MaxDuration, ended_at_ms));
@@ -184,6 +191,21 @@ impl CallWorkflow {
             duration_secs: finish.duration_secs,
             turns: finish.transcript_first_seq + finish.transcript.len() as u32,
         })
+    }
+
+    /// A tool call still running when the call ends (an appointment being booked, a message
+    /// being taken) finishes first, within [`TOOL_CALLS_GRACE`]: what the caller asked for is
+    /// done even though they are gone. Nothing is waited for (and nothing recorded) otherwise.
+    async fn finish_running_tool_calls(ctx: &mut WorkflowContext<Self>) {
+        if ctx.all_handlers_finished() || !ctx.patched(FINISH_TOOL_CALLS_PATCH) {
+            return;
+        }
+        ctx.set_current_details("The call ended: finishing the tool calls still running");
+        let handlers = ctx.clone();
+        temporalio_sdk::workflows::select! {
+            _ = ctx.wait_condition(move |_: &Self| handlers.all_handlers_finished()) => {}
+            _ = ctx.timer(TOOL_CALLS_GRACE) => {}
+        };
     }
 
     /// Follows the call through its phases until Twilio reports a final status, the agent ends
