@@ -218,6 +218,7 @@ mod tests {
             depth: 1,
             sections: Vec::new(),
             content_hash: String::new(),
+            links: Vec::new(),
         }
     }
 

@@ -99,9 +99,9 @@ impl TryFrom<ab::Model> for AgentBuild {
             None => None,
         };
         let knowledge = match &row.knowledge {
-            Some(json) => Some(
-                serde_json::from_str(json).map_err(|e| corrupt("knowledge", &e.to_string()))?,
-            ),
+            Some(json) => {
+                Some(serde_json::from_str(json).map_err(|e| corrupt("knowledge", &e.to_string()))?)
+            }
             None => None,
         };
         Ok(Self {
@@ -132,7 +132,8 @@ impl TryFrom<ev::Model> for BuildEvent {
     type Error = StoreError;
 
     fn try_from(row: ev::Model) -> Result<Self, StoreError> {
-        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("agent_build_events.{what} `{v}`"));
+        let bad =
+            |what: &str, v: &str| StoreError::Corrupt(format!("agent_build_events.{what} `{v}`"));
         Ok(Self {
             id: row.id,
             step: BuildStep::parse(&row.step).ok_or_else(|| bad("step", &row.step))?,

@@ -303,6 +303,50 @@ fn site_key(category: &str, question: &str, source: Option<&str>) -> (String, St
     )
 }
 
+/// The agent's entries by their identity across re-syncs.
+async fn agent_entries_by_key(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    agent: AgentId,
+) -> Result<std::collections::HashMap<(String, String, String), knowledge_base::Model>, StoreError>
+{
+    let rows = knowledge_base::Entity::find()
+        .filter(knowledge_base::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(knowledge_base::Column::AgentId.eq(agent.as_uuid()))
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                site_key(&r.category, &r.question, r.source_url.as_deref()),
+                r,
+            )
+        })
+        .collect())
+}
+
+/// A new entry of `agent` drawn from its site.
+fn site_row(
+    tenant: TenantId,
+    agent: AgentId,
+    entry: &domain::site::KnowledgeEntry,
+) -> knowledge_base::ActiveModel {
+    let now = Utc::now();
+    knowledge_base::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.as_uuid()),
+        category: Set(entry.category.as_str().to_owned()),
+        question: Set(entry.question.clone()),
+        answer: Set(entry.answer.clone()),
+        agent_id: Set(Some(agent.as_uuid())),
+        source_url: Set(Some(entry.source_url.clone())),
+        origin: Set(KnowledgeOrigin::Site.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
 impl Store {
     /// Makes the agent's site entries those of `entries`: new ones added, changed answers
     /// updated, entries no longer on the site removed. Entries a person wrote or edited stay.
@@ -312,27 +356,26 @@ impl Store {
         agent: AgentId,
         entries: &[domain::site::KnowledgeEntry],
     ) -> Result<KnowledgeSync, StoreError> {
-        use knowledge_base::{ActiveModel, Column, Entity};
+        use knowledge_base::{Column, Entity};
         let txn = self.scoped(tenant).await?;
-        let existing = Entity::find()
-            .filter(Column::TenantId.eq(tenant.as_uuid()))
-            .filter(Column::AgentId.eq(agent.as_uuid()))
-            .all(&txn)
-            .await?;
-        let mut by_key: std::collections::HashMap<_, knowledge_base::Model> = existing
-            .into_iter()
-            .map(|r| (site_key(&r.category, &r.question, r.source_url.as_deref()), r))
-            .collect();
+        let mut by_key = agent_entries_by_key(&txn, tenant, agent).await?;
         let mut sync = KnowledgeSync::default();
         let now = Utc::now();
         for entry in entries {
-            let key = site_key(entry.category.as_str(), &entry.question, Some(&entry.source_url));
+            let key = site_key(
+                entry.category.as_str(),
+                &entry.question,
+                Some(&entry.source_url),
+            );
             match by_key.remove(&key) {
                 Some(row) if row.origin != KnowledgeOrigin::Site.as_str() => sync.kept_edits += 1,
                 Some(row) if row.answer == entry.answer => sync.unchanged += 1,
                 Some(row) => {
                     Entity::update_many()
-                        .col_expr(Column::Answer, sea_orm::sea_query::Expr::value(entry.answer.clone()))
+                        .col_expr(
+                            Column::Answer,
+                            sea_orm::sea_query::Expr::value(entry.answer.clone()),
+                        )
                         .col_expr(Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
                         .filter(Column::Id.eq(row.id))
                         .exec(&txn)
@@ -340,33 +383,24 @@ impl Store {
                     sync.changed += 1;
                 }
                 None => {
-                    Entity::insert(ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        tenant_id: Set(tenant.as_uuid()),
-                        category: Set(entry.category.as_str().to_owned()),
-                        question: Set(entry.question.clone()),
-                        answer: Set(entry.answer.clone()),
-                        agent_id: Set(Some(agent.as_uuid())),
-                        source_url: Set(Some(entry.source_url.clone())),
-                        origin: Set(KnowledgeOrigin::Site.as_str().to_owned()),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                    })
-                    .exec_without_returning(&txn)
-                    .await?;
+                    Entity::insert(site_row(tenant, agent, entry))
+                        .exec_without_returning(&txn)
+                        .await?;
                     sync.added += 1;
                 }
             }
         }
+        // Site entries the site no longer has.
         let gone: Vec<Uuid> = by_key
             .into_values()
             .filter(|r| r.origin == KnowledgeOrigin::Site.as_str())
             .map(|r| r.id)
             .collect();
         sync.removed = gone.len() as u32;
-        if !gone.is_empty() {
-            Entity::delete_many().filter(Column::Id.is_in(gone)).exec(&txn).await?;
-        }
+        Entity::delete_many()
+            .filter(Column::Id.is_in(gone))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(sync)
     }

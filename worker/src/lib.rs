@@ -5,9 +5,9 @@
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
 use activities::{
-    AgentBuildActivitiesImpl, CallActivitiesImpl, CampaignActivitiesImpl, ConversationActivitiesImpl,
-    DirectoryActivitiesImpl, EventActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl,
-    TransferActivitiesImpl,
+    AgentBuildActivitiesImpl, CallActivitiesImpl, CampaignActivitiesImpl,
+    ConversationActivitiesImpl, DirectoryActivitiesImpl, EventActivitiesImpl,
+    MessageActivitiesImpl, NotifyActivitiesImpl, TransferActivitiesImpl,
 };
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
@@ -18,8 +18,8 @@ use temporalio_common::protos::temporal::api::{
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
 use workflows::{
-    AgentBuildWorkflow, CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow, MessageDeliveryWorkflow,
-    TransferWorkflow, search_attributes,
+    AgentBuildWorkflow, CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow,
+    MessageDeliveryWorkflow, TransferWorkflow, search_attributes,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -168,67 +168,38 @@ impl AgentBuildWorkflow {
 
     /// One step; the error says why it failed past its retries.
     async fn run_step(ctx: &mut WorkflowContext<Self>, step: BuildStep) -> Result<(), String> {
+        use AgentBuildActivities as A;
         let build = ctx.state(|s| s.build());
-        let failed = |e: temporalio_sdk::ActivityExecutionError| reason(step, &e);
-        match step {
-            BuildStep::Crawl => {
-                let _: Crawled = ctx
-                    .execute_activity(AgentBuildActivities::crawl_site, build, options(step, &CRAWL))
-                    .await
-                    .map_err(failed)?;
-            }
-            BuildStep::Extract => {
-                let _: Extracted = ctx
-                    .execute_activity(
-                        AgentBuildActivities::extract_knowledge,
-                        build,
-                        options(step, &EXTRACT),
-                    )
-                    .await
-                    .map_err(failed)?;
-            }
-            BuildStep::Generate => {
-                let _: Generated = ctx
-                    .execute_activity(
-                        AgentBuildActivities::generate_agent,
-                        build,
-                        options(step, &GENERATE),
-                    )
-                    .await
-                    .map_err(failed)?;
-            }
-            BuildStep::Provision => {
-                let number: Provisioned = ctx
-                    .execute_activity(
-                        AgentBuildActivities::provision_number,
-                        build,
-                        options(step, &PROVISION),
-                    )
-                    .await
-                    .map_err(failed)?;
-                ctx.state_mut(|s| s.phone_number = Some(number.phone_number));
-            }
+        let done = match step {
+            BuildStep::Crawl => ctx
+                .execute_activity(A::crawl_site, build, options(step, &CRAWL))
+                .await
+                .map(|_: Crawled| ()),
+            BuildStep::Extract => ctx
+                .execute_activity(A::extract_knowledge, build, options(step, &EXTRACT))
+                .await
+                .map(|_: Extracted| ()),
+            BuildStep::Generate => ctx
+                .execute_activity(A::generate_agent, build, options(step, &GENERATE))
+                .await
+                .map(|_: Generated| ()),
+            BuildStep::Provision => ctx
+                .execute_activity(A::provision_number, build, options(step, &PROVISION))
+                .await
+                .map(|number: Provisioned| {
+                    ctx.state_mut(|s| s.phone_number = Some(number.phone_number));
+                }),
             BuildStep::Deploy => {
-                ctx.execute_activity(
-                    AgentBuildActivities::deploy_agent,
-                    build,
-                    options(step, &DEPLOY),
-                )
-                .await
-                .map_err(failed)?;
+                ctx.execute_activity(A::deploy_agent, build, options(step, &DEPLOY))
+                    .await
             }
-            BuildStep::Update => {
-                ctx.execute_activity(
-                    AgentBuildActivities::update_knowledge,
-                    build,
-                    options(step, &GENERATE),
-                )
+            BuildStep::Update => ctx
+                .execute_activity(A::update_knowledge, build, options(step, &GENERATE))
                 .await
-                .map_err(failed)?;
-            }
-            BuildStep::Undo => {}
-        }
-        Ok(())
+                .map(|_| ()),
+            BuildStep::Undo => Ok(()),
+        };
+        done.map_err(|e| reason(step, &e))
     }
 
     /// Undo what a build that did not succeed made, record the ending, return it.
@@ -239,25 +210,16 @@ impl AgentBuildWorkflow {
         error: Option<String>,
     ) -> WorkflowResult<AgentBuildResult> {
         let (build, input) = ctx.state(|s| (s.build(), s.input.clone()));
-        let mut phone_number = ctx.state(|s| s.phone_number.clone());
         if state != BuildState::Succeeded && input.kind == BuildKind::Build {
             ctx.set_current_details("Taking back what the build made");
-            let undone = ctx
-                .execute_activity(
-                    AgentBuildActivities::undo_build,
-                    build,
-                    retried(
-                        "Agent build: undo",
-                        Duration::from_secs(30),
-                        Duration::from_secs(1),
-                        Duration::from_secs(60),
-                        None,
-                    ),
-                )
-                .await?;
-            if undone.released_number.is_some() {
-                phone_number = None;
-            }
+            ctx.execute_activity(
+                AgentBuildActivities::undo_build,
+                build,
+                bookkeeping("Agent build: undo"),
+            )
+            .await?;
+            // Whatever was bought is released: the build keeps no number.
+            ctx.state_mut(|s| s.phone_number = None);
         }
         let ending = BuildEnding {
             build,
@@ -268,15 +230,10 @@ impl AgentBuildWorkflow {
         ctx.execute_activity(
             AgentBuildActivities::finish_build,
             ending,
-            retried(
-                "Agent build: record the ending",
-                Duration::from_secs(30),
-                Duration::from_secs(1),
-                Duration::from_secs(60),
-                None,
-            ),
+            bookkeeping("Agent build: record the ending"),
         )
         .await?;
+        let phone_number = ctx.state(|s| s.phone_number.clone());
         ctx.set_current_details(match (&state, &error) {
             (BuildState::Succeeded, _) => match &phone_number {
                 Some(n) => format!("Live: the agent answers {}", domain::phone::mask_phone(n)),
@@ -293,6 +250,17 @@ impl AgentBuildWorkflow {
             error,
         })
     }
+}
+
+/// Database bookkeeping that must happen: retried until it does.
+fn bookkeeping(summary: &str) -> ActivityOptions {
+    retried(
+        summary,
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+        None,
+    )
 }
 
 fn describe(step: BuildStep) -> &'static str {
@@ -316,5 +284,8 @@ fn reason(step: BuildStep, e: &temporalio_sdk::ActivityExecutionError) -> String
         .or_else(|| e.failure().map(|f| f.message.clone()))
         .unwrap_or_else(|| e.to_string());
     let first = message.lines().next().unwrap_or_default();
-    format!("{step} failed: {}", first.chars().take(300).collect::<String>())
+    format!(
+        "{step} failed: {}",
+        first.chars().take(300).collect::<String>()
+    )
 }

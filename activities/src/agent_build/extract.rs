@@ -82,7 +82,10 @@ enum LlmFallback {
     #[error(transparent)]
     Chunking(LlmExtractError),
     #[error("chunk {chunk}: {error}")]
-    Invalid { chunk: usize, error: LlmExtractError },
+    Invalid {
+        chunk: usize,
+        error: LlmExtractError,
+    },
     #[error("chunk {chunk}: the model failed: {error}")]
     Model { chunk: usize, error: String },
 }
@@ -123,7 +126,10 @@ async fn by_llm(
             }
         }
         if let Some(error) = last {
-            return Err(LlmFallback::Invalid { chunk: index, error });
+            return Err(LlmFallback::Invalid {
+                chunk: index,
+                error,
+            });
         }
         let _ = ctx.record_heartbeat(index as u32 + 1).await;
     }

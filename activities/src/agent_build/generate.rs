@@ -84,27 +84,7 @@ impl AgentBuildActivitiesImpl {
                 continue;
             }
             let department_id = match &contact.department {
-                Some(name) => Some(match directory.departments.iter().find(|d| d.name.eq_ignore_ascii_case(name)) {
-                    Some(d) => d.id,
-                    None => {
-                        let d = self
-                            .store
-                            .create_department(
-                                tenant,
-                                NewDepartment {
-                                    name: name.clone(),
-                                    description: None,
-                                    hours: None,
-                                    routing_priority: 0,
-                                },
-                            )
-                            .await
-                            .map_err(store_failure)?;
-                        let id = d.id;
-                        directory.departments.push(d);
-                        id
-                    }
-                }),
+                Some(name) => Some(self.department(tenant, name, &mut directory).await?),
                 None => None,
             };
             let employee = NewEmployee {
@@ -126,6 +106,36 @@ impl AgentBuildActivitiesImpl {
             added += 1;
         }
         Ok(added)
+    }
+
+    /// The id of the tenant's department `name`, created when there is none.
+    async fn department(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        directory: &mut domain::directory::Directory,
+    ) -> Result<uuid::Uuid, ActivityError> {
+        if let Some(found) = directory
+            .departments
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name))
+        {
+            return Ok(found.id);
+        }
+        let new = NewDepartment {
+            name: name.to_owned(),
+            description: None,
+            hours: None,
+            routing_priority: 0,
+        };
+        let made = self
+            .store
+            .create_department(tenant, new)
+            .await
+            .map_err(store_failure)?;
+        let id = made.id;
+        directory.departments.push(made);
+        Ok(id)
     }
 
     /// A re-sync: the agent's site knowledge made the site's again, edits kept.

@@ -17,7 +17,10 @@ use domain::site::{BuildState, BuildStep, StepPhase};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
-use store::{Store, agent_builds::{AgentBuild, BuildChange}};
+use store::{
+    Store,
+    agent_builds::{AgentBuild, BuildChange},
+};
 use telephony::{PublicUrl, TwilioClient};
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};

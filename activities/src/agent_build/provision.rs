@@ -33,7 +33,11 @@ impl AgentBuildActivitiesImpl {
         let tenant = input.tenant_id;
         let build = self.load(input).await?;
         if let (Some(sid), Some(id)) = (&build.number_sid, build.phone_number_id) {
-            let number = self.store.phone_number(tenant, id).await.map_err(store_failure)?;
+            let number = self
+                .store
+                .phone_number(tenant, id)
+                .await
+                .map_err(store_failure)?;
             return Ok(Provisioned {
                 phone_number: number.e164.to_string(),
                 number_sid: sid.clone(),
@@ -135,7 +139,10 @@ impl AgentBuildActivitiesImpl {
             .await
             .map_err(twilio_failure)?;
         let voice = self.public.http("/twilio/voice");
-        if !twilio.iter().any(|n| n.voice_url.as_deref() == Some(voice.as_str())) {
+        if !twilio
+            .iter()
+            .any(|n| n.voice_url.as_deref() == Some(voice.as_str()))
+        {
             return Err(ApplicationFailure::new(NotRouted("Twilio's voice URL".into())).into());
         }
         Ok(number.e164.to_string())

@@ -16,6 +16,7 @@ fn page(url: &str, sections: usize, blocks: usize, words: usize) -> Page {
         depth: 1,
         sections: (0..sections).map(section).collect(),
         content_hash: String::new(),
+        links: Vec::new(),
     }
 }
 

@@ -30,11 +30,20 @@ fn caller_questions() -> Script {
     Script(vec![
         Step::say("Thanks for calling Bayside Plumbing and Heating.", 300),
         Step::await_caller("What are your opening hours?", 300),
-        Step::call_tool("lookup_knowledge", json!({"query": "What are your opening hours?"})),
+        Step::call_tool(
+            "lookup_knowledge",
+            json!({"query": "What are your opening hours?"}),
+        ),
         Step::say("We are open weekdays from seven.", 300),
         Step::await_caller("How much is drain cleaning?", 300),
-        Step::call_tool("lookup_knowledge", json!({"query": "How much is drain cleaning?"})),
-        Step::say("Drain cleaning starts at one hundred forty nine dollars.", 300),
+        Step::call_tool(
+            "lookup_knowledge",
+            json!({"query": "How much is drain cleaning?"}),
+        ),
+        Step::say(
+            "Drain cleaning starts at one hundred forty nine dollars.",
+            300,
+        ),
     ])
 }
 
@@ -120,11 +129,20 @@ async fn start_build(app: &TestApp, body: Value) -> (String, String) {
 async fn wait_build(app: &TestApp, build: &str, state: &str) -> Value {
     let deadline = Instant::now() + BUILD_TIMEOUT;
     loop {
-        let view = api(app, reqwest::Method::GET, &format!("/v1/agent-builds/{build}"), None).await;
+        let view = api(
+            app,
+            reqwest::Method::GET,
+            &format!("/v1/agent-builds/{build}"),
+            None,
+        )
+        .await;
         if view["state"] == state {
             return view;
         }
-        assert!(view["state"] == "running" && Instant::now() < deadline, "{view:#}");
+        assert!(
+            view["state"] == "running" && Instant::now() < deadline,
+            "{view:#}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -160,7 +178,13 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
     let steps: Vec<String> = events
         .iter()
         .filter(|e| e.event == "step")
-        .map(|e| format!("{} {}", e.data["step"].as_str().unwrap(), e.data["phase"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.data["step"].as_str().unwrap(),
+                e.data["phase"].as_str().unwrap()
+            )
+        })
         .collect();
     let expected: Vec<String> = ["crawl", "extract", "generate", "provision", "deploy"]
         .iter()
@@ -185,7 +209,11 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
     let mut all = entries.items.clone();
     let mut cursor = entries.next_cursor;
     while let Some(before) = cursor {
-        let page = app.store.list_knowledge(app.tenant, None, 100, Some(before)).await.unwrap();
+        let page = app
+            .store
+            .list_knowledge(app.tenant, None, 100, Some(before))
+            .await
+            .unwrap();
         all.extend(page.items);
         cursor = page.next_cursor;
     }
@@ -198,8 +226,10 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
         assert!(covered.contains(&category), "no {category} entry");
     }
     assert!(
-        ours.iter()
-            .all(|e| e.source_url.as_deref().is_some_and(|u| u.starts_with(&site.url()))),
+        ours.iter().all(|e| e
+            .source_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with(&site.url()))),
         "every entry names its page"
     );
 
@@ -207,8 +237,15 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
     let number = view["phone_number"].as_str().expect("a number").to_owned();
     assert!(number.starts_with("+1415"), "{number}");
     let sim = app.sim.as_ref().unwrap();
-    let owned = sim.numbers().into_iter().find(|n| n.phone_number == number).unwrap();
-    assert_eq!(owned.voice_url.as_deref(), Some(format!("{}/twilio/voice", app.address).as_str()));
+    let owned = sim
+        .numbers()
+        .into_iter()
+        .find(|n| n.phone_number == number)
+        .unwrap();
+    assert_eq!(
+        owned.voice_url.as_deref(),
+        Some(format!("{}/twilio/voice", app.address).as_str())
+    );
 
     // A caller rings the new number and asks the hours and a price: the agent finds both.
     let caller = PersonScript::human()
@@ -226,7 +263,12 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
         .map(|(_, o)| serde_json::from_str(o).unwrap())
         .collect();
     assert_eq!(outputs.len(), 2, "{outputs:#?}");
-    let best = |i: usize| outputs[i]["results"][0]["answer"].as_str().unwrap_or_default().to_owned();
+    let best = |i: usize| {
+        outputs[i]["results"][0]["answer"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     assert!(best(0).contains('7'), "hours: {}", outputs[0]);
     assert!(best(1).contains("$149"), "drain cleaning: {}", outputs[1]);
 
@@ -237,7 +279,12 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["step"].as_str().unwrap().to_owned(), s["elapsed_ms"].as_i64().unwrap_or(-1)))
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().to_owned(),
+                s["elapsed_ms"].as_i64().unwrap_or(-1),
+            )
+        })
         .collect();
     let crawl = &view["steps"][0]["detail"];
     println!(
@@ -274,12 +321,18 @@ async fn a_worker_killed_during_the_crawl_resumes_without_fetching_the_pages_it_
 
     let crawl = view["steps"][0].clone();
     assert_eq!(crawl["step"], "crawl");
-    assert!(crawl["attempts"].as_u64().unwrap() >= 2, "the crawl was retried: {crawl}");
+    assert!(
+        crawl["attempts"].as_u64().unwrap() >= 2,
+        "the crawl was retried: {crawl}"
+    );
     let requests = site.requests();
     for page in &kept_before {
         let path = page.path();
         let times = requests.iter().filter(|r| r.as_str() == path).count();
-        assert_eq!(times, 1, "{path} was kept before the kill, then fetched {times} times");
+        assert_eq!(
+            times, 1,
+            "{path} was kept before the kill, then fetched {times} times"
+        );
     }
     println!(
         "crawl resumed: {} pages kept before the kill, {} requests in all",
@@ -305,15 +358,28 @@ async fn a_build_cancelled_after_its_number_was_bought_releases_the_number() {
     // cancelled build must not keep it.
     let deadline = Instant::now() + BUILD_TIMEOUT;
     loop {
-        let events = app.store.build_events(app.tenant, build_id, None).await.unwrap();
-        if events.iter().any(|e| e.step == domain::site::BuildStep::Provision) {
+        let events = app
+            .store
+            .build_events(app.tenant, build_id, None)
+            .await
+            .unwrap();
+        if events
+            .iter()
+            .any(|e| e.step == domain::site::BuildStep::Provision)
+        {
             app.kill_worker().await;
             break;
         }
         assert!(Instant::now() < deadline, "no provision step");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    api(&app, reqwest::Method::POST, &format!("/v1/agent-builds/{build}/cancel"), None).await;
+    api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/v1/agent-builds/{build}/cancel"),
+        None,
+    )
+    .await;
     app.start_worker();
     let view = wait_build(&app, &build, "canceled").await;
 
@@ -324,7 +390,10 @@ async fn a_build_cancelled_after_its_number_was_bought_releases_the_number() {
         .filter(|s| s["step"] == "provision" || s["step"] == "undo")
         .cloned()
         .collect();
-    let undo = bought.iter().find(|s| s["step"] == "undo").expect("the build was undone");
+    let undo = bought
+        .iter()
+        .find(|s| s["step"] == "undo")
+        .expect("the build was undone");
     let released = undo["detail"]["released_number"].as_str();
     let provisioned = bought
         .iter()
@@ -334,17 +403,30 @@ async fn a_build_cancelled_after_its_number_was_bought_releases_the_number() {
     assert!(view["phone_number"].is_null(), "{view:#}");
     let sim = app.sim.as_ref().unwrap();
     assert!(
-        sim.numbers().iter().all(|n| !n.phone_number.starts_with("+1415")),
+        sim.numbers()
+            .iter()
+            .all(|n| !n.phone_number.starts_with("+1415")),
         "no 415 number is kept: {:?}",
-        sim.numbers().iter().map(|n| &n.phone_number).collect::<Vec<_>>()
+        sim.numbers()
+            .iter()
+            .map(|n| &n.phone_number)
+            .collect::<Vec<_>>()
     );
     // The draft agent is gone, and with it its knowledge.
     let agents = api(&app, reqwest::Method::GET, "/v1/agents", None).await;
     assert!(
-        agents["data"].as_array().unwrap().iter().all(|a| a["id"] != agent.as_str()),
+        agents["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != agent.as_str()),
         "{agents:#}"
     );
-    let left = app.store.list_knowledge(app.tenant, None, 100, None).await.unwrap();
+    let left = app
+        .store
+        .list_knowledge(app.tenant, None, 100, None)
+        .await
+        .unwrap();
     assert!(left.items.iter().all(|e| e.agent_id.is_none()));
     fetch_and_replay::<AgentBuildWorkflow>(&app, &format!("agent-build-{agent}"), "the build")
         .await;
@@ -355,7 +437,11 @@ async fn agent_knowledge(app: &TestApp, agent: &str) -> Vec<store::KnowledgeEntr
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
-        let page = app.store.list_knowledge(app.tenant, None, 100, cursor).await.unwrap();
+        let page = app
+            .store
+            .list_knowledge(app.tenant, None, 100, cursor)
+            .await
+            .unwrap();
         all.extend(page.items);
         cursor = page.next_cursor;
         if cursor.is_none() {
@@ -386,9 +472,18 @@ async fn a_resync_restores_what_the_site_says_and_keeps_what_a_person_edited() {
     )
     .await;
     let lost = &before[1];
-    app.store.delete_knowledge(app.tenant, lost.id).await.unwrap();
+    app.store
+        .delete_knowledge(app.tenant, lost.id)
+        .await
+        .unwrap();
 
-    let resync = api(&app, reqwest::Method::POST, &format!("/v1/agents/{agent}/resync"), None).await;
+    let resync = api(
+        &app,
+        reqwest::Method::POST,
+        &format!("/v1/agents/{agent}/resync"),
+        None,
+    )
+    .await;
     let again = resync["build_id"].as_str().unwrap();
     let view = wait_build(&app, again, "succeeded").await;
     let steps: Vec<&str> = view["steps"]
@@ -403,17 +498,31 @@ async fn a_resync_restores_what_the_site_says_and_keeps_what_a_person_edited() {
     assert_eq!(update["changed"], 0, "{update}");
     assert_eq!(update["removed"], 0, "{update}");
     assert_eq!(update["kept_edits"], 1, "{update}");
-    assert_eq!(update["unchanged"].as_u64().unwrap() as usize, before.len() - 2, "{update}");
+    assert_eq!(
+        update["unchanged"].as_u64().unwrap() as usize,
+        before.len() - 2,
+        "{update}"
+    );
 
     let after = agent_knowledge(&app, &agent).await;
     assert_eq!(after.len(), before.len());
     let kept = after.iter().find(|e| e.id == edited.id).unwrap();
     assert_eq!(kept.answer, "Ask for Maria, she knows.");
-    assert!(after.iter().any(|e| e.question == lost.question && e.answer == lost.answer));
+    assert!(
+        after
+            .iter()
+            .any(|e| e.question == lost.question && e.answer == lost.answer)
+    );
     // The agent kept its number: a re-sync buys nothing.
     assert!(view["phone_number"].is_null());
     let builds = app.sim.as_ref().unwrap().numbers();
-    assert_eq!(builds.iter().filter(|n| n.friendly_name.starts_with("Agent build")).count(), 1);
+    assert_eq!(
+        builds
+            .iter()
+            .filter(|n| n.friendly_name.starts_with("Agent build"))
+            .count(),
+        1
+    );
 }
 
 /// An LLM configured: each request's prompt stays within the token budget, a malformed
@@ -438,8 +547,16 @@ async fn the_llm_extractor_keeps_to_its_budget_retries_bad_json_and_falls_back_t
     let (build, _) = start_build(&app, json!({"url": site.url(), "max_pages": 80})).await;
     let view = wait_build(&app, &build, "succeeded").await;
     assert_eq!(view["extractor"], "offline", "{view:#}");
-    assert_eq!(view["categories"].as_object().unwrap().len(), 18, "{view:#}");
-    assert_eq!(chat.requests().len(), 2, "one chunk, asked twice, then the rules");
+    assert_eq!(
+        view["categories"].as_object().unwrap().len(),
+        18,
+        "{view:#}"
+    );
+    assert_eq!(
+        chat.requests().len(),
+        2,
+        "one chunk, asked twice, then the rules"
+    );
 
     // Malformed once, then valid: the model's entries join the rules'.
     let home = format!("{}/", site.url());
@@ -449,7 +566,9 @@ async fn the_llm_extractor_keeps_to_its_budget_retries_bad_json_and_falls_back_t
         "answer": "A plumber from the Mission, in the model's words.",
         "source_url": home,
     }]});
-    chat.push(ScriptedReply::Text("Sure! Here is the knowledge you asked for.".into()));
+    chat.push(ScriptedReply::Text(
+        "Sure! Here is the knowledge you asked for.".into(),
+    ));
     chat.push(ScriptedReply::Text(valid.to_string()));
     for _ in 0..60 {
         chat.push(ScriptedReply::Text(r#"{"entries": []}"#.into()));
@@ -458,7 +577,11 @@ async fn the_llm_extractor_keeps_to_its_budget_retries_bad_json_and_falls_back_t
     let view = wait_build(&app, &build, "succeeded").await;
     assert_eq!(view["extractor"], "llm", "{view:#}");
     let requests = chat.requests().split_off(2);
-    assert!(requests.len() >= 3, "the site takes several chunks: {}", requests.len());
+    assert!(
+        requests.len() >= 3,
+        "the site takes several chunks: {}",
+        requests.len()
+    );
     let budget = 6_000;
     for request in &requests {
         let tokens: usize = request["messages"]
@@ -469,11 +592,24 @@ async fn the_llm_extractor_keeps_to_its_budget_retries_bad_json_and_falls_back_t
             .sum();
         assert!(tokens <= budget, "{tokens} tokens");
     }
-    assert_eq!(requests[0]["messages"], requests[1]["messages"], "the malformed chunk is asked again");
+    assert_eq!(
+        requests[0]["messages"], requests[1]["messages"],
+        "the malformed chunk is asked again"
+    );
     let entries = agent_knowledge(&app, &agent).await;
-    assert!(entries.iter().any(|e| e.question == "Who founded the company?"));
-    assert!(entries.iter().any(|e| e.answer.contains("$149")), "the rules' prices are kept");
-    println!("llm extraction: {} requests within {budget} tokens each", requests.len());
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.question == "Who founded the company?")
+    );
+    assert!(
+        entries.iter().any(|e| e.answer.contains("$149")),
+        "the rules' prices are kept"
+    );
+    println!(
+        "llm extraction: {} requests within {budget} tokens each",
+        requests.len()
+    );
 }
 
 #[tokio::test]
@@ -483,9 +619,18 @@ async fn a_bad_build_request_names_its_field_and_starts_nothing() {
     for (body, field) in [
         (json!({"url": "not a url"}), "url"),
         (json!({"url": "ftp://example.com"}), "url"),
-        (json!({"url": "https://example.com", "area_code": "41"}), "area_code"),
-        (json!({"url": "https://example.com", "engine": "hal9000"}), "engine"),
-        (json!({"url": "https://example.com", "max_pages": 0}), "max_pages"),
+        (
+            json!({"url": "https://example.com", "area_code": "41"}),
+            "area_code",
+        ),
+        (
+            json!({"url": "https://example.com", "engine": "hal9000"}),
+            "engine",
+        ),
+        (
+            json!({"url": "https://example.com", "max_pages": 0}),
+            "max_pages",
+        ),
         (json!({"name": "no url"}), "body"),
     ] {
         let response = app
@@ -502,7 +647,11 @@ async fn a_bad_build_request_names_its_field_and_starts_nothing() {
     }
     let missing = app
         .http
-        .get(format!("{}/v1/agent-builds/{}", app.address, uuid::Uuid::now_v7()))
+        .get(format!(
+            "{}/v1/agent-builds/{}",
+            app.address,
+            uuid::Uuid::now_v7()
+        ))
         .bearer_auth(&app.api_key)
         .send()
         .await

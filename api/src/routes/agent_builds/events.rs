@@ -119,8 +119,10 @@ pub async fn stream(
         ended: false,
         began: tokio::time::Instant::now(),
     };
-    let events = futures::stream::unfold(follow, |mut f| async move {
-        f.next().await.map(|e| (Ok(e), f))
-    });
+    let events =
+        futures::stream::unfold(
+            follow,
+            |mut f| async move { f.next().await.map(|e| (Ok(e), f)) },
+        );
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -123,11 +123,60 @@ fn new_build(state: &AppState, body: NewBuildBody) -> Result<NewAgentBuild, ApiE
         agent_id: AgentId::new(),
         kind: BuildKind::Build,
         url,
-        name: body.name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        name: body
+            .name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty()),
         area_code: body.area_code,
         engine: Some(engine),
         max_pages,
     })
+}
+
+/// Starts `agent-build-{agent_id}` for `build`: its workflow id. When it cannot start (a build
+/// of this agent is running: 409), the build is recorded `failed` with the reason.
+async fn start_workflow(
+    state: &AppState,
+    tenant: domain::TenantId,
+    build: &AgentBuild,
+) -> Result<String, ApiError> {
+    let input = AgentBuildInput {
+        tenant_id: tenant,
+        build_id: build.id,
+        agent_id: build.agent_id,
+        kind: build.kind,
+    };
+    let id = workflow_id(build.agent_id);
+    let options = WorkflowStartOptions::new(state.config.task_queue.clone(), id.clone())
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+        .search_attributes(SearchAttributes::new([
+            sa::TENANT_ID.value_set(tenant.to_string()),
+            sa::AGENT_ID.value_set(build.agent_id.to_string()),
+        ]))
+        .static_summary(format!("Agent {} from {}", build.kind, build.url))
+        .build();
+    let error = match state
+        .temporal
+        .start_workflow(AgentBuildWorkflow::run, input, options)
+        .await
+    {
+        Ok(_) => return Ok(id),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => {
+            ApiError::Conflict("a build of this agent is already running".into())
+        }
+        Err(err) => ApiError::Internal(anyhow::Error::new(err).context("starting the agent build")),
+    };
+    let failed = store::agent_builds::BuildChange {
+        state: Some(BuildState::Failed),
+        error: Some(error.to_string()),
+        ..Default::default()
+    };
+    state
+        .store
+        .update_agent_build(tenant, build.id, failed)
+        .await?;
+    Err(error)
 }
 
 /// Records the build and starts its workflow; a build of this agent still running is a 409.
@@ -136,63 +185,28 @@ async fn launch(
     auth: &Authorized<perm::AgentsWrite>,
     new: NewAgentBuild,
 ) -> Result<(StatusCode, Json<BuildStarted>), ApiError> {
-    let tenant = auth.tenant;
-    let agent_id = new.agent_id;
-    let kind = new.kind;
-    let build = state.store.create_agent_build(tenant, new).await?;
-    let input = AgentBuildInput {
-        tenant_id: tenant,
-        build_id: build.id,
-        agent_id,
-        kind,
-    };
-    let id = workflow_id(agent_id);
-    let options = WorkflowStartOptions::new(state.config.task_queue.clone(), id.clone())
-        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
-        .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
-        .search_attributes(SearchAttributes::new([
-            sa::TENANT_ID.value_set(tenant.to_string()),
-            sa::AGENT_ID.value_set(agent_id.to_string()),
-        ]))
-        .static_summary(format!("Agent {kind} from {}", build.url))
-        .build();
-    match state
-        .temporal
-        .start_workflow(AgentBuildWorkflow::run, input, options)
-        .await
-    {
-        Ok(_) => {}
-        Err(WorkflowStartError::AlreadyStarted { .. }) => {
-            let failed = store::agent_builds::BuildChange {
-                state: Some(BuildState::Failed),
-                error: Some("another build of this agent is running".into()),
-                ..Default::default()
-            };
-            state.store.update_agent_build(tenant, build.id, failed).await?;
-            return Err(ApiError::Conflict(
-                "a build of this agent is already running".into(),
-            ));
-        }
-        Err(err) => {
-            return Err(ApiError::Internal(
-                anyhow::Error::new(err).context("starting the agent build"),
-            ));
-        }
-    }
+    let build = state.store.create_agent_build(auth.tenant, new).await?;
+    let workflow_id = start_workflow(state, auth.tenant, &build).await?;
     let change = Change {
-        action: if kind == BuildKind::Build { "agent_build.start" } else { "agent.resync" },
+        action: match build.kind {
+            BuildKind::Build => "agent_build.start",
+            BuildKind::Resync => "agent.resync",
+        },
         resource_type: "agent_build",
         resource_id: Some(build.id.to_string()),
         before: None,
-        after: Some(json!({"url": build.url, "agent_id": agent_id.to_string(), "kind": kind})),
+        after: Some(
+            json!({"url": build.url, "agent_id": build.agent_id.to_string(),
+                           "kind": build.kind}),
+        ),
     };
     audit::record(state, &auth.principal, change).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(BuildStarted {
             build_id: build.id,
-            agent_id: agent_id.as_uuid(),
-            workflow_id: id,
+            agent_id: build.agent_id.as_uuid(),
+            workflow_id,
             events_url: format!("/v1/agent-builds/{}/events", build.id),
         }),
     ))
@@ -287,12 +301,19 @@ pub async fn cancel_build(
     let id = build_id(&id)?;
     let build = state.store.agent_build(auth.tenant, id).await?;
     if build.state != BuildState::Running {
-        return Err(ApiError::Conflict(format!("the build has ended: {}", build.state.as_str())));
+        return Err(ApiError::Conflict(format!(
+            "the build has ended: {}",
+            build.state.as_str()
+        )));
     }
     let signaled = state
         .temporal
         .get_workflow_handle::<AgentBuildWorkflow>(workflow_id(build.agent_id))
-        .signal(AgentBuildWorkflow::cancel, (), WorkflowSignalOptions::default())
+        .signal(
+            AgentBuildWorkflow::cancel,
+            (),
+            WorkflowSignalOptions::default(),
+        )
         .await;
     match signaled {
         Ok(()) => {}
@@ -300,7 +321,9 @@ pub async fn cancel_build(
             return Err(ApiError::Conflict("the build has ended".into()));
         }
         Err(e) => {
-            return Err(ApiError::Internal(anyhow::Error::new(e).context("cancelling the build")));
+            return Err(ApiError::Internal(
+                anyhow::Error::new(e).context("cancelling the build"),
+            ));
         }
     }
     let change = Change {

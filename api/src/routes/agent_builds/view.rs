@@ -61,9 +61,7 @@ impl StepView {
             }
             StepPhase::Finished | StepPhase::Failed => {
                 self.finished_at = Some(event.at);
-                self.elapsed_ms = self
-                    .started_at
-                    .map(|s| (event.at - s).num_milliseconds());
+                self.elapsed_ms = self.started_at.map(|s| (event.at - s).num_milliseconds());
                 self.detail = event.detail.clone();
             }
         }
@@ -101,7 +99,9 @@ impl BuildView {
     pub fn new(build: AgentBuild, events: &[BuildEvent], number: Option<PhoneNumber>) -> Self {
         let mut categories = std::collections::BTreeMap::new();
         for entry in build.knowledge.iter().flat_map(|k| &k.entries) {
-            *categories.entry(entry.category.as_str().to_owned()).or_insert(0) += 1;
+            *categories
+                .entry(entry.category.as_str().to_owned())
+                .or_insert(0) += 1;
         }
         Self {
             id: build.id,
