@@ -1,6 +1,7 @@
 //! The offline extractor and the agent generator against the fixture site and its answer key.
 
 use domain::KnowledgeCategory;
+use domain::conversation::{keywords, knowledge_score};
 use domain::site::{ExtractedKnowledge, KnowledgeEntry};
 use knowledge::{extract, generate};
 use std::collections::HashSet;
@@ -12,36 +13,18 @@ fn extracted() -> ExtractedKnowledge {
     extract(&website::pages(BASE))
 }
 
-/// `store::search_knowledge`'s matching: words of three letters or more, minus filler,
-/// crudely singularised; a word in the entry's question counts 2, in its category or answer 1;
-/// ties go to the earlier entry.
-fn keywords(text: &str) -> HashSet<String> {
-    const STOP: &[&str] = &[
-        "the", "and", "are", "you", "your", "what", "when", "where", "which", "who", "how", "can",
-        "for", "with", "have", "has", "does", "did", "was", "were", "will", "would", "could",
-        "about", "this", "that", "there", "their", "from", "any", "our", "not", "but", "like",
-        "want", "need", "please", "tell", "know",
-    ];
-    text.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
-        .map(|w| match w.strip_suffix('s') {
-            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem.to_owned(),
-            _ => w,
-        })
-        .collect()
-}
-
+/// The entry `store::search_knowledge` ranks first for `query` (the same score; ties go to
+/// the earlier entry).
 fn best_hit<'a>(entries: &'a [KnowledgeEntry], query: &str) -> Option<&'a KnowledgeEntry> {
     let wanted = keywords(query);
     let mut best: Option<(usize, &KnowledgeEntry)> = None;
     for entry in entries {
-        let question = keywords(&entry.question);
-        let rest = keywords(&format!("{} {}", entry.category, entry.answer));
-        let score: usize = wanted
-            .iter()
-            .map(|w| 2 * usize::from(question.contains(w)) + usize::from(rest.contains(w)))
-            .sum();
+        let score = knowledge_score(
+            &wanted,
+            entry.category.as_str(),
+            &entry.question,
+            &entry.answer,
+        );
         if score > 0 && best.is_none_or(|(b, _)| score > b) {
             best = Some((score, entry));
         }

@@ -5,12 +5,14 @@
 
 use crate::{Page, Store, StoreError, agents::into_page, entities::knowledge_base};
 use chrono::{DateTime, Utc};
-use domain::{AgentId, KnowledgeCategory, TenantId, conversation::KnowledgeHit};
+use domain::{
+    AgentId, KnowledgeCategory, TenantId,
+    conversation::{KnowledgeHit, keywords, knowledge_score},
+};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
-use std::collections::HashSet;
 use uuid::Uuid;
 
 /// At most this many entries are scored per search.
@@ -257,14 +259,7 @@ impl Store {
         let mut scored: Vec<(usize, knowledge_base::Model)> = rows
             .into_iter()
             .filter_map(|row| {
-                let question = keywords(&row.question);
-                // `business_information` counts as the words `business` and `information`.
-                let rest = keywords(&format!("{} {}", row.category, row.answer));
-                // A word of the entry's question counts double: it says what the entry is about.
-                let score = wanted
-                    .iter()
-                    .map(|w| 2 * usize::from(question.contains(w)) + usize::from(rest.contains(w)))
-                    .sum::<usize>();
+                let score = knowledge_score(&wanted, &row.category, &row.question, &row.answer);
                 (score > 0).then_some((score, row))
             })
             .collect();
@@ -419,36 +414,5 @@ impl Store {
             .await?;
         txn.commit().await?;
         Ok(done.rows_affected)
-    }
-}
-
-/// Lower-cased words of three letters or more, minus common filler, crudely singularised.
-fn keywords(text: &str) -> HashSet<String> {
-    const STOP: &[&str] = &[
-        "the", "and", "are", "you", "your", "what", "when", "where", "which", "who", "how", "can",
-        "for", "with", "have", "has", "does", "did", "was", "were", "will", "would", "could",
-        "about", "this", "that", "there", "their", "from", "any", "our", "not", "but", "like",
-        "want", "need", "please", "tell", "know",
-    ];
-    text.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
-        .map(|w| match w.strip_suffix('s') {
-            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem.to_owned(),
-            _ => w,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::keywords;
-
-    #[test]
-    fn keywords_drop_filler_and_plurals() {
-        let k = keywords("What are your opening hours on Saturdays?");
-        assert!(k.contains("opening") && k.contains("hour") && k.contains("saturday"));
-        assert!(!k.contains("what") && !k.contains("your") && !k.contains("on"));
-        assert!(keywords("business").contains("business"));
     }
 }
