@@ -29,12 +29,13 @@ EXEMPT: dict[str, str] = {}
 
 # Which workspace crates each crate may depend on ([dependencies] only; dev-dependencies are free).
 WORKSPACE = {
-    "domain", "codec", "migrations", "store", "telephony", "voice", "dialog", "sessions", "workflows",
-    "activities", "api", "worker", "sim", "testkit", "tests", "switchboard",
+    "domain", "codec", "crawl", "knowledge", "migrations", "store", "telephony", "voice", "dialog",
+    "sessions", "workflows", "activities", "api", "worker", "sim", "testkit", "tests", "switchboard",
 }
 ALLOWED = {
     "domain": set(),
     "codec": {"domain"},
+    "crawl": {"domain"},
     "migrations": set(),
     "dialog": {"domain"},
     "sessions": {"domain"},
@@ -42,11 +43,13 @@ ALLOWED = {
     "telephony": {"domain"},
     "voice": {"domain"},
     "workflows": {"domain", "dialog"},
-    "activities": {"domain", "dialog", "workflows", "store", "telephony", "voice", "sessions"},
+    "activities": {"domain", "dialog", "workflows", "store", "telephony", "voice", "sessions", "crawl",
+                   "knowledge"},
     "api": {"domain", "codec", "store", "telephony", "voice", "workflows", "sessions"},
     "worker": {"domain", "workflows", "activities"},
     "sim": {"domain", "telephony", "voice"},
     "testkit": {"domain", "voice"},
+    "knowledge": {"domain"},
     "tests": WORKSPACE - {"tests"},
     "switchboard": WORKSPACE - {"tests", "switchboard", "testkit"},
 }

@@ -282,6 +282,7 @@ pub fn build_worker(
     );
     let events = activities::EventActivitiesImpl::new(store.clone());
     let directory = DirectoryActivitiesImpl::new(store.clone());
+    let agent_build = agent_builder(settings, store.clone(), &llm)?;
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
     let email = match &settings.smtp {
         Some(smtp) => Some(activities::EmailSender::new(smtp).context("configuring SMTP")?),
@@ -306,8 +307,26 @@ pub fn build_worker(
             directory,
             campaign,
             events,
+            agent_build,
         },
     )?)
+}
+
+/// The agent builder's activities: the configured LLM extracts knowledge when there is one.
+fn agent_builder(
+    settings: &Settings,
+    store: Store,
+    llm: &activities::LlmProvider,
+) -> Result<activities::AgentBuildActivitiesImpl> {
+    Ok(activities::AgentBuildActivitiesImpl::new(
+        store,
+        twilio_client(settings)?,
+        telephony::PublicUrl::new(settings.public_url.clone()),
+        match llm {
+            activities::LlmProvider::Remote(client) => Some(client.clone()),
+            activities::LlmProvider::Rules(_) => None,
+        },
+    ))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

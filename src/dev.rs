@@ -209,6 +209,7 @@ async fn seed_demo_tenant(
                     category: *category,
                     question: (*question).into(),
                     answer: (*answer).into(),
+                    agent_id: None,
                 },
             )
             .await?;

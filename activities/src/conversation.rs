@@ -188,7 +188,7 @@ impl ConversationActivitiesImpl {
     ) -> Result<Vec<KnowledgeHit>, ActivityError> {
         let limit = input.limit.clamp(1, MAX_KNOWLEDGE_HITS) as usize;
         self.store
-            .search_knowledge(input.tenant_id, &input.query, limit)
+            .search_knowledge(input.tenant_id, input.agent_id, &input.query, limit)
             .await
             .map_err(store_failure)
     }

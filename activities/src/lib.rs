@@ -1,5 +1,7 @@
 //! Activity implementations: every side effect a workflow asks for.
 //!
+//! - [`agent_build`]: the activities of `AgentBuildWorkflow` (crawl, extract, generate the
+//!   agent, buy its number, deploy; undo).
 //! - [`call`]: the activities of `CallWorkflow` (database rows, Twilio hang-up, sessions).
 //! - [`conversation`]: the LLM turn of cascaded engines and the tools models call; with no model
 //!   configured, the turn is answered by the `dialog` crate's rule-based receptionist.
@@ -21,6 +23,7 @@
 //! `#[activity(definition = …)]`, so a type mismatch is a compile error. Errors are classified
 //! explicitly: retryable (database, network, Twilio 429/5xx) or not.
 
+pub mod agent_build;
 pub mod call;
 pub mod campaign;
 pub mod conversation;
@@ -34,6 +37,7 @@ pub mod sms;
 pub mod transfer;
 pub mod webhook;
 
+pub use agent_build::AgentBuildActivitiesImpl;
 pub use call::CallActivitiesImpl;
 pub use campaign::CampaignActivitiesImpl;
 pub use conversation::{ConversationActivitiesImpl, LlmProvider};

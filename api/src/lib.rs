@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::webhook_deliveries::router())
         .merge(routes::codec::router())
         .merge(routes::agents::router())
+        .merge(routes::agent_builds::router())
         .merge(routes::numbers::router())
         .merge(routes::knowledge::router())
         .merge(routes::directory::router())

@@ -419,8 +419,48 @@ pub struct TakeMessageInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnowledgeQuery {
     pub tenant_id: crate::TenantId,
+    /// The call's agent: its own entries are searched with the tenant's shared ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<crate::AgentId>,
     pub query: String,
     pub limit: u32,
+}
+
+/// How well a knowledge entry answers a caller's words: each word of the query (see
+/// [`keywords`]) found in the entry's question counts 2, found in its category or answer 1.
+/// Zero: the entry does not answer it. The knowledge search ranks by this, and the agent
+/// builder's tests check their answer key with it.
+pub fn knowledge_score(
+    wanted: &std::collections::HashSet<String>,
+    category: &str,
+    question: &str,
+    answer: &str,
+) -> usize {
+    let question = keywords(question);
+    // `business_information` counts as the words `business` and `information`.
+    let rest = keywords(&format!("{category} {answer}"));
+    wanted
+        .iter()
+        .map(|w| 2 * usize::from(question.contains(w)) + usize::from(rest.contains(w)))
+        .sum()
+}
+
+/// Lower-cased words of three letters or more, minus common filler, crudely singularised.
+pub fn keywords(text: &str) -> std::collections::HashSet<String> {
+    const STOP: &[&str] = &[
+        "the", "and", "are", "you", "your", "what", "when", "where", "which", "who", "how", "can",
+        "for", "with", "have", "has", "does", "did", "was", "were", "will", "would", "could",
+        "about", "this", "that", "there", "their", "from", "any", "our", "not", "but", "like",
+        "want", "need", "please", "tell", "know",
+    ];
+    text.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem.to_owned(),
+            _ => w,
+        })
+        .collect()
 }
 
 /// One knowledge base entry returned to the model.
@@ -434,6 +474,31 @@ pub struct KnowledgeHit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keywords_drop_filler_and_plurals() {
+        let k = keywords("What are your opening hours on Saturdays?");
+        assert!(k.contains("opening") && k.contains("hour") && k.contains("saturday"));
+        assert!(!k.contains("what") && !k.contains("your") && !k.contains("on"));
+        assert!(keywords("business").contains("business"));
+    }
+
+    #[test]
+    fn a_word_of_the_question_counts_double() {
+        let wanted = keywords("opening hours");
+        assert_eq!(
+            knowledge_score(&wanted, "business_information", "Opening hours?", "9 to 5"),
+            4
+        );
+        assert_eq!(
+            knowledge_score(&wanted, "policies", "Refunds?", "Within opening hours"),
+            2
+        );
+        assert_eq!(
+            knowledge_score(&wanted, "policies", "Refunds?", "Within 30 days"),
+            0
+        );
+    }
 
     #[test]
     fn every_tool_has_a_spec_with_an_object_schema() {

@@ -5,7 +5,52 @@
 //! (`switchboard-knowledge`) turn them into [`ExtractedKnowledge`]; the agent build stores both.
 
 use crate::KnowledgeCategory;
+use crate::platform::closed_enum;
 use serde::{Deserialize, Serialize};
+
+closed_enum!(
+    /// What an agent build does: build a new agent, or re-sync an agent's knowledge.
+    BuildKind {
+        Build = "build",
+        Resync = "resync",
+    }
+);
+
+closed_enum!(
+    /// Where an agent build stands.
+    BuildState {
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Canceled = "canceled",
+    }
+);
+
+closed_enum!(
+    /// The steps of an agent build, in order (a re-sync runs `crawl`, `extract`, `update`).
+    BuildStep {
+        Crawl = "crawl",
+        Extract = "extract",
+        Generate = "generate",
+        Provision = "provision",
+        Deploy = "deploy",
+        /// A re-sync: the agent's site knowledge replaced where the site changed.
+        Update = "update",
+        /// Undoing a cancelled or failed build: the number released, the draft agent dropped.
+        Undo = "undo",
+    }
+);
+
+closed_enum!(
+    /// What a step event says.
+    StepPhase {
+        Started = "started",
+        Finished = "finished",
+        Failed = "failed",
+        /// A step attempt failed and is retried.
+        Retrying = "retrying",
+    }
+);
 
 /// One fetched HTML page, as text with its structure kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +66,11 @@ pub struct Page {
     pub sections: Vec<Section>,
     /// Hex SHA-256 of the page's text (title and sections): a re-sync compares it.
     pub content_hash: String,
+    /// The same-site pages it links to, normalised, in document order without repeats. A
+    /// crawl resumed from persisted pages follows them without fetching the page again; pages
+    /// stored before the field existed read as linking nowhere.
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 /// A heading and the blocks under it, up to the next heading of any level.

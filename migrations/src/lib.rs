@@ -21,6 +21,8 @@
 //!   makes each dial happen once, with what the call's webhooks need.
 //! - [`m20261205_000012_event_deliveries`]: the delivery log of events sent to the tenant's
 //!   webhook (`call.analyzed`), one row per event.
+//! - [`m20261205_000013_agent_builds`]: agent builds from a website, their step events, the
+//!   pages their crawls fetched; the agent and source page of a knowledge entry.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -39,6 +41,7 @@ mod m20261205_000009_crm;
 mod m20261205_000010_post_call;
 mod m20261205_000011_campaign_attempts;
 mod m20261205_000012_event_deliveries;
+mod m20261205_000013_agent_builds;
 
 pub struct Migrator;
 
@@ -58,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_post_call::Migration),
             Box::new(m20261205_000011_campaign_attempts::Migration),
             Box::new(m20261205_000012_event_deliveries::Migration),
+            Box::new(m20261205_000013_agent_builds::Migration),
         ]
     }
 }

@@ -153,7 +153,16 @@ pub(crate) async fn find_active_agent(
 
 impl Store {
     pub async fn create_agent(&self, tenant: TenantId, new: NewAgent) -> Result<Agent, StoreError> {
-        let id = AgentId::new();
+        self.create_agent_with_id(tenant, AgentId::new(), new).await
+    }
+
+    /// Creates agent `id`; when it exists already (a retried step), returns it unchanged.
+    pub async fn create_agent_with_id(
+        &self,
+        tenant: TenantId,
+        id: AgentId,
+        new: NewAgent,
+    ) -> Result<Agent, StoreError> {
         let now = Utc::now();
         let max = new
             .max_call_duration_secs
@@ -174,6 +183,7 @@ impl Store {
         };
         let txn = self.scoped(tenant).await?;
         agents::Entity::insert(row)
+            .on_conflict_do_nothing_on([agents::Column::Id])
             .exec_without_returning(&txn)
             .await?;
         let agent = find_agent(&txn, tenant, id).await?;

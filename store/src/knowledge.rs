@@ -5,12 +5,14 @@
 
 use crate::{Page, Store, StoreError, agents::into_page, entities::knowledge_base};
 use chrono::{DateTime, Utc};
-use domain::{KnowledgeCategory, TenantId, conversation::KnowledgeHit};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+use domain::{
+    AgentId, KnowledgeCategory, TenantId,
+    conversation::{KnowledgeHit, keywords, knowledge_score},
 };
-use std::collections::HashSet;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 /// At most this many entries are scored per search.
@@ -21,6 +23,35 @@ pub struct NewKnowledge {
     pub category: KnowledgeCategory,
     pub question: String,
     pub answer: String,
+    /// The agent it belongs to; `None`: every agent of the tenant.
+    pub agent_id: Option<AgentId>,
+}
+
+/// Where an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnowledgeOrigin {
+    /// Written by a person.
+    Manual,
+    /// Drawn from the agent's website by a build or re-sync.
+    Site,
+    /// Drawn from the site, then changed by a person: a re-sync keeps it.
+    Edited,
+}
+
+impl KnowledgeOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KnowledgeOrigin::Manual => "manual",
+            KnowledgeOrigin::Site => "site",
+            KnowledgeOrigin::Edited => "edited",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Manual, Self::Site, Self::Edited]
+            .into_iter()
+            .find(|o| o.as_str() == text)
+    }
 }
 
 /// A partial update: `None` leaves a field as it is.
@@ -37,6 +68,9 @@ pub struct KnowledgeEntry {
     pub category: KnowledgeCategory,
     pub question: String,
     pub answer: String,
+    pub agent_id: Option<AgentId>,
+    pub source_url: Option<String>,
+    pub origin: KnowledgeOrigin,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,11 +82,17 @@ impl TryFrom<knowledge_base::Model> for KnowledgeEntry {
         let category = KnowledgeCategory::parse(&row.category).ok_or_else(|| {
             StoreError::Corrupt(format!("knowledge_base.category `{}`", row.category))
         })?;
+        let origin = KnowledgeOrigin::parse(&row.origin).ok_or_else(|| {
+            StoreError::Corrupt(format!("knowledge_base.origin `{}`", row.origin))
+        })?;
         Ok(Self {
             id: row.id,
             category,
             question: row.question,
             answer: row.answer,
+            agent_id: row.agent_id.map(AgentId::from),
+            source_url: row.source_url,
+            origin,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -91,6 +131,9 @@ impl Store {
             category: Set(entry.category.as_str().to_owned()),
             question: Set(entry.question),
             answer: Set(entry.answer),
+            agent_id: Set(entry.agent_id.map(|a| a.as_uuid())),
+            source_url: Set(None),
+            origin: Set(KnowledgeOrigin::Manual.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -146,8 +189,14 @@ impl Store {
     ) -> Result<(KnowledgeEntry, KnowledgeEntry), StoreError> {
         let txn = self.scoped(tenant).await?;
         let before = find_entry(&txn, tenant, id).await?;
+        // A site entry a person changes is theirs from now on: a re-sync keeps it.
+        let origin = match before.origin {
+            KnowledgeOrigin::Site => Set(KnowledgeOrigin::Edited.as_str().to_owned()),
+            _ => Default::default(),
+        };
         knowledge_base::Entity::update_many()
             .set(knowledge_base::ActiveModel {
+                origin,
                 category: changes
                     .category
                     .map_or(Default::default(), |c| Set(c.as_str().to_owned())),
@@ -183,9 +232,11 @@ impl Store {
     }
 
     /// The entries of `tenant` that best match `query`, best first; none when nothing matches.
+    /// With `agent`, the tenant's shared entries and that agent's own; without, the shared ones.
     pub async fn search_knowledge(
         &self,
         tenant: TenantId,
+        agent: Option<AgentId>,
         query: &str,
         limit: usize,
     ) -> Result<Vec<KnowledgeHit>, StoreError> {
@@ -193,9 +244,14 @@ impl Store {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
+        let mut whose = Condition::any().add(knowledge_base::Column::AgentId.is_null());
+        if let Some(agent) = agent {
+            whose = whose.add(knowledge_base::Column::AgentId.eq(agent.as_uuid()));
+        }
         let txn = self.scoped(tenant).await?;
         let rows = knowledge_base::Entity::find()
             .filter(knowledge_base::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(whose)
             .limit(MAX_ENTRIES_SCANNED)
             .all(&txn)
             .await?;
@@ -203,14 +259,7 @@ impl Store {
         let mut scored: Vec<(usize, knowledge_base::Model)> = rows
             .into_iter()
             .filter_map(|row| {
-                let question = keywords(&row.question);
-                // `business_information` counts as the words `business` and `information`.
-                let rest = keywords(&format!("{} {}", row.category, row.answer));
-                // A word of the entry's question counts double: it says what the entry is about.
-                let score = wanted
-                    .iter()
-                    .map(|w| 2 * usize::from(question.contains(w)) + usize::from(rest.contains(w)))
-                    .sum::<usize>();
+                let score = knowledge_score(&wanted, &row.category, &row.question, &row.answer);
                 (score > 0).then_some((score, row))
             })
             .collect();
@@ -227,33 +276,143 @@ impl Store {
     }
 }
 
-/// Lower-cased words of three letters or more, minus common filler, crudely singularised.
-fn keywords(text: &str) -> HashSet<String> {
-    const STOP: &[&str] = &[
-        "the", "and", "are", "you", "your", "what", "when", "where", "which", "who", "how", "can",
-        "for", "with", "have", "has", "does", "did", "was", "were", "will", "would", "could",
-        "about", "this", "that", "there", "their", "from", "any", "our", "not", "but", "like",
-        "want", "need", "please", "tell", "know",
-    ];
-    text.split(|c: char| !c.is_alphanumeric())
-        .map(str::to_lowercase)
-        .filter(|w| w.len() >= 3 && !STOP.contains(&w.as_str()))
-        .map(|w| match w.strip_suffix('s') {
-            Some(stem) if stem.len() >= 3 && !w.ends_with("ss") => stem.to_owned(),
-            _ => w,
-        })
-        .collect()
+/// What a re-sync did to an agent's site knowledge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KnowledgeSync {
+    pub added: u32,
+    /// Same question and page, new answer.
+    pub changed: u32,
+    pub unchanged: u32,
+    /// No longer on the site.
+    pub removed: u32,
+    /// A person's edit of a site entry, kept over the site's new text.
+    pub kept_edits: u32,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::keywords;
+/// An entry's identity across re-syncs: the same question from the same page.
+fn site_key(category: &str, question: &str, source: Option<&str>) -> (String, String, String) {
+    (
+        category.to_owned(),
+        question.trim().to_lowercase(),
+        source.unwrap_or_default().to_owned(),
+    )
+}
 
-    #[test]
-    fn keywords_drop_filler_and_plurals() {
-        let k = keywords("What are your opening hours on Saturdays?");
-        assert!(k.contains("opening") && k.contains("hour") && k.contains("saturday"));
-        assert!(!k.contains("what") && !k.contains("your") && !k.contains("on"));
-        assert!(keywords("business").contains("business"));
+/// The agent's entries by their identity across re-syncs.
+async fn agent_entries_by_key(
+    txn: &DatabaseTransaction,
+    tenant: TenantId,
+    agent: AgentId,
+) -> Result<std::collections::HashMap<(String, String, String), knowledge_base::Model>, StoreError>
+{
+    let rows = knowledge_base::Entity::find()
+        .filter(knowledge_base::Column::TenantId.eq(tenant.as_uuid()))
+        .filter(knowledge_base::Column::AgentId.eq(agent.as_uuid()))
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                site_key(&r.category, &r.question, r.source_url.as_deref()),
+                r,
+            )
+        })
+        .collect())
+}
+
+/// A new entry of `agent` drawn from its site.
+fn site_row(
+    tenant: TenantId,
+    agent: AgentId,
+    entry: &domain::site::KnowledgeEntry,
+) -> knowledge_base::ActiveModel {
+    let now = Utc::now();
+    knowledge_base::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant.as_uuid()),
+        category: Set(entry.category.as_str().to_owned()),
+        question: Set(entry.question.clone()),
+        answer: Set(entry.answer.clone()),
+        agent_id: Set(Some(agent.as_uuid())),
+        source_url: Set(Some(entry.source_url.clone())),
+        origin: Set(KnowledgeOrigin::Site.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+impl Store {
+    /// Makes the agent's site entries those of `entries`: new ones added, changed answers
+    /// updated, entries no longer on the site removed. Entries a person wrote or edited stay.
+    pub async fn sync_site_knowledge(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+        entries: &[domain::site::KnowledgeEntry],
+    ) -> Result<KnowledgeSync, StoreError> {
+        use knowledge_base::{Column, Entity};
+        let txn = self.scoped(tenant).await?;
+        let mut by_key = agent_entries_by_key(&txn, tenant, agent).await?;
+        let mut sync = KnowledgeSync::default();
+        let now = Utc::now();
+        for entry in entries {
+            let key = site_key(
+                entry.category.as_str(),
+                &entry.question,
+                Some(&entry.source_url),
+            );
+            match by_key.remove(&key) {
+                Some(row) if row.origin != KnowledgeOrigin::Site.as_str() => sync.kept_edits += 1,
+                Some(row) if row.answer == entry.answer => sync.unchanged += 1,
+                Some(row) => {
+                    Entity::update_many()
+                        .col_expr(
+                            Column::Answer,
+                            sea_orm::sea_query::Expr::value(entry.answer.clone()),
+                        )
+                        .col_expr(Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+                        .filter(Column::Id.eq(row.id))
+                        .exec(&txn)
+                        .await?;
+                    sync.changed += 1;
+                }
+                None => {
+                    Entity::insert(site_row(tenant, agent, entry))
+                        .exec_without_returning(&txn)
+                        .await?;
+                    sync.added += 1;
+                }
+            }
+        }
+        // Site entries the site no longer has.
+        let gone: Vec<Uuid> = by_key
+            .into_values()
+            .filter(|r| r.origin == KnowledgeOrigin::Site.as_str())
+            .map(|r| r.id)
+            .collect();
+        sync.removed = gone.len() as u32;
+        Entity::delete_many()
+            .filter(Column::Id.is_in(gone))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(sync)
+    }
+
+    /// Removes every entry of the agent (a cancelled build's draft).
+    pub async fn delete_agent_knowledge(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+    ) -> Result<u64, StoreError> {
+        let txn = self.scoped(tenant).await?;
+        let done = knowledge_base::Entity::delete_many()
+            .filter(knowledge_base::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(knowledge_base::Column::AgentId.eq(agent.as_uuid()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(done.rows_affected)
     }
 }

@@ -30,6 +30,7 @@
 //! *find* a tenant (by API key, dialled number, refresh token, login email, slug) are the edges,
 //! in [`edge`].
 
+pub mod agent_builds;
 pub mod agents;
 pub mod api_keys;
 pub mod audit;

@@ -331,6 +331,25 @@ impl TwilioClient {
         self.post("IncomingPhoneNumbers.json", &form).await
     }
 
+    /// The number `number.phone_number` as the account owns it: adopted when the account has
+    /// it already (a purchase whose answer was lost, retried), bought otherwise. So a retried
+    /// purchase never buys twice.
+    pub async fn own_or_buy(&self, number: &BuyNumber) -> Result<IncomingNumber, TwilioError> {
+        if let Some(owned) = self
+            .incoming_numbers(&number.phone_number)
+            .await?
+            .into_iter()
+            .next()
+        {
+            tracing::info!(
+                number = %domain::phone::mask_phone(&number.phone_number),
+                "adopting a number the account already owns"
+            );
+            return Ok(owned);
+        }
+        self.buy_number(number).await
+    }
+
     /// Releases the number `sid` (`PN…`): the account no longer owns it.
     pub async fn release_number(&self, sid: &str) -> Result<(), TwilioError> {
         let request = self

@@ -7,6 +7,8 @@
 //!   Deepgram live STT, OpenAI speech and chat completions, for the cascaded engine and the LLM.
 //! - [`smtp::SmtpSink`]: a minimal SMTP server recording the messages it accepts, with faults.
 //! - [`audio`]: μ-law frames of silence and tone to play the caller.
+//! - [`website::FixtureSite`]: a small business's website (Bayside Plumbing & Heating) for the
+//!   agent builder's crawler and extractors, with its [`website::answer_key`].
 
 pub mod audio;
 pub mod deepgram;
@@ -18,6 +20,7 @@ pub mod openai_tts;
 pub mod script;
 mod server;
 pub mod smtp;
+pub mod website;
 
 pub use gemini_live::FakeGeminiLive;
 pub use openai_realtime::FakeOpenAiRealtime;

@@ -5,9 +5,9 @@
 //! - [`build_worker`]: one worker on the task queue with every workflow and activity registered.
 
 use activities::{
-    CallActivitiesImpl, CampaignActivitiesImpl, ConversationActivitiesImpl,
-    DirectoryActivitiesImpl, EventActivitiesImpl, MessageActivitiesImpl, NotifyActivitiesImpl,
-    TransferActivitiesImpl,
+    AgentBuildActivitiesImpl, CallActivitiesImpl, CampaignActivitiesImpl,
+    ConversationActivitiesImpl, DirectoryActivitiesImpl, EventActivitiesImpl,
+    MessageActivitiesImpl, NotifyActivitiesImpl, TransferActivitiesImpl,
 };
 use std::collections::HashMap;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
@@ -18,8 +18,8 @@ use temporalio_common::protos::temporal::api::{
 use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
 use workflows::{
-    CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow, MessageDeliveryWorkflow,
-    TransferWorkflow, search_attributes,
+    AgentBuildWorkflow, CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow,
+    MessageDeliveryWorkflow, TransferWorkflow, search_attributes,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +111,7 @@ pub struct WorkerActivities {
     pub directory: DirectoryActivitiesImpl,
     pub campaign: CampaignActivitiesImpl,
     pub events: EventActivitiesImpl,
+    pub agent_build: AgentBuildActivitiesImpl,
 }
 
 /// A worker serving every workflow and activity on `task_queue`.
@@ -131,6 +132,8 @@ pub fn build_worker(
         .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_workflow::<EventDeliveryWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<AgentBuildWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(activities.call)
         .register_activities(activities.conversation)
         .register_activities(activities.message)
@@ -139,6 +142,7 @@ pub fn build_worker(
         .register_activities(activities.directory)
         .register_activities(activities.campaign)
         .register_activities(activities.events)
+        .register_activities(activities.agent_build)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

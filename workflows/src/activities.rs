@@ -14,6 +14,9 @@ use domain::{
 use temporalio_common::ActivityError;
 use temporalio_macros::activity_definitions;
 
+pub mod agent_build;
+pub use agent_build::AgentBuildActivities;
+
 pub struct CallActivities;
 
 #[activity_definitions]

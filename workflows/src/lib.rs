@@ -9,11 +9,14 @@
 //!   webhook (`message-{message_id}`).
 //! - [`event_delivery`]: `EventDeliveryWorkflow`, delivering one event (`call.analyzed`) to the
 //!   tenant's webhook with retries (`event-{event_id}`).
+//! - [`agent_build`]: `AgentBuildWorkflow`, an agent built (or re-synced) from a business's
+//!   website (`agent-build-{agent_id}`).
 //! - [`activities`]: typed declarations of the activities the workflows schedule; the
 //!   implementations live in the `activities` crate and are checked against these.
 //! - [`search_attributes`]: the custom search attributes operators filter calls by.
 
 pub mod activities;
+pub mod agent_build;
 pub mod call;
 pub mod campaign;
 pub mod event_delivery;
@@ -22,6 +25,7 @@ mod options;
 pub mod search_attributes;
 pub mod transfer;
 
+pub use agent_build::AgentBuildWorkflow;
 pub use call::CallWorkflow;
 pub use campaign::CampaignWorkflow;
 pub use event_delivery::EventDeliveryWorkflow;

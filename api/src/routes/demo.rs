@@ -72,7 +72,7 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(raw)
 }
 
-fn preferred_engine(available: &[&str]) -> &'static str {
+pub(crate) fn preferred_engine(available: &[&str]) -> &'static str {
     ["openai_realtime", "gemini_live", "cascaded", "offline"]
         .into_iter()
         .find(|e| available.contains(e))
@@ -108,6 +108,7 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
             category: *category,
             question: (*question).into(),
             answer: (*answer).into(),
+            agent_id: None,
         };
         state.store.add_knowledge(tenant, entry).await?;
     }

@@ -52,6 +52,13 @@ pub struct KnowledgeView {
     pub category: String,
     pub question: String,
     pub answer: String,
+    /// The agent the entry belongs to; absent: every agent of the tenant.
+    pub agent_id: Option<Uuid>,
+    /// The page of the agent's website it was drawn from.
+    pub source_url: Option<String>,
+    /// `manual`, `site` (drawn from the website), or `edited` (a site entry a person changed:
+    /// a re-sync keeps it).
+    pub origin: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -63,6 +70,9 @@ impl From<KnowledgeEntry> for KnowledgeView {
             category: k.category.as_str().to_owned(),
             question: k.question,
             answer: k.answer,
+            agent_id: k.agent_id.map(|a| a.as_uuid()),
+            source_url: k.source_url,
+            origin: k.origin.as_str().to_owned(),
             created_at: k.created_at,
             updated_at: k.updated_at,
         }
@@ -142,6 +152,7 @@ impl TryFrom<NewKnowledgeBody> for NewKnowledge {
             category: category(&b.category)?,
             question: text("question", &b.question, MAX_QUESTION_CHARS)?,
             answer: text("answer", &b.answer, MAX_ANSWER_CHARS)?,
+            agent_id: None,
         })
     }
 }

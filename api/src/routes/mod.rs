@@ -1,6 +1,7 @@
 //! Route modules, one per surface.
 
 pub mod admin;
+pub mod agent_builds;
 pub mod agents;
 pub mod api_keys;
 pub mod auth;

@@ -277,22 +277,13 @@ async fn own_number(
     e164: &E164,
     friendly_name: Option<String>,
 ) -> Result<IncomingNumber, ApiError> {
-    let owned = state
-        .twilio
-        .incoming_numbers(e164.as_str())
-        .await
-        .map_err(upstream)?;
-    if let Some(number) = owned.into_iter().next() {
-        tracing::info!(number = %e164.masked(), "adopting a number the account already owns");
-        return Ok(number);
-    }
     let buy = BuyNumber {
         phone_number: e164.to_string(),
         voice_url: state.config.public_url_for("/twilio/voice"),
         status_callback: state.config.public_url_for("/twilio/status"),
         friendly_name,
     };
-    state.twilio.buy_number(&buy).await.map_err(|e| match e {
+    state.twilio.own_or_buy(&buy).await.map_err(|e| match e {
         TwilioError::Api {
             code: 21421 | 21422 | 21452,
             message,

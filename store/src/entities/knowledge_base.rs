@@ -9,6 +9,12 @@ pub struct Model {
     pub category: String,
     pub question: String,
     pub answer: String,
+    /// The agent the entry belongs to; `None`: every agent of the tenant.
+    pub agent_id: Option<Uuid>,
+    /// The page a site entry came from.
+    pub source_url: Option<String>,
+    /// `manual`, `site`, or `edited` (a site entry a person changed).
+    pub origin: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

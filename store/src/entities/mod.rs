@@ -1,6 +1,8 @@
 //! sea-orm entities, one file per table. Rows stay inside `store`; callers get domain-shaped
 //! records from the query modules.
 
+pub mod agent_build_events;
+pub mod agent_builds;
 pub mod agents;
 pub mod api_keys;
 pub mod appointments;
@@ -12,6 +14,7 @@ pub mod campaign_attempts;
 pub mod campaign_targets;
 pub mod campaigns;
 pub mod company_info;
+pub mod crawled_pages;
 pub mod customers;
 pub mod departments;
 pub mod dnc_entries;

@@ -104,6 +104,26 @@ where
         .await
 }
 
+/// The history of workflow `workflow_id` (its latest run), replayed against today's `W`; a
+/// nondeterminism fails the test with `what`. The history, for more checks.
+pub(crate) async fn fetch_and_replay<W>(app: &TestApp, workflow_id: &str, what: &str) -> Vec<u8>
+where
+    W: temporalio_sdk::workflows::WorkflowImplementation + temporalio_common::HasWorkflowDefinition,
+    <<W as temporalio_sdk::workflows::WorkflowImplementation>::Run as temporalio_common::WorkflowDefinition>::Input: Send,
+{
+    let json = app
+        .temporal
+        .get_workflow_handle::<W>(workflow_id.to_owned())
+        .fetch_history(WorkflowFetchHistoryOptions::default())
+        .to_json()
+        .await
+        .unwrap();
+    if let Err(e) = replay_with::<W>(&json).await {
+        panic!("{what} does not replay: {e}");
+    }
+    json
+}
+
 /// Histories recorded from real runs and committed: a change to `CallWorkflow` that would break
 /// calls in flight fails here. Each is written by the test that sets its variable to a path:
 /// `SWITCHBOARD_RECORD_HISTORY` (a completed call), `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`

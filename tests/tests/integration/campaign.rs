@@ -175,7 +175,12 @@ pub(crate) async fn realtime_campaign_app(
     .await
 }
 
-async fn api(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let mut request = app
         .http
         .request(method, format!("{}{path}", app.address))

@@ -452,6 +452,7 @@ async fn tools_answer_from_the_knowledge_base_refuse_unknown_transfers_and_unkno
                     category,
                     question: question.into(),
                     answer: answer.into(),
+                    agent_id: None,
                 },
             )
             .await

@@ -3,7 +3,7 @@
 //! that verifies the signature — each exactly once per channel, under injected faults and a
 //! worker replaced mid-delivery.
 
-use crate::{call_workflow::replay_with, helpers::*};
+use crate::{call_workflow::fetch_and_replay, helpers::*};
 use axum::{
     Router,
     body::Bytes,
@@ -22,7 +22,7 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
-use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowGetResultOptions};
+use temporalio_client::WorkflowGetResultOptions;
 use testkit::smtp::{SmtpFaults, SmtpSink};
 use uuid::Uuid;
 use workflows::MessageDeliveryWorkflow;
@@ -270,16 +270,8 @@ async fn a_message_for_an_employee_is_delivered_once_by_sms_email_and_signed_web
     assert_eq!(receiver.accepted_for(id).len(), 1);
 
     // The recorded history replays against today's workflow.
-    let json = app
-        .temporal
-        .get_workflow_handle::<MessageDeliveryWorkflow>(format!("message-{id}"))
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .to_json()
-        .await
-        .unwrap();
-    replay_with::<MessageDeliveryWorkflow>(&json)
-        .await
-        .expect("the delivery history replays");
+    fetch_and_replay::<MessageDeliveryWorkflow>(&app, &format!("message-{id}"), "the delivery")
+        .await;
 }
 
 #[tokio::test]

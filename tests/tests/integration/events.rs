@@ -4,7 +4,7 @@
 //! retried through 5xx, settled `failed` by a 410, redelivered on request, and listed in the
 //! delivery log (`/v1/webhook-deliveries`) by status and type.
 
-use crate::call_workflow::replay_with;
+use crate::call_workflow::fetch_and_replay;
 use crate::campaign::{
     Kind, campaign_with, control, declining_model, open_zone, realtime_campaign_app, recipients,
     wait_for_status,
@@ -24,7 +24,7 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
-use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowGetResultOptions};
+use temporalio_client::WorkflowGetResultOptions;
 use testkit::FakeOpenAiRealtime;
 use workflows::EventDeliveryWorkflow;
 
@@ -278,19 +278,8 @@ async fn a_webhook_answering_500_twice_gets_the_event_on_the_third_attempt() {
     );
 
     // The recorded history replays against today's workflow.
-    let json = app
-        .temporal
-        .get_workflow_handle::<EventDeliveryWorkflow>(format!(
-            "event-{}",
-            entry["id"].as_str().unwrap()
-        ))
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .to_json()
-        .await
-        .unwrap();
-    replay_with::<EventDeliveryWorkflow>(&json)
-        .await
-        .expect("the event delivery history replays");
+    let workflow_id = format!("event-{}", entry["id"].as_str().unwrap());
+    fetch_and_replay::<EventDeliveryWorkflow>(&app, &workflow_id, "the event delivery").await;
 }
 
 #[tokio::test]

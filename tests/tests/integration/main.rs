@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod agent_build;
 mod api;
 mod call_workflow;
 mod campaign;

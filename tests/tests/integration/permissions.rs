@@ -138,6 +138,25 @@ async fn tenant_a_resources(app: &TestApp, owner: &str) -> BTreeMap<&'static str
     )
     .await;
     ids.insert("agents", agent["id"].as_str().unwrap().to_owned());
+    // A build as `POST /v1/agent-builds` records it (no workflow needs to run for the walk).
+    let build = app
+        .store
+        .create_agent_build(
+            app.tenant,
+            store::agent_builds::NewAgentBuild {
+                id: Uuid::now_v7(),
+                agent_id: domain::AgentId::new(),
+                kind: domain::site::BuildKind::Build,
+                url: "https://walk.example.com/".into(),
+                name: None,
+                area_code: None,
+                engine: Some("echo".into()),
+                max_pages: 5,
+            },
+        )
+        .await
+        .unwrap();
+    ids.insert("agent-builds", build.id.to_string());
     let k = post(
         "/v1/knowledge",
         json!({"category": "policies", "question": "Refunds?", "answer": "Within 30 days."}),

@@ -99,12 +99,13 @@ impl CallWorkflow {
             return json!({"error": "query is required"});
         };
         ctx.set_current_details("Looking up the knowledge base");
-        let tenant_id = ctx.state(|s| s.input.tenant_id);
+        let (tenant_id, agent_id) = ctx.state(|s| (s.input.tenant_id, s.input.agent_id));
         let hits = ctx
             .execute_activity(
                 ConversationActivities::lookup_knowledge,
                 KnowledgeQuery {
                     tenant_id,
+                    agent_id: Some(agent_id),
                     query,
                     limit: 3,
                 },
