@@ -272,8 +272,7 @@ async fn a_website_becomes_an_agent_whose_new_number_answers_its_hours_and_price
     assert!(best(0).contains('7'), "hours: {}", outputs[0]);
     assert!(best(1).contains("$149"), "drain cleaning: {}", outputs[1]);
 
-    fetch_and_replay::<AgentBuildWorkflow>(&app, &format!("agent-build-{agent}"), "the build")
-        .await;
+    record(&app, &agent, "SWITCHBOARD_RECORD_AGENT_BUILD_HISTORY").await;
 
     let timings: BTreeMap<String, i64> = view["steps"]
         .as_array()
@@ -428,8 +427,17 @@ async fn a_build_cancelled_after_its_number_was_bought_releases_the_number() {
         .await
         .unwrap();
     assert!(left.items.iter().all(|e| e.agent_id.is_none()));
-    fetch_and_replay::<AgentBuildWorkflow>(&app, &format!("agent-build-{agent}"), "the build")
-        .await;
+    record(&app, &agent, "SWITCHBOARD_RECORD_CANCELED_BUILD_HISTORY").await;
+}
+
+/// The build's history replays against today's workflow; kept at the path in `env_var` when
+/// it is set (a history to commit under `tests/histories/agent_build_*.json`).
+async fn record(app: &TestApp, agent: &str, env_var: &str) {
+    let workflow_id = format!("agent-build-{agent}");
+    let json = fetch_and_replay::<AgentBuildWorkflow>(app, &workflow_id, "the build").await;
+    if let Ok(path) = std::env::var(env_var) {
+        std::fs::write(path, &json).unwrap();
+    }
 }
 
 /// Every knowledge entry of `agent`.
@@ -657,4 +665,46 @@ async fn a_bad_build_request_names_its_field_and_starts_nothing() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_build_whose_site_does_not_answer_fails_saying_why_and_keeps_nothing() {
+    let _cpu = sharing_the_cpu().await;
+    let fake = FakeOpenAiRealtime::start(caller_questions()).await;
+    let app = builder_app(&fake).await;
+    // Nothing listens on the discard port.
+    let (build, agent) = start_build(
+        &app,
+        json!({"url": "http://127.0.0.1:9/", "area_code": "415"}),
+    )
+    .await;
+    let view = wait_build(&app, &build, "failed").await;
+    assert_eq!(view["step"], "crawl", "{view:#}");
+    let error = view["error"].as_str().unwrap();
+    assert!(error.starts_with("crawl failed: "), "{error}");
+    assert!(
+        error.contains("127.0.0.1:9"),
+        "the error names the address: {error}"
+    );
+    let steps: Vec<String> = view["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["step"].as_str().unwrap(),
+                s["phase"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(steps, ["crawl failed", "undo finished"], "{view:#}");
+    assert!(view["phone_number"].is_null());
+    assert!(agent_knowledge(&app, &agent).await.is_empty());
+    let sim = app.sim.as_ref().unwrap();
+    assert!(
+        sim.numbers()
+            .iter()
+            .all(|n| !n.phone_number.starts_with("+1415"))
+    );
 }

@@ -132,6 +132,9 @@ where
 /// (an outbound call answered by a machine) and `SWITCHBOARD_RECORD_SMS_HISTORY` (a call with a
 /// follow-up SMS under injected Twilio faults). Files named `campaign_*` are `CampaignWorkflow`
 /// runs: `SWITCHBOARD_RECORD_CAMPAIGN_HISTORY` (a campaign paused, resumed and cancelled).
+/// Files named `agent_build_*` are `AgentBuildWorkflow` runs:
+/// `SWITCHBOARD_RECORD_AGENT_BUILD_HISTORY` (a build from the fixture site to a live number) and
+/// `SWITCHBOARD_RECORD_CANCELED_BUILD_HISTORY` (a build cancelled while it bought its number).
 #[tokio::test]
 async fn committed_call_histories_replay_without_nondeterminism() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("histories");
@@ -139,11 +142,14 @@ async fn committed_call_histories_replay_without_nondeterminism() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let json = std::fs::read(&path).unwrap();
-        let campaign = path
+        let name = path
             .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("campaign_"));
-        let replayed_run = if campaign {
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let replayed_run = if name.starts_with("campaign_") {
             replay_with::<workflows::CampaignWorkflow>(&json).await
+        } else if name.starts_with("agent_build_") {
+            replay_with::<workflows::AgentBuildWorkflow>(&json).await
         } else {
             replay(&json).await
         };
