@@ -5,6 +5,7 @@
 //! `engine_settings` (read by `domain::AgentSettings` and the voice engines); the API shows and
 //! takes them as fields.
 
+use super::body;
 use super::text;
 use crate::query::Query;
 use crate::{
@@ -259,11 +260,6 @@ fn changes(
         max_call_duration_secs: patch.max_call_duration_secs,
         language: patch.language.as_deref().map(language).transpose()?,
     })
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 fn agent_id(id: &str) -> Result<AgentId, ApiError> {

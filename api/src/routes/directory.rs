@@ -10,11 +10,11 @@ pub mod company;
 pub mod departments;
 pub mod employees;
 
+use super::body;
 use super::text;
 use crate::{ApiError, AppState};
 use axum::{
-    Json, Router,
-    extract::rejection::JsonRejection,
+    Router,
     routing::{get, put},
 };
 use domain::directory::Schedule;
@@ -57,11 +57,6 @@ pub fn router() -> Router<AppState> {
 /// A field that is present (`null` included) becomes `Some`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 fn name(value: &str) -> Result<String, ApiError> {

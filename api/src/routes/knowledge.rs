@@ -1,6 +1,7 @@
 //! `/v1/knowledge`: the tenant's knowledge base — question and answer entries the agents may
 //! quote, each in one of the 18 categories of `domain::KnowledgeCategory`.
 
+use super::body;
 use crate::query::Query;
 use crate::{
     ApiError, AppState,
@@ -155,11 +156,6 @@ impl TryFrom<NewKnowledgeBody> for NewKnowledge {
             agent_id: None,
         })
     }
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 fn entry_id(id: &str) -> Result<Uuid, ApiError> {

@@ -29,6 +29,14 @@ pub mod webhook_deliveries;
 
 use crate::ApiError;
 
+/// A JSON request body, or a 400 problem naming `body` with what was wrong with it.
+fn body<T>(
+    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b)
+        .map_err(|e| ApiError::invalid("body", e.body_text()))
+}
+
 const DEFAULT_PAGE_SIZE: u64 = 20;
 const MAX_PAGE_SIZE: u64 = 100;
 

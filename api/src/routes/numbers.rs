@@ -6,6 +6,7 @@
 //! it twice; the store then returns the tenant's existing row for a number it already has.
 //! A released number keeps its row (`released_at`) and routes nowhere.
 
+use super::body;
 use crate::query::Query;
 use crate::{
     ApiError, AppState,
@@ -152,11 +153,6 @@ pub struct AssignNumberBody {
 /// A field that is present (`null` included) becomes `Some`.
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 fn number_id(id: &str) -> Result<Uuid, ApiError> {

@@ -6,6 +6,7 @@
 //! to the database; the stream reads them there, so any API node serves any build's stream
 //! and a client that reconnects with `Last-Event-ID` misses nothing.
 
+use super::body;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -76,11 +77,6 @@ pub struct BuildStarted {
     pub workflow_id: String,
     /// Where the build's steps stream (Server-Sent Events).
     pub events_url: String,
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 /// An absolute http(s) URL with a host.

@@ -6,6 +6,7 @@
 //! invokes [`crud_operations!`] for the four uniform handlers and its router; it writes its list
 //! handler itself, since each list has its own filters.
 
+use crate::routes::body;
 use crate::{
     ApiError, AppState,
     audit::{self, Change},
@@ -50,11 +51,6 @@ pub struct List<T> {
     pub data: Vec<T>,
     /// Pass as `before` for the next page; absent on the last page.
     pub next_cursor: Option<Uuid>,
-}
-
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid("body", e.body_text()))
 }
 
 /// A path id; one that cannot be an id is as unknown as one that is nobody's.
