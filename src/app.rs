@@ -130,6 +130,11 @@ pub fn api_state_with_engines(
             task_queue: settings.task_queue.clone(),
             auth: auth_settings(settings)?,
             cors_allowed_origins: settings.cors_allowed_origins.clone(),
+            history_url: format!(
+                "{}/namespaces/{}/workflows/",
+                settings.temporal_ui_url.trim_end_matches('/'),
+                settings.temporal_namespace
+            ),
         }),
         metrics: Arc::new(Metrics::new()),
         engines: Arc::new(engines),

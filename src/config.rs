@@ -21,6 +21,9 @@ pub struct Settings {
     pub task_queue: String,
     pub temporal_cli_path: Option<PathBuf>,
     pub temporal_ui_port: u16,
+    /// The Temporal UI operators open a call's history in (`TEMPORAL_UI_URL`; default: the
+    /// dev server's UI on this machine).
+    pub temporal_ui_url: String,
     pub api_bind: SocketAddr,
     pub public_url: Url,
     pub twilio_account_sid: String,
@@ -170,6 +173,9 @@ impl Settings {
             "sqlite://{}?mode=rwc",
             data_dir.join("switchboard.sqlite").display()
         );
+        let temporal_ui_port: u16 = var_or("TEMPORAL_UI_PORT", "8233")
+            .parse()
+            .context("TEMPORAL_UI_PORT must be a port")?;
         let api_bind: SocketAddr = var_or("API_BIND", "127.0.0.1:8080")
             .parse()
             .context("API_BIND must be host:port, e.g. 127.0.0.1:8080")?;
@@ -188,9 +194,9 @@ impl Settings {
             temporal_namespace: var_or("TEMPORAL_NAMESPACE", "default"),
             task_queue: var_or("TEMPORAL_TASK_QUEUE", workflows::DEFAULT_TASK_QUEUE),
             temporal_cli_path: var("TEMPORAL_CLI_PATH").map(PathBuf::from),
-            temporal_ui_port: var_or("TEMPORAL_UI_PORT", "8233")
-                .parse()
-                .context("TEMPORAL_UI_PORT must be a port")?,
+            temporal_ui_port,
+            temporal_ui_url: var("TEMPORAL_UI_URL")
+                .unwrap_or_else(|| format!("http://127.0.0.1:{temporal_ui_port}")),
             api_bind,
             public_url,
             twilio_account_sid: var_or("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),

@@ -1,9 +1,10 @@
 //! The bridge's view of the call workflow, backed by Temporal: Signals for stream events and
-//! transcripts, Updates for tool calls and cascaded user turns.
+//! transcripts, Updates for tool calls and cascaded user turns. Each transcript batch is also
+//! stored as the call's live transcript, which the console's live page follows.
 
 use async_trait::async_trait;
 use domain::{
-    TranscriptSegment,
+    CallSid, TenantId, TranscriptSegment,
     conversation::{ToolCallRequest, ToolCallResult, TurnReply, UserTurn},
     workflow_io::{StreamStarted, TranscriptBatch},
 };
@@ -22,14 +23,29 @@ pub struct TemporalCallControl {
     /// comes back from a transfer, and Update ids (a model's tool call id, a turn's time on
     /// the stream) are unique only within one stream.
     stream_sid: String,
+    live: LiveTranscript,
+}
+
+/// Where a call's transcript batches are stored as they happen.
+#[derive(Clone)]
+pub struct LiveTranscript {
+    pub store: store::Store,
+    pub tenant: TenantId,
+    pub call_sid: CallSid,
 }
 
 impl TemporalCallControl {
-    pub fn new(client: Client, workflow_id: String, stream_sid: String) -> Self {
+    pub fn new(
+        client: Client,
+        workflow_id: String,
+        stream_sid: String,
+        live: LiveTranscript,
+    ) -> Self {
         Self {
             client,
             workflow_id,
             stream_sid,
+            live,
         }
     }
 
@@ -70,6 +86,16 @@ impl CallControl for TemporalCallControl {
     }
 
     async fn transcript(&self, segments: Vec<TranscriptSegment>) -> Result<(), ControlError> {
+        // The live copy is for watching: a database hiccup costs the live page some words,
+        // never the call (the workflow's transcript is the record).
+        let live = &self.live;
+        if let Err(e) = live
+            .store
+            .append_live_transcript(live.tenant, &live.call_sid, &segments)
+            .await
+        {
+            tracing::warn!(error = %e, "could not store the live transcript");
+        }
         self.handle()
             .signal(
                 CallWorkflow::transcript_batch,

@@ -14,8 +14,8 @@
 //! a browser, with credentials; never `*`.
 //!
 //! **Headers.** `nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer` everywhere;
-//! a `default-src 'none'` CSP on API answers and a looser one on `/docs` (the Scalar page loads
-//! its script from jsDelivr and styles itself inline); HSTS when `PUBLIC_URL` is https;
+//! a `default-src 'none'` CSP on API answers, and on `/docs` and the console a policy that lets
+//! them load their own files, and only those; HSTS when `PUBLIC_URL` is https;
 //! `Cache-Control: no-store` on `/v1/*`.
 
 use crate::{ApiConfig, error::Problem};
@@ -39,12 +39,17 @@ pub fn body_limit(bytes: usize) -> DefaultBodyLimit {
 /// The CSP of API answers: nothing may load, nothing may frame them.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// The CSP of `/docs`: the Scalar reference's script from jsDelivr, its inline styles, fonts
-/// and images over https, and requests to this API (its "try it" client).
-const DOCS_CSP: &str = "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net; \
-     style-src 'self' 'unsafe-inline' https:; font-src 'self' https: data:; \
-     img-src 'self' https: data:; connect-src 'self' https:; worker-src 'self' blob:; \
-     object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// The CSP of `/docs` (Swagger UI, served from the binary): its own scripts only, its inline
+/// styles and data: icons, and requests to this API (its "try it out").
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// The CSP of the console (`/` and `/console/…`): its own scripts, styles and media, and
+/// requests to this API only.
+const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
@@ -138,6 +143,7 @@ async fn too_large_as_problem(response: Response) -> Response {
 async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let docs = path == "/docs" || path.starts_with("/docs/");
+    let console = path == "/" || path.starts_with("/console/");
     let tenant_api = path.starts_with("/v1/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -150,7 +156,13 @@ async fn security_headers(State(https): State<bool>, request: Request, next: Nex
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    let csp = if docs { DOCS_CSP } else { API_CSP };
+    let csp = if docs {
+        DOCS_CSP
+    } else if console {
+        CONSOLE_CSP
+    } else {
+        API_CSP
+    };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(csp),

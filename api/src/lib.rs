@@ -23,6 +23,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod control;
 pub mod error;
 pub mod hardening;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::tenant::router())
         .merge(routes::admin::router())
         .merge(routes::calls::router())
+        .merge(routes::live_calls::router())
         .merge(routes::messages::router())
         .merge(routes::tenant_webhook::router())
         .merge(routes::webhook_deliveries::router())
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::overview::router())
         .merge(routes::health::router())
         .merge(openapi::router())
+        .merge(console::router())
         .with_state(state);
     hardening::apply(app, &config)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

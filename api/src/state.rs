@@ -24,6 +24,8 @@ pub struct ApiConfig {
     pub auth: crate::auth::AuthSettings,
     /// Browser origins allowed to call the API (`CORS_ALLOWED_ORIGINS`); empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// A workflow's page in the Temporal UI is this followed by its id.
+    pub history_url: String,
 }
 
 impl ApiConfig {

@@ -12,6 +12,7 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         task_queue: "calls".into(),
         temporal_cli_path: None,
         temporal_ui_port: 8233,
+        temporal_ui_url: "http://127.0.0.1:8233".into(),
         api_bind: "127.0.0.1:8080".parse().unwrap(),
         public_url: Url::parse("https://voice.example.com").unwrap(),
         twilio_account_sid: DEV_TWILIO_ACCOUNT_SID.into(),

@@ -2,7 +2,7 @@
 
 use crate::{
     Store, StoreError,
-    entities::{call_metrics, calls, transcript_segments},
+    entities::{call_metrics, calls, live_transcript_segments, transcript_segments},
 };
 use chrono::{DateTime, Utc};
 use domain::{
@@ -79,6 +79,27 @@ pub struct CallRecord {
     pub workflow_id: String,
     /// How the call's last warm transfer ended (`transferred`, `no_answer` …).
     pub transfer_result: Option<String>,
+    /// The post-call analysis (summary, outcome class, extracted fields), once it ran.
+    pub analysis: Option<serde_json::Value>,
+    /// The campaign that placed the call, if one did.
+    pub campaign_id: Option<Uuid>,
+    /// The analysis flagged the call for a person to look at, and nobody has yet.
+    pub needs_attention: bool,
+}
+
+/// Which calls [`Store::list_calls`] lists; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Started at or after …
+    pub from: Option<DateTime<Utc>>,
+    /// … and before.
+    pub until: Option<DateTime<Utc>>,
+    pub direction: Option<CallDirection>,
+    pub outcome: Option<CallOutcome>,
+    pub agent_id: Option<AgentId>,
+    pub campaign_id: Option<Uuid>,
+    /// Digits the caller's or the called number ends with (`0100`) or contains.
+    pub number_digits: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +145,14 @@ impl TryFrom<calls::Model> for CallRecord {
             answered_by: row.answered_by.as_deref().map(AnsweredBy::parse),
             workflow_id: row.workflow_id,
             transfer_result: row.transfer_result,
+            analysis: match row.analysis.as_deref() {
+                Some(raw) => {
+                    Some(serde_json::from_str(raw).map_err(|_| corrupt("analysis", "not JSON"))?)
+                }
+                None => None,
+            },
+            campaign_id: row.campaign_id,
+            needs_attention: row.needs_attention,
         })
     }
 }
@@ -191,14 +220,17 @@ impl Store {
         row.map(CallRecord::try_from).transpose()
     }
 
-    /// Newest first. `before` is the cursor returned with the previous page.
+    /// Newest first, those `filter` lets through. `before` is the cursor returned with the
+    /// previous page.
     pub async fn list_calls(
         &self,
         tenant: TenantId,
+        filter: &CallFilter,
         limit: u64,
         before: Option<Uuid>,
     ) -> Result<CallPage, StoreError> {
         let mut query = calls::Entity::find().filter(calls::Column::TenantId.eq(tenant.as_uuid()));
+        query = narrow(query, filter);
         if let Some(cursor) = before {
             query = query.filter(calls::Column::Id.lt(cursor));
         }
@@ -250,6 +282,12 @@ impl Store {
         )
         .await?;
         upsert_metrics(&txn, tenant, call.id, &finish.metrics).await?;
+        // The live transcript was for watching the call; the saved one is the record.
+        live_transcript_segments::Entity::delete_many()
+            .filter(live_transcript_segments::Column::TenantId.eq(tenant))
+            .filter(live_transcript_segments::Column::CallId.eq(call.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -302,7 +340,42 @@ impl Store {
 }
 
 /// The tenant's call with this SID.
-async fn find_by_sid(
+/// `query` with the conditions of `filter`.
+fn narrow(
+    mut query: sea_orm::Select<calls::Entity>,
+    filter: &CallFilter,
+) -> sea_orm::Select<calls::Entity> {
+    use calls::Column as C;
+    if let Some(from) = filter.from {
+        query = query.filter(C::StartedAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(C::StartedAt.lt(until));
+    }
+    if let Some(direction) = filter.direction {
+        query = query.filter(C::Direction.eq(direction.as_str()));
+    }
+    if let Some(outcome) = filter.outcome {
+        query = query.filter(C::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(agent) = filter.agent_id {
+        query = query.filter(C::AgentId.eq(agent.as_uuid()));
+    }
+    if let Some(campaign) = filter.campaign_id {
+        query = query.filter(C::CampaignId.eq(campaign));
+    }
+    if let Some(digits) = &filter.number_digits {
+        let pattern = format!("%{digits}%");
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(C::FromNumber.like(pattern.clone()))
+                .add(C::ToNumber.like(pattern)),
+        );
+    }
+    query
+}
+
+pub(crate) async fn find_by_sid(
     txn: &impl sea_orm::ConnectionTrait,
     tenant: TenantId,
     sid: &CallSid,

@@ -43,6 +43,7 @@ pub mod entities;
 pub mod events;
 pub mod integrations;
 pub mod knowledge;
+pub mod live;
 pub mod messages;
 pub mod numbers;
 pub mod overview;
@@ -55,13 +56,14 @@ pub mod users;
 pub use agents::{Agent, AgentChanges, InboundRoute, NewAgent};
 pub use api_keys::{ApiKeyCreated, ApiKeyInfo, AuthenticatedKey};
 pub use audit::{AuditRecord, NewAuditEntry};
-pub use calls::{CallCounts, CallPage, CallRecord, FinishedCall, NewCall};
+pub use calls::{CallCounts, CallFilter, CallPage, CallRecord, FinishedCall, NewCall};
 pub use deliveries::{DeliveryRecord, DeliveryUpdate, TenantWebhook};
 pub use directory::{
     DepartmentChanges, EmployeeChanges, EmployeeFilter, NewDepartment, NewEmployee,
 };
 pub use events::{EventAttempt, EventFilter, EventRecord};
 pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
+pub use live::LiveSegment;
 pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};
 pub use refresh_tokens::RefreshUse;

@@ -11,9 +11,9 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, Utc};
-use domain::{CallSid, E164};
+use domain::{AgentId, CallDirection, CallOutcome, CallSid, E164};
 use serde::{Deserialize, Serialize};
-use store::CallRecord;
+use store::{CallFilter, CallRecord};
 use telephony::{
     TwilioError,
     rest::{CallInstructions, CreateCall},
@@ -33,6 +33,84 @@ pub struct ListCallsQuery {
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Calls started on or after this time (RFC 3339) or day (`2026-12-05`, UTC).
+    pub from: Option<String>,
+    /// Calls started before this time (RFC 3339), or on or before this day (`2026-12-05`).
+    pub until: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// `completed`, `voicemail`, `no_answer` …
+    pub outcome: Option<String>,
+    pub agent_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    /// Digits of the caller's or called number (`0100`): 2 to 15 digits.
+    pub number: Option<String>,
+}
+
+/// A day (`2026-12-05`) or an RFC 3339 time; `end_of_day`: a day means its end.
+fn parse_time(field: &'static str, raw: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let day = if end_of_day {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
+        return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::invalid(field, "must be a day (2026-12-05) or an RFC 3339 time"))
+}
+
+impl ListCallsQuery {
+    fn filter(&self) -> Result<CallFilter, ApiError> {
+        let digits = match self.number.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                let digits: String = raw
+                    .chars()
+                    .filter(|c| !matches!(c, ' ' | '-' | '+'))
+                    .collect();
+                if !(2..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit())
+                {
+                    return Err(ApiError::invalid("number", "must be 2 to 15 digits"));
+                }
+                Some(digits)
+            }
+        };
+        Ok(CallFilter {
+            from: self
+                .from
+                .as_deref()
+                .map(|t| parse_time("from", t, false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|t| parse_time("until", t, true))
+                .transpose()?,
+            direction: self
+                .direction
+                .as_deref()
+                .map(|d| {
+                    CallDirection::parse(d).ok_or_else(|| {
+                        ApiError::invalid("direction", "must be inbound or outbound")
+                    })
+                })
+                .transpose()?,
+            outcome: self
+                .outcome
+                .as_deref()
+                .map(|o| {
+                    CallOutcome::parse(o)
+                        .ok_or_else(|| ApiError::invalid("outcome", "is not a call outcome"))
+                })
+                .transpose()?,
+            agent_id: self.agent_id.map(AgentId::from),
+            campaign_id: self.campaign_id,
+            number_digits: digits,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,6 +134,10 @@ pub struct CallView {
     pub transfer_result: Option<String>,
     /// Open this workflow in the Temporal UI to read the call's history.
     pub workflow_id: String,
+    /// The campaign that placed the call.
+    pub campaign_id: Option<Uuid>,
+    /// The post-call analysis flagged the call and nobody has resolved it yet.
+    pub needs_attention: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,11 +149,30 @@ pub struct TranscriptSegmentView {
     pub interrupted: bool,
 }
 
+/// One warm transfer attempt of the call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    /// Its workflow: `transfer-{CallSid}-{n}`.
+    pub id: String,
+    pub target_name: String,
+    /// How far it got: `ringing`, `connected`, `declined`, `no_answer` …
+    pub stage: String,
+    pub reason: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallDetail {
     #[serde(flatten)]
     pub call: CallView,
     pub transcript: Vec<TranscriptSegmentView>,
+    /// The post-call analysis (summary, outcome class, what the caller wanted …), once it ran.
+    #[schema(value_type = Option<Object>)]
+    pub analysis: Option<serde_json::Value>,
+    pub transfers: Vec<TransferView>,
+    /// The call's workflow history in the Temporal UI.
+    pub history_url: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,6 +200,8 @@ impl From<CallRecord> for CallView {
             answered_by: c.answered_by.map(String::from),
             transfer_result: c.transfer_result,
             workflow_id: c.workflow_id,
+            campaign_id: c.campaign_id,
+            needs_attention: c.needs_attention,
         }
     }
 }
@@ -124,7 +227,11 @@ pub async fn list_calls(
                 .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned"))
         })
         .transpose()?;
-    let page = state.store.list_calls(auth.tenant, limit, cursor).await?;
+    let filter = query.filter()?;
+    let page = state
+        .store
+        .list_calls(auth.tenant, &filter, limit, cursor)
+        .await?;
     Ok(Json(CallList {
         data: page.calls.into_iter().map(CallView::from).collect(),
         next_cursor: page.next_cursor,
@@ -256,8 +363,27 @@ pub async fn get_call(
             interrupted: s.interrupted,
         })
         .collect();
+    let transfers = state
+        .store
+        .call_transfers(auth.tenant, call.call_sid.as_str())
+        .await?
+        .into_iter()
+        .map(|t| TransferView {
+            id: t.id,
+            target_name: t.target_name,
+            stage: t.stage,
+            reason: t.reason,
+            started_at: t.started_at,
+            ended_at: t.ended_at,
+        })
+        .collect();
+    let analysis = call.analysis.clone();
+    let history_url = format!("{}{}", state.config.history_url, call.workflow_id);
     Ok(Json(CallDetail {
+        history_url,
         call: call.into(),
         transcript,
+        analysis,
+        transfers,
     }))
 }

@@ -6,7 +6,12 @@
 //! parameters we put in the TwiML must agree with the session), the agent's engine is started,
 //! and the [bridge](voice::bridge) runs until the stream stops.
 
-use crate::{AppState, control::TemporalCallControl, twilio_media, twilio_signed::TwilioSigned};
+use crate::{
+    AppState,
+    control::{LiveTranscript, TemporalCallControl},
+    twilio_media,
+    twilio_signed::TwilioSigned,
+};
 use axum::{
     Router,
     extract::{
@@ -135,6 +140,25 @@ async fn wait_for_session(state: &AppState, call_sid: &CallSid) -> Option<sessio
     }
 }
 
+/// The bridge's handle on the call's workflow, storing its live transcript as it goes.
+fn control_for(
+    state: &AppState,
+    session: &sessions::CallSession,
+    stream_sid: &str,
+    call_sid: &CallSid,
+) -> TemporalCallControl {
+    TemporalCallControl::new(
+        state.temporal.clone(),
+        session.workflow_id.clone(),
+        stream_sid.to_owned(),
+        LiveTranscript {
+            store: state.store.clone(),
+            tenant: session.tenant_id,
+            call_sid: call_sid.clone(),
+        },
+    )
+}
+
 /// How long a stream waits for its call's session to appear.
 const SESSION_WAIT: Duration = Duration::from_secs(5);
 
@@ -165,11 +189,7 @@ async fn prepare(
             return None;
         }
     };
-    let control = TemporalCallControl::new(
-        state.temporal.clone(),
-        session.workflow_id.clone(),
-        start.stream_sid.clone(),
-    );
+    let control = control_for(state, &session, &start.stream_sid, &call_sid);
     // A campaign's call follows its script: the instructions gain the script's line, the
     // tools are the campaign's, and the agent opens with the script's first words.
     let (instructions, tools) = match &session.campaign {

@@ -15,6 +15,7 @@ pub mod elevenlabs;
 pub mod health;
 pub mod integrations;
 pub mod knowledge;
+pub mod live_calls;
 pub mod media;
 pub mod messages;
 pub mod numbers;

@@ -17,6 +17,7 @@ fn app() -> Router {
         twilio_auth_token: TOKEN.into(),
         task_queue: "calls".into(),
         auth: crate::auth::AuthSettings::single_node(),
+        history_url: "http://127.0.0.1:8233/namespaces/default/workflows/".into(),
         cors_allowed_origins: Vec::new(),
     });
     Router::new()

@@ -22,6 +22,7 @@ pub mod employees;
 pub mod event_deliveries;
 pub mod jobs;
 pub mod knowledge_base;
+pub mod live_transcript_segments;
 pub mod message_deliveries;
 pub mod messages;
 pub mod phone_numbers;

@@ -87,6 +87,57 @@ async fn calls_are_listed_newest_first_in_pages() {
 }
 
 #[tokio::test]
+async fn calls_are_filtered_by_day_direction_outcome_and_number_and_bad_filters_are_named() {
+    let app = spawn_app().await;
+    let mut sids = Vec::new();
+    for _ in 0..3 {
+        let sid = app.start_inbound_call().await;
+        app.wait_for_call_row(&sid).await;
+        sids.push(sid);
+    }
+    app.complete_call(&sids[0], 7).await;
+    app.call_result(&sids[0]).await;
+    let count = |query: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .get_api(&format!("/v1/calls?{query}"), &app.api_key)
+                .await;
+            assert_eq!(response.status(), 200, "{query}");
+            let page: serde_json::Value = response.json().await.unwrap();
+            page["data"].as_array().unwrap().len()
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    assert_eq!(count("direction=inbound".into()).await, 3);
+    assert_eq!(count("direction=outbound".into()).await, 0);
+    assert_eq!(count("outcome=completed".into()).await, 1);
+    // The caller is +1 415 555 0199.
+    assert_eq!(count("number=0199".into()).await, 3);
+    assert_eq!(count("number=555%200199".into()).await, 3);
+    assert_eq!(count("number=9876".into()).await, 0);
+    assert_eq!(count(format!("from={today}&until={today}")).await, 3);
+    assert_eq!(count(format!("from={tomorrow}")).await, 0);
+
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("until=2026-13-01", "until"),
+        ("direction=sideways", "direction"),
+        ("outcome=great", "outcome"),
+        ("number=12a4", "number"),
+        ("number=1", "number"),
+    ] {
+        let response = app
+            .get_api(&format!("/v1/calls?{query}"), &app.api_key)
+            .await;
+        assert_eq!(response.status(), 400, "{query}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{query}");
+    }
+}
+
+#[tokio::test]
 async fn bad_list_parameters_and_missing_keys_get_problems() {
     let app = spawn_app().await;
     let response = app.get_api("/v1/calls?limit=0", &app.api_key).await;

@@ -170,6 +170,7 @@ pub fn test_settings(
         task_queue: task_queue.into(),
         temporal_cli_path: None,
         temporal_ui_port: 0,
+        temporal_ui_url: "http://127.0.0.1:8233".into(),
         api_bind: "127.0.0.1:0".parse().unwrap(),
         public_url: url::Url::parse(PUBLIC_URL).unwrap(),
         twilio_account_sid: ACCOUNT_SID.into(),

@@ -80,6 +80,11 @@ async fn long_call(turns: usize) -> (TestApp, FakeOpenAiChat, String, Vec<(usize
         app.temporal.clone(),
         format!("call-{call_sid}"),
         "MZ0123".into(),
+        api::control::LiveTranscript {
+            store: app.store.clone(),
+            tenant: app.tenant,
+            call_sid: domain::CallSid::parse(&call_sid).unwrap(),
+        },
     );
     app.wait_for_call_row(&call_sid).await;
     control.stream_started("MZ0123").await.unwrap();

@@ -8,9 +8,11 @@ mod helpers;
 
 mod agent_build;
 mod api;
+mod browser;
 mod call_workflow;
 mod campaign;
 mod codec;
+mod console;
 mod conversations;
 mod crm;
 mod delivery;

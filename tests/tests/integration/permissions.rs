@@ -49,6 +49,14 @@ pub async fn send(
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
+    // A stream of events (the live calls) goes on: its status is the answer.
+    let streaming = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return (status, Value::String("text/event-stream".into()));
+    }
     let text = response.text().await.unwrap_or_default();
     (
         status,

@@ -1,0 +1,221 @@
+//! The console in a real browser (headless Chromium over WebDriver): a manager signs in and
+//! watches a simulated call live, then reads it; a viewer sees no edit controls and is refused
+//! by the API anyway; the console and the API docs render with no network but the API's.
+//! Every page visited is written as a screenshot (`console-screenshots/` in the test run's
+//! target directory).
+
+use crate::browser::Browser;
+use crate::helpers::{AppOptions, CALLER, TestApp, spawn_app, spawn_app_with};
+use crate::permissions::send;
+use domain::Role;
+use reqwest::Method;
+use serde_json::json;
+use sim::person::PersonScript;
+use std::{sync::Arc, time::Duration};
+use testkit::{FakeOpenAiRealtime, Script, Step};
+use voice::{
+    catalog::EngineCatalog,
+    engines::{OpenAiRealtime, OpenAiRealtimeConfig},
+};
+
+const OUR_NUMBER: &str = "+15005550006";
+const PAGE: Duration = Duration::from_secs(15);
+const PASSWORD: &str = "correct horse battery";
+
+/// A user of `role` the browser can sign in as.
+async fn user(app: &TestApp, role: Role, email: &str) {
+    let owner = app
+        .store
+        .create_api_key_with_role(app.tenant, "owner", Role::Owner)
+        .await
+        .unwrap()
+        .secret
+        .into_inner();
+    let body =
+        json!({"email": email, "name": role.as_str(), "password": PASSWORD, "role": role.as_str()});
+    let (status, created) = send(app, &Method::POST, "/v1/users", Some(&owner), Some(&body)).await;
+    assert_eq!(status, 201, "{created}");
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
+    browser.goto(&format!("{}/", app.address)).await;
+    let field = browser.wait_for("input[name=email]", PAGE).await;
+    browser.type_into(&field, email).await;
+    let password = browser.wait_for("input[name=password]", PAGE).await;
+    browser.type_into(&password, PASSWORD).await;
+    let submit = browser.wait_for("form button[type=submit]", PAGE).await;
+    browser.click(&submit).await;
+    browser.wait_for("nav a[href='#/calls']", PAGE).await;
+}
+
+async fn open(browser: &Browser, app: &TestApp, page: &str) {
+    browser.goto(&format!("{}/#/{page}", app.address)).await;
+}
+
+/// The model: greets, takes the caller's message, thanks them by name, ends the call.
+fn receptionist() -> Script {
+    Script(vec![
+        Step::say("Hello, Acme Dental, how can I help?", 1000),
+        Step::await_caller(
+            "I'd like to leave a message for billing. I'm Jordan, 415 555 0100.",
+            400,
+        ),
+        Step::call_tool(
+            "take_message",
+            json!({"caller_name": "Jordan", "callback_number": "415 555 0100",
+                   "message": "Please call me back about my bill.", "for_whom": "billing"}),
+        ),
+        Step::say("Thanks Jordan, billing will call you back.", 800),
+        Step::await_caller("That's all, thank you.", 300),
+        Step::call_tool("end_call", json!({"reason": "caller is done"})),
+        Step::say("Goodbye!", 500),
+    ])
+}
+
+fn caller() -> PersonScript {
+    PersonScript::human()
+        .wait_quiet_for(700, 15_000)
+        .pause(1500)
+        .say("I'd like to leave a message for billing please, my name is Jordan.")
+        .wait_quiet_for(700, 20_000)
+        .say("That's all, thank you.")
+        .wait_quiet_for(3000, 20_000)
+        .hang_up()
+}
+
+#[tokio::test]
+async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its_message() {
+    let fake = FakeOpenAiRealtime::start(receptionist()).await;
+    let mut config = OpenAiRealtimeConfig::new("test-openai-key");
+    config.url = fake.url();
+    let app = spawn_app_with(AppOptions {
+        engine: "openai_realtime".into(),
+        engines: EngineCatalog::new().with(Arc::new(OpenAiRealtime::new(config))),
+        sim: Some(sim::FaultConfig::default()),
+        ..AppOptions::default()
+    })
+    .await;
+    user(&app, Role::Manager, "mia@example.com").await;
+    let browser = Browser::start(&[]).await;
+    sign_in(&browser, &app, "mia@example.com").await;
+    browser.wait_for_text("Answer rate", PAGE).await;
+    browser.screenshot("overview").await;
+
+    open(&browser, &app, "live").await;
+    browser.wait_for("#no-live-calls", PAGE).await;
+    let call = app
+        .sim
+        .as_ref()
+        .unwrap()
+        .place_inbound_call(CALLER, OUR_NUMBER, caller())
+        .unwrap();
+
+    // The call appears, and the agent's greeting streams in while the call goes on.
+    browser
+        .wait_for(".live-call", Duration::from_secs(20))
+        .await;
+    browser
+        .wait_for(".live-call li.agent", Duration::from_secs(30))
+        .await;
+    let row = app.wait_for_call_row(call.sid()).await;
+    assert_eq!(
+        row.ended_at, None,
+        "the words showed while the call was live"
+    );
+    browser.wait_for_text("Hello, Acme Dental", PAGE).await;
+    let latency = browser
+        .run(
+            "const li = document.querySelector('.live-call li.agent'); \
+             return Date.parse(li.dataset.shownAt) - Date.parse(li.dataset.storedAt);",
+            json!([]),
+        )
+        .await;
+    println!("live update: segment stored → shown in the browser in {latency} ms");
+    browser.screenshot("live").await;
+
+    call.wait_ended(Duration::from_secs(90)).await.unwrap();
+    app.call_result(call.sid()).await;
+    let row = app.wait_for_call_row(call.sid()).await;
+
+    open(&browser, &app, "calls").await;
+    browser
+        .wait_for(&format!("a[href='#/calls/{}']", row.id), PAGE)
+        .await;
+    browser.screenshot("calls").await;
+    open(&browser, &app, &format!("calls/{}", row.id)).await;
+    browser.wait_for_text("Thanks Jordan", PAGE).await;
+    let text = browser.page_text().await;
+    assert!(
+        text.contains("Hello, Acme Dental, how can I help?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Caller"),
+        "the caller's turns are there: {text}"
+    );
+    assert!(text.contains(&row.workflow_id), "links the history: {text}");
+    assert!(
+        !text.contains(CALLER),
+        "the caller's number is masked: {text}"
+    );
+    browser.screenshot("call").await;
+
+    // The message the call took: the manager marks it handled from the page.
+    open(&browser, &app, "messages").await;
+    let select = browser.wait_for("td select", PAGE).await;
+    browser
+        .run(
+            "const s = arguments[0]; s.value = 'handled'; s.dispatchEvent(new Event('change'));",
+            json!([{"element-6066-11e4-a52e-4f735466cecf": select}]),
+        )
+        .await;
+    browser.wait_for_text("Message marked handled", PAGE).await;
+    let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].status.as_str(), "handled");
+    browser.screenshot("messages").await;
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_edit_controls_and_the_api_refuses_them_and_nothing_needs_a_cdn() {
+    let app = spawn_app().await;
+    user(&app, Role::Viewer, "vic@example.com").await;
+    let browser = Browser::start(&[]).await;
+
+    // The API docs render from our own binary: the browser can reach nothing else.
+    browser.goto(&format!("{}/docs/", app.address)).await;
+    browser.wait_for(".opblock", Duration::from_secs(30)).await;
+    let operations = browser.find_all(".opblock").await.len();
+    assert!(
+        operations > 50,
+        "the docs list the operations: {operations}"
+    );
+    browser.screenshot("docs").await;
+
+    sign_in(&browser, &app, "vic@example.com").await;
+    for page in ["messages", "agents", "directory"] {
+        open(&browser, &app, page).await;
+        browser.wait_for("main h1", PAGE).await;
+        let controls = browser
+            .find_all("main form, main select, main textarea")
+            .await;
+        assert!(
+            controls.is_empty(),
+            "a viewer gets no edit controls on {page}"
+        );
+        browser.screenshot(&format!("viewer-{page}")).await;
+    }
+    // Trying anyway: the API says no, naming the permission.
+    let refused = browser
+        .run_async(
+            "const done = arguments[arguments.length - 1]; \
+             const s = JSON.parse(sessionStorage.getItem('switchboard.session')); \
+             fetch('/v1/agents', {method: 'POST', headers: {'Authorization': 'Bearer ' + s.access_token, \
+               'Content-Type': 'application/json'}, body: JSON.stringify({name: 'x', greeting: 'x', \
+               instructions: 'x', engine: 'echo'})}).then(async r => done([r.status, await r.json()]));",
+            json!([]),
+        )
+        .await;
+    assert_eq!(refused[0], 403, "{refused}");
+    assert_eq!(refused[1]["permission"], "agents:write", "{refused}");
+}
