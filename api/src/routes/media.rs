@@ -253,18 +253,7 @@ async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
         ),
         None => (agent.instructions.clone(), tool_specs()),
     };
-    // A caller back from a transfer hears why first, not the greeting (nor the recording
-    // disclosure, heard at the start of the call) again.
-    let greeting = match params.get("greeting") {
-        Some(back_from_transfer) => back_from_transfer.clone(),
-        None => {
-            let opening = session.campaign.as_ref().map(|c| c.opening.clone());
-            disclosed(
-                opening.unwrap_or_else(|| agent.greeting.clone()),
-                agent.record_calls,
-            )
-        }
-    };
+    let greeting = first_words(params.get("greeting"), &session, &agent);
     let call = EngineCall {
         call_sid: call_sid.to_string(),
         instructions,
@@ -282,6 +271,24 @@ async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
         engine: agent.engine,
         record,
     })
+}
+
+/// What the agent says first. A caller back from a transfer hears why, not the greeting (nor
+/// the recording disclosure, heard at the start of the call) again; a campaign's call opens
+/// with its script's first words.
+fn first_words(
+    back_from_transfer: Option<&String>,
+    session: &sessions::CallSession,
+    agent: &store::Agent,
+) -> String {
+    if let Some(why) = back_from_transfer {
+        return why.clone();
+    }
+    let opening = session.campaign.as_ref().map(|c| c.opening.clone());
+    disclosed(
+        opening.unwrap_or_else(|| agent.greeting.clone()),
+        agent.record_calls,
+    )
 }
 
 /// The greeting, opened with the recording disclosure when the call is recorded.
