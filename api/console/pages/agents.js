@@ -1,5 +1,5 @@
 import { api, can, act, route } from '../app.js';
-import { h, when, table, field } from '../ui.js';
+import { h, fill, when, table, field } from '../ui.js';
 
 function agentForm(onSaved) {
   const name = h('input', { name: 'name', required: true, maxlength: 200 });
@@ -28,7 +28,7 @@ export async function render(main) {
     can('numbers:read') ? api('/v1/phone-numbers') : Promise.resolve({ data: [] }),
   ]);
   const numbersOf = (agent) => numbers.data.filter((n) => n.agent_id === agent.id).map((n) => n.phone_number).join(', ') || '—';
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Agents'),
     table('Agents', [
       ['Name', (a) => a.name],

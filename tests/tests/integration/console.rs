@@ -219,3 +219,131 @@ async fn a_viewer_sees_no_edit_controls_and_the_api_refuses_them_and_nothing_nee
     assert_eq!(refused[0], 403, "{refused}");
     assert_eq!(refused[1]["permission"], "agents:write", "{refused}");
 }
+
+#[tokio::test]
+async fn a_manager_creates_a_campaign_uploads_a_list_with_bad_rows_and_runs_it_from_the_page() {
+    use crate::campaign::{
+        Kind, api, declining_model, open_zone, realtime_campaign_app, recipients,
+    };
+    let _cpu = crate::helpers::sharing_the_cpu().await;
+    let fake = FakeOpenAiRealtime::start_keyed(Vec::new(), Some(declining_model())).await;
+    let app = realtime_campaign_app(&fake, sim::FaultConfig::default()).await;
+    api(
+        &app,
+        Method::POST,
+        "/v1/scripts",
+        Some(
+            json!({"name": "Service reminder", "goal": "Book a service visit",
+            "opening": "Hi {name}, this is Acme Dental about your service."}),
+        ),
+    )
+    .await;
+    user(&app, Role::Manager, "mia@example.com").await;
+    let zone = open_zone(chrono::Duration::minutes(10));
+    let people = recipients(&[(Kind::Decliner, 4)], zone, 0);
+    let mut csv = String::from("Name,Phone,Time Zone\n");
+    for p in &people {
+        csv.push_str(&format!("{},{},{}\n", p.name, p.phone, p.zone.name()));
+        app.sim
+            .as_ref()
+            .unwrap()
+            .register_phone(&p.phone, p.kind.phone());
+    }
+    // Lines 6, 7 and 8: not a number, the first person again, no phone at all.
+    csv.push_str("Nobody Real,12345,America/New_York\n");
+    csv.push_str(&format!(
+        "{},{},{}\n",
+        people[0].name,
+        people[0].phone,
+        zone.name()
+    ));
+    csv.push_str("No Phone,,America/New_York\n");
+    let file = crate::browser::screenshot_dir().join("targets.csv");
+    std::fs::write(&file, csv).unwrap();
+
+    let browser = Browser::start(&[]).await;
+    sign_in(&browser, &app, "mia@example.com").await;
+    open(&browser, &app, "campaigns").await;
+    let name = browser.wait_for("form input[name=name]", PAGE).await;
+    browser.type_into(&name, "Service reminders").await;
+    browser
+        .run(
+            "const s = document.querySelector('select[name=script_id]'); s.selectedIndex = 1;",
+            json!([]),
+        )
+        .await;
+    browser.click_button("Create campaign", PAGE).await;
+    let upload = browser.wait_for("input[type=file]", PAGE).await;
+    browser.type_into(&upload, file.to_str().unwrap()).await;
+    browser.click_button("Upload", PAGE).await;
+    browser
+        .wait_for_text_in(
+            "#upload-summary",
+            "4 rows accepted (4 new), 3 rejected",
+            PAGE,
+        )
+        .await;
+    let rejected = browser.text_of("main table").await;
+    for line in ["6", "7", "8"] {
+        assert!(
+            rejected.lines().any(|l| l.starts_with(line)),
+            "line {line} is listed: {rejected}"
+        );
+    }
+    assert!(rejected.contains("duplicate"), "{rejected}");
+    browser.screenshot("campaign-upload").await;
+
+    browser.click_button("Start", PAGE).await;
+    browser
+        .wait_for_text_in("#campaign-status", "running", PAGE)
+        .await;
+    browser.click_button("Pause", PAGE).await;
+    browser
+        .wait_for_text_in("#campaign-status", "paused", PAGE)
+        .await;
+    browser.screenshot("campaign-paused").await;
+    browser.click_button("Resume", PAGE).await;
+    // The progress updates on the page as the four people are called, to the end.
+    browser
+        .wait_for_text_in("#campaign-status", "completed", Duration::from_secs(120))
+        .await;
+    let progress = browser.text_of("#campaign-progress").await;
+    assert!(progress.contains('4'), "four targets are done: {progress}");
+    browser.screenshot("campaign-completed").await;
+}
+
+#[tokio::test]
+async fn an_admin_builds_an_agent_from_a_website_on_the_page_and_sees_its_number() {
+    let site = testkit::website::FixtureSite::start().await;
+    let app = spawn_app_with(AppOptions {
+        sim: Some(sim::FaultConfig::default()),
+        rules_dialog: true,
+        ..AppOptions::default()
+    })
+    .await;
+    user(&app, Role::Admin, "ada@example.com").await;
+    let browser = Browser::start(&[]).await;
+    sign_in(&browser, &app, "ada@example.com").await;
+    open(&browser, &app, "builds").await;
+    let url = browser.wait_for("input[name=url]", PAGE).await;
+    browser.type_into(&url, &site.url()).await;
+    let area = browser.wait_for("input[name=area_code]", PAGE).await;
+    browser.type_into(&area, "415").await;
+    browser.click_button("Build the agent", PAGE).await;
+    browser
+        .wait_for("#build-steps li[data-step=crawl]", PAGE)
+        .await;
+    let number = browser
+        .wait_for_text_in("#build-number", "+1415", Duration::from_secs(120))
+        .await;
+    for step in ["crawl", "extract", "generate", "provision", "deploy"] {
+        let phase = browser
+            .run(
+                "return document.querySelector(`#build-steps li[data-step=${arguments[0]}]`)?.dataset.phase;",
+                json!([step]),
+            )
+            .await;
+        assert_eq!(phase, "finished", "{step} finished: {number}");
+    }
+    browser.screenshot("agent-build").await;
+}
