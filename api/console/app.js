@@ -119,6 +119,7 @@ const PAGES = [
   { path: 'live', title: 'Live calls', perm: 'calls:read', load: () => import('./pages/live.js') },
   { path: 'calls', title: 'Calls', perm: 'calls:read', load: () => import('./pages/calls.js') },
   { path: 'messages', title: 'Messages', perm: 'messages:read', load: () => import('./pages/messages.js') },
+  { path: 'appointments', title: 'Appointments', perm: 'crm:read', load: () => import('./pages/appointments.js') },
   { path: 'campaigns', title: 'Campaigns', perm: 'campaigns:read', load: () => import('./pages/campaigns.js') },
   { path: 'agents', title: 'Agents', perm: 'agents:read', load: () => import('./pages/agents.js') },
   { path: 'builds', title: 'Agent builder', perm: 'agents:write', load: () => import('./pages/builds.js') },
@@ -156,8 +157,11 @@ function renderNav(active) {
     h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out'));
   const menu = document.getElementById('menu');
   menu.hidden = false;
+  // On a phone-sized screen the pages are behind the Menu button; choosing one closes it.
+  nav.classList.remove('open');
+  menu.setAttribute('aria-expanded', 'false');
   menu.onclick = () => {
-    const open = nav.classList.toggle('collapsed') === false;
+    const open = nav.classList.toggle('open');
     menu.setAttribute('aria-expanded', String(open));
   };
 }

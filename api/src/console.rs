@@ -27,6 +27,7 @@ const FILES: &[(&str, &str, &[u8])] = files![
     ("pages/live.js", JS),
     ("pages/calls.js", JS),
     ("pages/messages.js", JS),
+    ("pages/appointments.js", JS),
     ("pages/campaigns.js", JS),
     ("pages/agents.js", JS),
     ("pages/builds.js", JS),

@@ -215,6 +215,12 @@ impl Browser {
             .await;
     }
 
+    /// Resizes the window (a phone is 390 × 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     /// Clicks the button whose text is `label`, waiting up to `within` for it.
     pub async fn click_button(&self, label: &str, within: Duration) {
         let deadline = Instant::now() + within;

@@ -166,7 +166,7 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
     browser
         .run(
             "const s = arguments[0]; s.value = 'handled'; s.dispatchEvent(new Event('change'));",
-            json!([{"element-6066-11e4-a52e-4f735466cecf": select}]),
+            json!([{ELEMENT: select}]),
         )
         .await;
     browser.wait_for_text("Message marked handled", PAGE).await;
@@ -231,7 +231,7 @@ async fn a_viewer_sees_no_edit_controls_and_the_api_refuses_them_and_nothing_nee
             .run_async(
                 "const done = arguments[arguments.length - 1]; \
                  (function check() { \
-                   if (document.querySelector('main table tbody tr')) done(performance.now()); \
+                   if (document.querySelector('main table tbody tr')) done(Math.round(performance.now())); \
                    else requestAnimationFrame(check); })();",
                 json!([]),
             )
@@ -243,7 +243,7 @@ async fn a_viewer_sees_no_edit_controls_and_the_api_refuses_them_and_nothing_nee
 
 /// `n` finished calls of the app's tenant, written in batches straight to the database.
 async fn seed_calls(app: &TestApp, n: usize) {
-    use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
     use store::entities::calls;
     let now = chrono::Utc::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(1_000) {
@@ -408,4 +408,48 @@ async fn an_admin_builds_an_agent_from_a_website_on_the_page_and_sees_its_number
         assert_eq!(phase, "finished", "{step} finished: {number}");
     }
     browser.screenshot("agent-build").await;
+
+    // The new agent's page: its number, its knowledge by category, and its settings to edit.
+    let agents = crate::campaign::api(&app, Method::GET, "/v1/agents", None).await;
+    let built = agents["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] != "Receptionist")
+        .expect("the built agent")
+        .clone();
+    let id = built["id"].as_str().unwrap();
+    open(&browser, &app, &format!("agents/{id}")).await;
+    let phone = number.trim_start_matches("Call your new agent on ").trim();
+    browser
+        .wait_for_text_in("#agent-numbers", phone, PAGE)
+        .await;
+    browser.wait_for_text("pricing billing", PAGE).await;
+    let greeting = browser.wait_for("textarea[name=greeting]", PAGE).await;
+    browser
+        .run("arguments[0].value = '';", json!([{ELEMENT: greeting}]))
+        .await;
+    browser
+        .type_into(&greeting, "Thanks for calling Bayside, Sam speaking.")
+        .await;
+    browser.click_button("Save", PAGE).await;
+    browser.wait_for_text("Agent saved", PAGE).await;
+    let saved = crate::campaign::api(&app, Method::GET, &format!("/v1/agents/{id}"), None).await;
+    assert_eq!(
+        saved["greeting"],
+        "Thanks for calling Bayside, Sam speaking."
+    );
+    browser.screenshot("agent").await;
+
+    // On a phone-sized screen the pages sit behind the Menu button.
+    browser.resize(390, 844).await;
+    open(&browser, &app, "calls").await;
+    browser.wait_for("main h1", PAGE).await;
+    let nav_shown = "return getComputedStyle(document.getElementById('nav')).display !== 'none';";
+    assert_eq!(browser.run(nav_shown, json!([])).await, false);
+    browser.click_button("Menu", PAGE).await;
+    assert_eq!(browser.run(nav_shown, json!([])).await, true);
+    browser.screenshot("phone-menu").await;
 }
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
