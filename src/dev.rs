@@ -216,15 +216,42 @@ async fn seed_demo_tenant(
             .await?;
     }
     let key = store.create_api_key(tenant.id, "demo").await?;
-    let path = settings.data_dir.join("demo-api-key");
-    std::fs::write(&path, format!("{}\n", key.secret.expose()))?;
+    write_secret(&settings.data_dir.join("demo-api-key"), key.secret.expose())?;
+    seed_console_owner(store, settings, tenant.id).await?;
+    Ok(Some(key.secret.into_inner()))
+}
+
+/// The console's sign-in for the demo tenant: [`DEMO_OWNER_EMAIL`] with a random password
+/// kept, like the API key, owner-only in the data directory.
+async fn seed_console_owner(
+    store: &Store,
+    settings: &Settings,
+    tenant: domain::TenantId,
+) -> Result<()> {
+    let password = format!("demo-{}", api::routes::demo::random_hex(8));
+    let owner = store::NewUser {
+        email: DEMO_OWNER_EMAIL.into(),
+        name: "Demo Owner".into(),
+        password_hash: api::auth::password::hash(password.clone()).await?,
+        role: domain::Role::Owner,
+    };
+    store.create_user(tenant, owner).await?;
+    write_secret(&settings.data_dir.join("demo-console-password"), &password)
+}
+
+/// Writes `secret` to `path`, readable by its owner only.
+fn write_secret(path: &std::path::Path, secret: &str) -> Result<()> {
+    std::fs::write(path, format!("{secret}\n"))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(Some(key.secret.into_inner()))
+    Ok(())
 }
+
+/// The demo tenant's owner, who signs in to the console.
+pub const DEMO_OWNER_EMAIL: &str = "owner@acme-dental.example.com";
 
 fn print_banner(
     settings: &Settings,
@@ -237,6 +264,10 @@ fn print_banner(
     println!();
     println!("  Switchboard is running");
     println!("  API            {api}");
+    println!(
+        "  Console        {api}/   (sign in as {DEMO_OWNER_EMAIL}, password in {})",
+        settings.data_dir.join("demo-console-password").display()
+    );
     println!("  API docs       {api}/docs");
     println!("  Metrics        {api}/metrics");
     println!(

@@ -1,6 +1,6 @@
 // The Switchboard console: a small single-page app on the public REST API, with the same
 // sign-in (JWT) and permissions as any client. No build step, no third-party code.
-import { h, toast } from './ui.js';
+import { h, fill, toast } from './ui.js';
 
 const TOKEN = 'switchboard.session';
 
@@ -119,7 +119,10 @@ const PAGES = [
   { path: 'live', title: 'Live calls', perm: 'calls:read', load: () => import('./pages/live.js') },
   { path: 'calls', title: 'Calls', perm: 'calls:read', load: () => import('./pages/calls.js') },
   { path: 'messages', title: 'Messages', perm: 'messages:read', load: () => import('./pages/messages.js') },
+  { path: 'appointments', title: 'Appointments', perm: 'crm:read', load: () => import('./pages/appointments.js') },
+  { path: 'campaigns', title: 'Campaigns', perm: 'campaigns:read', load: () => import('./pages/campaigns.js') },
   { path: 'agents', title: 'Agents', perm: 'agents:read', load: () => import('./pages/agents.js') },
+  { path: 'builds', title: 'Agent builder', perm: 'agents:write', load: () => import('./pages/builds.js') },
   { path: 'directory', title: 'Directory', perm: 'directory:read', load: () => import('./pages/directory.js') },
   { path: 'people', title: 'Users & API keys', perm: 'users:read', load: () => import('./pages/people.js') },
   { path: 'audit', title: 'Audit log', perm: 'audit:read', load: () => import('./pages/audit.js') },
@@ -144,25 +147,28 @@ function signOut() {
 function renderNav(active) {
   const nav = document.getElementById('nav');
   const visible = PAGES.filter((p) => can(p.perm));
-  nav.replaceChildren(...visible.map((p) => h('a', {
+  fill(nav, ...visible.map((p) => h('a', {
     href: `#/${p.path}`, 'aria-current': p.path === active ? 'page' : null,
   }, p.title)));
   nav.hidden = false;
   const who = document.getElementById('who');
   const name = me.user ? `${me.user.name} (${me.role})` : me.role;
-  who.replaceChildren(name, ' · ', me.tenant.name,
+  fill(who, name, ' · ', me.tenant.name,
     h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out'));
   const menu = document.getElementById('menu');
   menu.hidden = false;
+  // On a phone-sized screen the pages are behind the Menu button; choosing one closes it.
+  nav.classList.remove('open');
+  menu.setAttribute('aria-expanded', 'false');
   menu.onclick = () => {
-    const open = nav.classList.toggle('collapsed') === false;
+    const open = nav.classList.toggle('open');
     menu.setAttribute('aria-expanded', String(open));
   };
 }
 
 async function signInPage(main) {
   document.getElementById('nav').hidden = true;
-  document.getElementById('who').replaceChildren();
+  fill(document.getElementById('who'));
   const error = h('p', { class: 'error', role: 'alert', id: 'signin-error' });
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
@@ -185,7 +191,7 @@ async function signInPage(main) {
       error.textContent = e.status === 401 ? 'That email and password do not match.' : e.message;
     }
   });
-  main.replaceChildren(h('div', { class: 'signin panel' }, h('h1', {}, 'Sign in to Switchboard'), form));
+  fill(main, h('div', { class: 'signin panel' }, h('h1', {}, 'Sign in to Switchboard'), form));
   email.focus();
 }
 
@@ -193,25 +199,31 @@ export async function route() {
   const main = document.getElementById('main');
   current?.abort();
   current = new AbortController();
+  const { signal } = current;
   const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
   if (!session.get()) return signInPage(main);
   if (!me) {
     try { me = await api('/v1/auth/me'); } catch { return signInPage(main); }
   }
+  if (signal.aborted) return;
   const page = PAGES.find((p) => p.path === name && can(p.perm)) || PAGES.find((p) => can(p.perm));
   if (!page) {
-    main.replaceChildren(h('p', {}, 'Your role has no pages here.'));
+    fill(main, h('p', {}, 'Your role has no pages here.'));
     return;
   }
   renderNav(page.path);
   document.title = `${page.title} · Switchboard`;
-  main.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  fill(main, h('p', { class: 'muted' }, 'Loading…'));
+  // The page renders into its own view, shown only if the user has not moved on meanwhile.
+  const view = h('div', { class: 'view' });
   try {
     const module = await page.load();
-    await module.render(main, { args: rest.map(decodeURIComponent), signal: current.signal });
+    await module.render(view, { args: rest.map(decodeURIComponent), signal });
   } catch (e) {
-    main.replaceChildren(h('h1', {}, page.title), h('p', { class: 'error', role: 'alert' }, e.message));
+    fill(view, h('h1', {}, page.title), h('p', { class: 'error', role: 'alert' }, e.message));
   }
+  if (signal.aborted) return;
+  fill(main, view);
   main.focus({ preventScroll: true });
 }
 

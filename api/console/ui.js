@@ -26,6 +26,13 @@ function append(el, children) {
   }
 }
 
+/** Replaces `el`'s children, skipping empty ones (null, undefined, false). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 /** SVG element with attributes. */
 export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);

@@ -10,52 +10,30 @@ use axum::{
     routing::get,
 };
 
+/// `(path, type, bytes)` of each file, its bytes compiled in from `api/console/{path}`.
+macro_rules! files {
+    ($(($path:literal, $kind:expr)),* $(,)?) => {
+        &[$(($path, $kind, include_bytes!(concat!("../console/", $path)))),*]
+    };
+}
+
 /// Every file of the console: its path under `/console/`, type and bytes.
-const FILES: &[(&str, &str, &[u8])] = &[
-    ("index.html", HTML, include_bytes!("../console/index.html")),
-    ("style.css", CSS, include_bytes!("../console/style.css")),
-    ("app.js", JS, include_bytes!("../console/app.js")),
-    ("ui.js", JS, include_bytes!("../console/ui.js")),
-    (
-        "pages/overview.js",
-        JS,
-        include_bytes!("../console/pages/overview.js"),
-    ),
-    (
-        "pages/live.js",
-        JS,
-        include_bytes!("../console/pages/live.js"),
-    ),
-    (
-        "pages/calls.js",
-        JS,
-        include_bytes!("../console/pages/calls.js"),
-    ),
-    (
-        "pages/messages.js",
-        JS,
-        include_bytes!("../console/pages/messages.js"),
-    ),
-    (
-        "pages/agents.js",
-        JS,
-        include_bytes!("../console/pages/agents.js"),
-    ),
-    (
-        "pages/directory.js",
-        JS,
-        include_bytes!("../console/pages/directory.js"),
-    ),
-    (
-        "pages/people.js",
-        JS,
-        include_bytes!("../console/pages/people.js"),
-    ),
-    (
-        "pages/audit.js",
-        JS,
-        include_bytes!("../console/pages/audit.js"),
-    ),
+const FILES: &[(&str, &str, &[u8])] = files![
+    ("index.html", HTML),
+    ("style.css", CSS),
+    ("app.js", JS),
+    ("ui.js", JS),
+    ("pages/overview.js", JS),
+    ("pages/live.js", JS),
+    ("pages/calls.js", JS),
+    ("pages/messages.js", JS),
+    ("pages/appointments.js", JS),
+    ("pages/campaigns.js", JS),
+    ("pages/agents.js", JS),
+    ("pages/builds.js", JS),
+    ("pages/directory.js", JS),
+    ("pages/people.js", JS),
+    ("pages/audit.js", JS),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";

@@ -51,6 +51,10 @@ const IDLE_LOOK_AGAIN: Duration = Duration::from_secs(60);
 const MIN_SLEEP: Duration = Duration::from_millis(500);
 
 /// Input of `campaign-{id}`.
+
+/// `record_starting_status` writes the status again when the switch moved meanwhile.
+const STATUS_FOLLOWS_PAUSE_PATCH: &str = "campaign-status-follows-pause";
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignWorkflowInput {
     pub tenant_id: domain::TenantId,
@@ -185,16 +189,7 @@ impl CampaignWorkflow {
             .await?;
         let slots = plan.settings.concurrency;
         ctx.state_mut(|s| s.plan = Some(plan));
-        let paused = ctx.state(|s| s.paused);
-        Self::set_status(
-            ctx,
-            if paused {
-                CampaignStatus::Paused
-            } else {
-                CampaignStatus::Running
-            },
-        )
-        .await;
+        Self::record_starting_status(ctx).await;
         Self::describe(ctx);
 
         let feeder = Self::feed(ctx.clone());
@@ -341,6 +336,24 @@ impl CampaignWorkflow {
             )
         });
         ctx.set_current_details(text);
+    }
+
+    /// Records `running` or `paused` as the run starts. A pause or resume that arrives while
+    /// it is written (the API has already recorded its own) is written again after it, so the
+    /// stored status ends as the switch stands.
+    async fn record_starting_status(ctx: &WorkflowContext<Self>) {
+        loop {
+            let paused = ctx.state(|s| s.paused);
+            let status = if paused {
+                CampaignStatus::Paused
+            } else {
+                CampaignStatus::Running
+            };
+            Self::set_status(ctx, status).await;
+            if ctx.state(|s| s.paused) == paused || !ctx.patched(STATUS_FOLLOWS_PAUSE_PATCH) {
+                return;
+            }
+        }
     }
 
     async fn set_status(ctx: &WorkflowContext<Self>, status: CampaignStatus) {

@@ -1,12 +1,14 @@
 import { api, can, act, route } from '../app.js';
-import { h, when, table, field } from '../ui.js';
+import { h, fill, when, table, field, statusBadge } from '../ui.js';
+
+const ENGINES = ['offline', 'openai_realtime', 'gemini_live', 'cascaded', 'echo'];
 
 function agentForm(onSaved) {
   const name = h('input', { name: 'name', required: true, maxlength: 200 });
   const greeting = h('textarea', { name: 'greeting', required: true });
   const instructions = h('textarea', { name: 'instructions', required: true });
   const engine = h('select', { name: 'engine' },
-    ['offline', 'openai_realtime', 'gemini_live', 'cascaded', 'echo'].map((e) => h('option', { value: e }, e)));
+    ENGINES.map((e) => h('option', { value: e }, e)));
   const form = h('form', { class: 'stack panel', 'aria-label': 'New agent' },
     h('h2', {}, 'New agent'),
     field('Name', name), field('Greeting', greeting), field('Instructions', instructions),
@@ -22,16 +24,96 @@ function agentForm(onSaved) {
   return form;
 }
 
-export async function render(main) {
+function settings(agent) {
+  const rows = [['Greeting', agent.greeting], ['Instructions', agent.instructions],
+    ['Engine', agent.engine], ['Voice', agent.voice || 'default'], ['Language', agent.language]];
+  return h('section', { class: 'panel', 'aria-label': 'Agent settings' }, h('h2', {}, 'Settings'),
+    h('dl', {}, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+}
+
+function editForm(agent) {
+  const editable = true;
+  const input = (name, value) => h('input', { name, value: value || '', disabled: !editable });
+  const text = (name, value) => {
+    const t = h('textarea', { name, disabled: !editable });
+    t.value = value || '';
+    return t;
+  };
+  const fields = {
+    name: input('name', agent.name),
+    greeting: text('greeting', agent.greeting),
+    instructions: text('instructions', agent.instructions),
+    engine: h('select', { name: 'engine', disabled: !editable },
+      ENGINES.map((e) => h('option', { value: e, selected: e === agent.engine }, e))),
+    voice: input('voice', agent.voice),
+  };
+  const form = h('form', { class: 'stack panel', 'aria-label': 'Agent settings' },
+    h('h2', {}, 'Settings'),
+    field('Name', fields.name), field('Greeting', fields.greeting),
+    field('Instructions', fields.instructions), field('Engine', fields.engine), field('Voice', fields.voice),
+    editable ? h('button', { type: 'submit' }, 'Save') : null);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value]));
+    if (!body.voice) delete body.voice;
+    await act(() => api(`/v1/agents/${agent.id}`, { method: 'PATCH', body }), 'Agent saved');
+  });
+  return form;
+}
+
+function numbersPanel(agent, numbers) {
+  const editable = can('numbers:write');
+  const rows = numbers.data.map((n) => {
+    const mine = n.agent_id === agent.id;
+    const toggle = editable ? h('button', {
+      type: 'button', class: 'secondary',
+      onclick: () => act(() => api(`/v1/phone-numbers/${n.id}`, { method: 'PATCH', body: { agent_id: mine ? null : agent.id } }),
+        mine ? 'Number released from this agent' : 'Number assigned').then(route),
+    }, mine ? 'Unassign' : 'Assign here') : null;
+    return h('li', { class: 'row' }, h('span', {}, n.phone_number), mine ? statusBadge('active') : h('span', { class: 'muted' }, n.agent_id ? 'another agent' : 'free'), toggle);
+  });
+  return h('section', { class: 'panel', 'aria-label': 'Phone numbers' }, h('h2', {}, 'Phone numbers'),
+    rows.length ? h('ul', { id: 'agent-numbers' }, rows) : h('p', { class: 'muted' }, 'The tenant has no numbers.'));
+}
+
+function knowledgePanel(agent, entries) {
+  const own = entries.filter((k) => k.agent_id === agent.id || !k.agent_id);
+  const byCategory = new Map();
+  for (const k of own) byCategory.set(k.category, [...(byCategory.get(k.category) || []), k]);
+  return h('section', { class: 'panel', 'aria-label': 'Knowledge' }, h('h2', {}, 'Knowledge by category'),
+    byCategory.size ? [...byCategory.entries()].sort().map(([category, list]) => h('details', {},
+      h('summary', {}, `${category.replaceAll('_', ' ')} (${list.length})`),
+      h('dl', {}, list.slice(0, 20).flatMap((k) => [h('dt', {}, k.question), h('dd', {}, k.answer)]))))
+      : h('p', { class: 'muted' }, 'No knowledge yet.'));
+}
+
+async function detail(main, id) {
+  const [agent, numbers, knowledge] = await Promise.all([
+    api(`/v1/agents/${id}`),
+    can('numbers:read') ? api('/v1/phone-numbers') : Promise.resolve({ data: [] }),
+    can('knowledge:read') ? api('/v1/knowledge?limit=100') : Promise.resolve({ data: [] }),
+  ]);
+  fill(main,
+    h('p', {}, h('a', { href: '#/agents' }, '← Agents')),
+    h('h1', {}, agent.name),
+    can('agents:write') ? editForm(agent) : settings(agent), numbersPanel(agent, numbers), knowledgePanel(agent, knowledge.data));
+}
+
+export async function render(main, { args }) {
+  if (args[0]) return detail(main, args[0]);
+  return list(main);
+}
+
+async function list(main) {
   const [agents, numbers] = await Promise.all([
     api('/v1/agents'),
     can('numbers:read') ? api('/v1/phone-numbers') : Promise.resolve({ data: [] }),
   ]);
   const numbersOf = (agent) => numbers.data.filter((n) => n.agent_id === agent.id).map((n) => n.phone_number).join(', ') || '—';
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Agents'),
     table('Agents', [
-      ['Name', (a) => a.name],
+      ['Name', (a) => h('a', { href: `#/agents/${a.id}` }, a.name)],
       ['Engine', (a) => a.engine],
       ['Greeting', (a) => a.greeting, true],
       ['Numbers', numbersOf],

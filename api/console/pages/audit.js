@@ -1,9 +1,9 @@
 import { api } from '../app.js';
-import { h, when, table } from '../ui.js';
+import { h, fill, when, table } from '../ui.js';
 
 export async function render(main) {
   const page = await api('/v1/audit-log?limit=100');
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Audit log'),
     table('Audit log', [
       ['When', (e) => when(e.created_at)],

@@ -1,5 +1,5 @@
 import { api, can, act } from '../app.js';
-import { h, mask, when, exact, seconds, clock, statusBadge, table, field } from '../ui.js';
+import { h, fill, mask, when, exact, seconds, clock, statusBadge, table, field } from '../ui.js';
 
 const OUTCOMES = ['completed', 'voicemail', 'no_answer', 'busy', 'failed', 'canceled', 'max_duration_reached'];
 
@@ -30,7 +30,7 @@ async function list(main, args) {
   const params = new URLSearchParams(args[0] ? args[0].replace(/^\?/, '') : '');
   const results = h('div', { 'aria-live': 'polite' });
   const go = (next) => { location.hash = `#/calls/?${next}`; };
-  main.replaceChildren(h('h1', {}, 'Calls'), filtersForm(params, go), results);
+  fill(main, h('h1', {}, 'Calls'), filtersForm(params, go), results);
   const load = async (cursor) => {
     const query = new URLSearchParams(params);
     query.set('limit', '50');
@@ -82,7 +82,7 @@ async function detail(main, id) {
   const resolve = call.needs_attention && can('calls:write')
     ? h('button', { type: 'button', onclick: () => act(() => api(`/v1/calls/${call.id}/resolve`, { method: 'POST' }), 'Marked as resolved') }, 'Mark resolved')
     : null;
-  main.replaceChildren(
+  fill(main, 
     h('p', {}, h('a', { href: '#/calls' }, '← Calls')),
     h('h1', {}, `Call ${when(call.started_at)}`),
     h('section', { class: 'panel' },

@@ -1,5 +1,5 @@
 import { api, can, act, route } from '../app.js';
-import { h, mask, table, field, statusBadge } from '../ui.js';
+import { h, fill, mask, table, field, statusBadge } from '../ui.js';
 
 /** `{weekly: {mon: [["09:00", "17:00"]], …}}` as `mon 09:00–17:00, …`. */
 function hours(schedule) {
@@ -25,7 +25,7 @@ function departmentForm() {
 export async function render(main) {
   const [departments, employees] = await Promise.all([api('/v1/departments'), api('/v1/employees')]);
   const deptName = (id) => departments.data.find((d) => d.id === id)?.name || '—';
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Directory'),
     h('h2', {}, 'Departments'),
     table('Departments', [

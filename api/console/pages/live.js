@@ -1,11 +1,11 @@
 import { follow } from '../app.js';
-import { h, mask, when, clock, statusBadge } from '../ui.js';
+import { h, fill, mask, when, clock, statusBadge } from '../ui.js';
 
 /** The tenant's calls in progress; each card's transcript grows as the words are stored. */
 export async function render(main, { signal }) {
   const grid = h('div', { class: 'live-calls', 'aria-live': 'polite' });
   const empty = h('p', { class: 'muted', id: 'no-live-calls' }, 'No calls in progress.');
-  main.replaceChildren(h('h1', {}, 'Live calls'), empty, grid);
+  fill(main, h('h1', {}, 'Live calls'), empty, grid);
   const cards = new Map();
 
   const card = (call) => {
@@ -36,7 +36,7 @@ export async function render(main, { signal }) {
     if (name === 'ended') {
       const c = cards.get(data.id);
       if (!c) return;
-      c.status.replaceChildren(statusBadge(data.outcome || data.status), ' ended');
+      fill(c.status, statusBadge(data.outcome || data.status), ' ended');
       c.el.classList.add('ended');
       setTimeout(() => {
         c.el.remove();

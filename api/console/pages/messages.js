@@ -1,5 +1,5 @@
 import { api, can, act } from '../app.js';
-import { h, mask, when, statusBadge, table } from '../ui.js';
+import { h, fill, mask, when, statusBadge, table } from '../ui.js';
 
 const STATUSES = ['new', 'read', 'handled'];
 
@@ -15,7 +15,7 @@ export async function render(main) {
       `Message marked ${select.value}`));
     return select;
   };
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Messages'),
     table('Messages callers left', [
       ['Received', (m) => when(m.created_at)],

@@ -1,5 +1,5 @@
 import { api } from '../app.js';
-import { h, svg, seconds, table, when, statusBadge } from '../ui.js';
+import { h, fill, svg, seconds, table, when, statusBadge } from '../ui.js';
 
 function kpi(label, value) {
   return h('div', { class: 'kpi' }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
@@ -42,7 +42,7 @@ export async function render(main) {
     api('/v1/overview/outcomes'),
     api('/v1/overview/needs-attention?limit=10'),
   ]);
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Overview'),
     h('p', { class: 'muted' }, `${when(kpis.from)} – ${when(kpis.to)}`),
     h('section', { class: 'kpis', 'aria-label': 'Key figures' },

@@ -1,12 +1,12 @@
 import { api, can } from '../app.js';
-import { h, when, table, statusBadge } from '../ui.js';
+import { h, fill, when, table, statusBadge } from '../ui.js';
 
 export async function render(main) {
   const [users, keys] = await Promise.all([
     api('/v1/users'),
     can('api_keys:read') ? api('/v1/api-keys') : Promise.resolve(null),
   ]);
-  main.replaceChildren(
+  fill(main, 
     h('h1', {}, 'Users & API keys'),
     h('h2', {}, 'Users'),
     table('Users', [

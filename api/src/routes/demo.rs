@@ -66,7 +66,8 @@ pub struct DemoTenant {
     pub phone_number: Option<String>,
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes, as hex: demo passwords.
+pub fn random_hex(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut raw);
     hex::encode(raw)

@@ -14,7 +14,7 @@ use crate::{
 use axum::{
     Router,
     extract::State,
-    response::sse::{Event, KeepAlive, Sse},
+    response::sse::{Event, Sse},
     routing::get,
 };
 use chrono::{DateTime, Utc};
@@ -74,7 +74,7 @@ fn segment_event(s: &LiveSegment) -> Event {
     .id(s.id.to_string())
 }
 
-impl Follow {
+impl crate::routes::sse::Follow for Follow {
     async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -91,7 +91,9 @@ impl Follow {
             }
         }
     }
+}
 
+impl Follow {
     async fn poll(&mut self) -> Result<(), store::StoreError> {
         let now = Utc::now();
         let live = self.store.live_calls(self.tenant, MAX_CALLS).await?;
@@ -153,10 +155,5 @@ pub async fn stream(
         pending: VecDeque::new(),
         began: tokio::time::Instant::now(),
     };
-    let events =
-        futures::stream::unfold(
-            follow,
-            |mut f| async move { f.next().await.map(|e| (Ok(e), f)) },
-        );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(crate::routes::sse::stream(follow))
 }

@@ -21,6 +21,7 @@ pub mod messages;
 pub mod numbers;
 pub mod overview;
 pub mod recordings;
+pub mod sse;
 pub mod tenant;
 pub mod tenant_webhook;
 pub mod transfer;

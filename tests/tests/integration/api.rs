@@ -52,15 +52,21 @@ async fn a_tenants_api_key_sees_its_own_calls_and_gets_404_for_another_tenants_c
     );
 }
 
-#[tokio::test]
-async fn calls_are_listed_newest_first_in_pages() {
-    let app = spawn_app().await;
+/// Three inbound calls, their rows written; their SIDs, oldest first.
+async fn three_calls(app: &crate::helpers::TestApp) -> Vec<String> {
     let mut sids = Vec::new();
     for _ in 0..3 {
         let sid = app.start_inbound_call().await;
         app.wait_for_call_row(&sid).await;
         sids.push(sid);
     }
+    sids
+}
+
+#[tokio::test]
+async fn calls_are_listed_newest_first_in_pages() {
+    let app = spawn_app().await;
+    let sids = three_calls(&app).await;
 
     let first: serde_json::Value = app
         .get_api("/v1/calls?limit=2", &app.api_key)
@@ -89,12 +95,7 @@ async fn calls_are_listed_newest_first_in_pages() {
 #[tokio::test]
 async fn calls_are_filtered_by_day_direction_outcome_and_number_and_bad_filters_are_named() {
     let app = spawn_app().await;
-    let mut sids = Vec::new();
-    for _ in 0..3 {
-        let sid = app.start_inbound_call().await;
-        app.wait_for_call_row(&sid).await;
-        sids.push(sid);
-    }
+    let sids = three_calls(&app).await;
     app.complete_call(&sids[0], 7).await;
     app.call_result(&sids[0]).await;
     let count = |query: String| {

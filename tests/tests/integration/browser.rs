@@ -173,7 +173,8 @@ impl Browser {
             }
             assert!(
                 Instant::now() < deadline,
-                "nothing matched `{css}` within {within:?}; the page says: {}",
+                "nothing matched `{css}` within {within:?} at {}; the page says: {}",
+                self.run("return location.href;", json!([])).await,
                 self.page_text().await
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -212,6 +213,64 @@ impl Browser {
     pub async fn type_into(&self, element: &str, text: &str) {
         self.post(&format!("/element/{element}/value"), json!({"text": text}))
             .await;
+    }
+
+    /// Resizes the window (a phone is 390 × 844).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
+    /// Clicks the button whose text is `label`, waiting up to `within` for it.
+    pub async fn click_button(&self, label: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let clicked = self
+                .run(
+                    "const b = [...document.querySelectorAll('button')] \
+                       .find((b) => b.textContent.trim() === arguments[0] && !b.disabled); \
+                     if (b) { b.click(); return true; } return false;",
+                    json!([label]),
+                )
+                .await;
+            if clicked == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{label}` button within {within:?}; the page says: {}",
+                self.page_text().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the first element matching `css` ("" when there is none).
+    pub async fn text_of(&self, css: &str) -> String {
+        self.run(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+            json!([css]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Waits until the first element matching `css` has a text containing `needle`.
+    pub async fn wait_for_text_in(&self, css: &str, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let text = self.text_of(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` did not come to say `{needle}` within {within:?}: it says `{text}`"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Writes a PNG of the window to the run's screenshot directory; returns its path.

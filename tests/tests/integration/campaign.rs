@@ -116,7 +116,7 @@ impl Kind {
         }
     }
 
-    fn phone(self) -> PersonScript {
+    pub(crate) fn phone(self) -> PersonScript {
         match self {
             Kind::Booker => person("Yes. Tuesday at ten works for me."),
             Kind::Stopper => person("Please don't call me again."),
@@ -137,10 +137,10 @@ fn number(i: usize) -> String {
 }
 
 pub(crate) struct Recipient {
-    name: String,
-    phone: String,
-    zone: Tz,
-    kind: Kind,
+    pub(crate) name: String,
+    pub(crate) phone: String,
+    pub(crate) zone: Tz,
+    pub(crate) kind: Kind,
 }
 
 pub(crate) fn recipients(kinds: &[(Kind, usize)], zone: Tz, first: usize) -> Vec<Recipient> {

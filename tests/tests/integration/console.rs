@@ -166,7 +166,7 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
     browser
         .run(
             "const s = arguments[0]; s.value = 'handled'; s.dispatchEvent(new Event('change'));",
-            json!([{"element-6066-11e4-a52e-4f735466cecf": select}]),
+            json!([{ELEMENT: select}]),
         )
         .await;
     browser.wait_for_text("Message marked handled", PAGE).await;
@@ -218,4 +218,238 @@ async fn a_viewer_sees_no_edit_controls_and_the_api_refuses_them_and_nothing_nee
         .await;
     assert_eq!(refused[0], 403, "{refused}");
     assert_eq!(refused[1]["permission"], "agents:write", "{refused}");
+
+    // The calls page with 10,000 calls in the database: time to the first rows on screen,
+    // from a cold load and with a filter on the number (figures, not asserted).
+    seed_calls(&app, 10_000).await;
+    for (what, page) in [("cold", "calls"), ("filtered", "calls/?number=0142")] {
+        open(&browser, &app, "overview").await;
+        browser.wait_for_text("Answer rate", PAGE).await;
+        browser.goto(&format!("{}/#/{page}", app.address)).await;
+        browser.run("location.reload();", json!([])).await;
+        let ms = browser
+            .run_async(
+                "const done = arguments[arguments.length - 1]; \
+                 (function check() { \
+                   if (document.querySelector('main table tbody tr')) done(Math.round(performance.now())); \
+                   else requestAnimationFrame(check); })();",
+                json!([]),
+            )
+            .await;
+        println!("calls page with 10,000 calls ({what}): first rows after {ms} ms");
+    }
+    browser.screenshot("calls-10000").await;
 }
+
+/// `n` finished calls of the app's tenant, written in batches straight to the database.
+async fn seed_calls(app: &TestApp, n: usize) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use store::entities::calls;
+    let now = chrono::Utc::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1_000) {
+        let rows = chunk.iter().map(|&i| calls::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            tenant_id: Set(app.tenant.as_uuid()),
+            agent_id: Set(None),
+            call_sid: Set(format!("CA{:032x}", i as u128 + (1 << 100))),
+            direction: Set(if i % 3 == 0 { "outbound" } else { "inbound" }.into()),
+            from_number: Set(format!("+1415555{:04}", i % 10_000)),
+            to_number: Set("+15005550006".into()),
+            status: Set("completed".into()),
+            outcome: Set(Some("completed".into())),
+            started_at: Set(now - chrono::Duration::seconds(i as i64 * 60)),
+            answered_at: Set(None),
+            ended_at: Set(Some(now - chrono::Duration::seconds(i as i64 * 60 - 45))),
+            duration_secs: Set(Some(45)),
+            answered_by: Set(None),
+            workflow_id: Set(format!("call-seeded-{i}")),
+            transfer_result: Set(None),
+            analysis: Set(None),
+            outcome_class: Set(None),
+            needs_attention: Set(false),
+            resolved_at: Set(None),
+            resolved_by: Set(None),
+            campaign_id: Set(None),
+            external_id: Set(None),
+            source: Set("twilio".into()),
+        });
+        let txn = app.store.scoped(app.tenant).await.unwrap();
+        calls::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_manager_creates_a_campaign_uploads_a_list_with_bad_rows_and_runs_it_from_the_page() {
+    use crate::campaign::{
+        Kind, api, declining_model, open_zone, realtime_campaign_app, recipients,
+    };
+    let _cpu = crate::helpers::sharing_the_cpu().await;
+    let fake = FakeOpenAiRealtime::start_keyed(Vec::new(), Some(declining_model())).await;
+    let app = realtime_campaign_app(&fake, sim::FaultConfig::default()).await;
+    api(
+        &app,
+        Method::POST,
+        "/v1/scripts",
+        Some(
+            json!({"name": "Service reminder", "goal": "Book a service visit",
+            "opening": "Hi {name}, this is Acme Dental about your service."}),
+        ),
+    )
+    .await;
+    user(&app, Role::Manager, "mia@example.com").await;
+    let zone = open_zone(chrono::Duration::minutes(10));
+    let people = recipients(&[(Kind::Decliner, 4)], zone, 0);
+    let mut csv = String::from("Name,Phone,Time Zone\n");
+    for p in &people {
+        csv.push_str(&format!("{},{},{}\n", p.name, p.phone, p.zone.name()));
+        app.sim
+            .as_ref()
+            .unwrap()
+            .register_phone(&p.phone, p.kind.phone());
+    }
+    // Lines 6, 7 and 8: not a number, the first person again, no phone at all.
+    csv.push_str("Nobody Real,12345,America/New_York\n");
+    csv.push_str(&format!(
+        "{},{},{}\n",
+        people[0].name,
+        people[0].phone,
+        zone.name()
+    ));
+    csv.push_str("No Phone,,America/New_York\n");
+    let file = crate::browser::screenshot_dir().join("targets.csv");
+    std::fs::write(&file, csv).unwrap();
+
+    let browser = Browser::start(&[]).await;
+    sign_in(&browser, &app, "mia@example.com").await;
+    open(&browser, &app, "campaigns").await;
+    let name = browser.wait_for("form input[name=name]", PAGE).await;
+    browser.type_into(&name, "Service reminders").await;
+    browser
+        .run(
+            "const s = document.querySelector('select[name=script_id]'); s.selectedIndex = 1;",
+            json!([]),
+        )
+        .await;
+    browser.click_button("Create campaign", PAGE).await;
+    let upload = browser.wait_for("input[type=file]", PAGE).await;
+    browser.type_into(&upload, file.to_str().unwrap()).await;
+    browser.click_button("Upload", PAGE).await;
+    browser
+        .wait_for_text_in(
+            "#upload-summary",
+            "4 rows accepted (4 new), 3 rejected",
+            PAGE,
+        )
+        .await;
+    let rejected = browser.text_of("main table").await;
+    for line in ["6", "7", "8"] {
+        assert!(
+            rejected.lines().any(|l| l.starts_with(line)),
+            "line {line} is listed: {rejected}"
+        );
+    }
+    assert!(rejected.contains("duplicate"), "{rejected}");
+    browser.screenshot("campaign-upload").await;
+
+    browser.click_button("Start", PAGE).await;
+    browser
+        .wait_for_text_in("#campaign-status", "running", PAGE)
+        .await;
+    browser.click_button("Pause", PAGE).await;
+    browser
+        .wait_for_text_in("#campaign-status", "paused", PAGE)
+        .await;
+    browser.screenshot("campaign-paused").await;
+    browser.click_button("Resume", PAGE).await;
+    // The progress updates on the page as the four people are called, to the end.
+    browser
+        .wait_for_text_in("#campaign-status", "completed", Duration::from_secs(120))
+        .await;
+    let progress = browser.text_of("#campaign-progress").await;
+    assert!(progress.contains('4'), "four targets are done: {progress}");
+    browser.screenshot("campaign-completed").await;
+}
+
+#[tokio::test]
+async fn an_admin_builds_an_agent_from_a_website_on_the_page_and_sees_its_number() {
+    let site = testkit::website::FixtureSite::start().await;
+    let app = spawn_app_with(AppOptions {
+        sim: Some(sim::FaultConfig::default()),
+        rules_dialog: true,
+        ..AppOptions::default()
+    })
+    .await;
+    user(&app, Role::Admin, "ada@example.com").await;
+    let browser = Browser::start(&[]).await;
+    sign_in(&browser, &app, "ada@example.com").await;
+    open(&browser, &app, "builds").await;
+    let url = browser.wait_for("input[name=url]", PAGE).await;
+    browser.type_into(&url, &site.url()).await;
+    let area = browser.wait_for("input[name=area_code]", PAGE).await;
+    browser.type_into(&area, "415").await;
+    browser.click_button("Build the agent", PAGE).await;
+    browser
+        .wait_for("#build-steps li[data-step=crawl]", PAGE)
+        .await;
+    let number = browser
+        .wait_for_text_in("#build-number", "+1415", Duration::from_secs(120))
+        .await;
+    for step in ["crawl", "extract", "generate", "provision", "deploy"] {
+        let phase = browser
+            .run(
+                "return document.querySelector(`#build-steps li[data-step=${arguments[0]}]`)?.dataset.phase;",
+                json!([step]),
+            )
+            .await;
+        assert_eq!(phase, "finished", "{step} finished: {number}");
+    }
+    browser.screenshot("agent-build").await;
+
+    // The new agent's page: its number, its knowledge by category, and its settings to edit.
+    let agents = crate::campaign::api(&app, Method::GET, "/v1/agents", None).await;
+    let built = agents["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] != "Receptionist")
+        .expect("the built agent")
+        .clone();
+    let id = built["id"].as_str().unwrap();
+    open(&browser, &app, &format!("agents/{id}")).await;
+    let phone = number.trim_start_matches("Call your new agent on ").trim();
+    browser
+        .wait_for_text_in("#agent-numbers", phone, PAGE)
+        .await;
+    browser.wait_for_text("pricing billing", PAGE).await;
+    let greeting = browser.wait_for("textarea[name=greeting]", PAGE).await;
+    browser
+        .run("arguments[0].value = '';", json!([{ELEMENT: greeting}]))
+        .await;
+    browser
+        .type_into(&greeting, "Thanks for calling Bayside, Sam speaking.")
+        .await;
+    browser.click_button("Save", PAGE).await;
+    browser.wait_for_text("Agent saved", PAGE).await;
+    let saved = crate::campaign::api(&app, Method::GET, &format!("/v1/agents/{id}"), None).await;
+    assert_eq!(
+        saved["greeting"],
+        "Thanks for calling Bayside, Sam speaking."
+    );
+    browser.screenshot("agent").await;
+
+    // On a phone-sized screen the pages sit behind the Menu button.
+    browser.resize(390, 844).await;
+    open(&browser, &app, "calls").await;
+    browser.wait_for("main h1", PAGE).await;
+    let nav_shown = "return getComputedStyle(document.getElementById('nav')).display !== 'none';";
+    assert_eq!(browser.run(nav_shown, json!([])).await, false);
+    browser.click_button("Menu", PAGE).await;
+    assert_eq!(browser.run(nav_shown, json!([])).await, true);
+    browser.screenshot("phone-menu").await;
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";

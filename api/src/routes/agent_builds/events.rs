@@ -13,7 +13,7 @@ use crate::{
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
-    response::sse::{Event, KeepAlive, Sse},
+    response::sse::{Event, Sse},
 };
 use domain::{TenantId, site::BuildState};
 use futures::Stream;
@@ -50,7 +50,7 @@ struct Follow {
     began: tokio::time::Instant,
 }
 
-impl Follow {
+impl crate::routes::sse::Follow for Follow {
     /// The next event to send; `None` once the build has ended and everything was sent.
     async fn next(&mut self) -> Option<Event> {
         loop {
@@ -119,10 +119,5 @@ pub async fn stream(
         ended: false,
         began: tokio::time::Instant::now(),
     };
-    let events =
-        futures::stream::unfold(
-            follow,
-            |mut f| async move { f.next().await.map(|e| (Ok(e), f)) },
-        );
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(crate::routes::sse::stream(follow))
 }
