@@ -47,6 +47,7 @@ use utoipa_swagger_ui::SwaggerUi;
         routes::calls::place_call,
         routes::calls::get_call,
         routes::recordings::get_recording,
+        routes::recordings::play_recording,
         routes::live_calls::stream,
         routes::messages::list_messages,
         routes::codec::decode,

@@ -185,26 +185,4 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
-
-    /// Moves the tenant's recording `id` back in time: how tests age a recording past the
-    /// retention without waiting days.
-    pub async fn backdate_recording(
-        &self,
-        tenant: TenantId,
-        id: Uuid,
-        created_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let txn = self.scoped(tenant).await?;
-        recordings::Entity::update_many()
-            .col_expr(
-                recordings::Column::CreatedAt,
-                sea_orm::sea_query::Expr::value(created_at),
-            )
-            .filter(recordings::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(recordings::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(())
-    }
 }

@@ -384,7 +384,7 @@ pub async fn get_call(
         .store
         .call_recording(auth.tenant, call.id)
         .await?
-        .map(|r| super::recordings::RecordingView::new(call.id, &r));
+        .map(|r| super::recordings::RecordingView::new(&state, auth.tenant, call.id, &r));
     let history_url = format!("{}{}", state.config.history_url, call.workflow_id);
     Ok(Json(CallDetail {
         history_url,

@@ -22,8 +22,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/calls/{id}/recording", get(get_recording))
+    Router::new()
+        .route("/v1/calls/{id}/recording", get(get_recording))
+        .route("/v1/recordings/{token}", get(play_recording))
 }
+
+/// How long a player link works.
+const PLAYER_LINK_SECS: i64 = 3600;
 
 /// A call's recording, as the call page shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,11 +39,17 @@ pub struct RecordingView {
     pub bytes: u64,
     /// 2: the caller on the left, the agent on the right.
     pub channels: u8,
+    /// The same file for an `<audio>` element, which cannot send a bearer token: a link that
+    /// opens this recording only, for an hour, with byte ranges.
+    pub player_url: String,
 }
 
 impl RecordingView {
-    pub fn new(call_id: Uuid, recording: &RecordingRecord) -> Self {
+    pub fn new(state: &AppState, tenant: domain::TenantId, call_id: Uuid, recording: &RecordingRecord) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        let token = state.config.auth.jwt.sign_link(tenant, call_id, PLAYER_LINK_SECS, now);
         Self {
+            player_url: format!("/v1/recordings/{token}"),
             url: format!("/v1/calls/{call_id}/recording"),
             duration_ms: recording.duration_ms,
             bytes: recording.bytes,
@@ -103,9 +114,42 @@ pub async fn get_recording(
         return Err(ApiError::NotFound("call"));
     };
     let call = call.ok_or(ApiError::NotFound("call"))?;
+    serve(&state, auth.tenant, call.id, &headers).await
+}
+
+/// The recording a player link opens (`player_url` of a call), by byte range. The link is
+/// its own credential: signed by the API, for one call's recording, for an hour.
+#[utoipa::path(get, path = "/v1/recordings/{token}", tag = "calls",
+    params(("token" = String, Path, description = "From a call's `recording.player_url`"),
+           ("Range" = Option<String>, Header, description = "`bytes=a-b`, `bytes=a-` or `bytes=-n`")),
+    responses((status = 200, description = "The whole recording", content_type = "audio/ogg"),
+              (status = 206, description = "The requested bytes", content_type = "audio/ogg"),
+              (status = 404, description = "No such link (or it expired), or no recording", body = crate::error::Problem),
+              (status = 416, description = "The range selects nothing", body = crate::error::Problem)))]
+pub async fn play_recording(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (tenant, call_id) = state
+        .config
+        .auth
+        .jwt
+        .verify_link(&token)
+        .ok_or(ApiError::NotFound("recording"))?;
+    serve(&state, tenant, call_id, &headers).await
+}
+
+/// The recording of `call_id`, whole or the range `headers` ask for.
+async fn serve(
+    state: &AppState,
+    tenant: domain::TenantId,
+    call_id: Uuid,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let recording = state
         .store
-        .call_recording(auth.tenant, call.id)
+        .call_recording(tenant, call_id)
         .await?
         .ok_or(ApiError::NotFound("recording"))?;
     let size = recording.bytes;
