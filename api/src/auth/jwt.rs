@@ -199,7 +199,11 @@ mod tests {
         assert_eq!(keys.verify_link(&link), Some((tenant, id)));
         assert_eq!(keys.verify(&link), None, "not an access token");
         let access = keys.sign(tenant, Uuid::now_v7(), Role::Owner, now());
-        assert_eq!(keys.verify_link(&access), None, "an access token is no link");
+        assert_eq!(
+            keys.verify_link(&access),
+            None,
+            "an access token is no link"
+        );
         let expired = keys.sign_link(tenant, id, 10, now() - 3600);
         assert_eq!(keys.verify_link(&expired), None);
     }

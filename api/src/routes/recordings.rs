@@ -45,9 +45,18 @@ pub struct RecordingView {
 }
 
 impl RecordingView {
-    pub fn new(state: &AppState, tenant: domain::TenantId, call_id: Uuid, recording: &RecordingRecord) -> Self {
+    pub fn new(
+        state: &AppState,
+        tenant: domain::TenantId,
+        call_id: Uuid,
+        recording: &RecordingRecord,
+    ) -> Self {
         let now = chrono::Utc::now().timestamp();
-        let token = state.config.auth.jwt.sign_link(tenant, call_id, PLAYER_LINK_SECS, now);
+        let token = state
+            .config
+            .auth
+            .jwt
+            .sign_link(tenant, call_id, PLAYER_LINK_SECS, now);
         Self {
             player_url: format!("/v1/recordings/{token}"),
             url: format!("/v1/calls/{call_id}/recording"),

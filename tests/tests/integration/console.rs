@@ -170,8 +170,13 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
             json!([{ ELEMENT: audio }]),
         )
         .await;
-    let duration = seeked[0].as_f64().unwrap_or_else(|| panic!("the player failed: {seeked}"));
-    assert!(duration > 3.0, "the recording is the call's length: {seeked}");
+    let duration = seeked[0]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the player failed: {seeked}"));
+    assert!(
+        duration > 3.0,
+        "the recording is the call's length: {seeked}"
+    );
     assert!(seeked[1].as_f64().unwrap() > 1.0, "it seeked: {seeked}");
     browser.screenshot("call").await;
 

@@ -59,7 +59,12 @@ async fn place_call(app: &TestApp) -> Value {
     }
 }
 
-async fn get_bytes(app: &TestApp, path: &str, key: Option<&str>, range: Option<&str>) -> reqwest::Response {
+async fn get_bytes(
+    app: &TestApp,
+    path: &str,
+    key: Option<&str>,
+    range: Option<&str>,
+) -> reqwest::Response {
     let mut request = app.http.get(format!("{}{path}", app.address));
     if let Some(key) = key {
         request = request.bearer_auth(key);
@@ -97,7 +102,12 @@ fn ogg_packets(file: &[u8]) -> Vec<(i64, Vec<Vec<u8>>)> {
 
 /// Root mean square of one channel of interleaved stereo.
 fn rms(stereo: &[i16], channel: usize) -> f64 {
-    let samples: Vec<f64> = stereo.iter().skip(channel).step_by(2).map(|&s| f64::from(s)).collect();
+    let samples: Vec<f64> = stereo
+        .iter()
+        .skip(channel)
+        .step_by(2)
+        .map(|&s| f64::from(s))
+        .collect();
     (samples.iter().map(|s| s * s).sum::<f64>() / samples.len().max(1) as f64).sqrt()
 }
 
@@ -154,23 +164,52 @@ async fn a_call_is_recorded_as_stereo_ogg_opus_and_served_by_byte_range_to_its_t
             pcm.extend_from_slice(&frame[..2 * n]);
         }
     }
-    assert!(rms(&pcm, 0) > 100.0, "the caller's channel has speech: {}", rms(&pcm, 0));
-    assert!(rms(&pcm, 1) > 100.0, "the agent's channel has speech: {}", rms(&pcm, 1));
+    assert!(
+        rms(&pcm, 0) > 100.0,
+        "the caller's channel has speech: {}",
+        rms(&pcm, 0)
+    );
+    assert!(
+        rms(&pcm, 1) > 100.0,
+        "the agent's channel has speech: {}",
+        rms(&pcm, 1)
+    );
 
     // Byte ranges, as a player seeking asks for them.
     let part = get_bytes(&app, url, Some(&app.api_key), Some("bytes=100-199")).await;
     assert_eq!(part.status(), 206);
-    assert_eq!(part.headers()["content-range"], format!("bytes 100-199/{size}").as_str());
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 100-199/{size}").as_str()
+    );
     assert_eq!(part.bytes().await.unwrap().as_ref(), &file[100..200]);
     let tail = get_bytes(&app, url, Some(&app.api_key), Some("bytes=-10")).await;
     assert_eq!(tail.status(), 206);
-    assert_eq!(tail.bytes().await.unwrap().as_ref(), &file[file.len() - 10..]);
-    let open = get_bytes(&app, url, Some(&app.api_key), Some(&format!("bytes={}-", size - 5))).await;
+    assert_eq!(
+        tail.bytes().await.unwrap().as_ref(),
+        &file[file.len() - 10..]
+    );
+    let open = get_bytes(
+        &app,
+        url,
+        Some(&app.api_key),
+        Some(&format!("bytes={}-", size - 5)),
+    )
+    .await;
     assert_eq!(open.status(), 206);
     assert_eq!(open.bytes().await.unwrap().len(), 5);
-    let beyond = get_bytes(&app, url, Some(&app.api_key), Some(&format!("bytes={size}-"))).await;
+    let beyond = get_bytes(
+        &app,
+        url,
+        Some(&app.api_key),
+        Some(&format!("bytes={size}-")),
+    )
+    .await;
     assert_eq!(beyond.status(), 416);
-    assert_eq!(beyond.headers()["content-range"], format!("bytes */{size}").as_str());
+    assert_eq!(
+        beyond.headers()["content-range"],
+        format!("bytes */{size}").as_str()
+    );
 
     // Nobody else: no key is 401, another tenant's key 404.
     assert_eq!(get_bytes(&app, url, None, None).await.status(), 401);
@@ -182,7 +221,10 @@ async fn a_call_is_recorded_as_stereo_ogg_opus_and_served_by_byte_range_to_its_t
         .unwrap()
         .secret
         .into_inner();
-    assert_eq!(get_bytes(&app, url, Some(&other_key), None).await.status(), 404);
+    assert_eq!(
+        get_bytes(&app, url, Some(&other_key), None).await.status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -217,7 +259,10 @@ async fn an_agent_that_does_not_record_keeps_no_recording() {
 async fn the_purge_deletes_what_the_tenants_retention_no_longer_covers() {
     let app = spawn_app_with(simulated()).await;
     let detail = place_call(&app).await;
-    let url = detail["recording"]["url"].as_str().expect("recorded").to_owned();
+    let url = detail["recording"]["url"]
+        .as_str()
+        .expect("recorded")
+        .to_owned();
     let retention = |days: Option<u32>| {
         let app = &app;
         async move {
@@ -234,16 +279,27 @@ async fn the_purge_deletes_what_the_tenants_retention_no_longer_covers() {
     };
     let objects = app.settings.recordings.open().unwrap();
     let in_two_days = chrono::Utc::now() + chrono::Duration::days(2);
-    let purge = || activities::recordings::purge_expired_recordings(&app.store, &objects, in_two_days);
+    let purge =
+        || activities::recordings::purge_expired_recordings(&app.store, &objects, in_two_days);
 
     // Two days on: kept forever, then for three days, then for one.
     retention(None).await;
     assert_eq!(purge().await.unwrap(), 0);
     retention(Some(3)).await;
     assert_eq!(purge().await.unwrap(), 0);
-    assert_eq!(get_bytes(&app, &url, Some(&app.api_key), None).await.status(), 200);
+    assert_eq!(
+        get_bytes(&app, &url, Some(&app.api_key), None)
+            .await
+            .status(),
+        200
+    );
     retention(Some(1)).await;
     assert_eq!(purge().await.unwrap(), 1);
-    assert_eq!(get_bytes(&app, &url, Some(&app.api_key), None).await.status(), 404);
+    assert_eq!(
+        get_bytes(&app, &url, Some(&app.api_key), None)
+            .await
+            .status(),
+        404
+    );
     assert_eq!(purge().await.unwrap(), 0, "a second purge finds nothing");
 }
