@@ -86,6 +86,54 @@ mod tests {
         }
     }
 
+    /// The console's text colours (its `:root` variables) against the backgrounds they are
+    /// used on meet WCAG AA: a contrast ratio of at least 4.5:1.
+    #[test]
+    fn text_colours_meet_wcag_aa_contrast() {
+        let css =
+            std::str::from_utf8(FILES.iter().find(|f| f.0 == "style.css").unwrap().2).unwrap();
+        let var = |name: &str| {
+            let at = css
+                .find(&format!("--{name}:"))
+                .unwrap_or_else(|| panic!("--{name}"));
+            let value = css[at..].split(':').nth(1).unwrap();
+            value.trim().split(';').next().unwrap().trim().to_owned()
+        };
+        let (bg, panel, ink, muted) = (var("bg"), var("panel"), var("ink"), var("muted"));
+        let (accent, accent_ink, danger) = (var("accent"), var("accent-ink"), var("danger"));
+        let pairs = [
+            (&ink, &bg),
+            (&ink, &panel),
+            (&muted, &bg),
+            (&muted, &panel),
+            (&accent, &panel),
+            (&accent_ink, &accent),
+            (&danger, &bg),
+            (&accent_ink, &danger),
+        ];
+        for (fg, back) in pairs {
+            let ratio = contrast(fg, back);
+            assert!(ratio >= 4.5, "{fg} on {back}: {ratio:.2}:1");
+        }
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let luminance = |hex: &str| {
+            let channel = |i: usize| {
+                let c =
+                    f64::from(u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap()) / 255.0;
+                if c <= 0.039_28 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
     fn resolve(base: &str, target: &str) -> String {
         let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty()).collect();
         for part in target.split('/') {

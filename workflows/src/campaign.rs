@@ -50,11 +50,10 @@ const IDLE_LOOK_AGAIN: Duration = Duration::from_secs(60);
 /// The shortest sleep of the feeder, so a due time in the past cannot spin it.
 const MIN_SLEEP: Duration = Duration::from_millis(500);
 
-/// Input of `campaign-{id}`.
-
 /// `record_starting_status` writes the status again when the switch moved meanwhile.
 const STATUS_FOLLOWS_PAUSE_PATCH: &str = "campaign-status-follows-pause";
 
+/// Input of `campaign-{id}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignWorkflowInput {
     pub tenant_id: domain::TenantId,
