@@ -261,7 +261,7 @@ async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
         settings: agent.engine_settings.clone(),
         tools,
     };
-    let record = agent.record_calls.then(|| RecordingTarget {
+    let record = agent.record_calls.then_some(RecordingTarget {
         tenant: session.tenant_id,
         call_sid,
     });

@@ -98,7 +98,7 @@ impl OggOpusWriter {
         let granule = u64::from(self.pre_skip) + self.packets * FRAME_GRANULES;
         let end = if last {
             PacketWriteEndInfo::EndStream
-        } else if self.packets % PACKETS_PER_PAGE == 0 {
+        } else if self.packets.is_multiple_of(PACKETS_PER_PAGE) {
             PacketWriteEndInfo::EndPage
         } else {
             PacketWriteEndInfo::NormalPacket
