@@ -4,6 +4,10 @@
 # bench-dsp, e.g. `scripts/bench-dsp.sh --frames 10000`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+# libopus (the recordings' encoder, in `voice`) is built from source with CMake.
+ensure_apt cmake
 
 if [ ! -x .venv-bench/bin/python ]; then
     python3 -m venv .venv-bench

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$SWITCHBOARD_ROOT"
 ensure_rust
-ensure_apt postgresql redis-server
+ensure_apt cmake postgresql redis-server
 
 THROWAWAY_DIR="$(mktemp -d /tmp/switchboard-bench.XXXXXX)"
 trap stop_started EXIT

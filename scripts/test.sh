@@ -9,7 +9,7 @@ source "$(dirname "$0")/stt.sh"
 cd "$SWITCHBOARD_ROOT"
 
 ensure_rust
-ensure_apt protobuf-compiler postgresql redis-server flite chromium chromium-driver
+ensure_apt protobuf-compiler cmake postgresql redis-server flite chromium chromium-driver
 ensure_temporal_cli
 ensure_offline_stt
 

@@ -141,6 +141,7 @@ pub fn api_state_with_engines(
         twilio: twilio_client(settings)?,
         limiter: Arc::new(rate_limiter(settings)?),
         codec: payload_codec(settings)?,
+        recordings: settings.recordings.open()?,
     })
 }
 

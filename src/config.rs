@@ -53,6 +53,46 @@ pub struct Settings {
     pub rate_limits: api::rate_limit::RateLimits,
     /// `SMTP_URL` and `SMTP_FROM`: where message emails go out. Unset: email is skipped.
     pub smtp: Option<activities::SmtpConfig>,
+    /// Where call recordings are stored.
+    pub recordings: RecordingsStorage,
+}
+
+/// `RECORDINGS_S3_BUCKET` set: that bucket (`RECORDINGS_S3_ENDPOINT` for a store other than
+/// AWS, `RECORDINGS_S3_REGION`, `RECORDINGS_S3_ACCESS_KEY_ID` and
+/// `RECORDINGS_S3_SECRET_ACCESS_KEY`, or the environment's own AWS credentials); otherwise
+/// files under `RECORDINGS_DIR` (default `$SWITCHBOARD_DATA_DIR/recordings`).
+#[derive(Debug, Clone)]
+pub enum RecordingsStorage {
+    Local(PathBuf),
+    S3(store::S3Settings),
+}
+
+impl RecordingsStorage {
+    fn from_env(data_dir: &std::path::Path) -> Self {
+        match var("RECORDINGS_S3_BUCKET") {
+            Some(bucket) => Self::S3(store::S3Settings {
+                bucket,
+                endpoint: var("RECORDINGS_S3_ENDPOINT"),
+                region: var_or("RECORDINGS_S3_REGION", "us-east-1"),
+                access_key_id: var("RECORDINGS_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("RECORDINGS_S3_SECRET_ACCESS_KEY").map(Secret::new),
+            }),
+            None => Self::Local(
+                var("RECORDINGS_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| data_dir.join("recordings")),
+            ),
+        }
+    }
+
+    /// The object store these settings name.
+    pub fn open(&self) -> Result<store::RecordingObjects> {
+        Ok(match self {
+            Self::Local(dir) => store::RecordingObjects::local(dir)
+                .with_context(|| format!("recordings directory {}", dir.display()))?,
+            Self::S3(s3) => store::RecordingObjects::s3(s3).context("RECORDINGS_S3_BUCKET")?,
+        })
+    }
 }
 
 /// Whether and with which keys payloads stored in Temporal are encrypted.
@@ -220,6 +260,7 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {e}"))?,
             rate_limits: rate_limits_from_env()?,
             smtp: smtp_from_env()?,
+            recordings: RecordingsStorage::from_env(&data_dir),
             data_dir,
         })
     }

@@ -195,6 +195,7 @@ async fn seed_demo_tenant(
                 engine_settings: serde_json::json!({}),
                 max_call_duration_secs: None,
                 language: None,
+                record_calls: None,
             },
         )
         .await?;

@@ -9,6 +9,7 @@
 //! - [`transfer`]: the activities of `TransferWorkflow` (hold, ring, return the caller).
 //! - [`message`]: the activities of `MessageDeliveryWorkflow` (plan, SMS, email, webhook).
 //! - [`notify`]: `start_message_delivery`, for other workflows and the API.
+//! - [`recordings`]: the purge of call recordings past their tenant's retention.
 //! - [`events`]: `emit_call_analyzed`, and the activities of `EventDeliveryWorkflow` (POST a
 //!   signed event to the tenant's webhook, record each attempt).
 //! - [`sms`]: sending an SMS at most once (the follow-up SMS and the message SMS).
@@ -33,6 +34,7 @@ pub mod events;
 pub mod llm;
 pub mod message;
 pub mod notify;
+pub mod recordings;
 pub mod sms;
 pub mod transfer;
 pub mod webhook;

@@ -32,6 +32,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("not ready: {0}")]
     NotReady(String),
+    /// A `Range` that selects nothing of a resource of `size` bytes.
+    #[error("the range selects nothing of the {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
     /// A provider we depend on (Twilio) refused or failed the request.
     #[error("{service}: {detail}")]
     Upstream {
@@ -93,6 +96,11 @@ impl ApiError {
             ),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready"),
+            Self::RangeNotSatisfiable { .. } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range-not-satisfiable",
+                "Range not satisfiable",
+            ),
             Self::Upstream { .. } => (StatusCode::BAD_GATEWAY, "upstream", "Upstream failure"),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,6 +152,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(1)));
+        }
+        if let Self::RangeNotSatisfiable { size } = &self
+            && let Ok(value) = header::HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -16,6 +16,8 @@
 //! - [`metrics`]: Prometheus metrics and the middleware timing every webhook answer.
 //! - [`openapi`]: the OpenAPI document (`/openapi.json`) and interactive docs (`/docs`).
 //! - [`rate_limit`]: per-tenant token buckets (Redis or in-process), checked by `Authorized`.
+//! - [`recording`]: saving a call's recording (object, then row) when its stream ends;
+//!   `routes::recordings` serves it.
 //! - [`hardening`]: body limits, CORS and security headers on every route.
 //!
 //! [`router`] builds the whole app so tests can drive it; [`serve`] runs it on a listener the
@@ -31,6 +33,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
+pub mod recording;
 pub mod routes;
 pub mod state;
 pub mod twilio_media;
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::tenant::router())
         .merge(routes::admin::router())
         .merge(routes::calls::router())
+        .merge(routes::recordings::router())
         .merge(routes::live_calls::router())
         .merge(routes::messages::router())
         .merge(routes::tenant_webhook::router())

@@ -46,6 +46,8 @@ use utoipa_swagger_ui::SwaggerUi;
         routes::calls::list_calls,
         routes::calls::place_call,
         routes::calls::get_call,
+        routes::recordings::get_recording,
+        routes::recordings::play_recording,
         routes::live_calls::stream,
         routes::messages::list_messages,
         routes::codec::decode,

@@ -72,4 +72,6 @@ pub struct AppState {
     /// The payload codec behind `/codec/*` (the one the Temporal client uses); `None` when
     /// `PAYLOAD_CODEC_KEYS=off`.
     pub codec: Option<codec::PayloadCrypto>,
+    /// Where call recordings' Ogg/Opus bytes are stored.
+    pub recordings: store::RecordingObjects,
 }

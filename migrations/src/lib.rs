@@ -23,6 +23,8 @@
 //!   webhook (`call.analyzed`), one row per event.
 //! - [`m20261205_000013_agent_builds`]: agent builds from a website, their step events, the
 //!   pages their crawls fetched; the agent and source page of a knowledge entry.
+//! - [`m20261205_000015_recordings`]: call recordings, agents' `record_calls`, tenants'
+//!   recording retention.
 //! - [`m20261205_000014_live_transcript`]: the segments of calls in progress, for the console's
 //!   live page.
 //!
@@ -45,6 +47,7 @@ mod m20261205_000011_campaign_attempts;
 mod m20261205_000012_event_deliveries;
 mod m20261205_000013_agent_builds;
 mod m20261205_000014_live_transcript;
+mod m20261205_000015_recordings;
 
 pub struct Migrator;
 
@@ -66,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_event_deliveries::Migration),
             Box::new(m20261205_000013_agent_builds::Migration),
             Box::new(m20261205_000014_live_transcript::Migration),
+            Box::new(m20261205_000015_recordings::Migration),
         ]
     }
 }

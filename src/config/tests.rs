@@ -40,6 +40,13 @@ fn debug_never_shows_secrets_or_credentials_in_urls() {
         cors_allowed_origins: vec!["https://app.example.com".into()],
         rate_limits: api::rate_limit::RateLimits::default(),
         smtp: None,
+        recordings: RecordingsStorage::S3(store::S3Settings {
+            bucket: "calls".into(),
+            endpoint: Some("http://minio:9000".into()),
+            region: "us-east-1".into(),
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            secret_access_key: Some(Secret::new("pw-s3-secret".into())),
+        }),
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("pw-"), "{shown}");

@@ -33,6 +33,8 @@ pub struct Agent {
     pub max_call_duration_secs: u32,
     /// BCP 47 tag (`en-US`).
     pub language: String,
+    /// Whether its calls are recorded (and the caller told so first).
+    pub record_calls: bool,
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -48,6 +50,8 @@ pub struct NewAgent {
     pub max_call_duration_secs: Option<u32>,
     /// [`DEFAULT_LANGUAGE`] when `None`.
     pub language: Option<String>,
+    /// On when `None`.
+    pub record_calls: Option<bool>,
 }
 
 /// A partial update: `None` leaves a field as it is.
@@ -61,6 +65,7 @@ pub struct AgentChanges {
     pub engine_settings: Option<serde_json::Value>,
     pub max_call_duration_secs: Option<u32>,
     pub language: Option<String>,
+    pub record_calls: Option<bool>,
 }
 
 /// How long [`Store::route_inbound_number`] reuses an answer.
@@ -98,6 +103,7 @@ impl From<agents::Model> for Agent {
             max_call_duration_secs: u32::try_from(row.max_call_duration_secs)
                 .unwrap_or(DEFAULT_MAX_CALL_DURATION_SECS),
             language: row.language,
+            record_calls: row.record_calls,
             archived_at: row.archived_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -177,6 +183,7 @@ impl Store {
             engine_settings: Set(new.engine_settings),
             max_call_duration_secs: Set(duration_column(max)),
             language: Set(new.language.unwrap_or_else(|| DEFAULT_LANGUAGE.to_owned())),
+            record_calls: Set(new.record_calls.unwrap_or(true)),
             archived_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -241,6 +248,7 @@ impl Store {
                 .max_call_duration_secs
                 .map_or(Default::default(), |s| Set(duration_column(s))),
             language: changes.language.map_or(Default::default(), Set),
+            record_calls: changes.record_calls.map_or(Default::default(), Set),
             updated_at: Set(Utc::now()),
             ..Default::default()
         };

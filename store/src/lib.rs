@@ -22,6 +22,8 @@
 //! - [`integrations`]: secrets of the platforms that call us (ElevenLabs' webhook secret).
 //! - [`deliveries`]: each channel's delivery of a message, the tenant's message webhook, the
 //!   number a message's SMS is sent from.
+//! - [`recordings`]: where each call's recording is, and the purge past a tenant's retention;
+//!   [`recording_objects`]: the recordings' bytes, in a directory or an S3-compatible bucket.
 //! - [`events`]: the delivery log of events sent to the tenant's webhook (`call.analyzed`):
 //!   created once per subject, each attempt's outcome recorded.
 //!
@@ -48,6 +50,8 @@ pub mod messages;
 pub mod numbers;
 pub mod overview;
 pub mod post_call;
+pub mod recording_objects;
+pub mod recordings;
 pub mod refresh_tokens;
 pub mod tenants;
 pub mod transfers;
@@ -66,6 +70,8 @@ pub use knowledge::{KnowledgeChanges, KnowledgeEntry, NewKnowledge};
 pub use live::LiveSegment;
 pub use messages::MessageRecord;
 pub use numbers::{NewPhoneNumber, PhoneNumber};
+pub use recording_objects::{ObjectsError, RecordingObjects, S3Settings};
+pub use recordings::{ExpiredRecordings, NewRecording, RecordingRecord, recording_key};
 pub use refresh_tokens::RefreshUse;
 pub use tenants::{NewTenant, Tenant, TenantUpdate, TenantUsage};
 pub use transfers::TransferRow;

@@ -22,6 +22,8 @@ pub struct Tenant {
     pub time_zone: String,
     pub settings: serde_json::Value,
     pub status: TenantStatus,
+    /// Recordings older than this many days are purged; `None`: kept forever.
+    pub recording_retention_days: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -39,6 +41,8 @@ pub struct TenantUpdate {
     pub name: Option<String>,
     pub time_zone: Option<String>,
     pub settings: Option<serde_json::Value>,
+    /// `Some(None)` keeps recordings forever.
+    pub recording_retention_days: Option<Option<u32>>,
 }
 
 /// How much a tenant holds (the operator's view).
@@ -66,6 +70,9 @@ impl TryFrom<tenants::Model> for Tenant {
             slug: row.slug,
             time_zone: row.time_zone,
             settings: row.settings,
+            recording_retention_days: row
+                .recording_retention_days
+                .and_then(|d| u32::try_from(d).ok()),
             created_at: row.created_at,
         })
     }
@@ -100,6 +107,7 @@ impl Store {
             time_zone: Set(new.time_zone),
             settings: Set(new.settings),
             status: Set(TenantStatus::Active.as_str().to_owned()),
+            recording_retention_days: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -162,6 +170,9 @@ impl Store {
         }
         if let Some(settings) = update.settings {
             row.settings = Set(settings);
+        }
+        if let Some(days) = update.recording_retention_days {
+            row.recording_retention_days = Set(days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)));
         }
         self.write_tenant(tenant, row).await
     }

@@ -3,6 +3,7 @@
 //! - [`mulaw`]: G.711 μ-law encode/decode (Twilio Media Streams' audio format).
 //! - [`pcm`]: 16-bit PCM helpers — little-endian bytes, RMS level in dBFS, test tones, and a
 //!   windowed-sinc resampler between any two rates ([`pcm::resample_any`]).
+//! - [`recording`]: both sides of a call as stereo Ogg/Opus, encoded 20 ms at a time.
 //! - [`resample`]: streaming [`resample::Resampler`] between 8/16/24/48 kHz (rubato FFT).
 //! - [`vad`]: energy-based voice activity detection on 20 ms frames, adaptive noise floor.
 //! - [`wav`]: read/write 16-bit PCM WAV files and in-memory WAV bytes (hound), and a lenient
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod engines;
 pub mod mulaw;
 pub mod pcm;
+pub mod recording;
 pub mod resample;
 pub mod stt;
 pub mod tts;

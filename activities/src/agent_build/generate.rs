@@ -49,6 +49,7 @@ impl AgentBuildActivitiesImpl {
             engine_settings: settings,
             max_call_duration_secs: None,
             language: None,
+            record_calls: None,
         };
         let agent = self
             .store

@@ -59,6 +59,14 @@ function transcriptList(segments) {
     s.interrupted ? h('span', { class: 'interrupted' }, ' — interrupted') : null)));
 }
 
+/** The call's recording: the player streams it by byte range through its signed link. */
+function recordingPlayer(recording) {
+  if (!recording) return h('p', { class: 'muted' }, 'This call was not recorded.');
+  return h('div', {},
+    h('audio', { controls: true, preload: 'metadata', src: recording.player_url, 'aria-label': 'Call recording' }),
+    h('p', { class: 'muted' }, `${seconds(recording.duration_ms / 1000)}, stereo: the caller on the left, the agent on the right.`));
+}
+
 function analysisPanel(analysis) {
   if (!analysis) return h('p', { class: 'muted' }, 'No analysis yet.');
   const rows = Object.entries(analysis).filter(([, v]) => v !== null && v !== '' && typeof v !== 'object');
@@ -90,6 +98,7 @@ async function detail(main, id) {
         h('span', {}, `${mask(call.from)} → ${mask(call.to)}`), h('span', {}, seconds(call.duration_secs)), resolve),
       h('p', {}, 'History: ', h('a', { href: call.history_url, rel: 'noopener' }, call.workflow_id), ' in the Temporal UI')),
     h('section', { class: 'panel' }, h('h2', {}, 'Timeline'), timeline(call)),
+    h('section', { class: 'panel' }, h('h2', {}, 'Recording'), recordingPlayer(call.recording)),
     h('section', { class: 'panel' }, h('h2', {}, 'Transcript'), transcriptList(call.transcript)),
     h('section', { class: 'panel' }, h('h2', {}, 'Analysis'), analysisPanel(call.analysis)),
   );

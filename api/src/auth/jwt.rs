@@ -128,10 +128,85 @@ impl JwtKeys {
     }
 }
 
+/// The audience of a link token: one resource, for a media element that cannot send a
+/// bearer header (the console's recording player).
+const LINK_AUDIENCE: &str = "switchboard-link";
+
+/// What a link token grants: reading `sub` of tenant `tid` until `exp`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct LinkClaims {
+    sub: Uuid,
+    tid: TenantId,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+impl JwtKeys {
+    /// A token that lets its bearer read the resource `id` of `tenant` for `ttl_secs` from
+    /// `now`, and nothing else (its audience is not the API's).
+    pub fn sign_link(&self, tenant: TenantId, id: Uuid, ttl_secs: i64, now: i64) -> String {
+        let (kid, key) = &self.keys[0];
+        let claims = LinkClaims {
+            sub: id,
+            tid: tenant,
+            iat: now,
+            exp: now + ttl_secs,
+            iss: ISSUER.into(),
+            aud: LINK_AUDIENCE.into(),
+        };
+        let header = Header {
+            kid: Some(kid.clone()),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key.expose()))
+            .expect("HS256 signing with an in-memory key cannot fail")
+    }
+
+    /// The tenant and resource of a link token we signed that has not expired.
+    pub fn verify_link(&self, token: &str) -> Option<(TenantId, Uuid)> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::HS256 {
+            return None;
+        }
+        let kid = header.kid?;
+        let (_, key) = self.keys.iter().find(|(k, _)| *k == kid)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[LINK_AUDIENCE]);
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<LinkClaims>(
+            token,
+            &DecodingKey::from_secret(key.expose()),
+            &validation,
+        )
+        .ok()?;
+        Some((data.claims.tid, data.claims.sub))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_link_token_opens_its_resource_only_and_is_no_access_token() {
+        let keys = JwtKeys::generate("k1", Duration::from_secs(900));
+        let (tenant, id) = (TenantId::from(Uuid::now_v7()), Uuid::now_v7());
+        let link = keys.sign_link(tenant, id, 3600, now());
+        assert_eq!(keys.verify_link(&link), Some((tenant, id)));
+        assert_eq!(keys.verify(&link), None, "not an access token");
+        let access = keys.sign(tenant, Uuid::now_v7(), Role::Owner, now());
+        assert_eq!(
+            keys.verify_link(&access),
+            None,
+            "an access token is no link"
+        );
+        let expired = keys.sign_link(tenant, id, 10, now() - 3600);
+        assert_eq!(keys.verify_link(&expired), None);
+    }
 
     fn b64(bytes: &[u8]) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -64,6 +64,8 @@ pub struct AgentView {
     pub llm_model: Option<String>,
     /// BCP 47 tag (`en-US`).
     pub language: String,
+    /// Whether calls are recorded; the agent then opens with "This call may be recorded."
+    pub record_calls: bool,
     /// Set once the agent is deleted (archived).
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -90,6 +92,7 @@ impl From<Agent> for AgentView {
             engine: a.engine,
             max_call_duration_secs: a.max_call_duration_secs,
             language: a.language,
+            record_calls: a.record_calls,
             archived_at: a.archived_at,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -122,6 +125,8 @@ pub struct NewAgentBody {
     pub llm_model: Option<String>,
     /// BCP 47 tag (default `en-US`).
     pub language: Option<String>,
+    /// Record calls, and say so first (default true).
+    pub record_calls: Option<bool>,
 }
 
 /// Changes to an agent; absent fields stay. An empty `voice`, `voicemail_message`,
@@ -138,6 +143,7 @@ pub struct AgentPatch {
     pub followup_sms: Option<String>,
     pub llm_model: Option<String>,
     pub language: Option<String>,
+    pub record_calls: Option<bool>,
 }
 
 impl AgentPatch {
@@ -170,6 +176,7 @@ impl From<NewAgentBody> for AgentPatch {
             followup_sms: b.followup_sms,
             llm_model: b.llm_model,
             language: b.language,
+            record_calls: b.record_calls,
         }
     }
 }
@@ -259,6 +266,7 @@ fn changes(
         engine_settings: Some(engine_settings),
         max_call_duration_secs: patch.max_call_duration_secs,
         language: patch.language.as_deref().map(language).transpose()?,
+        record_calls: patch.record_calls,
     })
 }
 
@@ -314,6 +322,7 @@ pub async fn create_agent(
         engine_settings: c.engine_settings.unwrap_or_default(),
         max_call_duration_secs: c.max_call_duration_secs,
         language: c.language,
+        record_calls: c.record_calls,
     };
     let agent = state.store.create_agent(auth.tenant, new).await?;
     let change = Change {

@@ -173,6 +173,8 @@ pub struct CallDetail {
     pub transfers: Vec<TransferView>,
     /// The call's workflow history in the Temporal UI.
     pub history_url: String,
+    /// The call's recording, when it was recorded.
+    pub recording: Option<super::recordings::RecordingView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -378,6 +380,11 @@ pub async fn get_call(
         })
         .collect();
     let analysis = call.analysis.clone();
+    let recording = state
+        .store
+        .call_recording(auth.tenant, call.id)
+        .await?
+        .map(|r| super::recordings::RecordingView::new(&state, auth.tenant, call.id, &r));
     let history_url = format!("{}{}", state.config.history_url, call.workflow_id);
     Ok(Json(CallDetail {
         history_url,
@@ -385,5 +392,6 @@ pub async fn get_call(
         transcript,
         analysis,
         transfers,
+        recording,
     }))
 }

@@ -102,6 +102,7 @@ async fn seed_agent(state: &AppState, tenant: TenantId) -> Result<Uuid, ApiError
             engine_settings: serde_json::json!({}),
             max_call_duration_secs: None,
             language: None,
+            record_calls: None,
         })
         .await?;
     for (category, question, answer) in DEMO_KNOWLEDGE {

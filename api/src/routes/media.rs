@@ -9,6 +9,7 @@
 use crate::{
     AppState,
     control::{LiveTranscript, TemporalCallControl},
+    recording::RecordingTarget,
     twilio_media,
     twilio_signed::TwilioSigned,
 };
@@ -25,12 +26,15 @@ use domain::{
     CallSid, TenantId,
     conversation::{CAMPAIGN_GUIDANCE, campaign_tool_specs, tool_specs},
 };
-use futures::{SinkExt, StreamExt};
+use futures::{SinkExt, Stream, StreamExt, stream::SplitSink};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 use voice::{
-    bridge::{StreamStart, TransportCommand, await_start, run_bridge},
+    bridge::{
+        BridgeEnds, StreamStart, TransportCommand, TransportEvent, await_start, run_recorded_bridge,
+    },
     engine::EngineCall,
+    recording::{CallRecorder, RECORDING_DISCLOSURE},
 };
 
 /// How long Twilio may take between the upgrade and `start`.
@@ -59,7 +63,7 @@ pub(crate) async fn media_stream(
 }
 
 async fn serve_stream(state: AppState, socket: WebSocket) {
-    let (mut sink, stream) = socket.split();
+    let (sink, stream) = socket.split();
     // Twilio speaks text frames; pings are answered by axum, binary frames are not Twilio's.
     let mut inbound = Box::pin(stream.filter_map(|message| async move {
         match message {
@@ -82,40 +86,79 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
     let span = tracing::info_span!("media_stream", %call_sid, stream_sid = %start.stream_sid);
     let _ = tracing::Instrument::instrument(
         async move {
-            let Some((control, engine_call, engine_name)) = prepare(&state, &start).await else {
+            let Some(prepared) = prepare(&state, &start).await else {
                 return;
             };
-            let Some(engine) = state.engines.get(&engine_name) else {
-                tracing::error!(engine = %engine_name, available = ?state.engines.names(), "the agent's voice engine is not available");
-                return;
-            };
-            let session = match engine.start(engine_call).await {
-                Ok(session) => session,
-                Err(e) => {
-                    tracing::error!(engine = %engine_name, error = %e, "could not start the voice engine");
-                    return;
-                }
-            };
-            let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
-            let stream_sid = start.stream_sid.clone();
-            let writer = tokio::spawn(async move {
-                while let Some(command) = out_rx.recv().await {
-                    let text = twilio_media::outbound_frame(&stream_sid, command);
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = sink.close().await;
-            });
-            state.metrics.active_streams.inc();
-            let report = run_bridge(start, session, Arc::new(control), inbound, out_tx).await;
-            state.metrics.active_streams.dec();
-            state.metrics.record_bridge(&report);
-            let _ = writer.await;
+            bridge(&state, start, prepared, inbound, sink).await;
         },
         span,
     )
     .await;
+}
+
+/// Starts the agent's engine and bridges the stream to it until it ends; then saves the
+/// recording, if the agent records.
+async fn bridge<S>(
+    state: &AppState,
+    start: StreamStart,
+    prepared: Prepared,
+    inbound: S,
+    sink: SplitSink<WebSocket, Message>,
+) where
+    S: Stream<Item = TransportEvent> + Unpin,
+{
+    let Prepared {
+        control,
+        call,
+        engine: engine_name,
+        record,
+    } = prepared;
+    let Some(engine) = state.engines.get(&engine_name) else {
+        tracing::error!(engine = %engine_name, available = ?state.engines.names(), "the agent's voice engine is not available");
+        return;
+    };
+    let session = match engine.start(call).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::error!(engine = %engine_name, error = %e, "could not start the voice engine");
+            return;
+        }
+    };
+    let stream_sid = start.stream_sid.clone();
+    let (outbound, writer) = spawn_writer(stream_sid.clone(), sink);
+    let recorder = record.as_ref().and_then(|_| {
+        CallRecorder::new()
+            .inspect_err(|e| tracing::error!(error = %e, "could not start the recording"))
+            .ok()
+    });
+    state.metrics.active_streams.inc();
+    let ends = BridgeEnds { inbound, outbound };
+    let (report, recording) =
+        run_recorded_bridge(start, session, Arc::new(control), ends, recorder).await;
+    state.metrics.active_streams.dec();
+    state.metrics.record_bridge(&report);
+    let _ = writer.await;
+    if let (Some(target), Some(recording)) = (record, recording) {
+        crate::recording::save(state, &target, &stream_sid, recording).await;
+    }
+}
+
+/// The task writing the bridge's commands to the socket, as Twilio frames.
+fn spawn_writer(
+    stream_sid: String,
+    mut sink: SplitSink<WebSocket, Message>,
+) -> (mpsc::Sender<TransportCommand>, tokio::task::JoinHandle<()>) {
+    let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+    let writer = tokio::spawn(async move {
+        while let Some(command) = out_rx.recv().await {
+            let text = twilio_media::outbound_frame(&stream_sid, command);
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    (out_tx, writer)
 }
 
 /// The call's live session, waiting briefly for it: the stream may arrive a moment before
@@ -162,11 +205,17 @@ fn control_for(
 /// How long a stream waits for its call's session to appear.
 const SESSION_WAIT: Duration = Duration::from_secs(5);
 
+/// What a stream that is ours needs to be bridged.
+struct Prepared {
+    control: TemporalCallControl,
+    call: EngineCall,
+    engine: String,
+    /// Where the recording goes; `None` when the agent does not record.
+    record: Option<RecordingTarget>,
+}
+
 /// Matches the stream to its call session and agent. `None` (logged) when it is not ours.
-async fn prepare(
-    state: &AppState,
-    start: &StreamStart,
-) -> Option<(TemporalCallControl, EngineCall, String)> {
+async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
     let params = &start.custom_parameters;
     let Ok(call_sid) = CallSid::parse(&start.call_sid) else {
         tracing::warn!("media stream with a malformed callSid");
@@ -204,17 +253,49 @@ async fn prepare(
         ),
         None => (agent.instructions.clone(), tool_specs()),
     };
+    let greeting = first_words(params.get("greeting"), &session, &agent);
     let call = EngineCall {
         call_sid: call_sid.to_string(),
         instructions,
-        // A caller back from a transfer hears why first, not the greeting again.
-        greeting: params
-            .get("greeting")
-            .cloned()
-            .or_else(|| session.campaign.as_ref().map(|c| c.opening.clone()))
-            .unwrap_or_else(|| agent.greeting.clone()),
+        greeting,
         settings: agent.engine_settings.clone(),
         tools,
     };
-    Some((control, call, agent.engine))
+    let record = agent.record_calls.then_some(RecordingTarget {
+        tenant: session.tenant_id,
+        call_sid,
+    });
+    Some(Prepared {
+        control,
+        call,
+        engine: agent.engine,
+        record,
+    })
+}
+
+/// What the agent says first. A caller back from a transfer hears why, not the greeting (nor
+/// the recording disclosure, heard at the start of the call) again; a campaign's call opens
+/// with its script's first words.
+fn first_words(
+    back_from_transfer: Option<&String>,
+    session: &sessions::CallSession,
+    agent: &store::Agent,
+) -> String {
+    if let Some(why) = back_from_transfer {
+        return why.clone();
+    }
+    let opening = session.campaign.as_ref().map(|c| c.opening.clone());
+    disclosed(
+        opening.unwrap_or_else(|| agent.greeting.clone()),
+        agent.record_calls,
+    )
+}
+
+/// The greeting, opened with the recording disclosure when the call is recorded.
+fn disclosed(greeting: String, recorded: bool) -> String {
+    if recorded {
+        format!("{RECORDING_DISCLOSURE} {greeting}")
+    } else {
+        greeting
+    }
 }

@@ -20,6 +20,7 @@ pub mod media;
 pub mod messages;
 pub mod numbers;
 pub mod overview;
+pub mod recordings;
 pub mod sse;
 pub mod tenant;
 pub mod tenant_webhook;

@@ -27,7 +27,14 @@ pub struct TenantPatch {
     pub time_zone: Option<String>,
     /// Business settings: a JSON object, replacing the current one.
     pub settings: Option<serde_json::Value>,
+    /// Delete call recordings older than this many days (1 to 3650); `null` keeps them forever.
+    #[serde(default, deserialize_with = "super::numbers::present")]
+    #[schema(value_type = Option<u32>)]
+    pub recording_retention_days: Option<Option<u32>>,
 }
+
+/// Bounds of `recording_retention_days`: a day to ten years.
+const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 
 /// The caller's tenant.
 #[utoipa::path(get, path = "/v1/tenant", tag = "tenant", security(("bearer" = ["tenant:read"])),
@@ -54,10 +61,19 @@ fn tenant_update(patch: TenantPatch) -> Result<TenantUpdate, ApiError> {
     if patch.settings.as_ref().is_some_and(|s| !s.is_object()) {
         return Err(ApiError::invalid("settings", "must be a JSON object"));
     }
+    if let Some(Some(days)) = patch.recording_retention_days
+        && !RETENTION_DAYS.contains(&days)
+    {
+        return Err(ApiError::invalid(
+            "recording_retention_days",
+            "must be between 1 and 3650, or null to keep recordings forever",
+        ));
+    }
     Ok(TenantUpdate {
         name: patch.name.map(|n| n.trim().to_owned()),
         time_zone,
         settings: patch.settings,
+        recording_retention_days: patch.recording_retention_days,
     })
 }
 

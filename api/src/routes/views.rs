@@ -43,6 +43,8 @@ pub struct TenantView {
     pub settings: serde_json::Value,
     /// active or suspended.
     pub status: String,
+    /// Call recordings older than this many days are deleted; `null`: kept forever.
+    pub recording_retention_days: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -55,6 +57,7 @@ impl From<store::Tenant> for TenantView {
             time_zone: t.time_zone,
             settings: t.settings,
             status: t.status.as_str().to_owned(),
+            recording_retention_days: t.recording_retention_days,
             created_at: t.created_at,
         }
     }

@@ -13,6 +13,7 @@ pub struct Model {
     pub engine_settings: Json,
     pub max_call_duration_secs: i32,
     pub language: String,
+    pub record_calls: bool,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -27,6 +27,7 @@ pub mod message_deliveries;
 pub mod messages;
 pub mod phone_numbers;
 pub mod qa_reviews;
+pub mod recordings;
 pub mod refresh_tokens;
 pub mod scripts;
 pub mod tenant_integrations;

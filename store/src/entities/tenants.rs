@@ -11,6 +11,7 @@ pub struct Model {
     pub time_zone: String,
     pub settings: Json,
     pub status: String,
+    pub recording_retention_days: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

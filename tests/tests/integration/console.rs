@@ -158,6 +158,26 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
         !text.contains(CALLER),
         "the caller's number is masked: {text}"
     );
+    // The recording plays in the page and seeks: the player asks for byte ranges.
+    let audio = browser.wait_for("audio", PAGE).await;
+    let seeked = browser
+        .run_async(
+            "const [audio, done] = arguments; \
+             const seek = () => { audio.addEventListener('seeked', () => done([audio.duration, audio.currentTime]), {once: true}); \
+               audio.currentTime = audio.duration / 2; }; \
+             if (audio.readyState >= 1) seek(); else audio.addEventListener('loadedmetadata', seek, {once: true}); \
+             audio.addEventListener('error', () => done(['error', audio.error && audio.error.code]), {once: true});",
+            json!([{ ELEMENT: audio }]),
+        )
+        .await;
+    let duration = seeked[0]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the player failed: {seeked}"));
+    assert!(
+        duration > 3.0,
+        "the recording is the call's length: {seeked}"
+    );
+    assert!(seeked[1].as_f64().unwrap() > 1.0, "it seeked: {seeked}");
     browser.screenshot("call").await;
 
     // The message the call took: the manager marks it handled from the page.

@@ -196,6 +196,9 @@ pub fn test_settings(
         cors_allowed_origins: Vec::new(),
         rate_limits: api::rate_limit::RateLimits::default(),
         smtp: None,
+        recordings: switchboard::config::RecordingsStorage::Local(
+            std::env::temp_dir().join(format!("switchboard-recordings-{}", uuid::Uuid::new_v4())),
+        ),
     }
 }
 
@@ -471,6 +474,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
                 engine_settings,
                 max_call_duration_secs,
                 language: None,
+                record_calls: None,
             },
         )
         .await

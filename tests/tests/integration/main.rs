@@ -26,6 +26,7 @@ mod permissions;
 mod platform;
 mod postcall;
 mod rate_limits;
+mod recordings;
 mod rls;
 mod simulated;
 mod transfer;

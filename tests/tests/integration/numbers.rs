@@ -215,6 +215,7 @@ async fn agents_and_numbers_refuse_bad_fields_by_name() {
                 engine_settings: json!({}),
                 max_call_duration_secs: None,
                 language: None,
+                record_calls: None,
             },
         )
         .await

@@ -23,6 +23,8 @@ const PUBLIC: &[&str] = &[
     "POST /twilio/campaign/answer",
     "GET /twilio/media",
     "POST /webhooks/elevenlabs/post-call",
+    // A player link: the signed token in its path is the credential (one recording, an hour).
+    "GET /v1/recordings/{token}",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh",
     "POST /v1/auth/logout",

@@ -41,7 +41,10 @@ pub use report::{BridgeReport, EndedBy};
 pub use start::{StartError, await_start};
 pub use transport::{FRAME_BYTES, FRAME_MS, StreamStart, TransportCommand, TransportEvent};
 
-use crate::engine::EngineSession;
+use crate::{
+    engine::EngineSession,
+    recording::{CallRecorder, Recording},
+};
 use futures::{Stream, StreamExt};
 use std::{ops::ControlFlow, sync::Arc, time::Duration};
 use stream::{BridgedStream, Channels};
@@ -52,12 +55,40 @@ pub async fn run_bridge<S>(
     start: StreamStart,
     engine: EngineSession,
     control: Arc<dyn CallControl>,
-    mut inbound: S,
+    inbound: S,
     outbound: mpsc::Sender<TransportCommand>,
 ) -> BridgeReport
 where
     S: Stream<Item = TransportEvent> + Unpin,
 {
+    let ends = BridgeEnds { inbound, outbound };
+    run_recorded_bridge(start, engine, control, ends, None)
+        .await
+        .0
+}
+
+/// The transport's two directions.
+pub struct BridgeEnds<S> {
+    pub inbound: S,
+    pub outbound: mpsc::Sender<TransportCommand>,
+}
+
+/// [`run_bridge`], recording both sides of the call when given a recorder: what the caller
+/// said as it arrived, and what the agent said as it was sent (a barge-in cuts it).
+pub async fn run_recorded_bridge<S>(
+    start: StreamStart,
+    engine: EngineSession,
+    control: Arc<dyn CallControl>,
+    ends: BridgeEnds<S>,
+    recorder: Option<CallRecorder>,
+) -> (BridgeReport, Option<Recording>)
+where
+    S: Stream<Item = TransportEvent> + Unpin,
+{
+    let BridgeEnds {
+        mut inbound,
+        outbound,
+    } = ends;
     let EngineSession {
         input: engine_input,
         events: mut engine_events,
@@ -69,7 +100,7 @@ where
         outbound,
         answers,
     };
-    let mut stream = BridgedStream::start(&start, channels, local_barge_in, control);
+    let mut stream = BridgedStream::start(&start, channels, local_barge_in, control, recorder);
     let mut pacer = tokio::time::interval(Duration::from_millis(FRAME_MS));
     pacer.set_missed_tick_behavior(MissedTickBehavior::Burst);
 

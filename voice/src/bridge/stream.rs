@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     engine::{EngineEvent, EngineInput},
+    recording::{CallRecorder, Recording},
     vad::{Vad, VadEvent},
 };
 use domain::conversation::{ToolCallRequest, UserTurn};
@@ -40,6 +41,8 @@ pub(super) struct BridgedStream {
     /// A cascaded turn's latency, in two parts: the workflow's answer (Update, LLM activity,
     /// tools), then the engine's first audio of the reply (text-to-speech).
     reply_pending_since: Option<Instant>,
+    /// Both sides of the call, when the agent records; `None` after an encoder failure.
+    recorder: Option<CallRecorder>,
 }
 
 /// The ends of the channels a bridged stream talks through.
@@ -56,6 +59,7 @@ impl BridgedStream {
         channels: Channels,
         local_barge_in: bool,
         control: Arc<dyn CallControl>,
+        recorder: Option<CallRecorder>,
     ) -> Self {
         let signals = SignalQueue::spawn(control.clone());
         signals.send(Signal::StreamStarted(start.stream_sid.clone()));
@@ -71,6 +75,7 @@ impl BridgedStream {
             local_vad: local_barge_in.then(Vad::default),
             pcm: Vec::with_capacity(FRAME_BYTES),
             reply_pending_since: None,
+            recorder,
         }
     }
 
@@ -100,6 +105,9 @@ impl BridgedStream {
     /// rather than stall the transport.
     async fn on_caller_audio(&mut self, audio: Vec<u8>) -> Step {
         self.report.frames_in += 1;
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.caller_audio(&audio);
+        }
         if let Some(vad) = self.local_vad.as_mut() {
             self.pcm.clear();
             crate::mulaw::decode(&audio, &mut self.pcm);
@@ -240,6 +248,7 @@ impl BridgedStream {
     /// The pacer's tick: send what is due, and the transcript batch when it is due.
     pub(super) async fn on_tick(&mut self) -> Step {
         self.send_due().await?;
+        self.advance_recording();
         if self.state.transcript_due() {
             self.signals
                 .send(Signal::Transcript(self.state.take_segments()));
@@ -255,6 +264,9 @@ impl BridgedStream {
             return ControlFlow::Continue(());
         };
         self.report.barge_ins += 1;
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.agent_cleared(self.state.now_ms());
+        }
         self.send(TransportCommand::Clear).await?;
         let _ = self
             .engine_input
@@ -269,6 +281,9 @@ impl BridgedStream {
             let command = match paced {
                 Paced::Frame(frame) => {
                     self.report.frames_out += 1;
+                    if let Some(recorder) = self.recorder.as_mut() {
+                        recorder.agent_audio(&frame);
+                    }
                     TransportCommand::Media(frame)
                 }
                 Paced::Mark(name) => {
@@ -281,6 +296,16 @@ impl BridgedStream {
         ControlFlow::Continue(())
     }
 
+    /// Encodes the recording's slots the clock has passed; a failing encoder stops recording
+    /// rather than the call.
+    fn advance_recording(&mut self) {
+        let now_ms = self.state.now_ms();
+        if let Some(Err(e)) = self.recorder.as_mut().map(|r| r.advance(now_ms)) {
+            tracing::error!(call_sid = %self.call_sid, error = %e, "recording stopped");
+            self.recorder = None;
+        }
+    }
+
     async fn send(&self, command: TransportCommand) -> Step {
         match self.outbound.send(command).await {
             Ok(()) => ControlFlow::Continue(()),
@@ -288,16 +313,23 @@ impl BridgedStream {
         }
     }
 
-    /// The bridge ended: the rest of the transcript and `stream_stopped` go to the workflow.
-    pub(super) async fn finish(self, ended_by: EndedBy) -> BridgeReport {
+    /// The bridge ended: the rest of the transcript and `stream_stopped` go to the workflow;
+    /// the recording, if any, is finished.
+    pub(super) async fn finish(self, ended_by: EndedBy) -> (BridgeReport, Option<Recording>) {
         let Self {
             call_sid,
             mut state,
             mut report,
             engine_input,
             signals,
+            recorder,
             ..
         } = self;
+        let recording = recorder.and_then(|r| {
+            r.finish(state.now_ms())
+                .inspect_err(|e| tracing::error!(%call_sid, error = %e, "recording lost"))
+                .ok()
+        });
         report.ended_by = ended_by;
         drop(engine_input);
         state.finish_all_agent_segments();
@@ -308,6 +340,6 @@ impl BridgedStream {
         signals.send(Signal::StreamStopped);
         signals.finish().await;
         tracing::info!(%call_sid, ?report, "media stream bridged");
-        report
+        (report, recording)
     }
 }
