@@ -87,6 +87,7 @@ async fn main() -> Result<()> {
             followup_sms: None,
             carried: None,
             campaign: None,
+            channel: Default::default(),
         };
         let options = WorkflowStartOptions::new(
             unpolled_queue.clone(),

@@ -30,6 +30,8 @@ const FILES: &[(&str, &str, &[u8])] = files![
     ("pages/appointments.js", JS),
     ("pages/campaigns.js", JS),
     ("pages/agents.js", JS),
+    ("pages/talk.js", JS),
+    ("talk-worklet.js", JS),
     ("pages/builds.js", JS),
     ("pages/directory.js", JS),
     ("pages/people.js", JS),

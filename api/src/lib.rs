@@ -25,6 +25,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod browser_media;
 pub mod console;
 pub mod control;
 pub mod error;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::transfer::router())
         .merge(routes::campaign_calls::router())
         .merge(routes::media::router())
+        .merge(routes::talk::router())
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::api_keys::router())

@@ -74,6 +74,8 @@ use utoipa_swagger_ui::SwaggerUi;
         routes::agents::get_agent,
         routes::agents::update_agent,
         routes::agents::archive_agent,
+        routes::talk::start_talk,
+        routes::talk::talk_socket,
         routes::agent_builds::start_build,
         routes::agent_builds::get_build,
         routes::agent_builds::events::stream,

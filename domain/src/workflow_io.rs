@@ -37,6 +37,29 @@ pub struct CallWorkflowInput {
     /// Set on a call a campaign placed: the script it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<CampaignCall>,
+    /// What carries the call's audio: the phone network (Twilio), or a browser.
+    #[serde(default, skip_serializing_if = "CallChannel::is_phone")]
+    pub channel: CallChannel,
+}
+
+/// What carries a call's audio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallChannel {
+    /// A phone call through Twilio: Twilio hangs up, reports the call's status and bridges
+    /// transfers.
+    #[default]
+    Phone,
+    /// A console user talking to an agent from the browser ("Talk to this agent"): the API's
+    /// browser media socket is the call's carrier. It reports the hang-up as Twilio would; the
+    /// workflow ends the call by closing its session, and there is nobody to transfer to.
+    Browser,
+}
+
+impl CallChannel {
+    pub fn is_phone(&self) -> bool {
+        *self == Self::Phone
+    }
 }
 
 /// A campaign's call: which dial of which target it is, and the script the agent follows.

@@ -585,6 +585,7 @@ impl CampaignWorkflow {
             followup_sms: None,
             carried: None,
             campaign: Some(call),
+            channel: Default::default(),
         };
         let attributes = SearchAttributes::new([
             sa::TENANT_ID.value_set(tenant_id.to_string()),

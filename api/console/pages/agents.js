@@ -1,5 +1,6 @@
 import { api, can, act, route } from '../app.js';
 import { h, fill, when, table, field, statusBadge } from '../ui.js';
+import { talkPanel } from './talk.js';
 
 const ENGINES = ['offline', 'openai_realtime', 'gemini_live', 'cascaded', 'echo'];
 
@@ -87,7 +88,7 @@ function knowledgePanel(agent, entries) {
       : h('p', { class: 'muted' }, 'No knowledge yet.'));
 }
 
-async function detail(main, id) {
+async function detail(main, id, signal) {
   const [agent, numbers, knowledge] = await Promise.all([
     api(`/v1/agents/${id}`),
     can('numbers:read') ? api('/v1/phone-numbers') : Promise.resolve({ data: [] }),
@@ -96,11 +97,12 @@ async function detail(main, id) {
   fill(main,
     h('p', {}, h('a', { href: '#/agents' }, '← Agents')),
     h('h1', {}, agent.name),
+    can('calls:write') && !agent.archived_at ? talkPanel(agent, signal) : null,
     can('agents:write') ? editForm(agent) : settings(agent), numbersPanel(agent, numbers), knowledgePanel(agent, knowledge.data));
 }
 
-export async function render(main, { args }) {
-  if (args[0]) return detail(main, args[0]);
+export async function render(main, { args, signal }) {
+  if (args[0]) return detail(main, args[0], signal);
   return list(main);
 }
 

@@ -128,9 +128,24 @@ impl JwtKeys {
     }
 }
 
-/// The audience of a link token: one resource, for a media element that cannot send a
-/// bearer header (the console's recording player).
-const LINK_AUDIENCE: &str = "switchboard-link";
+/// What a link token opens: one resource, for a client that cannot send a bearer header. Each
+/// purpose is its own audience, so a token for one never opens the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// A call's recording, for the console's `<audio>` player (`sub` is the call's id).
+    Recording,
+    /// The browser media socket of a "Talk to this agent" call (`sub` is the call's SID).
+    Talk,
+}
+
+impl LinkPurpose {
+    fn audience(self) -> &'static str {
+        match self {
+            Self::Recording => "switchboard-link",
+            Self::Talk => "switchboard-talk",
+        }
+    }
+}
 
 /// What a link token grants: reading `sub` of tenant `tid` until `exp`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -146,7 +161,14 @@ struct LinkClaims {
 impl JwtKeys {
     /// A token that lets its bearer read the resource `id` of `tenant` for `ttl_secs` from
     /// `now`, and nothing else (its audience is not the API's).
-    pub fn sign_link(&self, tenant: TenantId, id: Uuid, ttl_secs: i64, now: i64) -> String {
+    pub fn sign_link(
+        &self,
+        purpose: LinkPurpose,
+        tenant: TenantId,
+        id: Uuid,
+        ttl_secs: i64,
+        now: i64,
+    ) -> String {
         let (kid, key) = &self.keys[0];
         let claims = LinkClaims {
             sub: id,
@@ -154,7 +176,7 @@ impl JwtKeys {
             iat: now,
             exp: now + ttl_secs,
             iss: ISSUER.into(),
-            aud: LINK_AUDIENCE.into(),
+            aud: purpose.audience().into(),
         };
         let header = Header {
             kid: Some(kid.clone()),
@@ -165,7 +187,7 @@ impl JwtKeys {
     }
 
     /// The tenant and resource of a link token we signed that has not expired.
-    pub fn verify_link(&self, token: &str) -> Option<(TenantId, Uuid)> {
+    pub fn verify_link(&self, purpose: LinkPurpose, token: &str) -> Option<(TenantId, Uuid)> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::HS256 {
             return None;
@@ -174,7 +196,7 @@ impl JwtKeys {
         let (_, key) = self.keys.iter().find(|(k, _)| *k == kid)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[LINK_AUDIENCE]);
+        validation.set_audience(&[purpose.audience()]);
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<LinkClaims>(
             token,
@@ -195,17 +217,25 @@ mod tests {
     fn a_link_token_opens_its_resource_only_and_is_no_access_token() {
         let keys = JwtKeys::generate("k1", Duration::from_secs(900));
         let (tenant, id) = (TenantId::from(Uuid::now_v7()), Uuid::now_v7());
-        let link = keys.sign_link(tenant, id, 3600, now());
-        assert_eq!(keys.verify_link(&link), Some((tenant, id)));
+        let link = keys.sign_link(LinkPurpose::Recording, tenant, id, 3600, now());
+        assert_eq!(
+            keys.verify_link(LinkPurpose::Recording, &link),
+            Some((tenant, id))
+        );
         assert_eq!(keys.verify(&link), None, "not an access token");
+        assert_eq!(
+            keys.verify_link(LinkPurpose::Talk, &link),
+            None,
+            "a recording's link opens no talk socket"
+        );
         let access = keys.sign(tenant, Uuid::now_v7(), Role::Owner, now());
         assert_eq!(
-            keys.verify_link(&access),
+            keys.verify_link(LinkPurpose::Recording, &access),
             None,
             "an access token is no link"
         );
-        let expired = keys.sign_link(tenant, id, 10, now() - 3600);
-        assert_eq!(keys.verify_link(&expired), None);
+        let expired = keys.sign_link(LinkPurpose::Talk, tenant, id, 10, now() - 3600);
+        assert_eq!(keys.verify_link(LinkPurpose::Talk, &expired), None);
     }
 
     fn b64(bytes: &[u8]) -> String {

@@ -104,10 +104,12 @@ impl Follow {
                 self.pending.push_back(call_event("call", call.clone()));
             }
         }
+        // The first read takes every segment of the calls live now (from the epoch: chrono's
+        // minimum is out of PostgreSQL's timestamp range).
         let since = self
             .read_since
             .map(|t| t - OVERLAP)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         let ids: Vec<Uuid> = self.calls.keys().copied().collect();
         for segment in self.store.live_segments(self.tenant, &ids, since).await? {
             let sent = self.calls.entry(segment.call_id).or_default();

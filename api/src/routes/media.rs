@@ -89,7 +89,11 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
             let Some(prepared) = prepare(&state, &start).await else {
                 return;
             };
-            bridge(&state, start, prepared, inbound, sink).await;
+            let stream_sid = start.stream_sid.clone();
+            let writer = spawn_writer(sink, move |command| {
+                Message::Text(twilio_media::outbound_frame(&stream_sid, command).into())
+            });
+            bridge(&state, start, prepared, inbound, writer).await;
         },
         span,
     )
@@ -97,13 +101,13 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
 }
 
 /// Starts the agent's engine and bridges the stream to it until it ends; then saves the
-/// recording, if the agent records.
-async fn bridge<S>(
+/// recording, if the agent records. `writer` carries the bridge's commands to the socket.
+pub(crate) async fn bridge<S>(
     state: &AppState,
     start: StreamStart,
     prepared: Prepared,
     inbound: S,
-    sink: SplitSink<WebSocket, Message>,
+    writer: Writer,
 ) where
     S: Stream<Item = TransportEvent> + Unpin,
 {
@@ -125,7 +129,10 @@ async fn bridge<S>(
         }
     };
     let stream_sid = start.stream_sid.clone();
-    let (outbound, writer) = spawn_writer(stream_sid.clone(), sink);
+    let Writer {
+        commands: outbound,
+        task: writer,
+    } = writer;
     let recorder = record.as_ref().and_then(|_| {
         CallRecorder::new()
             .inspect_err(|e| tracing::error!(error = %e, "could not start the recording"))
@@ -143,22 +150,28 @@ async fn bridge<S>(
     }
 }
 
-/// The task writing the bridge's commands to the socket, as Twilio frames.
-fn spawn_writer(
-    stream_sid: String,
+/// The task writing the bridge's commands to a socket, and the way to it.
+pub(crate) struct Writer {
+    pub commands: mpsc::Sender<TransportCommand>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the task writing the bridge's commands to `sink`, each as `frame` makes it (Twilio's
+/// JSON, or the browser's frames); it closes the socket when the bridge is done.
+pub(crate) fn spawn_writer(
     mut sink: SplitSink<WebSocket, Message>,
-) -> (mpsc::Sender<TransportCommand>, tokio::task::JoinHandle<()>) {
-    let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
-    let writer = tokio::spawn(async move {
+    mut frame: impl FnMut(TransportCommand) -> Message + Send + 'static,
+) -> Writer {
+    let (commands, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+    let task = tokio::spawn(async move {
         while let Some(command) = out_rx.recv().await {
-            let text = twilio_media::outbound_frame(&stream_sid, command);
-            if sink.send(Message::Text(text.into())).await.is_err() {
+            if sink.send(frame(command)).await.is_err() {
                 break;
             }
         }
         let _ = sink.close().await;
     });
-    (out_tx, writer)
+    Writer { commands, task }
 }
 
 /// The call's live session, waiting briefly for it: the stream may arrive a moment before
@@ -206,7 +219,7 @@ fn control_for(
 const SESSION_WAIT: Duration = Duration::from_secs(5);
 
 /// What a stream that is ours needs to be bridged.
-struct Prepared {
+pub(crate) struct Prepared {
     control: TemporalCallControl,
     call: EngineCall,
     engine: String,
@@ -215,7 +228,7 @@ struct Prepared {
 }
 
 /// Matches the stream to its call session and agent. `None` (logged) when it is not ours.
-async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
+pub(crate) async fn prepare(state: &AppState, start: &StreamStart) -> Option<Prepared> {
     let params = &start.custom_parameters;
     let Ok(call_sid) = CallSid::parse(&start.call_sid) else {
         tracing::warn!("media stream with a malformed callSid");

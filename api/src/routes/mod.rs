@@ -22,6 +22,7 @@ pub mod numbers;
 pub mod overview;
 pub mod recordings;
 pub mod sse;
+pub mod talk;
 pub mod tenant;
 pub mod tenant_webhook;
 pub mod transfer;

@@ -4,7 +4,7 @@
 
 use crate::{
     ApiError, AppState,
-    auth::{Authorized, perm},
+    auth::{Authorized, jwt::LinkPurpose, perm},
 };
 use axum::{
     Router,
@@ -52,11 +52,13 @@ impl RecordingView {
         recording: &RecordingRecord,
     ) -> Self {
         let now = chrono::Utc::now().timestamp();
-        let token = state
-            .config
-            .auth
-            .jwt
-            .sign_link(tenant, call_id, PLAYER_LINK_SECS, now);
+        let token = state.config.auth.jwt.sign_link(
+            LinkPurpose::Recording,
+            tenant,
+            call_id,
+            PLAYER_LINK_SECS,
+            now,
+        );
         Self {
             player_url: format!("/v1/recordings/{token}"),
             url: format!("/v1/calls/{call_id}/recording"),
@@ -144,7 +146,7 @@ pub async fn play_recording(
         .config
         .auth
         .jwt
-        .verify_link(&token)
+        .verify_link(LinkPurpose::Recording, &token)
         .ok_or(ApiError::NotFound("recording"))?;
     serve(&state, tenant, call_id, &headers).await
 }

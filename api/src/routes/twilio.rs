@@ -213,6 +213,7 @@ pub fn call_input(
         followup_sms: route.agent.settings().followup_sms,
         carried: None,
         campaign: None,
+        channel: Default::default(),
     }
 }
 

@@ -85,7 +85,9 @@ fn caller() -> PersonScript {
 
 #[tokio::test]
 async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its_message() {
-    let fake = FakeOpenAiRealtime::start(receptionist()).await;
+    // The phone call's session, then the browser call's ("Talk to this agent").
+    let fake =
+        FakeOpenAiRealtime::start_many(vec![receptionist(), web_greeting(), web_goodbye()]).await;
     let mut config = OpenAiRealtimeConfig::new("test-openai-key");
     config.url = fake.url();
     let app = spawn_app_with(AppOptions {
@@ -96,7 +98,7 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
     })
     .await;
     user(&app, Role::Manager, "mia@example.com").await;
-    let browser = Browser::start(&[]).await;
+    let browser = Browser::start(&fake_microphone()).await;
     sign_in(&browser, &app, "mia@example.com").await;
     browser.wait_for_text("Answer rate", PAGE).await;
     browser.screenshot("overview").await;
@@ -194,6 +196,144 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].status.as_str(), "handled");
     browser.screenshot("messages").await;
+
+    talk_to_the_agent(&app, &browser, row.agent_id.expect("the call's agent")).await;
+}
+
+/// The browser call's model: greets, then listens.
+fn web_greeting() -> Script {
+    Script(vec![
+        Step::say("Hi, you're talking to Acme Dental from your browser.", 1500),
+        Step::await_caller("Just trying this out.", 300),
+        Step::say("Great, take your time.", 500),
+    ])
+}
+
+/// The second browser call's model: the agent ends the call itself.
+fn web_goodbye() -> Script {
+    Script(vec![
+        Step::say("Hello again from Acme Dental.", 800),
+        Step::call_tool("end_call", json!({"reason": "just a test"})),
+        Step::say("Goodbye for now!", 700),
+    ])
+}
+
+/// Chromium's microphone plays a WAV file: quiet room noise, looped.
+fn fake_microphone() -> Vec<String> {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("fake-microphone.wav");
+    let noise: Vec<i16> = (0..48_000 * 4)
+        .map(|i: i32| ((i.wrapping_mul(7919) % 61) - 30) as i16)
+        .collect();
+    voice::wav::write_wav(&wav, 48_000, &noise).unwrap();
+    vec![
+        "--use-fake-ui-for-media-stream".into(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-audio-capture={}", wav.display()),
+        "--autoplay-policy=no-user-gesture-required".into(),
+    ]
+}
+
+/// "Talk to this agent" on the agent's page: the greeting plays through the page's speaker, the
+/// call is a `CallWorkflow` in Temporal, and hanging up ends it like any call, recorded.
+async fn talk_to_the_agent(app: &TestApp, browser: &Browser, agent_id: domain::AgentId) {
+    open(browser, app, &format!("agents/{agent_id}")).await;
+    browser.click_button("Talk to this agent", PAGE).await;
+    browser
+        .wait_for_text_in(
+            "#talk-transcript",
+            "talking to Acme Dental",
+            Duration::from_secs(30),
+        )
+        .await;
+    let heard_enough =
+        "return parseFloat(document.getElementById('talk-heard').textContent) >= 1.0;";
+    let mut heard = false;
+    for _ in 0..100 {
+        if browser.run(heard_enough, json!([])).await == true {
+            heard = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let played = browser
+        .run(
+            "return document.getElementById('talk-heard').textContent;",
+            json!([]),
+        )
+        .await;
+    assert!(heard, "the greeting played in the page: {played} s");
+    let call_sid = browser
+        .run(
+            "return document.querySelector('#talk-call code').textContent;",
+            json!([]),
+        )
+        .await;
+    let call_sid = call_sid.as_str().unwrap().to_owned();
+    let running = app
+        .temporal
+        .get_workflow_handle::<workflows::CallWorkflow>(format!("call-{call_sid}"))
+        .query(workflows::CallWorkflow::progress, (), Default::default())
+        .await
+        .expect("the browser call is a CallWorkflow");
+    assert_eq!(running.phase, workflows::call::CallPhase::Streaming);
+    browser.screenshot("talk").await;
+
+    browser.click_button("Hang up", PAGE).await;
+    browser.wait_for_text("Call ended", PAGE).await;
+    let summary = app.call_result(&call_sid).await;
+    assert_eq!(summary.outcome, domain::CallOutcome::Completed);
+    let row = app.wait_for_call_row(&call_sid).await;
+    assert_eq!(row.from_number.to_string(), "browser");
+    let call = crate::campaign::api(app, Method::GET, &format!("/v1/calls/{}", row.id), None).await;
+    assert!(
+        call["transcript"]
+            .to_string()
+            .contains("talking to Acme Dental"),
+        "{call}"
+    );
+    let recorded = call["recording"]["duration_ms"].as_u64().unwrap_or(0);
+    assert!(recorded >= 1000, "both sides recorded: {call}");
+    crate::call_workflow::fetch_and_replay::<workflows::CallWorkflow>(
+        app,
+        &format!("call-{call_sid}"),
+        "a browser call the user hung up",
+    )
+    .await;
+
+    // Again, and this time the agent says goodbye and ends the call: the page's socket closes
+    // with no hang-up from the page (and none through Twilio: a browser call has no carrier).
+    browser.click_button("Talk to this agent", PAGE).await;
+    browser
+        .wait_for_text_in(
+            "#talk-transcript",
+            "Goodbye for now",
+            Duration::from_secs(30),
+        )
+        .await;
+    let ended = browser
+        .wait_for_text_in("#talk-status", "Call ended", Duration::from_secs(30))
+        .await;
+    let call_sid = browser
+        .run(
+            "return document.querySelector('#talk-call code').textContent;",
+            json!([]),
+        )
+        .await;
+    let call_sid = call_sid.as_str().unwrap().to_owned();
+    let summary = app.call_result(&call_sid).await;
+    assert_eq!(summary.outcome, domain::CallOutcome::Completed, "{ended}");
+    let history = crate::call_workflow::fetch_and_replay::<workflows::CallWorkflow>(
+        app,
+        &format!("call-{call_sid}"),
+        "a browser call the agent ended",
+    )
+    .await;
+    let history = String::from_utf8_lossy(&history);
+    assert!(history.contains("goodbye_played"), "the goodbye was heard");
+    assert!(!history.contains("hang_up_call"), "no Twilio hang-up");
+    browser.screenshot("talk-ended").await;
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@ const PUBLIC: &[&str] = &[
     "POST /webhooks/elevenlabs/post-call",
     // A player link: the signed token in its path is the credential (one recording, an hour).
     "GET /v1/recordings/{token}",
+    // A browser call's media socket: the ticket in its path is the credential (one call, a minute).
+    "GET /v1/talk/{ticket}",
     "POST /v1/auth/login",
     "POST /v1/auth/refresh",
     "POST /v1/auth/logout",

@@ -6,7 +6,7 @@ use crate::activities::{CallActivities, NotifyActivities};
 use domain::message::MessageDeliveryInput;
 use domain::{
     CallDirection, CallOutcome, CallStatus,
-    workflow_io::{CallMetrics, FinishCallInput, FollowUpSms},
+    workflow_io::{CallChannel, CallMetrics, FinishCallInput, FollowUpSms},
 };
 use temporalio_sdk::{WorkflowContext, WorkflowResult};
 
@@ -23,12 +23,24 @@ impl CallWorkflow {
             "The agent ended the call: hanging up"
         });
         let call_ref = ctx.state(|s| s.input.call_ref());
-        ctx.execute_activity(
-            CallActivities::hang_up_call,
-            call_ref,
-            activity_options("Hang up"),
-        )
-        .await?;
+        if ctx.state(|s| s.input.channel == CallChannel::Browser) {
+            // A browser call's carrier is its socket, which closes when the call's session
+            // does: the bridge then sends the last words and the socket reports the call
+            // completed, as Twilio would after a hang-up.
+            ctx.execute_activity(
+                CallActivities::close_session,
+                call_ref,
+                activity_options("Hang up the browser call"),
+            )
+            .await?;
+        } else {
+            ctx.execute_activity(
+                CallActivities::hang_up_call,
+                call_ref,
+                activity_options("Hang up"),
+            )
+            .await?;
+        }
         temporalio_sdk::workflows::select! {
             _ = ctx.wait_condition(|s: &Self| s.final_status.is_some()) => {}
             _ = ctx.timer(FINAL_STATUS_GRACE) => {}
@@ -167,6 +179,7 @@ mod tests {
             followup_sms: None,
             carried: None,
             campaign: None,
+            channel: Default::default(),
         });
         call.final_status = final_status;
         call.started_at_ms = Some(1_000);

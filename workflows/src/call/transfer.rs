@@ -14,6 +14,7 @@ use crate::transfer::TransferWorkflow;
 use domain::{
     conversation::{ChatMessage, ChatRole},
     transfer::{TransferInput, TransferOutcome, TransferReason, transfer_result_note},
+    workflow_io::CallChannel,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -64,6 +65,10 @@ impl CallWorkflow {
         let Some(target) = args.text("target") else {
             return json!({"ok": false, "error": "target is required"});
         };
+        if ctx.state(|s| s.input.channel == CallChannel::Browser) {
+            return json!({"ok": false, "reason": "not_available", "target": target,
+                "say": "I can't transfer a call from the browser to a phone. Would you like to leave a message instead?"});
+        }
         if ctx.state(|s| s.transfers >= MAX_TRANSFERS) {
             return json!({"ok": false, "reason": "too_many_transfers", "target": target,
                 "say": "I'm sorry, I can't transfer you again on this call. Would you like to leave a message?"});
