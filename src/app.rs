@@ -251,8 +251,13 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let runtime = worker::runtime()?;
-    let mut worker = build_worker(settings, &runtime, store, temporal, sessions)?;
+    let mut worker = build_worker(settings, &runtime, store, temporal.clone(), sessions)?;
     let stop = worker.shutdown_handle();
+    let schedule = workflows::retention::RetentionSchedule::default();
+    match worker::start_recording_retention(&temporal, &settings.task_queue, schedule).await {
+        Ok(started) => tracing::info!(started, "recording retention workflow running"),
+        Err(e) => tracing::warn!(error = %e, "could not start the recording retention workflow"),
+    }
     tokio::spawn(async move {
         shutdown.await;
         stop();
@@ -287,6 +292,7 @@ pub fn build_worker(
         settings.task_queue.clone(),
     );
     let events = activities::EventActivitiesImpl::new(store.clone());
+    let store_for_retention = store.clone();
     let directory = DirectoryActivitiesImpl::new(store.clone());
     let agent_build = agent_builder(settings, store.clone(), &llm)?;
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
@@ -314,6 +320,10 @@ pub fn build_worker(
             campaign,
             events,
             agent_build,
+            retention: activities::recordings::RetentionActivitiesImpl::new(
+                store_for_retention,
+                settings.recordings.open()?,
+            ),
         },
     )?)
 }

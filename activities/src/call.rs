@@ -85,6 +85,7 @@ fn finished_call(input: FinishCallInput) -> FinishedCall {
             stream_connect_ms: m.stream_connect_ms,
         },
         transfer_result: input.transfer_result,
+        tool_calls: input.tool_calls,
     }
 }
 

@@ -3,11 +3,16 @@
 //! row whose object is gone, which the next purge deletes (a missing object is not an
 //! error), never an object no row points to.
 //!
-//! Not yet a Temporal workflow: [`purge_expired_recordings`] is the body the purge activity
-//! will run; the worker has no schedule for it yet.
+//! `workflows::RecordingRetentionWorkflow` runs it every hour as the activity
+//! [`RetentionActivitiesImpl::purge_expired_recordings`].
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use store::{ObjectsError, RecordingObjects, Store, StoreError};
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use workflows::activities::retention as defs;
 
 /// How many recordings one pass deletes per tenant: a pass stays short; the next catches up.
 pub const PURGE_BATCH: u64 = 500;
@@ -38,4 +43,33 @@ pub async fn purge_expired_recordings(
         tracing::info!(purged, "expired call recordings deleted");
     }
     Ok(purged)
+}
+
+/// The retention workflow's activity: one purge pass.
+#[derive(Debug)]
+pub struct RetentionActivitiesImpl {
+    store: Store,
+    objects: RecordingObjects,
+}
+
+impl RetentionActivitiesImpl {
+    pub fn new(store: Store, objects: RecordingObjects) -> Self {
+        Self { store, objects }
+    }
+}
+
+#[activities]
+impl RetentionActivitiesImpl {
+    /// Deletes a batch of expired recordings; every failure is retryable (the database or the
+    /// object store was unreachable, and each deletion is safe to repeat).
+    #[activity(definition = defs::PurgeExpiredRecordings)]
+    pub async fn purge_expired_recordings(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        _input: (),
+    ) -> Result<u64, ActivityError> {
+        purge_expired_recordings(&self.store, &self.objects, Utc::now())
+            .await
+            .map_err(|e| ApplicationFailure::new(e).into())
+    }
 }

@@ -116,6 +116,9 @@ pub struct CallCarryOver {
     /// Messages taken so far (delivered when the call ends).
     #[serde(default)]
     pub messages_taken: Vec<String>,
+    /// The tool calls so far, for the timeline.
+    #[serde(default)]
+    pub tool_log: Vec<ToolCallRecord>,
 }
 
 impl CallWorkflowInput {
@@ -179,6 +182,38 @@ pub struct FinishCallInput {
     /// How the call's last transfer ended (`transferred`, `no_answer` …), if it had one.
     #[serde(default)]
     pub transfer_result: Option<String>,
+    /// The tool calls of the whole call (every run), oldest first.
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCallRecord>,
+}
+
+/// One tool call the agent made, for the call's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    pub name: String,
+    /// Unix milliseconds (workflow time) at which the workflow took the call, and how long it
+    /// ran.
+    pub at_ms: i64,
+    pub duration_ms: i64,
+    /// The model's arguments and the result it got (JSON text, each cut to
+    /// [`ToolCallRecord::MAX_TEXT`] characters).
+    pub arguments: String,
+    pub result: String,
+}
+
+impl ToolCallRecord {
+    /// The longest `arguments` or `result` kept.
+    pub const MAX_TEXT: usize = 400;
+    /// The most tool calls a call keeps (a history stays bounded).
+    pub const MAX_PER_CALL: usize = 100;
+
+    /// `text` cut to [`Self::MAX_TEXT`] characters, marked with `…` when cut.
+    pub fn cut(text: &str) -> String {
+        match text.char_indices().nth(Self::MAX_TEXT) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text.to_owned(),
+        }
+    }
 }
 
 /// Activity input: save transcript segments from `first_seq` on (replacing any saved there

@@ -27,6 +27,8 @@
 //!   recording retention.
 //! - [`m20261205_000014_live_transcript`]: the segments of calls in progress, for the console's
 //!   live page.
+//! - [`m20261205_000016_call_insights`]: a call's tool calls and its replies' voice-to-voice
+//!   latency.
 //!
 //! `switchboard migrate up|down|status` drives [`Migrator`].
 
@@ -48,6 +50,7 @@ mod m20261205_000012_event_deliveries;
 mod m20261205_000013_agent_builds;
 mod m20261205_000014_live_transcript;
 mod m20261205_000015_recordings;
+mod m20261205_000016_call_insights;
 
 pub struct Migrator;
 
@@ -70,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_agent_builds::Migration),
             Box::new(m20261205_000014_live_transcript::Migration),
             Box::new(m20261205_000015_recordings::Migration),
+            Box::new(m20261205_000016_call_insights::Migration),
         ]
     }
 }

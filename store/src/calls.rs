@@ -2,12 +2,13 @@
 
 use crate::{
     Store, StoreError,
+    call_insights::{latencies_from, tool_calls_from, tool_calls_json},
     entities::{call_metrics, calls, live_transcript_segments, transcript_segments},
 };
 use chrono::{DateTime, Utc};
 use domain::{
     AgentId, AnsweredBy, CallDirection, CallOutcome, CallSid, CallStatus, CallerId, E164, Speaker,
-    TenantId, TranscriptSegment,
+    TenantId, TranscriptSegment, workflow_io::ToolCallRecord,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -47,6 +48,8 @@ pub struct FinishedCall {
     pub metrics: CallCounts,
     /// How the call's last transfer ended, if it had one.
     pub transfer_result: Option<String>,
+    /// The agent's tool calls, oldest first.
+    pub tool_calls: Vec<ToolCallRecord>,
 }
 
 /// A call's turn counts and stream timing, stored in `call_metrics`.
@@ -85,6 +88,10 @@ pub struct CallRecord {
     pub campaign_id: Option<Uuid>,
     /// The analysis flagged the call for a person to look at, and nobody has yet.
     pub needs_attention: bool,
+    /// The agent's tool calls, oldest first (saved when the call ends).
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// Voice-to-voice latency of the agent's replies (ms), as the media bridge measured them.
+    pub reply_latencies_ms: Vec<u32>,
 }
 
 /// Which calls [`Store::list_calls`] lists; every field narrows the list.
@@ -153,6 +160,8 @@ impl TryFrom<calls::Model> for CallRecord {
             },
             campaign_id: row.campaign_id,
             needs_attention: row.needs_attention,
+            tool_calls: tool_calls_from(row.tool_calls.as_deref()),
+            reply_latencies_ms: latencies_from(row.reply_latencies_ms.as_deref()),
         })
     }
 }
@@ -189,6 +198,9 @@ impl Store {
             campaign_id: Set(None),
             external_id: Set(None),
             source: Set(SOURCE_TWILIO.to_owned()),
+            tool_calls: Set(None),
+            reply_latencies_ms: Set(None),
+            reply_latency_p50_ms: Set(None),
         };
         let txn = self.scoped_one(tenant).await?;
         calls::Entity::insert(row)
@@ -264,6 +276,7 @@ impl Store {
                 ended_at: Set(Some(finish.ended_at)),
                 answered_by: Set(finish.answered_by.as_ref().map(|a| a.as_str().to_owned())),
                 transfer_result: Set(finish.transfer_result.clone()),
+                tool_calls: Set(tool_calls_json(&finish.tool_calls)),
                 duration_secs: Set(Some(
                     i32::try_from(finish.duration_secs).unwrap_or(i32::MAX),
                 )),
@@ -509,6 +522,7 @@ mod tests {
                 ..CallCounts::default()
             },
             transfer_result: Some("no_answer".into()),
+            tool_calls: Vec::new(),
         };
         store.finish_call(&finish).await.unwrap();
         store.finish_call(&finish).await.unwrap();
@@ -571,6 +585,7 @@ mod tests {
             transcript_first_seq: 5,
             metrics: CallCounts::default(),
             transfer_result: None,
+            tool_calls: Vec::new(),
         };
         store.finish_call(&finish).await.unwrap();
         store.finish_call(&finish).await.unwrap();

@@ -36,6 +36,7 @@ pub mod agent_builds;
 pub mod agents;
 pub mod api_keys;
 pub mod audit;
+pub mod call_insights;
 pub mod calls;
 pub mod crm;
 pub mod deliveries;

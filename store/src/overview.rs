@@ -165,6 +165,39 @@ impl Store {
         Ok(rows.into_iter().map(|(s, a)| (s, a.is_some())).collect())
     }
 
+    /// The median reply latency (ms) of each call in the range that has one; at most `limit`.
+    pub async fn reply_latency_medians(
+        &self,
+        tenant: TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<u32>, StoreError> {
+        use calls::Column as C;
+        let scope = self.scoped_one(tenant).await?;
+        let rows: Vec<Option<i32>> = in_range(
+            calls::Entity::find(),
+            tenant.as_uuid(),
+            C::TenantId,
+            C::StartedAt,
+            from,
+            to,
+        )
+        .filter(C::ReplyLatencyP50Ms.is_not_null())
+        .select_only()
+        .column(C::ReplyLatencyP50Ms)
+        .limit(limit)
+        .into_tuple()
+        .all(&scope)
+        .await?;
+        scope.commit().await?;
+        Ok(rows
+            .into_iter()
+            .flatten()
+            .filter_map(|ms| u32::try_from(ms).ok())
+            .collect())
+    }
+
     /// How many calls in the range ended each way, by call outcome and business outcome.
     pub async fn outcome_counts(
         &self,

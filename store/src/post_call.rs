@@ -226,6 +226,9 @@ fn external_row(tenant: TenantId, call: &ExternalCall) -> calls::ActiveModel {
         campaign_id: Set(call.campaign_id),
         external_id: Set(Some(call.external_id.clone())),
         source: Set(call.source.to_owned()),
+        tool_calls: Set(None),
+        reply_latencies_ms: Set(None),
+        reply_latency_p50_ms: Set(None),
     }
 }
 

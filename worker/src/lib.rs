@@ -8,9 +8,13 @@ use activities::{
     AgentBuildActivitiesImpl, CallActivitiesImpl, CampaignActivitiesImpl,
     ConversationActivitiesImpl, DirectoryActivitiesImpl, EventActivitiesImpl,
     MessageActivitiesImpl, NotifyActivitiesImpl, TransferActivitiesImpl,
+    recordings::RetentionActivitiesImpl,
 };
 use std::collections::HashMap;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{
+    Client, ClientOptions, Connection, ConnectionOptions, WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy, WorkflowStartOptions, errors::WorkflowStartError,
+};
 use temporalio_common::protos::temporal::api::{
     enums::v1::IndexedValueType, operatorservice::v1::AddSearchAttributesRequest,
     operatorservice::v1::ListSearchAttributesRequest,
@@ -19,7 +23,9 @@ use temporalio_sdk::WorkerOptions;
 pub use temporalio_sdk::{Runtime, Worker};
 use workflows::{
     AgentBuildWorkflow, CallWorkflow, CampaignWorkflow, EventDeliveryWorkflow,
-    MessageDeliveryWorkflow, TransferWorkflow, search_attributes,
+    MessageDeliveryWorkflow, RecordingRetentionWorkflow, TransferWorkflow,
+    retention::{self, RetentionSchedule},
+    search_attributes,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +118,30 @@ pub struct WorkerActivities {
     pub campaign: CampaignActivitiesImpl,
     pub events: EventActivitiesImpl,
     pub agent_build: AgentBuildActivitiesImpl,
+    pub retention: RetentionActivitiesImpl,
+}
+
+/// Starts the recordings' retention workflow on `task_queue` unless it is running: each worker
+/// does this at boot, and only the first start of a deployment starts anything.
+pub async fn start_recording_retention(
+    client: &Client,
+    task_queue: &str,
+    schedule: RetentionSchedule,
+) -> Result<bool, WorkflowStartError> {
+    let options =
+        WorkflowStartOptions::new(task_queue.to_owned(), retention::workflow_id(task_queue))
+            .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+            .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+            .static_summary("Delete call recordings past their tenant's retention".to_owned())
+            .build();
+    match client
+        .start_workflow(RecordingRetentionWorkflow::run, schedule, options)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 /// A worker serving every workflow and activity on `task_queue`.
@@ -134,6 +164,8 @@ pub fn build_worker(
         .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_workflow::<AgentBuildWorkflow>()
         .map_err(|e| TemporalError::Worker(e.to_string()))?
+        .register_workflow::<RecordingRetentionWorkflow>()
+        .map_err(|e| TemporalError::Worker(e.to_string()))?
         .register_activities(activities.call)
         .register_activities(activities.conversation)
         .register_activities(activities.message)
@@ -143,6 +175,7 @@ pub fn build_worker(
         .register_activities(activities.campaign)
         .register_activities(activities.events)
         .register_activities(activities.agent_build)
+        .register_activities(activities.retention)
         .build();
     Worker::new(runtime, client, options).map_err(|e| TemporalError::Worker(e.to_string()))
 }

@@ -65,6 +65,17 @@ impl CallActivities {
     }
 }
 
+pub struct RetentionActivities;
+
+#[activity_definitions]
+impl RetentionActivities {
+    /// Delete the recordings past their tenant's retention (a bounded batch); how many went.
+    #[activity(name = "purge_expired_recordings")]
+    pub fn purge_expired_recordings(_input: ()) -> Result<u64, ActivityError> {
+        unimplemented!()
+    }
+}
+
 pub struct ConversationActivities;
 
 /// Idempotent `take_message`: the key makes a retried attempt return the first row.
@@ -326,6 +337,11 @@ impl EventActivities {
     pub fn record_event_failed(_input: EventDeliveryInput) -> Result<(), ActivityError> {
         unimplemented!()
     }
+}
+
+/// The generated definition types of [`RetentionActivities`].
+pub mod retention {
+    pub use super::retention_activities::PurgeExpiredRecordings;
 }
 
 /// The generated definition types of [`EventActivities`].

@@ -22,6 +22,7 @@ pub mod campaign;
 pub mod event_delivery;
 pub mod message;
 mod options;
+pub mod retention;
 pub mod search_attributes;
 pub mod transfer;
 
@@ -30,6 +31,7 @@ pub use call::CallWorkflow;
 pub use campaign::CampaignWorkflow;
 pub use event_delivery::EventDeliveryWorkflow;
 pub use message::MessageDeliveryWorkflow;
+pub use retention::RecordingRetentionWorkflow;
 pub use transfer::TransferWorkflow;
 
 /// The task queue served by `switchboard worker` unless `TEMPORAL_TASK_QUEUE` says otherwise.

@@ -80,9 +80,20 @@ function timeline(call) {
     items.push([t.started_at, `Warm transfer to ${t.target_name}`]);
     if (t.ended_at) items.push([t.ended_at, `Transfer ${t.stage}${t.reason ? `: ${t.reason}` : ''}`]);
   }
+  for (const t of call.tool_calls) {
+    items.push([t.at, h('span', { class: 'tool-call' }, 'Tool ', h('code', {}, t.name), ` (${t.duration_ms} ms)`,
+      h('details', {}, h('summary', {}, 'arguments and result'),
+        h('pre', {}, t.arguments), h('pre', {}, t.result)))]);
+  }
   if (call.ended_at) items.push([call.ended_at, `Ended: ${call.outcome || call.status}`]);
-  items.sort((a, b) => a[0].localeCompare(b[0]));
+  items.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
   return h('ol', { class: 'timeline' }, items.map(([at, what]) => h('li', {}, h('time', { datetime: at }, exact(at)), ' — ', what)));
+}
+
+/** How fast the agent answered, as the media bridge measured it. */
+function latencyLine(latency) {
+  if (!latency) return null;
+  return h('p', { id: 'call-latency' }, `Voice-to-voice: median ${latency.p50_ms} ms, p90 ${latency.p90_ms} ms, slowest ${latency.max_ms} ms over ${latency.replies} ${latency.replies === 1 ? 'reply' : 'replies'}.`);
 }
 
 async function detail(main, id) {
@@ -96,7 +107,8 @@ async function detail(main, id) {
     h('section', { class: 'panel' },
       h('div', { class: 'row' }, statusBadge(call.outcome || call.status), h('span', {}, call.direction),
         h('span', {}, `${mask(call.from)} → ${mask(call.to)}`), h('span', {}, seconds(call.duration_secs)), resolve),
-      h('p', {}, 'History: ', h('a', { href: call.history_url, rel: 'noopener' }, call.workflow_id), ' in the Temporal UI')),
+      h('p', {}, 'History: ', h('a', { href: call.history_url, rel: 'noopener' }, call.workflow_id), ' in the Temporal UI'),
+      latencyLine(call.voice_to_voice)),
     h('section', { class: 'panel' }, h('h2', {}, 'Timeline'), timeline(call)),
     h('section', { class: 'panel' }, h('h2', {}, 'Recording'), recordingPlayer(call.recording)),
     h('section', { class: 'panel' }, h('h2', {}, 'Transcript'), transcriptList(call.transcript)),

@@ -1,6 +1,11 @@
 import { api } from '../app.js';
 import { h, fill, svg, seconds, table, when, statusBadge } from '../ui.js';
 
+/** Milliseconds as the overview shows them; a dash when nothing was measured. */
+function ms(value) {
+  return value === null || value === undefined ? '—' : `${value} ms`;
+}
+
 function kpi(label, value) {
   return h('div', { class: 'kpi' }, h('div', { class: 'value' }, value), h('div', { class: 'label' }, label));
 }
@@ -50,6 +55,8 @@ export async function render(main) {
       kpi('Answered', kpis.answered_calls),
       kpi('Answer rate', percent(kpis.answer_rate)),
       kpi('Average handle time', seconds(kpis.average_handle_time_secs)),
+      kpi('Voice-to-voice (median)', ms(kpis.voice_to_voice_p50_ms)),
+      kpi('Voice-to-voice (p90)', ms(kpis.voice_to_voice_p90_ms)),
       kpi('Appointments booked', kpis.appointments_booked),
       kpi('Transfers', kpis.transfers),
       kpi('Need attention', kpis.needs_attention)),

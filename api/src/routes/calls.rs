@@ -13,6 +13,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use domain::{AgentId, CallDirection, CallOutcome, CallSid, E164};
 use serde::{Deserialize, Serialize};
+use store::call_insights::percentile;
 use store::{CallFilter, CallRecord};
 use telephony::{
     TwilioError,
@@ -175,6 +176,77 @@ pub struct CallDetail {
     pub history_url: String,
     /// The call's recording, when it was recorded.
     pub recording: Option<super::recordings::RecordingView>,
+    /// The agent's tool calls, oldest first.
+    pub tool_calls: Vec<ToolCallView>,
+    /// How fast the agent answered, as our media bridge measured it; absent when no reply
+    /// followed the caller's words.
+    pub voice_to_voice: Option<LatencyView>,
+}
+
+/// One tool call of the agent, for the call's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToolCallView {
+    pub name: String,
+    pub at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// The model's arguments and the result it got, as JSON text (cut when long).
+    pub arguments: String,
+    pub result: String,
+}
+
+/// The warm transfers of `call`, oldest first.
+async fn transfers_of(
+    state: &AppState,
+    tenant: domain::TenantId,
+    call: &CallRecord,
+) -> Result<Vec<TransferView>, ApiError> {
+    Ok(state
+        .store
+        .call_transfers(tenant, call.call_sid.as_str())
+        .await?
+        .into_iter()
+        .map(|t| TransferView {
+            id: t.id,
+            target_name: t.target_name,
+            stage: t.stage,
+            reason: t.reason,
+            started_at: t.started_at,
+            ended_at: t.ended_at,
+        })
+        .collect())
+}
+
+impl ToolCallView {
+    fn of(t: &domain::workflow_io::ToolCallRecord, call: &CallRecord) -> Self {
+        Self {
+            name: t.name.clone(),
+            at: DateTime::from_timestamp_millis(t.at_ms).unwrap_or(call.started_at),
+            duration_ms: t.duration_ms,
+            arguments: t.arguments.clone(),
+            result: t.result.clone(),
+        }
+    }
+}
+
+/// Voice-to-voice latency of a call's replies: from the caller's last voiced audio to the
+/// agent's first audio of the reply (ms).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LatencyView {
+    pub p50_ms: u32,
+    pub p90_ms: u32,
+    pub max_ms: u32,
+    pub replies: u32,
+}
+
+impl LatencyView {
+    fn of(samples: &[u32]) -> Option<Self> {
+        Some(Self {
+            p50_ms: percentile(samples, 50)?,
+            p90_ms: percentile(samples, 90)?,
+            max_ms: samples.iter().copied().max()?,
+            replies: u32::try_from(samples.len()).unwrap_or(u32::MAX),
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -365,21 +437,14 @@ pub async fn get_call(
             interrupted: s.interrupted,
         })
         .collect();
-    let transfers = state
-        .store
-        .call_transfers(auth.tenant, call.call_sid.as_str())
-        .await?
-        .into_iter()
-        .map(|t| TransferView {
-            id: t.id,
-            target_name: t.target_name,
-            stage: t.stage,
-            reason: t.reason,
-            started_at: t.started_at,
-            ended_at: t.ended_at,
-        })
-        .collect();
+    let transfers = transfers_of(&state, auth.tenant, &call).await?;
     let analysis = call.analysis.clone();
+    let tool_calls = call
+        .tool_calls
+        .iter()
+        .map(|t| ToolCallView::of(t, &call))
+        .collect();
+    let voice_to_voice = LatencyView::of(&call.reply_latencies_ms);
     let recording = state
         .store
         .call_recording(auth.tenant, call.id)
@@ -393,5 +458,7 @@ pub async fn get_call(
         analysis,
         transfers,
         recording,
+        tool_calls,
+        voice_to_voice,
     }))
 }

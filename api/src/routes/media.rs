@@ -116,6 +116,8 @@ pub(crate) async fn bridge<S>(
         call,
         engine: engine_name,
         record,
+        tenant,
+        call_sid,
     } = prepared;
     let Some(engine) = state.engines.get(&engine_name) else {
         tracing::error!(engine = %engine_name, available = ?state.engines.names(), "the agent's voice engine is not available");
@@ -144,6 +146,13 @@ pub(crate) async fn bridge<S>(
         run_recorded_bridge(start, session, Arc::new(control), ends, recorder).await;
     state.metrics.active_streams.dec();
     state.metrics.record_bridge(&report);
+    if let Err(e) = state
+        .store
+        .record_reply_latencies(tenant, &call_sid, &report.reply_latencies_ms)
+        .await
+    {
+        tracing::warn!(error = %e, "could not store the stream's reply latencies");
+    }
     let _ = writer.await;
     if let (Some(target), Some(recording)) = (record, recording) {
         crate::recording::save(state, &target, &stream_sid, recording).await;
@@ -225,6 +234,8 @@ pub(crate) struct Prepared {
     engine: String,
     /// Where the recording goes; `None` when the agent does not record.
     record: Option<RecordingTarget>,
+    tenant: TenantId,
+    call_sid: CallSid,
 }
 
 /// Matches the stream to its call session and agent. `None` (logged) when it is not ours.
@@ -276,13 +287,15 @@ pub(crate) async fn prepare(state: &AppState, start: &StreamStart) -> Option<Pre
     };
     let record = agent.record_calls.then_some(RecordingTarget {
         tenant: session.tenant_id,
-        call_sid,
+        call_sid: call_sid.clone(),
     });
     Some(Prepared {
         control,
         call,
         engine: agent.engine,
         record,
+        tenant: session.tenant_id,
+        call_sid,
     })
 }
 

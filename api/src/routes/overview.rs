@@ -24,6 +24,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use series::{Bucket, BucketCount};
 use std::collections::BTreeMap;
+use store::call_insights::percentile;
 use store::overview::{AttentionItem, OutcomeCount};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -98,7 +99,17 @@ pub struct Kpis {
     pub transfers: u64,
     /// Calls in the range flagged for review and not resolved.
     pub needs_attention: u64,
+    /// Voice-to-voice latency: the median and 90th percentile, over the calls in the range,
+    /// of each call's median reply latency (ms; from the caller's last words to the agent's
+    /// first audio, as our media bridge measures it). Absent with no measured calls.
+    pub voice_to_voice_p50_ms: Option<u32>,
+    pub voice_to_voice_p90_ms: Option<u32>,
+    /// How many calls those figures cover.
+    pub voice_to_voice_calls: u64,
 }
+
+/// The most calls the latency figures read.
+const LATENCY_CALLS: u64 = 20_000;
 
 /// The dashboard's key numbers for the range.
 #[utoipa::path(get, path = "/v1/overview/kpis", tag = "overview", params(RangeQuery),
@@ -114,6 +125,10 @@ pub async fn kpis(
 ) -> Result<Json<Kpis>, ApiError> {
     let (from, to) = query.range()?;
     let counts = state.store.overview_counts(auth.tenant, from, to).await?;
+    let medians = state
+        .store
+        .reply_latency_medians(auth.tenant, from, to, LATENCY_CALLS)
+        .await?;
     let c = &counts.calls;
     let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
     Ok(Json(Kpis {
@@ -127,6 +142,9 @@ pub async fn kpis(
         dnc_added: counts.dnc_added,
         transfers: c.transferred,
         needs_attention: counts.needs_attention,
+        voice_to_voice_p50_ms: percentile(&medians, 50),
+        voice_to_voice_p90_ms: percentile(&medians, 90),
+        voice_to_voice_calls: medians.len() as u64,
     }))
 }
 

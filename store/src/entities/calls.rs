@@ -31,6 +31,13 @@ pub struct Model {
     pub campaign_id: Option<Uuid>,
     pub external_id: Option<String>,
     pub source: String,
+    /// The agent's tool calls (`ToolCallRecord`s) as JSON.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub tool_calls: Option<String>,
+    /// The bridge's voice-to-voice samples (ms) as a JSON array, and their median.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reply_latencies_ms: Option<String>,
+    pub reply_latency_p50_ms: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

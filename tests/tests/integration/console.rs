@@ -157,6 +157,17 @@ async fn a_manager_watches_a_call_live_then_reads_its_transcript_and_handles_its
     );
     assert!(text.contains(&row.workflow_id), "links the history: {text}");
     assert!(
+        text.contains("Tool take_message"),
+        "the tool call is on the timeline: {text}"
+    );
+    browser.wait_for("#call-latency", PAGE).await;
+    println!("call page: {}", browser.text_of("#call-latency").await);
+    let kpis = crate::campaign::api(&app, Method::GET, "/v1/overview/kpis", None).await;
+    assert!(
+        kpis["voice_to_voice_calls"].as_u64() >= Some(1),
+        "the overview has the call's latency: {kpis}"
+    );
+    assert!(
         !text.contains(CALLER),
         "the caller's number is masked: {text}"
     );
@@ -432,6 +443,7 @@ async fn seed_calls(app: &TestApp, n: usize) {
             campaign_id: Set(None),
             external_id: Set(None),
             source: Set("twilio".into()),
+            ..Default::default()
         });
         let txn = app.store.scoped(app.tenant).await.unwrap();
         calls::Entity::insert_many(rows)

@@ -355,7 +355,7 @@ async fn cascaded_turns_are_updates_with_llm_activities_and_survive_a_worker_res
     let spoken: Vec<String> = tts.requests().into_iter().map(|(_, text)| text).collect();
     assert_eq!(
         spoken.join(" "),
-        "Hello, Acme Dental. Sure. What's your name and number? Thanks Jordan, billing will call you back. Goodbye!"
+        "This call may be recorded. Hello, Acme Dental. Sure. What's your name and number? Thanks Jordan, billing will call you back. Goodbye!"
     );
     let messages = app.store.list_messages(app.tenant, 10).await.unwrap();
     assert_eq!(messages.len(), 1);

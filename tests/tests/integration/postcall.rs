@@ -303,6 +303,7 @@ async fn seed_call(
         transcript_first_seq: 0,
         metrics: CallCounts::default(),
         transfer_result: transfer.map(str::to_owned),
+        tool_calls: Vec::new(),
     };
     app.store.finish_call(&finish).await.unwrap();
     app.store

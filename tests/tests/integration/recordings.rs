@@ -302,4 +302,76 @@ async fn the_purge_deletes_what_the_tenants_retention_no_longer_covers() {
         404
     );
     assert_eq!(purge().await.unwrap(), 0, "a second purge finds nothing");
+
+    // The worker's retention workflow runs the same purge: a recording made three days ago is
+    // deleted by its first pass. Starting it again starts nothing.
+    let detail = place_call(&app).await;
+    let url = detail["recording"]["url"]
+        .as_str()
+        .expect("recorded")
+        .to_owned();
+    backdate_recordings(&app, chrono::Duration::days(3)).await;
+    let schedule = workflows::retention::RetentionSchedule {
+        every_secs: 3600,
+        rounds_per_run: 2,
+    };
+    let queue = &app.settings.task_queue;
+    assert!(
+        worker::start_recording_retention(&app.temporal, queue, schedule)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !worker::start_recording_retention(&app.temporal, queue, schedule)
+            .await
+            .unwrap()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get_bytes(&app, &url, Some(&app.api_key), None)
+        .await
+        .status()
+        != 404
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the retention workflow purged it"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let purged = app
+        .temporal
+        .get_workflow_handle::<workflows::RecordingRetentionWorkflow>(
+            workflows::retention::workflow_id(queue),
+        )
+        .query(
+            workflows::RecordingRetentionWorkflow::purged,
+            (),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+}
+
+/// Every recording of the app's tenant, made `age` earlier than it was.
+async fn backdate_recordings(app: &TestApp, age: chrono::Duration) {
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    use store::entities::recordings;
+    let txn = app.store.scoped(app.tenant).await.unwrap();
+    let rows = recordings::Entity::find()
+        .filter(recordings::Column::TenantId.eq(app.tenant.as_uuid()))
+        .all(&txn)
+        .await
+        .unwrap();
+    for row in rows {
+        recordings::Entity::update(recordings::ActiveModel {
+            id: Set(row.id),
+            created_at: Set(row.created_at - age),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await
+        .unwrap();
+    }
+    txn.commit().await.unwrap();
 }

@@ -26,6 +26,7 @@
 
 mod barge_in;
 mod control;
+mod latency;
 mod playout;
 mod report;
 mod signals;

@@ -14,6 +14,9 @@ pub struct BridgeReport {
     pub tool_calls: u64,
     pub user_turns: u64,
     pub dtmf_digits: u64,
+    /// Voice-to-voice latency of each reply (ms), from the caller's last voiced frame to the
+    /// reply's first frame sent.
+    pub reply_latencies_ms: Vec<u32>,
     /// Why the bridge stopped.
     pub ended_by: EndedBy,
 }

@@ -4,6 +4,7 @@
 use super::{
     BridgeReport, EndedBy,
     control::CallControl,
+    latency::ReplyLatency,
     playout::Paced,
     signals::{Signal, SignalQueue},
     state::BridgeState,
@@ -43,6 +44,7 @@ pub(super) struct BridgedStream {
     reply_pending_since: Option<Instant>,
     /// Both sides of the call, when the agent records; `None` after an encoder failure.
     recorder: Option<CallRecorder>,
+    latency: ReplyLatency,
 }
 
 /// The ends of the channels a bridged stream talks through.
@@ -76,6 +78,7 @@ impl BridgedStream {
             pcm: Vec::with_capacity(FRAME_BYTES),
             reply_pending_since: None,
             recorder,
+            latency: ReplyLatency::default(),
         }
     }
 
@@ -105,6 +108,7 @@ impl BridgedStream {
     /// rather than stall the transport.
     async fn on_caller_audio(&mut self, audio: Vec<u8>) -> Step {
         self.report.frames_in += 1;
+        self.latency.caller_frame(self.state.now_ms(), &audio);
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.caller_audio(&audio);
         }
@@ -281,6 +285,7 @@ impl BridgedStream {
             let command = match paced {
                 Paced::Frame(frame) => {
                     self.report.frames_out += 1;
+                    self.latency.agent_frame(self.state.now_ms());
                     if let Some(recorder) = self.recorder.as_mut() {
                         recorder.agent_audio(&frame);
                     }
@@ -323,6 +328,7 @@ impl BridgedStream {
             engine_input,
             signals,
             recorder,
+            latency,
             ..
         } = self;
         let recording = recorder.and_then(|r| {
@@ -331,6 +337,7 @@ impl BridgedStream {
                 .ok()
         });
         report.ended_by = ended_by;
+        report.reply_latencies_ms = latency.into_samples();
         drop(engine_input);
         state.finish_all_agent_segments();
         let segments = state.take_segments();

@@ -138,6 +138,7 @@ impl CallWorkflow {
             transcript_first_seq: self.transcript_saved,
             metrics,
             transfer_result: self.transfer_results.last().cloned(),
+            tool_calls: self.tool_log.clone(),
         }
     }
 

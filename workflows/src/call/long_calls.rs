@@ -118,6 +118,7 @@ impl CallWorkflow {
             transfers: self.transfers,
             transfer_results: self.transfer_results.clone(),
             messages_taken: self.messages_taken.clone(),
+            tool_log: self.tool_log.clone(),
         }));
         input
     }
@@ -142,5 +143,6 @@ impl CallWorkflow {
         self.transfer_results = carried.transfer_results;
         self.transferred = self.transfer_results.iter().any(|r| r == "transferred");
         self.messages_taken = carried.messages_taken;
+        self.tool_log = carried.tool_log;
     }
 }

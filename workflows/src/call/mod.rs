@@ -133,6 +133,8 @@ pub struct CallWorkflow {
     transfer_results: Vec<String>,
     /// Ids of the messages taken in this call.
     messages_taken: Vec<String>,
+    /// The tool calls so far (at most [`ToolCallRecord::MAX_PER_CALL`]), for the timeline.
+    tool_log: Vec<domain::workflow_io::ToolCallRecord>,
 }
 
 #[workflow_methods]
@@ -460,6 +462,7 @@ impl CallWorkflow {
             transferred: false,
             transfer_results: Vec::new(),
             messages_taken: Vec::new(),
+            tool_log: Vec::new(),
         };
         if let Some(carried) = carried {
             call.resume(*carried);

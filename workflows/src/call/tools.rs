@@ -6,6 +6,7 @@ use crate::activities::{
     CampaignActivities, CampaignToolRequest, ConversationActivities, TakeMessageRequest,
 };
 use domain::conversation::{KnowledgeQuery, TakeMessageInput, ToolName};
+use domain::workflow_io::ToolCallRecord;
 use serde_json::{Value, json};
 use temporalio_sdk::WorkflowContext;
 
@@ -37,6 +38,7 @@ impl CallWorkflow {
         arguments: &str,
     ) -> String {
         ctx.state_mut(|s| s.tool_calls += 1);
+        let started_ms = super::now_ms(ctx);
         let args = Arguments::parse(arguments);
         let output = match ToolName::parse(name) {
             None => json!({"error": format!("unknown tool {name}")}),
@@ -58,7 +60,20 @@ impl CallWorkflow {
         if !ctx.state(|s| s.stream_ends_after_reply()) {
             ctx.set_current_details(CallPhase::Streaming.describe());
         }
-        output.to_string()
+        let output = output.to_string();
+        let record = ToolCallRecord {
+            name: name.to_owned(),
+            at_ms: started_ms,
+            duration_ms: super::now_ms(ctx) - started_ms,
+            arguments: ToolCallRecord::cut(arguments),
+            result: ToolCallRecord::cut(&output),
+        };
+        ctx.state_mut(|s| {
+            if s.tool_log.len() < ToolCallRecord::MAX_PER_CALL {
+                s.tool_log.push(record);
+            }
+        });
+        output
     }
 
     /// `book_appointment`, `request_callback`, `do_not_call`: only a campaign's call offers
