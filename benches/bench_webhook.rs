@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
             carried: None,
             campaign: None,
             channel: Default::default(),
+            tools: None,
         };
         let options = WorkflowStartOptions::new(
             unpolled_queue.clone(),

@@ -87,23 +87,26 @@ impl CallControl for TemporalCallControl {
 
     async fn transcript(&self, segments: Vec<TranscriptSegment>) -> Result<(), ControlError> {
         // The live copy is for watching: a database hiccup costs the live page some words,
-        // never the call (the workflow's transcript is the record).
+        // never the call (the workflow's transcript is the record). It is written beside the
+        // Signal, not before it, and both are done before the bridge's next signal (the end
+        // of the stream, after which the call's live rows are deleted) can go.
         let live = &self.live;
-        if let Err(e) = live
-            .store
-            .append_live_transcript(live.tenant, &live.call_sid, &segments)
-            .await
-        {
-            tracing::warn!(error = %e, "could not store the live transcript");
-        }
-        self.handle()
-            .signal(
+        let handle = self.handle();
+        let (stored, signalled) = tokio::join!(
+            live.store
+                .append_live_transcript(live.tenant, &live.call_sid, &segments),
+            handle.signal(
                 CallWorkflow::transcript_batch,
-                TranscriptBatch { segments },
+                TranscriptBatch {
+                    segments: segments.clone()
+                },
                 WorkflowSignalOptions::default(),
             )
-            .await
-            .map_err(failed)
+        );
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "could not store the live transcript");
+        }
+        signalled.map_err(failed)
     }
 
     async fn dtmf(&self, digit: char) -> Result<(), ControlError> {

@@ -13,6 +13,9 @@ pub struct AgentSettings {
     pub followup_sms: Option<String>,
     /// `voicemail_message`: what an answering machine hears, instead of the default message.
     pub voicemail_message: Option<String>,
+    /// `tools`: the receptionist tools the agent offers, by name; unset offers them all
+    /// (`end_call` is always offered).
+    pub tools: Option<Vec<String>>,
 }
 
 impl AgentSettings {
@@ -22,6 +25,16 @@ impl AgentSettings {
             llm_model: text("llm_model"),
             followup_sms: text("followup_sms").filter(|s| !s.trim().is_empty()),
             voicemail_message: text("voicemail_message"),
+            tools: settings
+                .get("tools")
+                .and_then(Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
         }
     }
 }
@@ -52,6 +65,16 @@ mod tests {
         assert_eq!(
             AgentSettings::from_json(&json!(null)),
             AgentSettings::default()
+        );
+        let tools = AgentSettings::from_json(&json!({"tools": ["take_message", 7]})).tools;
+        assert_eq!(tools, Some(vec!["take_message".to_owned()]));
+        let offered = crate::conversation::enabled_tools(tools.as_deref());
+        assert_eq!(
+            offered,
+            [
+                crate::conversation::ToolName::EndCall,
+                crate::conversation::ToolName::TakeMessage
+            ]
         );
     }
 }

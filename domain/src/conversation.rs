@@ -107,7 +107,25 @@ pub struct ToolSpec {
 
 /// The tools an inbound call offers, in [`ToolName::RECEPTIONIST`]'s order.
 pub fn tool_specs() -> Vec<ToolSpec> {
+    agent_tool_specs(None)
+}
+
+/// The receptionist tools an agent offers: those named in `enabled` when the agent chose, all
+/// otherwise; `end_call` always (a call must be able to end). In [`ToolName::RECEPTIONIST`]'s
+/// order.
+pub fn enabled_tools(enabled: Option<&[String]>) -> Vec<ToolName> {
     ToolName::RECEPTIONIST
+        .into_iter()
+        .filter(|tool| {
+            *tool == ToolName::EndCall
+                || enabled.is_none_or(|names| names.iter().any(|n| n == tool.as_str()))
+        })
+        .collect()
+}
+
+/// What the model is offered of [`enabled_tools`].
+pub fn agent_tool_specs(enabled: Option<&[String]>) -> Vec<ToolSpec> {
+    enabled_tools(enabled)
         .into_iter()
         .map(ToolName::spec)
         .collect()

@@ -40,6 +40,10 @@ pub struct CallWorkflowInput {
     /// What carries the call's audio: the phone network (Twilio), or a browser.
     #[serde(default, skip_serializing_if = "CallChannel::is_phone")]
     pub channel: CallChannel,
+    /// The receptionist tools the agent offers (its `tools` setting when the call started);
+    /// `None`: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<String>>,
 }
 
 /// What carries a call's audio.

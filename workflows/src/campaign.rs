@@ -586,6 +586,7 @@ impl CampaignWorkflow {
             carried: None,
             campaign: Some(call),
             channel: Default::default(),
+            tools: None,
         };
         let attributes = SearchAttributes::new([
             sa::TENANT_ID.value_set(tenant_id.to_string()),

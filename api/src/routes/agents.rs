@@ -21,6 +21,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use domain::AgentId;
+use domain::conversation::{ToolName, enabled_tools};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::{Agent, AgentChanges, NewAgent};
@@ -66,6 +67,10 @@ pub struct AgentView {
     pub language: String,
     /// Whether calls are recorded; the agent then opens with "This call may be recorded."
     pub record_calls: bool,
+    /// The tools the agent offers on its calls (`end_call` always).
+    pub tools: Vec<String>,
+    /// Every tool an agent may offer.
+    pub available_tools: Vec<String>,
     /// Set once the agent is deleted (archived).
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -80,8 +85,17 @@ impl From<Agent> for AgentView {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         };
+        let tools = enabled_tools(a.settings().tools.as_deref())
+            .into_iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
         Self {
             id: a.id.as_uuid(),
+            tools,
+            available_tools: ToolName::RECEPTIONIST
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             voice: setting("voice"),
             voicemail_message: setting("voicemail_message"),
             followup_sms: setting("followup_sms"),
@@ -127,6 +141,8 @@ pub struct NewAgentBody {
     pub language: Option<String>,
     /// Record calls, and say so first (default true).
     pub record_calls: Option<bool>,
+    /// The tools the agent offers, by name (default: all; `end_call` is always offered).
+    pub tools: Option<Vec<String>>,
 }
 
 /// Changes to an agent; absent fields stay. An empty `voice`, `voicemail_message`,
@@ -144,6 +160,8 @@ pub struct AgentPatch {
     pub llm_model: Option<String>,
     pub language: Option<String>,
     pub record_calls: Option<bool>,
+    /// The tools the agent offers, by name (`end_call` is always offered).
+    pub tools: Option<Vec<String>>,
 }
 
 impl AgentPatch {
@@ -177,6 +195,7 @@ impl From<NewAgentBody> for AgentPatch {
             llm_model: b.llm_model,
             language: b.language,
             record_calls: b.record_calls,
+            tools: b.tools,
         }
     }
 }
@@ -216,7 +235,31 @@ fn merge_settings(patch: &AgentPatch, settings: &Value) -> Result<Value, ApiErro
             }
         }
     }
+    if let Some(tools) = &patch.tools {
+        merged.insert("tools".to_owned(), tool_names(tools)?);
+    }
     Ok(Value::Object(merged))
+}
+
+/// The `tools` setting for `names`: each a receptionist tool, listed once.
+fn tool_names(names: &[String]) -> Result<Value, ApiError> {
+    let mut chosen: Vec<&'static str> = Vec::new();
+    for name in names {
+        let tool = ToolName::parse(name.trim())
+            .filter(|t| ToolName::RECEPTIONIST.contains(t))
+            .ok_or_else(|| {
+                let offered: Vec<&str> =
+                    ToolName::RECEPTIONIST.iter().map(|t| t.as_str()).collect();
+                ApiError::invalid(
+                    "tools",
+                    format!("`{name}` is not a tool; one of: {}", offered.join(", ")),
+                )
+            })?;
+        if !chosen.contains(&tool.as_str()) {
+            chosen.push(tool.as_str());
+        }
+    }
+    Ok(Value::from(chosen))
 }
 
 /// Validates `patch` against the engines on offer and applies its settings fields onto

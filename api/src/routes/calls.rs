@@ -58,8 +58,7 @@ fn parse_time(field: &'static str, raw: &str, end_of_day: bool) -> Result<DateTi
         };
         return Ok(day.and_time(chrono::NaiveTime::MIN).and_utc());
     }
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
+    super::instant(field, raw)
         .map_err(|_| ApiError::invalid(field, "must be a day (2026-12-05) or an RFC 3339 time"))
 }
 

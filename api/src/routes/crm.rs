@@ -111,12 +111,7 @@ fn optional_id(field: &'static str, value: Option<&str>) -> Result<Option<Uuid>,
     }
 }
 
-/// An RFC 3339 instant (`2026-12-05T09:00:00-05:00`), or a problem naming `field`.
-fn instant(field: &'static str, value: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::invalid(field, "is not an RFC 3339 date-time"))
-}
+pub(crate) use super::instant;
 
 fn optional_instant(
     field: &'static str,

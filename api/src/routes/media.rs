@@ -24,7 +24,7 @@ use axum::{
 };
 use domain::{
     CallSid, TenantId,
-    conversation::{CAMPAIGN_GUIDANCE, campaign_tool_specs, tool_specs},
+    conversation::{CAMPAIGN_GUIDANCE, agent_tool_specs, campaign_tool_specs},
 };
 use futures::{SinkExt, Stream, StreamExt, stream::SplitSink};
 use std::{sync::Arc, time::Duration};
@@ -263,20 +263,7 @@ pub(crate) async fn prepare(state: &AppState, start: &StreamStart) -> Option<Pre
         }
     };
     let control = control_for(state, &session, &start.stream_sid, &call_sid);
-    // A campaign's call follows its script: the instructions gain the script's line, the
-    // tools are the campaign's, and the agent opens with the script's first words.
-    let (instructions, tools) = match &session.campaign {
-        Some(campaign) => (
-            format!(
-                "{}\n\n{}\n{}",
-                agent.instructions.trim(),
-                CAMPAIGN_GUIDANCE,
-                campaign.instruction_line
-            ),
-            campaign_tool_specs(),
-        ),
-        None => (agent.instructions.clone(), tool_specs()),
-    };
+    let (instructions, tools) = instructions_and_tools(&session, &agent);
     let greeting = first_words(params.get("greeting"), &session, &agent);
     let call = EngineCall {
         call_sid: call_sid.to_string(),
@@ -297,6 +284,30 @@ pub(crate) async fn prepare(state: &AppState, start: &StreamStart) -> Option<Pre
         tenant: session.tenant_id,
         call_sid,
     })
+}
+
+/// A campaign's call follows its script: the instructions gain the script's line and the tools
+/// are the campaign's (the agent opens with the script's first words). Any other call has the
+/// agent's instructions and the tools it offers.
+fn instructions_and_tools(
+    session: &sessions::CallSession,
+    agent: &store::Agent,
+) -> (String, Vec<domain::conversation::ToolSpec>) {
+    match &session.campaign {
+        Some(campaign) => (
+            format!(
+                "{}\n\n{}\n{}",
+                agent.instructions.trim(),
+                CAMPAIGN_GUIDANCE,
+                campaign.instruction_line
+            ),
+            campaign_tool_specs(),
+        ),
+        None => (
+            agent.instructions.clone(),
+            agent_tool_specs(agent.settings().tools.as_deref()),
+        ),
+    }
 }
 
 /// What the agent says first. A caller back from a transfer hears why, not the greeting (nor

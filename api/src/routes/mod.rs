@@ -74,6 +74,21 @@ fn non_empty(field: &'static str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An RFC 3339 time (`2026-12-05T09:00:00-05:00`), in UTC: 400 naming `field` otherwise.
+pub(crate) fn instant(
+    field: &'static str,
+    raw: &str,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            ApiError::invalid(
+                field,
+                "must be an RFC 3339 time such as 2026-12-05T09:00:00-05:00",
+            )
+        })
+}
+
 /// A required text field, trimmed: 400 naming `field` when it is empty or longer than `max`
 /// characters.
 pub(crate) fn text(field: &'static str, text: &str, max: usize) -> Result<String, crate::ApiError> {

@@ -8,6 +8,7 @@
 
 mod series;
 
+use super::instant;
 use crate::query::Query;
 use crate::{
     ApiError, AppState,
@@ -49,12 +50,6 @@ pub struct RangeQuery {
     pub from: Option<String>,
     /// End, exclusive, RFC 3339 (default: now).
     pub to: Option<String>,
-}
-
-fn instant(field: &'static str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time (2026-12-01T00:00:00Z)"))
 }
 
 impl RangeQuery {

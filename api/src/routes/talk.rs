@@ -110,6 +110,7 @@ pub async fn start_talk(
         carried: None,
         campaign: None,
         channel: CallChannel::Browser,
+        tools: agent.settings().tools,
     };
     start_call_workflow(&state, input, format!("Browser call → {}", agent.name)).await?;
     open_session(&state, &agent, &call_sid).await;

@@ -214,6 +214,7 @@ pub fn call_input(
         carried: None,
         campaign: None,
         channel: Default::default(),
+        tools: route.agent.settings().tools,
     }
 }
 

@@ -604,12 +604,54 @@ async fn an_admin_builds_an_agent_from_a_website_on_the_page_and_sees_its_number
     browser
         .type_into(&greeting, "Thanks for calling Bayside, Sam speaking.")
         .await;
+    // This agent takes messages but transfers nobody.
+    let transfer = browser
+        .wait_for("input[name=tools][value=transfer_call]", PAGE)
+        .await;
+    browser.click(&transfer).await;
     browser.click_button("Save", PAGE).await;
     browser.wait_for_text("Agent saved", PAGE).await;
     let saved = crate::campaign::api(&app, Method::GET, &format!("/v1/agents/{id}"), None).await;
     assert_eq!(
         saved["greeting"],
         "Thanks for calling Bayside, Sam speaking."
+    );
+    let tools = saved["tools"].to_string();
+    assert!(
+        !tools.contains("transfer_call")
+            && tools.contains("take_message")
+            && tools.contains("end_call"),
+        "{saved}"
+    );
+    let (status, problem) = send(
+        &app,
+        &Method::PATCH,
+        &format!("/v1/agents/{id}"),
+        Some(&app.api_key),
+        Some(&json!({"tools": ["take_message", "fly_to_the_moon"]})),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "tools", "{problem}");
+
+    // Knowledge by category: an entry added on the page.
+    let form = "form[aria-label='New knowledge entry']";
+    let question = browser
+        .wait_for(&format!("{form} input[name=question]"), PAGE)
+        .await;
+    browser
+        .type_into(&question, "Do you validate parking?")
+        .await;
+    let answer = browser
+        .wait_for(&format!("{form} textarea[name=answer]"), PAGE)
+        .await;
+    browser.type_into(&answer, "Yes, for two hours.").await;
+    browser.click_button("Add entry", PAGE).await;
+    browser.wait_for_text("Entry added", PAGE).await;
+    let knowledge = crate::campaign::api(&app, Method::GET, "/v1/knowledge?limit=100", None).await;
+    assert!(
+        knowledge.to_string().contains("Do you validate parking?"),
+        "{knowledge}"
     );
     browser.screenshot("agent").await;
 

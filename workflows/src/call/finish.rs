@@ -181,12 +181,26 @@ mod tests {
             carried: None,
             campaign: None,
             channel: Default::default(),
+            tools: None,
         });
         call.final_status = final_status;
         call.started_at_ms = Some(1_000);
         call.answered_at_ms = Some(2_000);
         call.stream_started_at_ms = Some(2_500);
         call
+    }
+
+    #[test]
+    fn an_agent_offers_the_tools_it_chose_and_always_end_call() {
+        use domain::conversation::ToolName;
+        let mut call = answered_call(None);
+        assert!(call.offers(ToolName::TransferCall), "all, unless it chose");
+        call.input.tools = Some(vec!["take_message".into()]);
+        assert!(call.offers(ToolName::TakeMessage));
+        assert!(call.offers(ToolName::EndCall));
+        assert!(!call.offers(ToolName::TransferCall));
+        let offered: Vec<String> = call.offered_tools().into_iter().map(|t| t.name).collect();
+        assert_eq!(offered, ["end_call", "take_message"]);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use domain::{
     CallStatus, TranscriptSegment,
     conversation::{
         ChatMessage, LlmTurnInput, ToolCallRequest, ToolCallResult, ToolName, TurnReply, UserTurn,
-        campaign_tool_specs, tool_specs,
+        agent_tool_specs, campaign_tool_specs, enabled_tools,
     },
     memory::ConversationMemory,
     workflow_io::{
@@ -271,8 +271,11 @@ impl CallWorkflow {
         request: &ToolCallRequest,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         self.accepting_conversation()?;
-        if ToolName::parse(&request.name).is_none() {
+        let Some(tool) = ToolName::parse(&request.name) else {
             return Err(format!("unknown tool `{}`", request.name).into());
+        };
+        if !self.offers(tool) {
+            return Err(format!("`{}` is not one of this agent's tools", request.name).into());
         }
         match serde_json::from_str::<serde_json::Value>(&request.arguments) {
             Ok(serde_json::Value::Object(_)) => Ok(()),
@@ -510,8 +513,16 @@ impl CallWorkflow {
     fn offered_tools(&self) -> Vec<domain::conversation::ToolSpec> {
         match self.input.campaign {
             Some(_) => campaign_tool_specs(),
-            None => tool_specs(),
+            None => agent_tool_specs(self.input.tools.as_deref()),
         }
+    }
+
+    /// Whether the agent offers `tool` on this call: a receptionist tool it has enabled (all,
+    /// unless it chose), or any other (a campaign's tools are the campaign's).
+    fn offers(&self, tool: ToolName) -> bool {
+        self.input.campaign.is_some()
+            || !ToolName::RECEPTIONIST.contains(&tool)
+            || enabled_tools(self.input.tools.as_deref()).contains(&tool)
     }
 
     /// A campaign's call: the script line the LLM's system prompt gets.

@@ -42,6 +42,11 @@ impl CallWorkflow {
         let args = Arguments::parse(arguments);
         let output = match ToolName::parse(name) {
             None => json!({"error": format!("unknown tool {name}")}),
+            // The rule dialog may reach for a tool the agent does not offer.
+            Some(tool) if !ctx.state(|s| s.offers(tool)) => {
+                json!({"ok": false, "reason": "not_available",
+                    "note": format!("{name} is not one of this agent's tools.")})
+            }
             Some(ToolName::EndCall) => {
                 ctx.state_mut(|s| s.end_requested = true);
                 ctx.set_current_details(CallPhase::AgentEnding.describe());

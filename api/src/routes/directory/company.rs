@@ -146,14 +146,7 @@ fn target_kind(value: Option<&str>) -> Result<TargetKind, ApiError> {
 fn at(value: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     match value {
         None => Ok(Utc::now()),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
-                ApiError::invalid(
-                    "at",
-                    "must be an RFC 3339 time such as 2026-03-09T09:00:00-04:00",
-                )
-            }),
+        Some(text) => crate::routes::instant("at", text),
     }
 }
 
