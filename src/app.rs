@@ -292,7 +292,10 @@ pub fn build_worker(
         settings.task_queue.clone(),
     );
     let events = activities::EventActivitiesImpl::new(store.clone());
-    let store_for_retention = store.clone();
+    let retention = activities::recordings::RetentionActivitiesImpl::new(
+        store.clone(),
+        settings.recordings.open()?,
+    );
     let directory = DirectoryActivitiesImpl::new(store.clone());
     let agent_build = agent_builder(settings, store.clone(), &llm)?;
     let conversation = ConversationActivitiesImpl::new(store.clone(), llm);
@@ -320,10 +323,7 @@ pub fn build_worker(
             campaign,
             events,
             agent_build,
-            retention: activities::recordings::RetentionActivitiesImpl::new(
-                store_for_retention,
-                settings.recordings.open()?,
-            ),
+            retention,
         },
     )?)
 }

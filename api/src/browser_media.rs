@@ -20,13 +20,12 @@
 
 use serde::Deserialize;
 use voice::{
-    bridge::{StreamStart, TransportCommand, TransportEvent},
+    bridge::{FRAME_BYTES, StreamStart, TransportCommand, TransportEvent},
     mulaw,
     resample::Resampler,
 };
 
 /// μ-law bytes in one 20 ms frame at 8 kHz.
-const FRAME_BYTES: usize = 160;
 /// The rate of the bridge's audio.
 const BRIDGE_HZ: u32 = 8000;
 

@@ -111,7 +111,7 @@ fn optional_id(field: &'static str, value: Option<&str>) -> Result<Option<Uuid>,
     }
 }
 
-pub(crate) use super::instant;
+use super::instant;
 
 fn optional_instant(
     field: &'static str,

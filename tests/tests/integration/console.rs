@@ -246,6 +246,17 @@ fn fake_microphone() -> Vec<String> {
     ]
 }
 
+/// The SID of the call the agent's talk panel shows.
+async fn talk_call_sid(browser: &Browser) -> String {
+    let sid = browser
+        .run(
+            "return document.querySelector('#talk-call code').textContent;",
+            json!([]),
+        )
+        .await;
+    sid.as_str().unwrap().to_owned()
+}
+
 /// "Talk to this agent" on the agent's page: the greeting plays through the page's speaker, the
 /// call is a `CallWorkflow` in Temporal, and hanging up ends it like any call, recorded.
 async fn talk_to_the_agent(app: &TestApp, browser: &Browser, agent_id: domain::AgentId) {
@@ -275,13 +286,7 @@ async fn talk_to_the_agent(app: &TestApp, browser: &Browser, agent_id: domain::A
         )
         .await;
     assert!(heard, "the greeting played in the page: {played} s");
-    let call_sid = browser
-        .run(
-            "return document.querySelector('#talk-call code').textContent;",
-            json!([]),
-        )
-        .await;
-    let call_sid = call_sid.as_str().unwrap().to_owned();
+    let call_sid = talk_call_sid(browser).await;
     let running = app
         .temporal
         .get_workflow_handle::<workflows::CallWorkflow>(format!("call-{call_sid}"))
@@ -326,13 +331,7 @@ async fn talk_to_the_agent(app: &TestApp, browser: &Browser, agent_id: domain::A
     let ended = browser
         .wait_for_text_in("#talk-status", "Call ended", Duration::from_secs(30))
         .await;
-    let call_sid = browser
-        .run(
-            "return document.querySelector('#talk-call code').textContent;",
-            json!([]),
-        )
-        .await;
-    let call_sid = call_sid.as_str().unwrap().to_owned();
+    let call_sid = talk_call_sid(browser).await;
     let summary = app.call_result(&call_sid).await;
     assert_eq!(summary.outcome, domain::CallOutcome::Completed, "{ended}");
     let history = crate::call_workflow::fetch_and_replay::<workflows::CallWorkflow>(

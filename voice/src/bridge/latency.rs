@@ -3,15 +3,15 @@
 //! carrier on both sides, and covers everything we run: the engine's recognition and
 //! end-of-turn detection, the workflow's turn, the model and speech synthesis.
 //!
-//! A frame is voiced when its mean amplitude is above [`VOICED_MEAN_ABS`] (about −38 dBFS): a
-//! quiet line's noise is not speech. An agent frame after at least [`REPLY_GAP_MS`] of agent
+//! A frame is voiced when its level is above [`VOICED_DBFS`]: a quiet line's noise is not
+//! speech. An agent frame after at least [`REPLY_GAP_MS`] of agent
 //! silence starts a reply; it counts when the caller has spoken since the agent's last frame
 //! (the greeting, and the agent going on by itself, do not).
 
-use crate::mulaw;
+use crate::pcm::rms_dbfs;
 
-/// Mean absolute amplitude (of 32768) above which a caller frame is voiced.
-const VOICED_MEAN_ABS: u32 = 400;
+/// Level above which a caller frame is voiced.
+const VOICED_DBFS: f32 = -38.0;
 /// Agent silence after which the agent's next frame starts a new reply.
 const REPLY_GAP_MS: u64 = 300;
 /// The most samples one stream keeps.
@@ -25,9 +25,9 @@ pub(super) struct ReplyLatency {
 }
 
 impl ReplyLatency {
-    /// A caller frame (μ-law) arrived at `now_ms`.
-    pub(super) fn caller_frame(&mut self, now_ms: u64, frame: &[u8]) {
-        if voiced(frame) {
+    /// A caller frame (decoded to PCM) arrived at `now_ms`.
+    pub(super) fn caller_frame(&mut self, now_ms: u64, pcm: &[i16]) {
+        if rms_dbfs(pcm) > VOICED_DBFS {
             self.last_voice_ms = Some(now_ms);
         }
     }
@@ -55,27 +55,22 @@ impl ReplyLatency {
     }
 }
 
-fn voiced(frame: &[u8]) -> bool {
-    if frame.is_empty() {
-        return false;
-    }
-    let total: u32 = frame
-        .iter()
-        .map(|&b| u32::from(mulaw::decode_sample(b).unsigned_abs()))
-        .sum();
-    total / frame.len() as u32 > VOICED_MEAN_ABS
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn loud() -> Vec<u8> {
-        mulaw::tone(440.0, 20, 0.3)
+    fn pcm(frame: &[u8]) -> Vec<i16> {
+        let mut out = Vec::new();
+        crate::mulaw::decode(frame, &mut out);
+        out
     }
 
-    fn quiet() -> Vec<u8> {
-        mulaw::silence(20)
+    fn loud() -> Vec<i16> {
+        pcm(&crate::mulaw::tone(440.0, 20, 0.3))
+    }
+
+    fn quiet() -> Vec<i16> {
+        pcm(&crate::mulaw::silence(20))
     }
 
     #[test]

@@ -108,16 +108,17 @@ impl BridgedStream {
     /// rather than stall the transport.
     async fn on_caller_audio(&mut self, audio: Vec<u8>) -> Step {
         self.report.frames_in += 1;
-        self.latency.caller_frame(self.state.now_ms(), &audio);
+        // One decode per frame, shared by the latency measure and the local detector.
+        self.pcm.clear();
+        crate::mulaw::decode(&audio, &mut self.pcm);
+        self.latency.caller_frame(self.state.now_ms(), &self.pcm);
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.caller_audio(&audio);
         }
-        if let Some(vad) = self.local_vad.as_mut() {
-            self.pcm.clear();
-            crate::mulaw::decode(&audio, &mut self.pcm);
-            if vad.push(&self.pcm) == Some(VadEvent::SpeechStarted) {
-                self.caller_started_speaking().await?;
-            }
+        if let Some(vad) = self.local_vad.as_mut()
+            && vad.push(&self.pcm) == Some(VadEvent::SpeechStarted)
+        {
+            self.caller_started_speaking().await?;
         }
         if self
             .engine_input
