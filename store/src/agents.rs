@@ -80,6 +80,9 @@ pub(crate) type RouteCache =
 pub struct InboundRoute {
     pub tenant_id: TenantId,
     pub tenant_name: String,
+    /// As of the route's lookup: [`Store::set_tenant_status`] forgets this node's cached
+    /// routes, other nodes see a change within [`ROUTE_TTL`].
+    pub tenant_status: domain::TenantStatus,
     pub agent: Agent,
 }
 

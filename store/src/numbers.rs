@@ -351,9 +351,11 @@ impl Store {
             ))?;
         let agent: Agent = find_active_agent(&txn, tenant, agent_id.into()).await?;
         txn.commit().await?;
+        let tenant = crate::tenants::Tenant::try_from(tenant_row)?;
         Ok(Some(InboundRoute {
-            tenant_id: tenant,
-            tenant_name: tenant_row.name,
+            tenant_id: tenant.id,
+            tenant_name: tenant.name,
+            tenant_status: tenant.status,
             agent,
         }))
     }

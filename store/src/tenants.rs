@@ -187,7 +187,10 @@ impl Store {
             updated_at: Set(Utc::now()),
             ..Default::default()
         };
-        self.write_tenant(tenant, row).await
+        let written = self.write_tenant(tenant, row).await;
+        // Inbound routes carry the tenant's status: a suspension applies to the next call.
+        self.forget_routes();
+        written
     }
 
     /// Writes the set fields of `row` to the tenant and reads it back.

@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 pub const FRAME_BYTES: usize = 160;
 /// Duration of one frame.
 pub const FRAME_MS: u64 = 20;
+/// Read buffer of a Media Streams WebSocket, either end. tungstenite zeroes its whole read
+/// buffer before every read: at its default (128 KiB) that was a quarter of the bridge's CPU,
+/// for frames of about 400 bytes.
+pub const SOCKET_READ_BUFFER: usize = 4096;
 
 /// A message Twilio sends on the stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,6 +226,102 @@ pub fn parse_inbound(text: &str) -> Result<Option<Inbound>, MediaStreamError> {
     }
 }
 
+/// A `media` frame from Twilio, borrowed from its text: the hot path's parse, which builds no
+/// message and allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaFrame<'a> {
+    pub track: &'a str,
+    /// Base64 of the μ-law bytes.
+    pub payload: &'a str,
+}
+
+impl MediaFrame<'_> {
+    /// Appends the decoded μ-law bytes to `out`.
+    pub fn decode_payload_into(&self, out: &mut Vec<u8>) -> Result<(), MediaStreamError> {
+        STANDARD
+            .decode_vec(self.payload.as_bytes(), out)
+            .map_err(|e| MediaStreamError::Payload(e.to_string()))
+    }
+}
+
+/// Reads a `media` frame of the shape Twilio sends (fields in any order, numbers as strings or
+/// numbers, unknown fields ignored) without building an [`Inbound`]. `None` for anything else:
+/// another event, a string with escapes, a malformed frame. [`parse_inbound`] then reads it in
+/// full and says what is wrong; the two accept the same media frames.
+pub fn parse_media(text: &str) -> Option<MediaFrame<'_>> {
+    #[derive(Deserialize)]
+    struct Frame<'a> {
+        #[serde(borrow)]
+        event: &'a str,
+        #[serde(rename = "sequenceNumber", default)]
+        _sequence_number: Option<Number>,
+        #[serde(rename = "streamSid", borrow)]
+        _stream_sid: &'a str,
+        #[serde(borrow)]
+        media: Body<'a>,
+    }
+    #[derive(Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        track: &'a str,
+        #[serde(rename = "chunk")]
+        _chunk: Number,
+        #[serde(rename = "timestamp")]
+        _timestamp: Number,
+        #[serde(borrow)]
+        payload: &'a str,
+    }
+    let frame: Frame<'_> = serde_json::from_str(text).ok()?;
+    (frame.event == "media").then_some(MediaFrame {
+        track: frame.media.track,
+        payload: frame.media.payload,
+    })
+}
+
+/// A number Twilio may write as a string, checked and not kept.
+struct Number;
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a non-negative integer, or one in a string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Number, E> {
+                Ok(Number)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+                v.parse::<u64>().map(|_| Number).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl Outbound {
+    /// `Outbound::media(stream_sid, mulaw).to_json()`, written straight into one string: the
+    /// hot path's encoder.
+    pub fn media_json(stream_sid: &str, mulaw: &[u8]) -> String {
+        if !stream_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Outbound::media(stream_sid, mulaw).to_json();
+        }
+        const HEAD: &str = r#"{"event":"media","streamSid":""#;
+        const MIDDLE: &str = r#"","media":{"payload":""#;
+        const TAIL: &str = r#""}}"#;
+        let mut json = String::with_capacity(
+            HEAD.len() + stream_sid.len() + MIDDLE.len() + mulaw.len().div_ceil(3) * 4 + TAIL.len(),
+        );
+        json.push_str(HEAD);
+        json.push_str(stream_sid);
+        json.push_str(MIDDLE);
+        STANDARD.encode_string(mulaw, &mut json);
+        json.push_str(TAIL);
+        json
+    }
+}
+
 /// Parse one text frame we sent (the simulator's side). `Ok(None)`: unknown event.
 pub fn parse_outbound(text: &str) -> Result<Option<Outbound>, MediaStreamError> {
     #[derive(Deserialize)]
@@ -354,5 +454,58 @@ mod tests {
             Some(Outbound::mark("MZ1", "agent-1"))
         );
         assert_eq!(parse_outbound(r#"{"event":"noise"}"#).unwrap(), None);
+    }
+
+    #[test]
+    fn the_media_fast_path_accepts_what_the_full_parse_accepts() {
+        let accepted = [
+            r#"{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"/w=="},"streamSid":"MZ1"}"#,
+            r#"{"streamSid":"MZ1","media":{"payload":"/38=","timestamp":5,"chunk":1,"track":"inbound","extra":[1,{"a":2}]},"event":"media"}"#,
+            r#" { "event" : "media" , "streamSid" : "MZ1" , "media" : { "track" : "" , "chunk" : "1" , "timestamp" : "5" , "payload" : "" } } "#,
+        ];
+        for text in accepted {
+            let fast = parse_media(text).unwrap_or_else(|| panic!("fast path: {text}"));
+            let Some(Inbound::Media { media, .. }) = parse_inbound(text).unwrap() else {
+                panic!("full parse: {text}")
+            };
+            assert_eq!(
+                (fast.track, fast.payload),
+                (media.track.as_str(), media.payload.as_str())
+            );
+            let mut audio = Vec::new();
+            fast.decode_payload_into(&mut audio).unwrap();
+            assert_eq!(audio, media.decode_payload().unwrap());
+        }
+        // Anything else is left to the full parse: other events, escapes, malformed frames.
+        let refused = [
+            r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"a1"}}"#,
+            r#"{"event":"media","streamSid":"MZ\u0031","media":{"track":"inbound","chunk":"1","timestamp":"5","payload":"/w=="}}"#,
+            r#"{"event":"media","streamSid":"MZ1"}"#,
+            r#"{"event":"media","streamSid":"MZ1","media":{"track":"inbound","chunk":"x","timestamp":"1","payload":""}}"#,
+            r#"{"event":"media","streamSid":"MZ1","media":{"track":"inbound","chunk":"1","timestamp":"1","payload":"/w=="}"#,
+            "not json",
+        ];
+        for text in refused {
+            assert_eq!(parse_media(text), None, "{text}");
+        }
+        let escaped = refused[1];
+        assert!(
+            matches!(parse_inbound(escaped).unwrap(), Some(Inbound::Media { stream_sid, .. }) if stream_sid == "MZ1")
+        );
+    }
+
+    #[test]
+    fn the_media_encoder_writes_what_serde_writes() {
+        for (sid, audio) in [
+            ("MZ1", vec![0xFF, 0x7F]),
+            ("MZ00ff", vec![0u8; 160]),
+            ("M\"Z", vec![1, 2, 3]),
+            ("MZ", vec![]),
+        ] {
+            assert_eq!(
+                Outbound::media_json(sid, &audio),
+                Outbound::media(sid, &audio).to_json()
+            );
+        }
     }
 }

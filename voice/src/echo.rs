@@ -17,18 +17,25 @@ impl VoiceEngine for EchoEngine {
     async fn start(&self, _call: EngineCall) -> Result<EngineSession, EngineError> {
         let (session, mut input, events) = EngineSession::channels(256);
         tokio::spawn(async move {
-            let mut frame_no: u64 = 0;
+            // One utterance until the caller interrupts it, as a model's reply is one item.
+            let mut utterance: u64 = 1;
+            let mut item_id = format!("echo-{utterance}");
             while let Some(message) = input.recv().await {
-                if let EngineInput::Audio(mulaw) = message {
-                    frame_no += 1;
-                    let item_id = format!("echo-{frame_no}");
-                    if events
-                        .send(EngineEvent::AgentAudio { item_id, mulaw })
-                        .await
-                        .is_err()
-                    {
-                        break;
+                match message {
+                    EngineInput::Audio(mulaw) => {
+                        let audio = EngineEvent::AgentAudio {
+                            item_id: item_id.clone(),
+                            mulaw,
+                        };
+                        if events.send(audio).await.is_err() {
+                            break;
+                        }
                     }
+                    EngineInput::Interrupt { .. } => {
+                        utterance += 1;
+                        item_id = format!("echo-{utterance}");
+                    }
+                    _ => {}
                 }
             }
         });

@@ -57,7 +57,9 @@ pub(crate) async fn media_stream(
     _signed: TwilioSigned,
 ) -> Response {
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| serve_stream(state, socket)),
+        Ok(ws) => ws
+            .read_buffer_size(telephony::media_stream::SOCKET_READ_BUFFER)
+            .on_upgrade(move |socket| serve_stream(state, socket)),
         Err(rejection) => rejection.into_response(),
     }
 }

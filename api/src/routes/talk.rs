@@ -48,6 +48,9 @@ const TICKET_SECS: i64 = 60;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an open socket checks that its call is still on.
 const SESSION_POLL: Duration = Duration::from_millis(500);
+/// The socket's read buffer, which tungstenite zeroes before every read (128 KiB by default):
+/// a browser frame is at most 20 ms of 48 kHz PCM, 1,920 bytes.
+const READ_BUFFER: usize = 8 * 1024;
 /// The caller id a browser call shows: the console, not a phone.
 pub const BROWSER_CALLER: &str = "browser";
 
@@ -207,7 +210,7 @@ pub async fn talk_socket(
         return ApiError::NotFound("call").into_response();
     };
     match ws {
-        Ok(ws) => ws.on_upgrade(move |socket| {
+        Ok(ws) => ws.read_buffer_size(READ_BUFFER).on_upgrade(move |socket| {
             let span = tracing::info_span!("browser_stream", %call_sid);
             tracing::Instrument::instrument(serve(state, socket, tenant, call_sid), span)
         }),

@@ -77,7 +77,7 @@ pub async fn voice_webhook(
         ));
     };
     span.record("tenant_id", tracing::field::display(route.tenant_id));
-    if state.store.tenant(route.tenant_id).await?.status == domain::TenantStatus::Suspended {
+    if route.tenant_status == domain::TenantStatus::Suspended {
         tracing::info!("call to a suspended tenant: polite goodbye, no workflow");
         return Ok(twiml_response(
             &TwiML::new()
@@ -97,8 +97,12 @@ pub async fn voice_webhook(
         parties.from,
         parties.to,
     );
-    start_call_workflow(&state, input, summary).await?;
-    open_session_now(&state, &route, &call_sid).await;
+    // Both before the TwiML, side by side: Twilio opens the stream as soon as it has the TwiML.
+    let (started, ()) = tokio::join!(
+        start_call_workflow(&state, input, summary),
+        open_session_now(&state, &route, &call_sid),
+    );
+    started?;
 
     if let Some(answered_by) = form.get("AnsweredBy").map(AnsweredBy::parse) {
         signal_answered_by(&state, &call_sid, &answered_by).await;

@@ -408,7 +408,10 @@ async fn open(cfg: &StreamConfig) -> Result<WsStream, SimError> {
             .map_err(|e| SimError::InvalidConfig(format!("signature header: {e}")))?;
         request.headers_mut().insert("X-Twilio-Signature", value);
     }
-    let (mut ws, _response) = tokio_tungstenite::connect_async(request).await?;
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(telephony::media_stream::SOCKET_READ_BUFFER);
+    let (mut ws, _response) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
     let connected = Inbound::Connected {
         protocol: "Call".into(),
         version: "1.0.0".into(),

@@ -1,13 +1,15 @@
 //! How many Twilio media streams one server process bridges, with the echo engine, over loopback
 //! WebSockets: latency caller frame → echoed agent frame, dropped frames, and server CPU.
 //!
-//!   scripts/bench-bridge.sh [--streams 50,200,500,1000] [--seconds 10]
+//!   scripts/bench-bridge.sh [--streams 100,500,1000,2000,4000] [--seconds 10] [--url ws://…@PID]
 //!   bench-bridge serve --addr 127.0.0.1:0        (the server half; prints its address first)
 //!
 //! The driver starts `bench-bridge serve` as a child process (one per stream count, so each level
-//! starts fresh and its CPU is attributable), then opens N WebSocket clients that behave like
-//! Twilio: `connected`, `start`, one 160-byte μ-law `media` frame every 20 ms for D seconds, a
-//! drain pause, then `stop`. The server does per connection what `GET /twilio/media` does after
+//! starts fresh and its CPU is attributable; pinned to its own CPU by default), then opens N
+//! WebSocket streams that behave like Twilio: `connected`, `start`, one 160-byte μ-law `media`
+//! frame every 20 ms for D seconds, a drain pause, then `stop`. A few sender tasks write every
+//! stream's frames, so the driver costs less than the server it measures; `--url` puts another
+//! server under the same load in the same run. The server does per connection what `GET /twilio/media` does after
 //! its database and Temporal lookups: `await_start`, start the engine, spawn a socket writer,
 //! `run_bridge` with a `CallControl` that does nothing. It prints numbers; it asserts nothing.
 
@@ -40,7 +42,7 @@ use std::{
     net::SocketAddr,
     process::{Child, Command, Stdio},
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -51,8 +53,7 @@ use switchboard_voice::{
     engine::{EngineCall, VoiceEngine},
 };
 use telephony::media_stream::{
-    FRAME_BYTES, FRAME_MS, Inbound, InboundMedia, MediaFormat, Outbound, StartPayload, StopPayload,
-    parse_outbound,
+    FRAME_BYTES, FRAME_MS, Inbound, MediaFormat, StartPayload, StopPayload,
 };
 use tokio::{
     net::{TcpListener, TcpStream},
@@ -89,6 +90,9 @@ fn main() -> Result<(), BoxError> {
         return runtime.block_on(serve(addr, nodelay));
     }
     let options = DriverOptions::parse(args)?;
+    if let Some(pinning) = &options.pinning {
+        driver::pin_self(pinning)?;
+    }
     let runtime = if options.driver_threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

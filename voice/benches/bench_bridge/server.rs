@@ -51,7 +51,9 @@ pub(crate) async fn serve(addr: SocketAddr, nodelay: bool) -> Result<(), BoxErro
 
 /// What `api::routes::media::serve_stream` does, minus the session/agent lookups and metrics.
 pub(crate) async fn serve_stream(tcp: TcpStream) {
-    let socket = match tokio_tungstenite::accept_async(tcp).await {
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(telephony::media_stream::SOCKET_READ_BUFFER);
+    let socket = match tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await {
         Ok(socket) => socket,
         Err(e) => {
             eprintln!("bench-bridge serve: handshake failed: {e}");

@@ -5,7 +5,8 @@ use super::driver::LevelResult;
 pub(crate) fn print_row_header_once(print: bool) {
     if print {
         println!(
-            "{:>7} {:>6} {:>9} {:>9} {:>12} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6} {:>9} {:>9} {:>9}",
+            "{:<8} {:>7} {:>6} {:>9} {:>9} {:>12} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6} {:>9} {:>9} {:>9}",
+            "target",
             "streams",
             "failed",
             "frames/s",
@@ -52,7 +53,12 @@ pub(crate) fn print_row(r: &LevelResult) {
         f64::INFINITY
     };
     println!(
-        "{:>7} {:>6} {:>9.0} {:>9.3} {:>12.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2} {:>9} {:>9} {:>8} {:>6} {:>9.1} {:>9.3} {:>9.3}",
+        "{:<8} {:>7} {:>6} {:>9.0} {:>9.3} {:>12.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>10.2} {:>9} {:>9} {:>8} {:>6} {:>9.1} {:>9.3} {:>9.3}",
+        if r.target.len() > 8 {
+            "url"
+        } else {
+            r.target.as_str()
+        },
         r.streams,
         r.failed,
         r.frames_per_s,
@@ -92,5 +98,47 @@ pub(crate) fn print_row(r: &LevelResult) {
         notes.push(format!("first client error: {e}"));
     }
     notes.push(format!("window {:.2} s", r.window_s));
-    println!("{:>7} ({})", "", notes.join("; "));
+    if r.target.len() > 8 {
+        notes.push(r.target.clone());
+    }
+    println!("{:>16} ({})", "", notes.join("; "));
+}
+
+/// The headline: per target, the most streams per server core at which a level met the bar
+/// (p99 ≤ 5 ms, nothing dropped, no stream failed).
+pub(crate) fn print_headline(results: &[LevelResult], pinned: bool) {
+    let mut targets: Vec<&str> = results.iter().map(|r| r.target.as_str()).collect();
+    targets.dedup();
+    targets.sort_unstable();
+    targets.dedup();
+    for target in targets {
+        let passing = results.iter().filter(|r| {
+            r.target == target
+                && r.failed == 0
+                && r.sent == r.received
+                && quantile_ms(&sorted(&r.latencies_us), 0.99) <= 5.0
+        });
+        let best = passing.max_by(|a, b| a.streams.cmp(&b.streams));
+        match best {
+            Some(r) if r.server_cores.is_finite() => println!(
+                "HEADLINE {target}: {:.0} streams per server core at p99 ≤ 5 ms with 0 dropped \
+                 ({} streams on {:.3} cores, p99 {:.2} ms{})",
+                r.streams as f64 / r.server_cores,
+                r.streams,
+                r.server_cores,
+                quantile_ms(&sorted(&r.latencies_us), 0.99),
+                if pinned {
+                    ", server pinned to one CPU"
+                } else {
+                    ""
+                }
+            ),
+            Some(r) => println!(
+                "HEADLINE {target}: {} streams at p99 ≤ 5 ms with 0 dropped (its CPU unknown: give --url URL@PID)",
+                r.streams
+            ),
+            None => println!("HEADLINE {target}: no level met p99 ≤ 5 ms with 0 dropped"),
+        }
+    }
+    println!();
 }

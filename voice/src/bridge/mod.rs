@@ -49,7 +49,7 @@ use crate::{
 use futures::{Stream, StreamExt};
 use std::{ops::ControlFlow, sync::Arc, time::Duration};
 use stream::{BridgedStream, Channels};
-use tokio::{sync::mpsc, time::MissedTickBehavior};
+use tokio::{sync::mpsc, time::Instant};
 
 /// Runs the bridge until the stream stops, the transport closes or the engine ends.
 pub async fn run_bridge<S>(
@@ -102,15 +102,27 @@ where
         answers,
     };
     let mut stream = BridgedStream::start(&start, channels, local_barge_in, control, recorder);
-    let mut pacer = tokio::time::interval(Duration::from_millis(FRAME_MS));
-    pacer.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    // The pacer: armed for the next moment the stream must act by itself, disarmed while idle.
+    let pacer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(pacer);
+    let (mut armed_for, mut last_tick) = (None, Instant::now());
 
     let ended_by = loop {
+        let due = stream.next_wake(last_tick);
+        if due != armed_for {
+            if let Some(at) = due {
+                pacer.as_mut().reset(at);
+            }
+            armed_for = due;
+        }
         let step = tokio::select! {
             event = inbound.next() => stream.on_transport(event).await,
             event = engine_events.recv() => stream.on_engine(event).await,
             Some(answer) = answers_rx.recv() => stream.on_answer(answer).await,
-            _ = pacer.tick() => stream.on_tick().await,
+            _ = &mut pacer, if armed_for.is_some() => {
+                (armed_for, last_tick) = (None, Instant::now());
+                stream.on_tick().await
+            }
         };
         if let ControlFlow::Break(ended_by) = step {
             break ended_by;

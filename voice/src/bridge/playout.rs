@@ -7,6 +7,7 @@ use super::{
     transport::{FRAME_BYTES, FRAME_MS},
 };
 use crate::mulaw::SILENCE;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// One thing the pacer sends.
@@ -21,13 +22,16 @@ impl BridgeState {
         if self.interrupted.contains(item) || mulaw.is_empty() {
             return;
         }
-        self.utterance(item);
         match self.queue.back_mut() {
+            // More of the utterance queued last (known since then).
             Some(Queued::Audio { item: last, bytes }) if last == item => bytes.extend(mulaw),
-            _ => self.queue.push_back(Queued::Audio {
-                item: item.to_owned(),
-                bytes: mulaw.iter().copied().collect(),
-            }),
+            _ => {
+                self.utterance(item);
+                self.queue.push_back(Queued::Audio {
+                    item: item.to_owned(),
+                    bytes: mulaw.iter().copied().collect(),
+                });
+            }
         }
     }
 
@@ -66,6 +70,20 @@ impl BridgeState {
         out
     }
 
+    /// When the next agent frame (or a mark) is due; `None` while nothing is queued.
+    pub(super) fn next_playout(&self) -> Option<Instant> {
+        match self.queue.front()? {
+            Queued::Mark { .. } => Some(Instant::now()),
+            Queued::Audio { .. } => Some(match self.playout {
+                // `next_frame` sends while `sent < elapsed + FRAME_MS`.
+                Some((started, sent_ms)) => {
+                    started + Duration::from_millis(sent_ms.saturating_sub(FRAME_MS) + 1)
+                }
+                None => Instant::now(),
+            }),
+        }
+    }
+
     /// True while agent audio waits to be sent.
     fn has_audio(&self) -> bool {
         self.queue.iter().any(|q| matches!(q, Queued::Audio { .. }))
@@ -73,24 +91,27 @@ impl BridgeState {
 
     fn send_one_frame(&mut self, out: &mut Vec<Paced>) -> bool {
         let now = self.now_ms();
-        if let Some(Queued::Audio { item, bytes }) = self.queue.front_mut() {
-            let n = bytes.len().min(FRAME_BYTES);
-            let mut frame: Vec<u8> = bytes.drain(..n).collect();
-            frame.resize(FRAME_BYTES, SILENCE);
-            let item = item.clone();
-            if bytes.is_empty() {
-                self.queue.pop_front();
-            }
-            let utterance = self.utterance(&item);
+        let Some(Queued::Audio { item, bytes }) = self.queue.front_mut() else {
+            return false;
+        };
+        let n = bytes.len().min(FRAME_BYTES);
+        let mut frame = Vec::with_capacity(FRAME_BYTES);
+        frame.extend(bytes.drain(..n));
+        frame.resize(FRAME_BYTES, SILENCE);
+        // Queued audio's utterance exists: `queue_audio` made it.
+        if let Some(utterance) = self.utterances.get_mut(item.as_str()) {
             utterance.started_ms.get_or_insert(now);
             utterance.sent_bytes += n as u64;
-            self.playing = Some(item);
-            out.push(Paced::Frame(frame));
-            self.drain_marks(out);
-            true
-        } else {
-            false
         }
+        if self.playing.as_deref() != Some(item.as_str()) {
+            self.playing = Some(item.clone());
+        }
+        if bytes.is_empty() {
+            self.queue.pop_front();
+        }
+        out.push(Paced::Frame(frame));
+        self.drain_marks(out);
+        true
     }
 
     fn drain_marks(&mut self, out: &mut Vec<Paced>) {

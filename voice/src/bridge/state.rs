@@ -68,6 +68,11 @@ impl BridgeState {
         }
     }
 
+    /// When the stream started.
+    pub(super) fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
     /// Milliseconds since the stream started.
     pub(super) fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64

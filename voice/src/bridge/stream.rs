@@ -250,6 +250,25 @@ impl BridgedStream {
         Some(input)
     }
 
+    /// When the bridge must next act with nothing arriving: the next agent frame or mark, the
+    /// transcript batch, the recording's next 20 ms. `None`: an idle stream, which sleeps until
+    /// the caller, the engine or the workflow has something (no timer wakes it 50 times a
+    /// second).
+    pub(super) fn next_wake(&self, last_tick: Instant) -> Option<Instant> {
+        let recording = self
+            .recorder
+            .is_some()
+            .then(|| last_tick + std::time::Duration::from_millis(super::FRAME_MS));
+        [
+            self.state.next_playout(),
+            self.state.next_transcript(),
+            recording,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
     /// The pacer's tick: send what is due, and the transcript batch when it is due.
     pub(super) async fn on_tick(&mut self) -> Step {
         self.send_due().await?;

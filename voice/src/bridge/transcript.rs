@@ -8,6 +8,7 @@ use super::{
 };
 use domain::{Speaker, TranscriptSegment};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Segments are sent to the workflow when this many are waiting …
 const TRANSCRIPT_BATCH_SEGMENTS: usize = 4;
@@ -111,6 +112,15 @@ impl BridgeState {
             || self.oldest_segment_ms.is_some_and(|t| {
                 self.now_ms().saturating_sub(t) >= TRANSCRIPT_BATCH_DELAY.as_millis() as u64
             })
+    }
+
+    /// When the transcript batch is due; `None` while no segment waits.
+    pub(super) fn next_transcript(&self) -> Option<Instant> {
+        if self.segments.len() >= TRANSCRIPT_BATCH_SEGMENTS {
+            return Some(Instant::now());
+        }
+        let oldest = self.oldest_segment_ms?;
+        Some(self.epoch() + Duration::from_millis(oldest) + TRANSCRIPT_BATCH_DELAY)
     }
 
     pub(super) fn take_segments(&mut self) -> Vec<TranscriptSegment> {

@@ -39,15 +39,24 @@ pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Capacity of the session channels (a few seconds of 20 ms frames).
 pub(crate) const CHANNEL_CAPACITY: usize = 256;
 
+/// Read buffer of a provider's WebSocket. tungstenite zeroes its whole read buffer before every
+/// read, 128 KiB by default; a provider's messages are a few KiB (larger ones still fit).
+const READ_BUFFER: usize = 16 * 1024;
+
+/// The WebSocket settings of every provider connection.
+pub(crate) fn ws_config() -> tungstenite::protocol::WebSocketConfig {
+    tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER)
+}
+
 /// Opens the WebSocket of `request` within [`HANDSHAKE_TIMEOUT`].
 pub(crate) async fn open_ws(
     request: tungstenite::handshake::client::Request,
 ) -> Result<Ws, EngineError> {
-    let (ws, _) =
-        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(request))
-            .await
-            .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-            .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(ws_config()), false);
+    let (ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
+        .await
+        .map_err(|_| EngineError::Connect("timed out connecting".into()))?
+        .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
     Ok(ws)
 }
 

@@ -117,7 +117,8 @@ impl SttProvider for DeepgramStt {
             .headers_mut()
             .insert(http::header::AUTHORIZATION, auth);
 
-        let (ws, _response) = tokio_tungstenite::connect_async(request)
+        let config = Some(crate::engines::ws_config());
+        let (ws, _response) = tokio_tungstenite::connect_async_with_config(request, config, false)
             .await
             .map_err(connect_error)?;
         debug!(model = %opts.model.as_deref().unwrap_or(&self.config.model), "deepgram connected");
