@@ -28,10 +28,10 @@ use domain::{
 };
 use futures::{SinkExt, Stream, StreamExt, stream::SplitSink};
 use std::{sync::Arc, time::Duration};
-use tokio::sync::mpsc;
 use voice::{
     bridge::{
-        BridgeEnds, StreamStart, TransportCommand, TransportEvent, await_start, run_recorded_bridge,
+        BridgeEnds, Outbound, StreamStart, TransportClosed, TransportCommand, TransportEvent,
+        await_start, run_recorded_bridge,
     },
     engine::EngineCall,
     recording::{CallRecorder, RECORDING_DISCLOSURE},
@@ -39,8 +39,6 @@ use voice::{
 
 /// How long Twilio may take between the upgrade and `start`.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
-/// Outbound messages buffered for the socket writer (about 2 s of audio).
-const OUTBOUND_BUFFER: usize = 128;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/twilio/media", get(media_stream))
@@ -92,10 +90,10 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
                 return;
             };
             let stream_sid = start.stream_sid.clone();
-            let writer = spawn_writer(sink, move |command| {
+            let outbound = socket_outbound(sink, move |command| {
                 Message::Text(twilio_media::outbound_frame(&stream_sid, command).into())
             });
-            bridge(&state, start, prepared, inbound, writer).await;
+            bridge(&state, start, prepared, inbound, outbound).await;
         },
         span,
     )
@@ -103,13 +101,14 @@ async fn serve_stream(state: AppState, socket: WebSocket) {
 }
 
 /// Starts the agent's engine and bridges the stream to it until it ends; then saves the
-/// recording, if the agent records. `writer` carries the bridge's commands to the socket.
+/// recording, if the agent records. The bridge writes its commands to the socket through
+/// `outbound`, and closes it.
 pub(crate) async fn bridge<S>(
     state: &AppState,
     start: StreamStart,
     prepared: Prepared,
     inbound: S,
-    writer: Writer,
+    outbound: Outbound,
 ) where
     S: Stream<Item = TransportEvent> + Unpin,
 {
@@ -133,10 +132,6 @@ pub(crate) async fn bridge<S>(
         }
     };
     let stream_sid = start.stream_sid.clone();
-    let Writer {
-        commands: outbound,
-        task: writer,
-    } = writer;
     let recorder = record.as_ref().and_then(|_| {
         CallRecorder::new()
             .inspect_err(|e| tracing::error!(error = %e, "could not start the recording"))
@@ -155,34 +150,21 @@ pub(crate) async fn bridge<S>(
     {
         tracing::warn!(error = %e, "could not store the stream's reply latencies");
     }
-    let _ = writer.await;
     if let (Some(target), Some(recording)) = (record, recording) {
         crate::recording::save(state, &target, &stream_sid, recording).await;
     }
 }
 
-/// The task writing the bridge's commands to a socket, and the way to it.
-pub(crate) struct Writer {
-    pub commands: mpsc::Sender<TransportCommand>,
-    pub task: tokio::task::JoinHandle<()>,
-}
-
-/// Starts the task writing the bridge's commands to `sink`, each as `frame` makes it (Twilio's
-/// JSON, or the browser's frames); it closes the socket when the bridge is done.
-pub(crate) fn spawn_writer(
-    mut sink: SplitSink<WebSocket, Message>,
+/// The socket as the bridge's [`Outbound`]: each command framed by `frame` (Twilio's JSON, or
+/// the browser's frames) and written by the bridge's own task.
+pub(crate) fn socket_outbound(
+    sink: SplitSink<WebSocket, Message>,
     mut frame: impl FnMut(TransportCommand) -> Message + Send + 'static,
-) -> Writer {
-    let (commands, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
-    let task = tokio::spawn(async move {
-        while let Some(command) = out_rx.recv().await {
-            if sink.send(frame(command)).await.is_err() {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    Writer { commands, task }
+) -> Outbound {
+    Box::pin(
+        sink.with(move |command| std::future::ready(Ok::<_, axum::Error>(frame(command))))
+            .sink_map_err(|_| TransportClosed),
+    )
 }
 
 /// The call's live session, waiting briefly for it: the stream may arrive a moment before

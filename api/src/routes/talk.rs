@@ -17,7 +17,7 @@ use crate::{
     auth::{Authorized, jwt::LinkPurpose, perm},
     browser_media::{BrowserInbound, Outbound, outbound_frame},
     routes::{
-        media::{bridge, prepare, spawn_writer},
+        media::{bridge, prepare, socket_outbound},
         twilio::{forward_status, start_call_workflow},
     },
 };
@@ -252,7 +252,7 @@ async fn serve(state: AppState, socket: WebSocket, tenant: TenantId, call_sid: C
         return;
     };
     let started = std::time::Instant::now();
-    let writer = spawn_writer(sink, |command| match outbound_frame(command) {
+    let outbound = socket_outbound(sink, |command| match outbound_frame(command) {
         Outbound::Binary(bytes) => Message::Binary(bytes.into()),
         Outbound::Text(text) => Message::Text(text.into()),
     });
@@ -261,7 +261,7 @@ async fn serve(state: AppState, socket: WebSocket, tenant: TenantId, call_sid: C
         start,
         prepared,
         inbound.chain(stream::iter([TransportEvent::Stop])),
-        writer,
+        outbound,
     )
     .await;
     // Twilio's part: the call is over when its stream is. (If the workflow ended it first,

@@ -9,9 +9,10 @@
 //! WebSocket streams that behave like Twilio: `connected`, `start`, one 160-byte μ-law `media`
 //! frame every 20 ms for D seconds, a drain pause, then `stop`. A few sender tasks write every
 //! stream's frames, so the driver costs less than the server it measures; `--url` puts another
-//! server under the same load in the same run. The server does per connection what `GET /twilio/media` does after
-//! its database and Temporal lookups: `await_start`, start the engine, spawn a socket writer,
-//! `run_bridge` with a `CallControl` that does nothing. It prints numbers; it asserts nothing.
+//! server under the same load in the same run. The server does per connection what
+//! `GET /twilio/media` does after its database and Temporal lookups: `await_start`, start the
+//! engine, `run_bridge` writing to the socket with a `CallControl` that does nothing. It prints
+//! numbers; it asserts nothing.
 
 // The API's Twilio framing, compiled here as is (it uses only `voice` and `telephony`), so the
 // server half runs the production adapter without linking the API crate. Its unit tests are
@@ -48,7 +49,7 @@ use std::{
     time::Duration,
 };
 use switchboard_voice::{
-    bridge::{CallControl, ControlError, TransportCommand, await_start, run_bridge},
+    bridge::{CallControl, ControlError, Outbound, TransportClosed, await_start, run_bridge},
     echo::EchoEngine,
     engine::{EngineCall, VoiceEngine},
 };
@@ -57,15 +58,12 @@ use telephony::media_stream::{
 };
 use tokio::{
     net::{TcpListener, TcpStream},
-    sync::mpsc,
     time::{Instant, MissedTickBehavior},
 };
 use tokio_tungstenite::tungstenite::Message;
 
 /// As in the API's media handler.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
-/// As in the API's media handler (about 2 s of audio).
-const OUTBOUND_BUFFER: usize = 128;
 /// Bytes of each payload that carry the frame's sequence number (big-endian u64).
 const SEQ_BYTES: usize = 8;
 

@@ -60,7 +60,7 @@ pub(crate) async fn serve_stream(tcp: TcpStream) {
             return;
         }
     };
-    let (mut sink, stream) = socket.split();
+    let (sink, stream) = socket.split();
     let mut inbound = Box::pin(stream.filter_map(|message| async move {
         match message {
             Ok(Message::Text(text)) => Some(Some(twilio_media::inbound_event(&text))),
@@ -84,17 +84,16 @@ pub(crate) async fn serve_stream(tcp: TcpStream) {
     let Ok(session) = EchoEngine.start(call).await else {
         return;
     };
-    let (out_tx, mut out_rx) = mpsc::channel::<TransportCommand>(OUTBOUND_BUFFER);
+    // As the API's `socket_outbound`: the bridge writes each frame to the socket itself.
     let stream_sid = start.stream_sid.clone();
-    let writer = tokio::spawn(async move {
-        while let Some(command) = out_rx.recv().await {
+    let outbound: Outbound = Box::pin(
+        sink.with(move |command| {
             let text = twilio_media::outbound_frame(&stream_sid, command);
-            if sink.send(Message::text(text)).await.is_err() {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    let _report = run_bridge(start, session, Arc::new(NoWorkflow), inbound, out_tx).await;
-    let _ = writer.await;
+            std::future::ready(Ok::<_, tokio_tungstenite::tungstenite::Error>(
+                Message::text(text),
+            ))
+        })
+        .sink_map_err(|_| TransportClosed),
+    );
+    let _report = run_bridge(start, session, Arc::new(NoWorkflow), inbound, outbound).await;
 }

@@ -3,15 +3,14 @@
 //! carrier on both sides, and covers everything we run: the engine's recognition and
 //! end-of-turn detection, the workflow's turn, the model and speech synthesis.
 //!
-//! A frame is voiced when its level is above [`VOICED_DBFS`]: a quiet line's noise is not
-//! speech. An agent frame after at least [`REPLY_GAP_MS`] of agent
+//! A frame is voiced when its level is above −38 dBFS ([`VOICED_MEAN_SQUARE`]): a quiet
+//! line's noise is not speech. An agent frame after at least [`REPLY_GAP_MS`] of agent
 //! silence starts a reply; it counts when the caller has spoken since the agent's last frame
 //! (the greeting, and the agent going on by itself, do not).
 
-use crate::pcm::rms_dbfs;
-
-/// Level above which a caller frame is voiced.
-const VOICED_DBFS: f32 = -38.0;
+/// Level above which a caller frame is voiced: −38 dBFS, as a mean square of 16-bit samples,
+/// (32768 · 10^(−38/20))². Integer arithmetic, so the per-frame sum vectorizes.
+const VOICED_MEAN_SQUARE: u64 = 170_170;
 /// Agent silence after which the agent's next frame starts a new reply.
 const REPLY_GAP_MS: u64 = 300;
 /// The most samples one stream keeps.
@@ -27,7 +26,7 @@ pub(super) struct ReplyLatency {
 impl ReplyLatency {
     /// A caller frame (decoded to PCM) arrived at `now_ms`.
     pub(super) fn caller_frame(&mut self, now_ms: u64, pcm: &[i16]) {
-        if rms_dbfs(pcm) > VOICED_DBFS {
+        if voiced(pcm) {
             self.last_voice_ms = Some(now_ms);
         }
     }
@@ -53,6 +52,20 @@ impl ReplyLatency {
     pub(super) fn into_samples(self) -> Vec<u32> {
         self.samples
     }
+}
+
+fn voiced(pcm: &[i16]) -> bool {
+    if pcm.is_empty() {
+        return false;
+    }
+    let sum: u64 = pcm
+        .iter()
+        .map(|&s| {
+            let s = i64::from(s);
+            (s * s) as u64
+        })
+        .sum();
+    sum / pcm.len() as u64 > VOICED_MEAN_SQUARE
 }
 
 #[cfg(test)]
@@ -96,5 +109,18 @@ mod tests {
             latency.agent_frame(t);
         }
         assert_eq!(latency.into_samples(), vec![720]);
+    }
+
+    #[test]
+    fn voiced_is_above_minus_38_dbfs() {
+        for (level, expected) in [(0.30, true), (0.02, true), (0.008, false), (0.0, false)] {
+            let frame = pcm(&crate::mulaw::tone(440.0, 20, level));
+            assert_eq!(voiced(&frame), expected, "amplitude {level}");
+            assert_eq!(
+                voiced(&frame),
+                crate::pcm::rms_dbfs(&frame) > -38.0,
+                "amplitude {level}"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The call bridge: pumps one media stream to and from one voice engine.
 //!
 //! Transport-agnostic: the bridge reads typed [`TransportEvent`]s from any `Stream` and writes
-//! [`TransportCommand`]s to an `mpsc::Sender`, so the API's Twilio Media Streams adapter, a
+//! [`TransportCommand`]s to an [`Outbound`] sink (the socket, framed on the way), so the API's Twilio Media Streams adapter, a
 //! browser transport, the tests and the benchmark all drive the same code. What it does:
 //!
 //! - caller audio goes to the engine as it arrives; a full engine drops the frame (counted)
@@ -40,7 +40,10 @@ mod updates;
 pub use control::{CallControl, ControlError};
 pub use report::{BridgeReport, EndedBy};
 pub use start::{StartError, await_start};
-pub use transport::{FRAME_BYTES, FRAME_MS, StreamStart, TransportCommand, TransportEvent};
+pub use transport::{
+    FRAME_BYTES, FRAME_MS, Outbound, StreamStart, TransportClosed, TransportCommand,
+    TransportEvent, channel_outbound,
+};
 
 use crate::{
     engine::EngineSession,
@@ -57,7 +60,7 @@ pub async fn run_bridge<S>(
     engine: EngineSession,
     control: Arc<dyn CallControl>,
     inbound: S,
-    outbound: mpsc::Sender<TransportCommand>,
+    outbound: Outbound,
 ) -> BridgeReport
 where
     S: Stream<Item = TransportEvent> + Unpin,
@@ -71,7 +74,7 @@ where
 /// The transport's two directions.
 pub struct BridgeEnds<S> {
     pub inbound: S,
-    pub outbound: mpsc::Sender<TransportCommand>,
+    pub outbound: Outbound,
 }
 
 /// [`run_bridge`], recording both sides of the call when given a recorder: what the caller

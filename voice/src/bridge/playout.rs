@@ -96,7 +96,11 @@ impl BridgeState {
         };
         let n = bytes.len().min(FRAME_BYTES);
         let mut frame = Vec::with_capacity(FRAME_BYTES);
-        frame.extend(bytes.drain(..n));
+        let (head, tail) = bytes.as_slices();
+        let from_head = head.len().min(n);
+        frame.extend_from_slice(&head[..from_head]);
+        frame.extend_from_slice(&tail[..n - from_head]);
+        bytes.drain(..n);
         frame.resize(FRAME_BYTES, SILENCE);
         // Queued audio's utterance exists: `queue_audio` made it.
         if let Some(utterance) = self.utterances.get_mut(item.as_str()) {

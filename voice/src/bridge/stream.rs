@@ -8,7 +8,7 @@ use super::{
     playout::Paced,
     signals::{Signal, SignalQueue},
     state::BridgeState,
-    transport::{FRAME_BYTES, StreamStart, TransportCommand, TransportEvent},
+    transport::{FRAME_BYTES, Outbound, StreamStart, TransportCommand, TransportEvent},
     updates::{self, WorkflowAnswer},
 };
 use crate::{
@@ -17,6 +17,7 @@ use crate::{
     vad::{Vad, VadEvent},
 };
 use domain::conversation::{ToolCallRequest, UserTurn};
+use futures::SinkExt;
 use std::{ops::ControlFlow, sync::Arc};
 use tokio::{sync::mpsc, time::Instant};
 
@@ -31,7 +32,7 @@ pub(super) struct BridgedStream {
     state: BridgeState,
     report: BridgeReport,
     engine_input: mpsc::Sender<EngineInput>,
-    outbound: mpsc::Sender<TransportCommand>,
+    outbound: Outbound,
     control: Arc<dyn CallControl>,
     signals: SignalQueue,
     answers: mpsc::Sender<WorkflowAnswer>,
@@ -50,7 +51,7 @@ pub(super) struct BridgedStream {
 /// The ends of the channels a bridged stream talks through.
 pub(super) struct Channels {
     pub(super) engine_input: mpsc::Sender<EngineInput>,
-    pub(super) outbound: mpsc::Sender<TransportCommand>,
+    pub(super) outbound: Outbound,
     pub(super) answers: mpsc::Sender<WorkflowAnswer>,
 }
 
@@ -331,7 +332,7 @@ impl BridgedStream {
         }
     }
 
-    async fn send(&self, command: TransportCommand) -> Step {
+    async fn send(&mut self, command: TransportCommand) -> Step {
         match self.outbound.send(command).await {
             Ok(()) => ControlFlow::Continue(()),
             Err(_) => ControlFlow::Break(EndedBy::SocketClosed),
@@ -349,8 +350,11 @@ impl BridgedStream {
             signals,
             recorder,
             latency,
+            mut outbound,
             ..
         } = self;
+        // The transport first: the caller's side is over; the workflow's signals follow.
+        let _ = outbound.close().await;
         let recording = recorder.and_then(|r| {
             r.finish(state.now_ms())
                 .inspect_err(|e| tracing::error!(%call_sid, error = %e, "recording lost"))

@@ -171,7 +171,7 @@ async fn malformed_frames_are_skipped_and_the_stream_goes_on() {
         engine,
         control.clone(),
         inbound,
-        outbound,
+        channel_outbound(outbound),
     ));
 
     let frame = vec![0x42u8; FRAME_BYTES];
@@ -230,7 +230,7 @@ async fn with_local_barge_in_the_bridge_hears_the_caller_itself() {
         session,
         control,
         inbound,
-        outbound,
+        channel_outbound(outbound),
     ));
 
     // The engine has finished generating 3 s of audio; it says nothing when the caller talks.

@@ -4,7 +4,9 @@
 //! turns its wire frames into [`TransportEvent`]s and writes each [`TransportCommand`] back in
 //! its own format. The bridge never sees a wire format, so it needs no telephony crate.
 
-use std::collections::BTreeMap;
+use futures::Sink;
+use std::{collections::BTreeMap, pin::Pin};
+use tokio::sync::mpsc;
 
 /// Bytes of one 20 ms frame of 8 kHz μ-law audio.
 pub const FRAME_BYTES: usize = 160;
@@ -50,4 +52,24 @@ pub enum TransportCommand {
     Mark(String),
     /// Drop all audio not yet played (barge-in).
     Clear,
+}
+
+/// The transport is closed: nothing more can be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportClosed;
+
+/// Where the bridge writes its commands. For a socket, the socket itself with each command
+/// framed on the way: the bridge writes every frame from its own task, no task or channel
+/// between it and the socket. The bridge closes it when it ends.
+pub type Outbound = Pin<Box<dyn Sink<TransportCommand, Error = TransportClosed> + Send>>;
+
+/// An [`Outbound`] that is a channel's sending end (the tests read the other end).
+pub fn channel_outbound(sender: mpsc::Sender<TransportCommand>) -> Outbound {
+    Box::pin(futures::sink::unfold(
+        sender,
+        |sender, command| async move {
+            sender.send(command).await.map_err(|_| TransportClosed)?;
+            Ok(sender)
+        },
+    ))
 }
