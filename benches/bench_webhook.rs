@@ -6,8 +6,8 @@
 //!   cargo run --release --bin bench-webhook -- [N]      (default N = 1000)
 //!
 //! Reads the same settings as `switchboard` (API_BIND, PUBLIC_URL, TWILIO_AUTH_TOKEN,
-//! TEMPORAL_ADDRESS …). Webhooks and bare starts alternate, one at a time; afterwards every benchmark call is
-//! completed with a signed status callback so its workflow ends.
+//! TEMPORAL_ADDRESS …). Webhooks and bare starts alternate, one at a time; afterwards every
+//! benchmark call is completed with a signed status callback so its workflow ends.
 
 use anyhow::{Context, Result, bail};
 use domain::{AgentId, CallDirection, CallSid, E164, TenantId, workflow_io::CallWorkflowInput};

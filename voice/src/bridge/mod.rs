@@ -1,8 +1,9 @@
 //! The call bridge: pumps one media stream to and from one voice engine.
 //!
 //! Transport-agnostic: the bridge reads typed [`TransportEvent`]s from any `Stream` and writes
-//! [`TransportCommand`]s to an [`Outbound`] sink (the socket, framed on the way), so the API's Twilio Media Streams adapter, a
-//! browser transport, the tests and the benchmark all drive the same code. What it does:
+//! [`TransportCommand`]s to an [`Outbound`] sink (the socket itself, framed on the way), so the
+//! API's Twilio Media Streams adapter, a browser transport, the tests and the benchmark all
+//! drive the same code. What it does:
 //!
 //! - caller audio goes to the engine as it arrives; a full engine drops the frame (counted)
 //!   rather than stall the socket;
