@@ -32,7 +32,8 @@ bench-bridge serve [--addr 127.0.0.1:0] [--nodelay]
 By default, on a machine with two or more CPUs, the server child is pinned to CPU 0 and the driver
 to the others, so the server's streams per core is what one core carries. --url runs each level
 against another WebSocket server too (the same client, the same load): give its pid after @ for
-its CPU.";
+its CPU. `serve` exits when its stdin closes (the driver holds it); to run it by hand, give it one
+that stays open: `sleep infinity | bench-bridge serve --addr 127.0.0.1:9000`.";
 
 impl DriverOptions {
     pub(crate) fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, BoxError> {

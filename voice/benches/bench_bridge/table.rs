@@ -108,7 +108,6 @@ pub(crate) fn print_row(r: &LevelResult) {
 /// (p99 ≤ 5 ms, nothing dropped, no stream failed).
 pub(crate) fn print_headline(results: &[LevelResult], pinned: bool) {
     let mut targets: Vec<&str> = results.iter().map(|r| r.target.as_str()).collect();
-    targets.dedup();
     targets.sort_unstable();
     targets.dedup();
     for target in targets {
@@ -127,7 +126,8 @@ pub(crate) fn print_headline(results: &[LevelResult], pinned: bool) {
                 r.streams,
                 r.server_cores,
                 quantile_ms(&sorted(&r.latencies_us), 0.99),
-                if pinned {
+                // Only our bridge's child is pinned; a --url server runs where it runs.
+                if pinned && target == "bridge" {
                     ", server pinned to one CPU"
                 } else {
                     ""
