@@ -253,8 +253,8 @@ pub fn parse_media(text: &str) -> Option<MediaFrame<'_>> {
     struct Frame<'a> {
         #[serde(borrow)]
         event: &'a str,
-        #[serde(rename = "sequenceNumber", default)]
-        _sequence_number: Option<Number>,
+        #[serde(rename = "sequenceNumber", with = "stringly", default)]
+        _sequence_number: u64,
         #[serde(rename = "streamSid", borrow)]
         _stream_sid: &'a str,
         #[serde(borrow)]
@@ -264,10 +264,10 @@ pub fn parse_media(text: &str) -> Option<MediaFrame<'_>> {
     struct Body<'a> {
         #[serde(borrow)]
         track: &'a str,
-        #[serde(rename = "chunk")]
-        _chunk: Number,
-        #[serde(rename = "timestamp")]
-        _timestamp: Number,
+        #[serde(rename = "chunk", with = "stringly")]
+        _chunk: u64,
+        #[serde(rename = "timestamp", with = "stringly")]
+        _timestamp: u64,
         #[serde(borrow)]
         payload: &'a str,
     }
@@ -276,28 +276,6 @@ pub fn parse_media(text: &str) -> Option<MediaFrame<'_>> {
         track: frame.media.track,
         payload: frame.media.payload,
     })
-}
-
-/// A number Twilio may write as a string, checked and not kept.
-struct Number;
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Number;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a non-negative integer, or one in a string")
-            }
-            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Number, E> {
-                Ok(Number)
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
-                v.parse::<u64>().map(|_| Number).map_err(E::custom)
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
 }
 
 impl Outbound {
@@ -347,19 +325,23 @@ mod stringly {
         s.collect_str(v)
     }
 
+    /// A number or a string of one, read by a visitor: no untagged enum buffering the value,
+    /// since the media fast path ([`parse_media`]) reads three per frame.
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum StrOrNum<'a> {
-            Num(u64),
-            Str(&'a str),
-            Owned(String),
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = u64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a non-negative integer, or one in a string")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+                Ok(n)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
+                v.parse().map_err(E::custom)
+            }
         }
-        match StrOrNum::deserialize(d)? {
-            StrOrNum::Num(n) => Ok(n),
-            StrOrNum::Str(s) => s.parse().map_err(serde::de::Error::custom),
-            StrOrNum::Owned(s) => s.parse().map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(Visitor)
     }
 }
 
