@@ -201,6 +201,33 @@ impl Inbound {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("inbound media stream messages always serialize")
     }
+
+    /// What Twilio sends first on a new stream: `connected`, then `start` (sequence number 1)
+    /// for the caller's track in 8 kHz μ-law, with the `<Stream>`'s `<Parameter>`s.
+    pub fn opening(
+        account_sid: &str,
+        call_sid: &str,
+        stream_sid: &str,
+        custom_parameters: BTreeMap<String, String>,
+    ) -> [Inbound; 2] {
+        let connected = Inbound::Connected {
+            protocol: "Call".into(),
+            version: "1.0.0".into(),
+        };
+        let start = Inbound::Start {
+            sequence_number: 1,
+            stream_sid: stream_sid.to_owned(),
+            start: StartPayload {
+                account_sid: account_sid.to_owned(),
+                stream_sid: stream_sid.to_owned(),
+                call_sid: call_sid.to_owned(),
+                tracks: vec!["inbound".into()],
+                custom_parameters,
+                media_format: MediaFormat::twilio_mulaw(),
+            },
+        };
+        [connected, start]
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,9 @@
 //!   next scripted transcript (empty once the script is exhausted), then `UtteranceEnd`;
 //! - `KeepAlive` is counted and not answered (as Deepgram does);
 //! - `CloseStream` ends an open utterance as above, sends `Metadata` and closes normally (1000).
+//!
+//! [`FakeDeepgram::model_spans`]: for each final result, from the arrival of the utterance's
+//! last voiced audio to the result.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +27,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::http_server::LocalServer;
+use crate::timing::{ModelSpan, ModelSpans};
 
 /// Frames louder than this count as voice.
 const VOICE_DBFS: f32 = -40.0;
@@ -39,6 +43,7 @@ struct Shared {
     keepalives: AtomicU64,
     connections: AtomicU64,
     queries: Mutex<Vec<HashMap<String, String>>>,
+    spans: ModelSpans,
 }
 
 /// See the module documentation.
@@ -70,6 +75,11 @@ impl FakeDeepgram {
     }
 
     /// Milliseconds of audio received over all connections (8 bytes per ms).
+    /// When it did its own work; see the module documentation.
+    pub fn model_spans(&self) -> Vec<ModelSpan> {
+        self.shared.spans.all()
+    }
+
     pub fn received_audio_ms(&self) -> u64 {
         self.shared.received_bytes.load(Ordering::SeqCst) / 8
     }
@@ -131,6 +141,8 @@ struct Detector {
     voice_ms: f64,
     silence_ms: f64,
     interim_sent: bool,
+    /// When the utterance's last voiced audio arrived.
+    last_voice_at: Option<std::time::Instant>,
 }
 
 async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
@@ -139,13 +151,14 @@ async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
     while let Some(Ok(message)) = socket.recv().await {
         let replies = match message {
             Message::Binary(audio) => {
+                let arrived = std::time::Instant::now();
                 shared
                     .received_bytes
                     .fetch_add(audio.len() as u64, Ordering::SeqCst);
                 // Judge 20 ms at a time whatever the message size.
                 let mut replies = Vec::new();
                 for frame in audio.chunks(160) {
-                    replies.extend(on_frame(&mut d, frame, &shared, &request_id));
+                    replies.extend(on_frame(&mut d, frame, arrived, &shared, &request_id));
                 }
                 replies
             }
@@ -196,7 +209,13 @@ async fn session(mut socket: WebSocket, shared: Arc<Shared>) {
     }
 }
 
-fn on_frame(d: &mut Detector, frame: &[u8], shared: &Shared, request_id: &str) -> Vec<Value> {
+fn on_frame(
+    d: &mut Detector,
+    frame: &[u8],
+    arrived: std::time::Instant,
+    shared: &Shared,
+    request_id: &str,
+) -> Vec<Value> {
     let mut pcm = Vec::with_capacity(frame.len());
     voice::mulaw::decode(frame, &mut pcm);
     let ms = frame.len() as f64 / 8.0;
@@ -216,6 +235,7 @@ fn on_frame(d: &mut Detector, frame: &[u8], shared: &Shared, request_id: &str) -
         }
         d.silence_ms = 0.0;
         d.voice_ms += ms;
+        d.last_voice_at = Some(arrived);
         if !d.interim_sent && d.voice_ms >= INTERIM_AFTER_MS {
             d.interim_sent = true;
             let first_word = shared
@@ -239,6 +259,9 @@ fn on_frame(d: &mut Detector, frame: &[u8], shared: &Shared, request_id: &str) -
 
 fn end_utterance(d: &mut Detector, shared: &Shared, request_id: &str) -> Vec<Value> {
     d.in_voice = false;
+    if let Some(heard) = d.last_voice_at.take() {
+        shared.spans.answered_now(heard);
+    }
     let transcript = shared
         .transcripts
         .lock()

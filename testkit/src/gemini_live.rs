@@ -80,6 +80,8 @@ impl FakeGeminiLive {
         let accept_state = Arc::clone(&state);
         let accept_task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
+                // A model's server sends each event as it happens (no Nagle batching).
+                let _ = tcp.set_nodelay(true);
                 tokio::spawn(serve(
                     tcp,
                     Arc::clone(&accept_state),

@@ -7,6 +7,7 @@
 //!   Deepgram live STT, OpenAI speech and chat completions, for the cascaded engine and the LLM.
 //! - [`smtp::SmtpSink`]: a minimal SMTP server recording the messages it accepts, with faults.
 //! - [`audio`]: μ-law frames of silence and tone to play the caller.
+//! - [`timing::ModelSpans`]: when each fake did its own work, for benchmarks.
 //! - [`website::FixtureSite`]: a small business's website (Bayside Plumbing & Heating) for the
 //!   agent builder's crawler and extractors, with its [`website::answer_key`].
 
@@ -20,6 +21,7 @@ pub mod openai_tts;
 pub mod script;
 mod server;
 pub mod smtp;
+pub mod timing;
 pub mod website;
 
 pub use gemini_live::FakeGeminiLive;

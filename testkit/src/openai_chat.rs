@@ -6,6 +6,7 @@
 //! exhausted it answers the text `(no more scripted replies)`. [`FakeOpenAiChat::fail_next`]
 //! makes the next requests fail with a status and OpenAI's error JSON. Requests without `model`
 //! or with no `messages` get a 400. Every request body is recorded, failed ones too.
+//! [`FakeOpenAiChat::model_spans`]: from each answered request's arrival to its answer.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::http_server::LocalServer;
+use crate::timing::{ModelSpan, ModelSpans};
 
 /// What the fake answers to one request.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +39,7 @@ struct Shared {
     /// `(status, how many more requests fail)`.
     failures: Mutex<Option<(u16, usize)>>,
     counter: Mutex<u64>,
+    spans: ModelSpans,
 }
 
 /// See the module documentation.
@@ -67,6 +70,11 @@ impl FakeOpenAiChat {
     }
 
     /// Every request body received, in order.
+    /// When it did its own work; see the module documentation.
+    pub fn model_spans(&self) -> Vec<ModelSpan> {
+        self.shared.spans.all()
+    }
+
     pub fn requests(&self) -> Vec<Value> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -88,6 +96,7 @@ fn openai_error(status: StatusCode, message: &str, kind: &str) -> Response {
 }
 
 async fn completions(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let heard = std::time::Instant::now();
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(request.clone());
 
@@ -173,7 +182,7 @@ async fn completions(State(shared): State<Arc<Shared>>, body: String) -> Respons
         }
     };
     let prompt_tokens = body.len() / 4;
-    axum::Json(json!({
+    let response = axum::Json(json!({
         "id": format!("chatcmpl-fake{n}"),
         "object": "chat.completion",
         "created": 1_735_689_600 + n,
@@ -192,5 +201,7 @@ async fn completions(State(shared): State<Arc<Shared>>, body: String) -> Respons
         "service_tier": "default",
         "system_fingerprint": null,
     }))
-    .into_response()
+    .into_response();
+    shared.spans.answered_now(heard);
+    response
 }

@@ -23,6 +23,9 @@
 //!   once its `session.update` is answered. The script starts right after that `session.updated`
 //!   is queued, so nothing it sends comes before it.
 //!
+//! [`FakeOpenAiRealtime::model_spans`]: for each `Say` after an `AwaitCaller`, from the arrival
+//! of the caller's last voiced audio to the first audio delta.
+//!
 //! In every mode [`FakeOpenAiRealtime::script_finished`] turns true when any connection's script
 //! has run all its steps, and [`FakeOpenAiRealtime::instructions_seen`] lists the
 //! `session.instructions` of every `session.update`, in order of arrival.
@@ -48,6 +51,7 @@ use crate::server::{
     FromClient, Outgoing, bind_local, query_param, reject, send_json, spawn_writer, wait_finished,
     wait_for_event,
 };
+use crate::timing::{ModelSpan, ModelSpans};
 
 /// Path the fake serves.
 pub const PATH: &str = "/v1/realtime";
@@ -108,6 +112,7 @@ pub struct FakeOpenAiRealtime {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     finished: watch::Receiver<bool>,
+    spans: ModelSpans,
     accept_task: JoinHandle<()>,
 }
 
@@ -143,14 +148,19 @@ impl FakeOpenAiRealtime {
         let (finished_tx, finished) = watch::channel(false);
         let finished_tx = Arc::new(finished_tx);
         let scripts = Arc::new(scripts);
+        let spans = ModelSpans::default();
+        let accept_spans = spans.clone();
         let accept_state = Arc::clone(&state);
         let accept_task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
+                // A model's server sends each event as it happens (no Nagle batching).
+                let _ = tcp.set_nodelay(true);
                 tokio::spawn(serve(
                     tcp,
                     Arc::clone(&accept_state),
                     Arc::clone(&scripts),
                     Arc::clone(&finished_tx),
+                    accept_spans.clone(),
                 ));
             }
         });
@@ -158,6 +168,7 @@ impl FakeOpenAiRealtime {
             addr,
             state,
             finished,
+            spans,
             accept_task,
         }
     }
@@ -219,6 +230,11 @@ impl FakeOpenAiRealtime {
     }
 
     /// True once every step of a script has run (of any connection's, when there are several).
+    /// When it did its own work; see the module documentation.
+    pub fn model_spans(&self) -> Vec<ModelSpan> {
+        self.spans.all()
+    }
+
     pub fn script_finished(&self) -> bool {
         *self.finished.borrow()
     }
@@ -245,6 +261,7 @@ async fn serve(
     state: Arc<Mutex<State>>,
     scripts: Arc<Scripts>,
     finished: Arc<watch::Sender<bool>>,
+    spans: ModelSpans,
 ) {
     let handshake_state = Arc::clone(&state);
     let check = move |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
@@ -297,6 +314,7 @@ async fn serve(
             from_client,
             out.clone(),
             Arc::clone(&finished),
+            spans.clone(),
         ));
     }
 
@@ -339,6 +357,7 @@ async fn serve(
                         from_client,
                         out.clone(),
                         Arc::clone(&finished),
+                        spans.clone(),
                     ));
                 }
             }
@@ -430,10 +449,13 @@ async fn run_script(
     mut from_client: mpsc::UnboundedReceiver<FromClient>,
     out: Outgoing,
     finished: Arc<watch::Sender<bool>>,
+    spans: ModelSpans,
 ) {
     // Ids of the script side are distinct from the connection side's ("…_fake_s<N>").
     let mut ids = Ids(1_000_000);
     let mut greeted = false;
+    // When the caller's last voiced audio of the turn just awaited arrived.
+    let mut heard = None;
     for step in script.0 {
         let completed = match step {
             Step::Say { text, audio_ms } => {
@@ -445,11 +467,18 @@ async fn run_script(
                         return;
                     }
                 }
-                say(&out, &mut ids, &text, audio_ms);
+                say(
+                    &out,
+                    &mut ids,
+                    &text,
+                    audio_ms,
+                    heard.take().map(|h| (h, &spans)),
+                );
                 true
             }
             Step::AwaitCaller { transcript, min_ms } => {
-                await_caller(&mut from_client, &out, &mut ids, &transcript, min_ms).await
+                heard = await_caller(&mut from_client, &out, &mut ids, &transcript, min_ms).await;
+                heard.is_some()
             }
             Step::CallTool { name, arguments } => {
                 call_tool(&mut from_client, &out, &mut ids, &name, &arguments).await
@@ -466,7 +495,14 @@ async fn run_script(
     finished.send_replace(true);
 }
 
-fn say(out: &Outgoing, ids: &mut Ids, text: &str, audio_ms: u32) {
+/// Plays a `Say`; `answering` is when the caller's turn it answers was heard, for the spans.
+fn say(
+    out: &Outgoing,
+    ids: &mut Ids,
+    text: &str,
+    audio_ms: u32,
+    answering: Option<(std::time::Instant, &ModelSpans)>,
+) {
     let response_id = ids.next("resp");
     let item_id = ids.next("item");
     let mut event = |value: Value| {
@@ -490,7 +526,11 @@ fn say(out: &Outgoing, ids: &mut Ids, text: &str, audio_ms: u32) {
     }));
     let mut mulaw = Vec::new();
     voice::mulaw::encode(&crate::audio::tone_pcm(8000, audio_ms, 440.0), &mut mulaw);
+    let mut answering = answering;
     for chunk in mulaw.chunks((DELTA_MS * 8) as usize) {
+        if let Some((heard, spans)) = answering.take() {
+            spans.answered_now(heard);
+        }
         event(json!({
             "type": "response.output_audio.delta",
             "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0,
@@ -543,8 +583,9 @@ async fn await_caller(
     ids: &mut Ids,
     transcript: &str,
     min_ms: u32,
-) -> bool {
+) -> Option<std::time::Instant> {
     let mut vad = CallerVad::new(8000, min_ms);
+    let mut last_voice = std::time::Instant::now();
     let item_id = ids.next("item");
     let mut heard_samples: u64 = 0;
     let event = |ids: &mut Ids, value: Value| {
@@ -556,8 +597,12 @@ async fn await_caller(
         let FromClient::Audio(pcm) = next else {
             continue;
         };
+        let arrived = std::time::Instant::now();
         heard_samples += pcm.len() as u64;
         let update = vad.push(&pcm);
+        if update.voiced {
+            last_voice = arrived;
+        }
         if update.speech_started {
             event(
                 ids,
@@ -585,10 +630,10 @@ async fn await_caller(
                     "item_id": item_id, "content_index": 0, "transcript": transcript,
                 }),
             );
-            return true;
+            return Some(last_voice);
         }
     }
-    false
+    None
 }
 
 async fn call_tool(

@@ -17,6 +17,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::http_server::LocalServer;
+use crate::timing::{ModelSpan, ModelSpans};
 
 /// Audio length per character of input.
 pub const MS_PER_CHAR: u64 = 50;
@@ -30,6 +31,7 @@ const CHUNK_PAUSE: Duration = Duration::from_millis(5);
 #[derive(Debug, Default)]
 struct Shared {
     requests: Mutex<Vec<(String, String)>>,
+    spans: ModelSpans,
 }
 
 /// See the module documentation.
@@ -57,6 +59,11 @@ impl FakeOpenAiTts {
     }
 
     /// `(voice, input)` of every accepted request, in order.
+    /// From each request's arrival to its first audio going out.
+    pub fn model_spans(&self) -> Vec<ModelSpan> {
+        self.shared.spans.all()
+    }
+
     pub fn requests(&self) -> Vec<(String, String)> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -73,6 +80,7 @@ fn openai_error(status: StatusCode, message: &str, kind: &str, param: Option<&st
 }
 
 async fn speech(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
+    let heard = std::time::Instant::now();
     let authorized = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -127,8 +135,10 @@ async fn speech(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Str
     let bytes = voice::pcm::i16_to_le_bytes(&samples);
     // ~100 ms per chunk, odd lengths alternating so samples straddle chunk boundaries.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let spans = shared.spans.clone();
     tokio::spawn(async move {
         let mut rest = bytes.as_slice();
+        let mut first = true;
         let mut odd = true;
         while !rest.is_empty() {
             let size = if odd { 4801 } else { 4799 }.min(rest.len());
@@ -136,6 +146,9 @@ async fn speech(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Str
             let (chunk, later) = rest.split_at(size);
             if tx.send(Ok(chunk.to_vec())).await.is_err() {
                 return; // client went away
+            }
+            if std::mem::take(&mut first) {
+                spans.answered_now(heard);
             }
             rest = later;
             tokio::time::sleep(CHUNK_PAUSE).await;

@@ -74,6 +74,8 @@ pub(crate) struct VadUpdate {
     pub(crate) speech_started: bool,
     /// Enough voice followed by enough silence: the caller's turn is over.
     pub(crate) turn_ended: bool,
+    /// The chunk held a voiced window.
+    pub(crate) voiced: bool,
 }
 
 /// Energy VAD over 10 ms windows; counts durations in samples so chunk sizes do not matter.
@@ -114,6 +116,7 @@ impl CallerVad {
             let rms = (energy / self.window_len as f64).sqrt();
             self.window.clear();
             if rms > VOICE_RMS {
+                update.voiced = true;
                 self.voiced_samples += self.window_len as u64;
                 self.silent_samples_after_voice = 0;
                 if !self.started {
@@ -150,7 +153,11 @@ mod tests {
         let nothing = VadUpdate::default();
         assert_eq!(vad.push(&[0; 1600]), nothing);
         assert!(vad.push(&tone(160, 8000)).speech_started);
-        assert_eq!(vad.push(&tone(8000 * 3 / 10, 8000)), nothing);
+        let voice = VadUpdate {
+            voiced: true,
+            ..VadUpdate::default()
+        };
+        assert_eq!(vad.push(&tone(8000 * 3 / 10, 8000)), voice);
         assert_eq!(vad.push(&[0; 800]), nothing, "100 ms is not the end");
         assert!(vad.push(&[0; 800]).turn_ended);
     }

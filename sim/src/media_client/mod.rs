@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use domain::Secret;
 use futures::{SinkExt as _, StreamExt as _};
-use telephony::media_stream::{Inbound, MediaFormat, StartPayload};
+use telephony::media_stream::Inbound;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -411,25 +411,16 @@ async fn open(cfg: &StreamConfig) -> Result<WsStream, SimError> {
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(telephony::media_stream::SOCKET_READ_BUFFER);
     let (mut ws, _response) =
-        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await?;
-    let connected = Inbound::Connected {
-        protocol: "Call".into(),
-        version: "1.0.0".into(),
-    };
-    let start = Inbound::Start {
-        sequence_number: 1,
-        stream_sid: cfg.stream_sid.clone(),
-        start: StartPayload {
-            account_sid: cfg.account_sid.clone(),
-            stream_sid: cfg.stream_sid.clone(),
-            call_sid: cfg.call_sid.clone(),
-            tracks: vec!["inbound".into()],
-            custom_parameters: cfg.custom_parameters.clone(),
-            media_format: MediaFormat::twilio_mulaw(),
-        },
-    };
-    ws.send(Message::text(connected.to_json())).await?;
-    ws.send(Message::text(start.to_json())).await?;
+        // A phone line sends each packet as it is due (no Nagle batching of a mark after a frame).
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true).await?;
+    for message in Inbound::opening(
+        &cfg.account_sid,
+        &cfg.call_sid,
+        &cfg.stream_sid,
+        cfg.custom_parameters.clone(),
+    ) {
+        ws.send(Message::text(message.to_json())).await?;
+    }
     Ok(ws)
 }
 

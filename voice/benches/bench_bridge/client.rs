@@ -302,25 +302,16 @@ impl Sender {
     /// The stream's `connected` and `start`.
     pub(crate) fn begin(&mut self) {
         let (call_sid, stream_sid) = (self.call_sid(), self.stream_sid());
-        let connected = Inbound::Connected {
-            protocol: "Call".into(),
-            version: "1.0.0".into(),
-        };
-        let start = Inbound::Start {
-            sequence_number: 1,
-            stream_sid: stream_sid.clone(),
-            start: StartPayload {
-                account_sid: "AC00000000000000000000000000000000".into(),
-                stream_sid,
-                call_sid: call_sid.clone(),
-                tracks: vec!["inbound".into()],
-                custom_parameters: BTreeMap::from([
-                    ("callSid".to_owned(), call_sid),
-                    ("tenantId".to_owned(), "bench".to_owned()),
-                ]),
-                media_format: MediaFormat::twilio_mulaw(),
-            },
-        };
+        let parameters = BTreeMap::from([
+            ("callSid".to_owned(), call_sid.clone()),
+            ("tenantId".to_owned(), "bench".to_owned()),
+        ]);
+        let [connected, start] = Inbound::opening(
+            "AC00000000000000000000000000000000",
+            &call_sid,
+            &stream_sid,
+            parameters,
+        );
         self.send_text(&connected.to_json());
         self.send_text(&start.to_json());
         self.phase = Phase::Sending;

@@ -53,9 +53,7 @@ use switchboard_voice::{
     echo::EchoEngine,
     engine::{EngineCall, VoiceEngine},
 };
-use telephony::media_stream::{
-    FRAME_BYTES, FRAME_MS, Inbound, MediaFormat, StartPayload, StopPayload,
-};
+use telephony::media_stream::{FRAME_BYTES, FRAME_MS, Inbound, StopPayload};
 use tokio::{
     net::{TcpListener, TcpStream},
     time::{Instant, MissedTickBehavior},

@@ -22,6 +22,7 @@ impl BridgeState {
         if self.interrupted.contains(item) || mulaw.is_empty() {
             return;
         }
+        self.end_finished_run();
         match self.queue.back_mut() {
             // More of the utterance queued last (known since then).
             Some(Queued::Audio { item: last, bytes }) if last == item => bytes.extend(mulaw),
@@ -68,6 +69,19 @@ impl BridgeState {
         }
         self.playout = Some((started, sent));
         out
+    }
+
+    /// Audio arriving after everything sent has played starts a new run, paced from now: the
+    /// pacer sleeps while nothing is queued, so the run that ran dry is still on record, and
+    /// counting from its start would find every new frame overdue and send it at once. Audio
+    /// arriving while the last frame still plays continues the run on its 20 ms grid.
+    fn end_finished_run(&mut self) {
+        if let Some((started, sent_ms)) = self.playout
+            && Instant::now() >= started + Duration::from_millis(sent_ms)
+            && !self.has_audio()
+        {
+            self.playout = None;
+        }
     }
 
     /// When the next agent frame (or a mark) is due; `None` while nothing is queued.

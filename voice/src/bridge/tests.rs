@@ -58,6 +58,49 @@ async fn a_late_tick_is_caught_up_not_carried_as_delay() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_reply_after_a_quiet_spell_is_paced_from_its_arrival() {
+    let mut s = state();
+    s.queue_audio("a", &[1u8; 320]);
+    s.queue_mark("a");
+    assert_eq!(frames(&s.next_frame()), 1);
+    tokio::time::advance(Duration::from_millis(20)).await;
+    assert_eq!(frames(&s.next_frame()), 1);
+    assert_eq!(s.next_playout(), None, "nothing queued: the pacer sleeps");
+    tokio::time::advance(Duration::from_secs(2)).await;
+    s.queue_audio("b", &[2u8; 160 * 10]);
+    assert_eq!(
+        frames(&s.next_frame()),
+        1,
+        "one frame now, not the whole reply"
+    );
+    // Then one frame ahead of the clock, as at the start of any run.
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert_eq!(frames(&s.next_frame()), 1);
+    tokio::time::advance(Duration::from_millis(19)).await;
+    assert!(s.next_frame().is_empty());
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert_eq!(frames(&s.next_frame()), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn audio_arriving_while_the_last_frame_plays_keeps_the_grid() {
+    let mut s = state();
+    s.queue_audio("a", &[1u8; 160]);
+    assert_eq!(frames(&s.next_frame()), 1);
+    tokio::time::advance(Duration::from_millis(5)).await;
+    s.queue_audio("a", &[1u8; 320]);
+    assert_eq!(
+        frames(&s.next_frame()),
+        1,
+        "the second frame was due at once"
+    );
+    tokio::time::advance(Duration::from_millis(15)).await;
+    assert!(s.next_frame().is_empty());
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert_eq!(frames(&s.next_frame()), 1, "the third on the 20 ms grid");
+}
+
+#[tokio::test(start_paused = true)]
 async fn barge_in_reports_heard_position_and_drops_the_rest() {
     let mut s = state();
     s.agent_text("a", "Our opening hours are nine to five".into());

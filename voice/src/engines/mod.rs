@@ -48,11 +48,17 @@ pub(crate) fn ws_config() -> tungstenite::protocol::WebSocketConfig {
     tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER)
 }
 
+/// Provider sockets send each event as it is made, with Nagle's algorithm off: a tool result is
+/// two small events (the output, then `response.create`), and Nagle would hold the second
+/// until the first is acknowledged — a delayed ACK's worth of silence before the answer.
+pub(crate) const DISABLE_NAGLE: bool = true;
+
 /// Opens the WebSocket of `request` within [`HANDSHAKE_TIMEOUT`].
 pub(crate) async fn open_ws(
     request: tungstenite::handshake::client::Request,
 ) -> Result<Ws, EngineError> {
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(ws_config()), false);
+    let connect =
+        tokio_tungstenite::connect_async_with_config(request, Some(ws_config()), DISABLE_NAGLE);
     let (ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
         .await
         .map_err(|_| EngineError::Connect("timed out connecting".into()))?

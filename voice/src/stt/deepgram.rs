@@ -118,9 +118,11 @@ impl SttProvider for DeepgramStt {
             .insert(http::header::AUTHORIZATION, auth);
 
         let config = Some(crate::engines::ws_config());
-        let (ws, _response) = tokio_tungstenite::connect_async_with_config(request, config, false)
-            .await
-            .map_err(connect_error)?;
+        let disable_nagle = crate::engines::DISABLE_NAGLE;
+        let (ws, _response) =
+            tokio_tungstenite::connect_async_with_config(request, config, disable_nagle)
+                .await
+                .map_err(connect_error)?;
         debug!(model = %opts.model.as_deref().unwrap_or(&self.config.model), "deepgram connected");
 
         let (sink, stream) = ws.split();
