@@ -185,10 +185,11 @@ impl Voice {
         match self {
             Voice::Synthetic => synthesize(text),
             Voice::Flite if voice::tts::FliteTts::available() => {
-                match voice::tts::FliteTts::default()
-                    .synthesize_all(text, None)
-                    .await
-                {
+                let spoken = match flite().synthesize(text, None).await {
+                    Ok(stream) => stream.collect().await,
+                    Err(e) => Err(e),
+                };
+                match spoken {
                     Ok(audio) if !audio.is_empty() => audio,
                     _ => Box::pin(Voice::Espeak.speak(text)).await,
                 }
@@ -199,6 +200,16 @@ impl Voice {
             },
         }
     }
+}
+
+/// The callers' flite, kept across calls: a load of many callers saying the same line
+/// synthesizes it once, so the load generator takes less of the CPU the product under test
+/// shares with it.
+fn flite() -> &'static voice::tts::CachedTts {
+    static FLITE: std::sync::OnceLock<voice::tts::CachedTts> = std::sync::OnceLock::new();
+    FLITE.get_or_init(|| {
+        voice::tts::CachedTts::new(std::sync::Arc::new(voice::tts::FliteTts::default()))
+    })
 }
 
 /// What a simulated caller says: `text` in the voice [`VOICE_ENV`] chooses ([`Voice::from_env`]),

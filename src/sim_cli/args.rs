@@ -148,6 +148,10 @@ pub struct LoadArgs {
     /// during the run.
     #[arg(long)]
     pub product_pid: Option<u32>,
+    /// Spread the first calls' starts evenly over this many seconds (0: all at once, every
+    /// caller's first words in the same instant — the worst case for the speech-to-text).
+    #[arg(long, default_value_t = 0.0)]
+    pub ramp_secs: f64,
 }
 
 #[cfg(test)]

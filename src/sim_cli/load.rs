@@ -127,7 +127,13 @@ async fn place_all(
     let person = load_script(&args.say, args.duration);
     let permits = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
+    let ramp_start = tokio::time::Instant::now();
+    let ramp = Duration::from_secs_f64(args.ramp_secs.max(0.0));
+    let ramped = args.calls.min(args.concurrency).max(1) as u32;
     for i in 0..args.calls {
+        if i < args.concurrency {
+            tokio::time::sleep_until(ramp_start + ramp * i as u32 / ramped).await;
+        }
         let permit = permits.clone().acquire_owned().await?;
         let call = LoadCall {
             control: control.clone(),
@@ -321,9 +327,14 @@ fn mib(kb: u64) -> String {
 fn print_summary(args: &LoadArgs, outcomes: &[CallOutcome], run: &RunMeasures) {
     println!();
     println!(
-        "  {} calls, {} at a time, {} s each, to {}: {:.1} s wall",
+        "  {} calls, {} at a time ({}), {} s each, to {}: {:.1} s wall",
         args.calls,
         args.concurrency,
+        if args.ramp_secs > 0.0 {
+            format!("the first started over {} s", args.ramp_secs)
+        } else {
+            "started together".to_owned()
+        },
         args.duration,
         args.to,
         run.wall.as_secs_f64()

@@ -95,7 +95,7 @@ async fn main() -> Result<()> {
         ("openai_realtime", "speech-to-speech (OpenAI Realtime)"),
         (
             "cascaded",
-            "cascaded (STT → Update → llm_turn activity → TTS)",
+            "cascaded (STT → Update → llm_turn local activity → TTS)",
         ),
     ] {
         stack::set_demo_engine(&settings, engine).await?;

@@ -41,7 +41,14 @@ impl Fakes {
         Self {
             realtime: FakeOpenAiRealtime::start_keyed(Vec::new(), Some(Script(steps))).await,
             deepgram: FakeDeepgram::start(vec![CALLER_SAYS.to_owned(); n]).await,
-            chat: FakeOpenAiChat::start(vec![ScriptedReply::Text(AGENT_SAYS.into()); n]).await,
+            // A new line each turn: the cascaded engine keeps what it has synthesized, and a
+            // repeated reply would measure that memory rather than the text-to-speech.
+            chat: FakeOpenAiChat::start(
+                (0..n)
+                    .map(|i| ScriptedReply::Text(format!("{AGENT_SAYS} {i}.")))
+                    .collect(),
+            )
+            .await,
             tts: FakeOpenAiTts::start().await,
         }
     }

@@ -128,7 +128,9 @@ where
 /// calls in flight fails here. Each is written by the test that sets its variable to a path:
 /// `SWITCHBOARD_RECORD_HISTORY` (a completed call), `SWITCHBOARD_RECORD_MAX_DURATION_HISTORY`
 /// (a hang-up by the max-duration timer), `SWITCHBOARD_RECORD_CONVERSATION_HISTORY` (a cascaded
-/// conversation with Updates, LLM and tool activities), `SWITCHBOARD_RECORD_VOICEMAIL_HISTORY`
+/// conversation with Updates, the LLM in local activities and tool activities; committed as
+/// `call_cascaded_conversation_local_llm.json`, while `call_cascaded_conversation.json` is the
+/// same conversation from before the LLM ran locally), `SWITCHBOARD_RECORD_VOICEMAIL_HISTORY`
 /// (an outbound call answered by a machine) and `SWITCHBOARD_RECORD_SMS_HISTORY` (a call with a
 /// follow-up SMS under injected Twilio faults). Files named `campaign_*` are `CampaignWorkflow`
 /// runs: `SWITCHBOARD_RECORD_CAMPAIGN_HISTORY` (a campaign paused, resumed and cancelled).

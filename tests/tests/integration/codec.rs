@@ -145,8 +145,9 @@ async fn call_data_in_temporal_is_encrypted_and_the_codec_endpoint_decrypts_it_f
     payloads_in(&history, &mut payloads);
     assert!(payloads.len() > 10, "{} payloads", payloads.len());
     // In clear: only the search attributes (no personal data), the workflow's summary, which
-    // the API masks (the start request's summary is not run through the codec by the SDK), and
-    // the SDK's own patch markers, which name a code change.
+    // the API masks (the start request's summary is not run through the codec by the SDK), the
+    // SDK's own patch markers, which name a code change, and its local-activity markers' own
+    // record of which activity ran when (the activity's result beside it is encrypted).
     for p in payloads.iter().filter(|p| !is_encrypted(p)) {
         let text = String::from_utf8_lossy(&data_of(p)).into_owned();
         let search_attribute = p["metadata"].get("type").is_some();
@@ -155,8 +156,28 @@ async fn call_data_in_temporal_is_encrypted_and_the_codec_endpoint_decrypts_it_f
                 && v.as_object().is_some_and(|o| o.len() == 2)
                 && v["id"].as_str().is_some_and(|id| !id.contains('+'))
         });
+        let local_activity_marker = serde_json::from_str::<Value>(&text).is_ok_and(|v| {
+            v.as_object().is_some_and(|o| {
+                o.keys().all(|k| {
+                    [
+                        "seq",
+                        "attempt",
+                        "activity_id",
+                        "activity_type",
+                        "complete_time",
+                        "backoff",
+                        "original_schedule_time",
+                        "activation_index",
+                    ]
+                    .contains(&k.as_str())
+                })
+            }) && v["activity_type"] == "llm_turn"
+        });
         assert!(
-            search_attribute || patch_marker || text.starts_with("\"Inbound +1•"),
+            search_attribute
+                || patch_marker
+                || local_activity_marker
+                || text.starts_with("\"Inbound +1•"),
             "unencrypted: {text}"
         );
     }

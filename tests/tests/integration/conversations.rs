@@ -372,16 +372,8 @@ async fn cascaded_turns_are_updates_with_llm_activities_and_survive_a_worker_res
     let count = |t: EventType| events.iter().filter(|e| e.event_type() == t).count();
     assert_eq!(count(EventType::WorkflowExecutionUpdateAccepted), 3);
     assert_eq!(count(EventType::WorkflowExecutionUpdateCompleted), 3);
-    let llm_activities = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                &e.attributes,
-                Some(temporalio_common::protos::temporal::api::history::v1::history_event::Attributes::ActivityTaskScheduledEventAttributes(a))
-                    if a.activity_type.as_ref().is_some_and(|t| t.name == "llm_turn")
-            )
-        })
-        .count();
+    // The LLM runs as a local activity: one marker per model call.
+    let llm_activities = llm_turns(&events);
     assert_eq!(llm_activities, 5, "one LLM activity per model call");
     // The LLM saw the whole conversation, tool results included.
     let last_request = llm.requests().pop().unwrap();
@@ -577,4 +569,34 @@ async fn a_corrected_message_replaces_the_first_one_within_its_call_only() {
     assert_eq!(bad.status(), 400);
     let problem: serde_json::Value = bad.json().await.unwrap();
     assert!(problem.to_string().contains("limit"), "{problem}");
+}
+
+/// The `llm_turn`s in a call's history: local activities, one marker each naming the activity;
+/// none may be scheduled through the server.
+pub(crate) fn llm_turns(
+    events: &[temporalio_common::protos::temporal::api::history::v1::HistoryEvent],
+) -> usize {
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let names_llm_turn = |data: &[u8]| data.windows(b"llm_turn".len()).any(|w| w == b"llm_turn");
+    let mut local = 0;
+    for event in events {
+        match &event.attributes {
+            Some(Attributes::MarkerRecordedEventAttributes(m))
+                if m.marker_name == "core_local_activity"
+                    && m.details.get("data").is_some_and(|data| {
+                        data.payloads.iter().any(|p| names_llm_turn(&p.data))
+                    }) =>
+            {
+                local += 1;
+            }
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => assert!(
+                a.activity_type
+                    .as_ref()
+                    .is_none_or(|t| t.name != "llm_turn"),
+                "the LLM is not scheduled through the server"
+            ),
+            _ => {}
+        }
+    }
+    local
 }

@@ -12,9 +12,7 @@ use crate::helpers::*;
 use sim::person::PersonScript;
 use std::{path::Path, sync::Arc, time::Duration};
 use temporalio_client::WorkflowFetchHistoryOptions;
-use temporalio_common::protos::temporal::api::{
-    enums::v1::EventType, history::v1::history_event::Attributes,
-};
+use temporalio_common::protos::temporal::api::enums::v1::EventType;
 use voice::{
     catalog::EngineCatalog,
     engines::offline::OfflineEngine,
@@ -178,13 +176,7 @@ async fn the_offline_engine_takes_a_spoken_message_with_no_api_key() {
         .iter()
         .filter(|e| e.event_type() == EventType::WorkflowExecutionUpdateAccepted)
         .count();
-    let llm_turns = events
-        .iter()
-        .filter(|e| {
-            matches!(&e.attributes, Some(Attributes::ActivityTaskScheduledEventAttributes(a))
-                if a.activity_type.as_ref().is_some_and(|t| t.name == "llm_turn"))
-        })
-        .count();
+    let llm_turns = crate::conversations::llm_turns(&events);
     assert!(updates >= 3, "{updates} updates");
     assert!(
         llm_turns >= updates,

@@ -10,6 +10,8 @@
 //!   one after the other, the next sentence's request running while the current one's audio is
 //!   forwarded, so the first audio leaves after one sentence's latency. Items play in order;
 //!   a `Say` that arrives while another item is speaking waits for it;
+//! - a text said in full before (the greeting, above all) is said again from memory, not
+//!   synthesized again ([`CachedTts`]);
 //! - per item: [`EngineEvent::AgentAudio`] chunks as the TTS produces them, then
 //!   [`EngineEvent::AgentTranscript`] with the text, then [`EngineEvent::AgentAudioDone`];
 //! - [`EngineInput::Interrupt`] for the speaking item cancels its synthesis at once (the TTS
@@ -43,7 +45,7 @@ use crate::engine::{
     EngineCall, EngineError, EngineEvent, EngineInput, EngineName, EngineSession, VoiceEngine,
 };
 use crate::stt::{SttEvent, SttOptions, SttProvider};
-use crate::tts::{TtsError, TtsProvider, TtsStream};
+use crate::tts::{CachedTts, TtsError, TtsProvider, TtsStream};
 
 /// Capacity of the bridge ↔ engine channels.
 const CHANNEL_CAPACITY: usize = 256;
@@ -68,8 +70,13 @@ impl std::fmt::Debug for Cascaded {
 }
 
 impl Cascaded {
+    /// What `tts` has said in full is kept and said again without synthesizing it
+    /// ([`CachedTts`]): the greeting, the lines a receptionist repeats.
     pub fn new(stt: Arc<dyn SttProvider>, tts: Arc<dyn TtsProvider>) -> Self {
-        Self { stt, tts }
+        Self {
+            stt,
+            tts: Arc::new(CachedTts::new(tts)),
+        }
     }
 }
 

@@ -5,12 +5,14 @@
 //! being produced. Dropping the stream cancels the synthesis: the provider's task notices on its
 //! next send and drops the upstream connection.
 
+pub mod cache;
 pub mod espeak;
 pub mod flite;
 pub mod openai;
 
 use tokio::sync::mpsc;
 
+pub use cache::CachedTts;
 pub use espeak::{EspeakTts, EspeakTtsConfig};
 pub use flite::{FliteTts, FliteTtsConfig};
 pub use openai::{OpenAiTts, OpenAiTtsConfig};

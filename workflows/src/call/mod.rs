@@ -14,8 +14,8 @@ use crate::{
 use domain::{
     CallStatus, TranscriptSegment,
     conversation::{
-        ChatMessage, LlmTurnInput, ToolCallRequest, ToolCallResult, ToolName, TurnReply, UserTurn,
-        agent_tool_specs, campaign_tool_specs, enabled_tools,
+        ChatMessage, LlmTurnInput, LlmTurnOutput, ToolCallRequest, ToolCallResult, ToolName,
+        TurnReply, UserTurn, agent_tool_specs, campaign_tool_specs, enabled_tools,
     },
     memory::ConversationMemory,
     workflow_io::{
@@ -26,7 +26,8 @@ use domain::{
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityOptions, LocalActivityOptions, SyncWorkflowContext, WorkflowContext,
+    WorkflowContextView, WorkflowResult,
 };
 
 mod finish;
@@ -49,6 +50,10 @@ const DELIVER_MESSAGES_PATCH: &str = "deliver-messages-when-the-call-ends";
 /// Calls that end while a tool call is still running (the caller hung up as the agent booked
 /// an appointment; the worker running the tool died) wait for it before they are saved.
 const FINISH_TOOL_CALLS_PATCH: &str = "finish-tool-calls-before-the-call-ends";
+/// Calls begun since the patch ask the LLM in a local activity: the Update's workflow task runs
+/// it in the worker and completes with its result (a marker in history, with the reply), one
+/// workflow task where a server-scheduled activity took three round trips through the server.
+const LOCAL_LLM_TURN_PATCH: &str = "llm-turn-as-a-local-activity";
 /// How long an ended call waits for its running tool calls: one conversation activity's
 /// attempt timed out (its worker died) and two retries.
 const TOOL_CALLS_GRACE: Duration = Duration::from_secs(75);
@@ -314,14 +319,7 @@ impl CallWorkflow {
                 s.llm_request_bytes += serde_json::to_vec(&input).map_or(0, |b| b.len());
                 input
             });
-            let llm = ctx
-                .execute_activity(
-                    ConversationActivities::llm_turn,
-                    input,
-                    conversation_activity_options("LLM turn"),
-                )
-                .await;
-            let Ok(llm) = llm else {
+            let Some(llm) = Self::ask_llm(ctx, input).await else {
                 break;
             };
             let message = llm.message;
@@ -345,6 +343,30 @@ impl CallWorkflow {
             text: reply.unwrap_or_else(|| FALLBACK_REPLY.to_owned()),
             end_call: ctx.state(|s| s.stream_ends_after_reply()),
         })
+    }
+
+    /// One model call: a local activity for calls begun since [`LOCAL_LLM_TURN_PATCH`], a
+    /// server-scheduled one before. `None` once its attempts have failed.
+    async fn ask_llm(
+        ctx: &mut WorkflowContext<Self>,
+        input: LlmTurnInput,
+    ) -> Option<LlmTurnOutput> {
+        let llm = if ctx.patched(LOCAL_LLM_TURN_PATCH) {
+            ctx.execute_local_activity(
+                ConversationActivities::llm_turn,
+                input,
+                conversation_local_options("LLM turn"),
+            )
+            .await
+        } else {
+            ctx.execute_activity(
+                ConversationActivities::llm_turn,
+                input,
+                conversation_activity_options("LLM turn"),
+            )
+            .await
+        };
+        llm.ok()
     }
 
     #[update_validator(user_turn)]
@@ -572,14 +594,21 @@ fn activity_options(summary: &str) -> ActivityOptions {
     )
 }
 
+/// Conversation activities: each attempt within [`CONVERSATION_ATTEMPT_TIMEOUT`], three
+/// attempts 200 ms to 2 s apart.
+const CONVERSATION_RETRY: crate::options::Retry = crate::options::Retry {
+    attempt_timeout: CONVERSATION_ATTEMPT_TIMEOUT,
+    first_retry: Duration::from_millis(200),
+    max_interval: Duration::from_secs(2),
+    max_attempts: Some(3),
+};
+
 fn conversation_activity_options(summary: &str) -> ActivityOptions {
-    crate::options::retried(
-        summary,
-        CONVERSATION_ATTEMPT_TIMEOUT,
-        Duration::from_millis(200),
-        Duration::from_secs(2),
-        Some(3),
-    )
+    CONVERSATION_RETRY.activity(summary)
+}
+
+fn conversation_local_options(summary: &str) -> LocalActivityOptions {
+    CONVERSATION_RETRY.local_activity(summary)
 }
 
 pub(super) fn now_ms(ctx: &WorkflowContext<CallWorkflow>) -> i64 {
