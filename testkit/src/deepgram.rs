@@ -74,12 +74,12 @@ impl FakeDeepgram {
         format!("ws://{}/v1/listen", self.server.addr)
     }
 
-    /// Milliseconds of audio received over all connections (8 bytes per ms).
     /// When it did its own work; see the module documentation.
     pub fn model_spans(&self) -> Vec<ModelSpan> {
         self.shared.spans.all()
     }
 
+    /// Milliseconds of audio received over all connections (8 bytes per ms).
     pub fn received_audio_ms(&self) -> u64 {
         self.shared.received_bytes.load(Ordering::SeqCst) / 8
     }

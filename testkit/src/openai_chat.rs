@@ -69,12 +69,12 @@ impl FakeOpenAiChat {
         format!("http://{}/v1", self.server.addr)
     }
 
-    /// Every request body received, in order.
     /// When it did its own work; see the module documentation.
     pub fn model_spans(&self) -> Vec<ModelSpan> {
         self.shared.spans.all()
     }
 
+    /// Every request body received, in order.
     pub fn requests(&self) -> Vec<Value> {
         self.shared.requests.lock().unwrap().clone()
     }

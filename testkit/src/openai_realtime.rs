@@ -229,12 +229,12 @@ impl FakeOpenAiRealtime {
         self.lock().connections
     }
 
-    /// True once every step of a script has run (of any connection's, when there are several).
     /// When it did its own work; see the module documentation.
     pub fn model_spans(&self) -> Vec<ModelSpan> {
         self.spans.all()
     }
 
+    /// True once every step of a script has run (of any connection's, when there are several).
     pub fn script_finished(&self) -> bool {
         *self.finished.borrow()
     }

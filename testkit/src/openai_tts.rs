@@ -58,12 +58,12 @@ impl FakeOpenAiTts {
         format!("http://{}/v1", self.server.addr)
     }
 
-    /// `(voice, input)` of every accepted request, in order.
     /// From each request's arrival to its first audio going out.
     pub fn model_spans(&self) -> Vec<ModelSpan> {
         self.shared.spans.all()
     }
 
+    /// `(voice, input)` of every accepted request, in order.
     pub fn requests(&self) -> Vec<(String, String)> {
         self.shared.requests.lock().unwrap().clone()
     }
