@@ -185,11 +185,8 @@ impl Voice {
         match self {
             Voice::Synthetic => synthesize(text),
             Voice::Flite if voice::tts::FliteTts::available() => {
-                let spoken = match flite().synthesize(text, None).await {
-                    Ok(stream) => stream.collect().await,
-                    Err(e) => Err(e),
-                };
-                match spoken {
+                let spoken = async { flite().synthesize(text, None).await?.collect().await };
+                match spoken.await {
                     Ok(audio) if !audio.is_empty() => audio,
                     _ => Box::pin(Voice::Espeak.speak(text)).await,
                 }

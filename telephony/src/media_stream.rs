@@ -228,6 +228,21 @@ impl Inbound {
         };
         [connected, start]
     }
+
+    /// Twilio's `media` event for the caller's track: the `chunk`-th 20 ms frame (from 1), its
+    /// `timestamp` the frame's media time, `(chunk − 1) · 20` ms.
+    pub fn media(sequence_number: u64, stream_sid: &str, chunk: u64, mulaw: &[u8]) -> Inbound {
+        Inbound::Media {
+            sequence_number,
+            stream_sid: stream_sid.to_owned(),
+            media: InboundMedia {
+                track: "inbound".into(),
+                chunk,
+                timestamp: chunk.saturating_sub(1) * FRAME_MS,
+                payload: STANDARD.encode(mulaw),
+            },
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

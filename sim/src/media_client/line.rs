@@ -11,8 +11,7 @@ use base64::{Engine as _, engine::general_purpose::STANDARD};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use telephony::media_stream::{
-    self, Dtmf, FRAME_BYTES, FRAME_MS, Inbound, InboundMedia, Mark, Outbound, OutboundMedia,
-    StopPayload,
+    self, Dtmf, FRAME_BYTES, FRAME_MS, Inbound, Mark, Outbound, OutboundMedia, StopPayload,
 };
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
@@ -286,16 +285,7 @@ impl Line {
             self.echo_mark(name).await?;
         }
         let sequence_number = self.next_seq();
-        let msg = Inbound::Media {
-            sequence_number,
-            stream_sid: self.ids.stream_sid.clone(),
-            media: InboundMedia {
-                track: "inbound".into(),
-                chunk: self.chunk,
-                timestamp: timestamp_ms,
-                payload: STANDARD.encode(&frame),
-            },
-        };
+        let msg = Inbound::media(sequence_number, &self.ids.stream_sid, self.chunk, &frame);
         self.send(&msg).await?;
         let sent_at_ms = self.shared.elapsed_ms();
         self.shared.lock().sent_frames.push(SentFrame {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use futures::{SinkExt as _, StreamExt as _};
-use telephony::media_stream::{Inbound, InboundMedia, Mark, Outbound, StopPayload};
+use telephony::media_stream::{Inbound, Mark, Outbound, StopPayload};
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
@@ -243,16 +243,7 @@ async fn run_line(
                 let frame = voice.unwrap_or([SILENCE; FRAME]);
                 sequence += 1;
                 chunk += 1;
-                let media = Inbound::Media {
-                    sequence_number: sequence,
-                    stream_sid: stream_sid.clone(),
-                    media: InboundMedia {
-                        track: "inbound".into(),
-                        chunk,
-                        timestamp: (chunk - 1) * 20,
-                        payload: base64_of(&frame),
-                    },
-                };
+                let media = Inbound::media(sequence, &stream_sid, chunk, &frame);
                 sink.send(Message::text(media.to_json())).await?;
                 if voice.is_some() {
                     lock(&state).last_voice_sent = Some(Instant::now());
@@ -281,9 +272,4 @@ async fn run_line(
             }
         }
     }
-}
-
-fn base64_of(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -44,26 +44,33 @@ pub(crate) const CHANNEL_CAPACITY: usize = 256;
 const READ_BUFFER: usize = 16 * 1024;
 
 /// The WebSocket settings of every provider connection.
-pub(crate) fn ws_config() -> tungstenite::protocol::WebSocketConfig {
+fn ws_config() -> tungstenite::protocol::WebSocketConfig {
     tungstenite::protocol::WebSocketConfig::default().read_buffer_size(READ_BUFFER)
 }
 
-/// Provider sockets send each event as it is made, with Nagle's algorithm off: a tool result is
-/// two small events (the output, then `response.create`), and Nagle would hold the second
-/// until the first is acknowledged — a delayed ACK's worth of silence before the answer.
-pub(crate) const DISABLE_NAGLE: bool = true;
+/// Connects a provider's WebSocket (a model's or Deepgram's) with [`ws_config`] and Nagle's
+/// algorithm off: each event goes out as it is made. A tool result is two small events (the
+/// output, then `response.create`), and Nagle would hold the second until the first is
+/// acknowledged — a delayed ACK's worth of silence before the answer.
+pub(crate) async fn connect_provider(
+    request: tungstenite::handshake::client::Request,
+) -> Result<Ws, tungstenite::Error> {
+    let disable_nagle = true;
+    let (ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(ws_config()), disable_nagle)
+            .await?;
+    Ok(ws)
+}
 
 /// Opens the WebSocket of `request` within [`HANDSHAKE_TIMEOUT`].
 pub(crate) async fn open_ws(
     request: tungstenite::handshake::client::Request,
 ) -> Result<Ws, EngineError> {
-    let connect =
-        tokio_tungstenite::connect_async_with_config(request, Some(ws_config()), DISABLE_NAGLE);
-    let (ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
+    let connect = connect_provider(request);
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, connect)
         .await
         .map_err(|_| EngineError::Connect("timed out connecting".into()))?
-        .map_err(|e| EngineError::Connect(describe_ws_error(&e)))?;
-    Ok(ws)
+        .map_err(|e| EngineError::Connect(describe_ws_error(&e)))
 }
 
 /// A string setting of the agent (`settings.model`, `settings.voice` …), if set and non-empty.

@@ -117,12 +117,9 @@ impl SttProvider for DeepgramStt {
             .headers_mut()
             .insert(http::header::AUTHORIZATION, auth);
 
-        let config = Some(crate::engines::ws_config());
-        let disable_nagle = crate::engines::DISABLE_NAGLE;
-        let (ws, _response) =
-            tokio_tungstenite::connect_async_with_config(request, config, disable_nagle)
-                .await
-                .map_err(connect_error)?;
+        let ws = crate::engines::connect_provider(request)
+            .await
+            .map_err(connect_error)?;
         debug!(model = %opts.model.as_deref().unwrap_or(&self.config.model), "deepgram connected");
 
         let (sink, stream) = ws.split();
